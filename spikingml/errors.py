@@ -1,0 +1,33 @@
+"""Exceptions raised by spikingml.
+
+One small hierarchy, as in Nengo: everything spikingml raises on purpose derives from
+:class:`SpikingMLError`; bad user input raises :class:`ValidationError`, which is also a
+:class:`ValueError` so that generic ``except ValueError`` handlers keep working.
+"""
+
+from __future__ import annotations
+
+__all__ = ["SpikingMLError", "ValidationError", "OutputExistsError"]
+
+
+class SpikingMLError(Exception):
+    """Base class of every error spikingml raises on purpose."""
+
+
+class ValidationError(SpikingMLError, ValueError):
+    """A value given by the user is not acceptable.
+
+    The message always names the parameter (``Circuit.Params.field`` for circuit
+    parameters), what was expected and what was given, e.g.
+    ``TDConditioning.Params.n_trials: expected an integer >= 1, got 0``.
+    """
+
+    def __init__(self, name: str, expected: str, given: object) -> None:
+        self.name = name
+        self.expected = expected
+        self.given = given
+        super().__init__(f"{name}: expected {expected}, got {given!r}")
+
+
+class OutputExistsError(SpikingMLError, FileExistsError):
+    """An output file already exists and overwriting it was not asked for."""

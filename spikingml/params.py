@@ -1,0 +1,243 @@
+"""Declarative, self-validating circuit parameters.
+
+Every circuit defines ``Params`` as a frozen dataclass deriving from :class:`CircuitParams`
+whose fields are declared with :func:`param`. Validation happens at construction, so an
+invalid ``Params`` object cannot exist:
+
+>>> from brian2 import ms
+>>> from spikingml.circuits import td_conditioning as td
+>>> td.Params(bin_width=-5 * ms)                              # doctest: +SKIP
+ValidationError: TDConditioning.Params.bin_width: expected a time (second) > 0 s, ...
+
+Fields carry their physical dimension, range, integrality or allowed choices, and a
+one-line documentation string that the CLI and the docs show. Strings such as
+``"50 ms"`` or ``"0.25"`` (from ``--set field=value`` or a parameter file) are parsed by
+:meth:`CircuitParams.replace_from_strings` without ``eval``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import brian2.units as _units
+import numpy as np
+from brian2.units.fundamentalunits import DIMENSIONLESS, Quantity, Unit, get_dimensions
+
+from spikingml.errors import ValidationError
+
+__all__ = ["CircuitParams", "param", "parse_quantity", "quantity_to_str"]
+
+_NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
+_QUANTITY_RE = re.compile(rf"^\s*({_NUMBER})\s*\*?\s*([A-Za-z]\w*)?\s*$")
+
+
+def param(
+    default: Any,
+    doc: str,
+    *,
+    unit: Unit | None = None,
+    low: float | Quantity | None = None,
+    high: float | Quantity | None = None,
+    low_inclusive: bool = True,
+    high_inclusive: bool = True,
+    integer: bool = False,
+    choices: tuple[str, ...] | None = None,
+) -> Any:
+    """Declare one validated field of a :class:`CircuitParams` dataclass.
+
+    Parameters
+    ----------
+    default
+        Default value (a Brian2 quantity for physical fields).
+    doc
+        One-line description shown by the CLI and the docs.
+    unit
+        Brian2 unit whose dimension the value must have (``None``: dimensionless number).
+    low, high
+        Optional bounds, in the field's unit.
+    low_inclusive, high_inclusive
+        Whether the bounds themselves are allowed.
+    integer
+        The value must be an integer (``bool`` is rejected).
+    choices
+        The value must be one of these strings.
+    """
+    meta = {
+        "doc": doc,
+        "unit": unit,
+        "low": low,
+        "high": high,
+        "low_inclusive": low_inclusive,
+        "high_inclusive": high_inclusive,
+        "integer": integer,
+        "choices": choices,
+        "boolean": isinstance(default, bool),
+    }
+    if isinstance(default, np.ndarray):  # Brian2 quantities are unhashable arrays
+        return dataclasses.field(default_factory=lambda: default, metadata=meta)
+    return dataclasses.field(default=default, metadata=meta)
+
+
+def _unit_name(unit: Unit | None) -> str:
+    return "dimensionless" if unit is None else str(get_dimensions(unit))
+
+
+def quantity_to_str(value: Any) -> Any:
+    """Return a JSON-friendly form of a parameter value (quantities as strings)."""
+    if isinstance(value, Quantity) and not isinstance(value, bool):
+        if get_dimensions(value) is DIMENSIONLESS:
+            return float(value)
+        return str(value)
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def parse_quantity(text: str, name: str, unit: Unit | None) -> Any:
+    """Parse ``"50 ms"``, ``"50*ms"``, ``"0.5"`` into a number or Brian2 quantity.
+
+    Only a number optionally followed by one Brian2 unit name is accepted; nothing is
+    evaluated. Raises :class:`ValidationError` naming ``name`` otherwise.
+    """
+    match = _QUANTITY_RE.match(text)
+    expected = "a number" if unit is None else f"a number with a unit of {_unit_name(unit)}"
+    if not match:
+        raise ValidationError(name, f"{expected} such as '50 ms'", text)
+    number, unit_name = float(match.group(1)), match.group(2)
+    if unit_name is None:
+        if unit is not None and get_dimensions(unit) is not DIMENSIONLESS:
+            raise ValidationError(name, f"{expected} (the unit is required)", text)
+        return number
+    found = getattr(_units, unit_name, None)
+    if not isinstance(found, Unit):
+        raise ValidationError(name, f"{expected}; '{unit_name}' is not a Brian2 unit", text)
+    return number * found
+
+
+class CircuitParams:
+    """Base class of every circuit's frozen ``Params`` dataclass.
+
+    Subclasses are decorated with ``@dataclasses.dataclass(frozen=True)`` and set
+    ``circuit_name`` (used in error messages, e.g. ``"TDConditioning"``). Cross-field
+    checks go in :meth:`check`, which runs after every field has been validated.
+    """
+
+    circuit_name: ClassVar[str] = "Circuit"
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            if f.metadata:
+                self._validate_field(f, getattr(self, f.name))
+        self.check()
+
+    # -- validation -------------------------------------------------------------------
+    def qualname(self, field_name: str) -> str:
+        """``Circuit.Params.field``, the name used in error messages."""
+        return f"{self.circuit_name}.Params.{field_name}"
+
+    def _validate_field(self, f: dataclasses.Field, value: Any) -> None:
+        meta = f.metadata
+        name = self.qualname(f.name)
+        if meta["choices"] is not None:
+            if value not in meta["choices"]:
+                raise ValidationError(name, f"one of {', '.join(meta['choices'])}", value)
+            return
+        if meta.get("boolean"):
+            if not isinstance(value, (bool, np.bool_)):
+                raise ValidationError(name, "True or False", value)
+            return
+        unit = meta["unit"]
+        if unit is not None and get_dimensions(unit) is not DIMENSIONLESS:
+            if not isinstance(value, Quantity) or get_dimensions(value) != get_dimensions(unit):
+                raise ValidationError(name, f"a quantity in units of {_unit_name(unit)}", value)
+            magnitude = float(np.asarray(value / unit))
+        else:
+            if isinstance(value, (bool, np.bool_)) or not isinstance(
+                value, (int, float, np.integer, np.floating, Quantity)
+            ):
+                raise ValidationError(name, "a number", value)
+            if isinstance(value, Quantity) and get_dimensions(value) is not DIMENSIONLESS:
+                raise ValidationError(name, "a dimensionless number", value)
+            magnitude = float(value)
+        if not math.isfinite(magnitude):
+            raise ValidationError(name, "a finite value", value)
+        if meta["integer"] and (
+            not isinstance(value, (int, np.integer)) or isinstance(value, (bool, np.bool_))
+        ):
+            raise ValidationError(name, "an integer", value)
+        for bound, inclusive, sign in (
+            (meta["low"], meta["low_inclusive"], 1),
+            (meta["high"], meta["high_inclusive"], -1),
+        ):
+            if bound is None:
+                continue
+            b = float(np.asarray(bound / unit)) if isinstance(bound, Quantity) else float(bound)
+            ok = sign * (magnitude - b) >= 0 if inclusive else sign * (magnitude - b) > 0
+            if not ok:
+                op = (">=" if inclusive else ">") if sign == 1 else ("<=" if inclusive else "<")
+                shown = bound if isinstance(bound, Quantity) else b
+                kind = "an integer" if meta["integer"] else "a value"
+                raise ValidationError(name, f"{kind} {op} {shown}", value)
+
+    def check(self) -> None:
+        """Cross-field validation; subclasses override and raise ``ValidationError``."""
+
+    # -- construction helpers ---------------------------------------------------------
+    def replace(self, **changes: Any):
+        """Return a copy with some fields changed (validated again)."""
+        unknown = sorted(set(changes) - {f.name for f in dataclasses.fields(self)})
+        if unknown:
+            raise ValidationError(
+                f"{self.circuit_name}.Params", "a known field name", ", ".join(unknown)
+            )
+        return dataclasses.replace(self, **changes)
+
+    def replace_from_strings(self, assignments: Mapping[str, str]):
+        """Return a copy with fields set from strings, as given on the command line."""
+        fields = {f.name: f for f in dataclasses.fields(self)}
+        changes: dict[str, Any] = {}
+        for key, text in assignments.items():
+            if key not in fields:
+                raise ValidationError(
+                    f"{self.circuit_name}.Params",
+                    f"a field name (one of {', '.join(sorted(fields))})",
+                    key,
+                )
+            changes[key] = self._parse_field(fields[key], text)
+        return self.replace(**changes)
+
+    def _parse_field(self, f: dataclasses.Field, text: str) -> Any:
+        name = self.qualname(f.name)
+        meta = f.metadata
+        text = text.strip()
+        if meta.get("choices") is not None:
+            return text
+        if meta.get("boolean"):
+            lowered = text.lower()
+            if lowered in {"true", "1", "yes", "on"}:
+                return True
+            if lowered in {"false", "0", "no", "off"}:
+                return False
+            raise ValidationError(name, "true or false", text)
+        if meta.get("integer"):
+            if not re.fullmatch(r"[-+]?\d+", text):
+                raise ValidationError(name, "an integer", text)
+            return int(text)
+        return parse_quantity(text, name, meta.get("unit"))
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly mapping of field name to value (quantities as strings)."""
+        return {f.name: quantity_to_str(getattr(self, f.name)) for f in dataclasses.fields(self)}
+
+    @classmethod
+    def describe(cls) -> list[tuple[str, Any, str]]:
+        """``(name, default, doc)`` for every field, for help texts and docs."""
+        out = []
+        for f in dataclasses.fields(cls):
+            default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+            out.append((f.name, quantity_to_str(default), f.metadata.get("doc", "")))
+        return out

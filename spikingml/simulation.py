@@ -1,0 +1,133 @@
+"""Shared plumbing for running Brian2 networks: devices, seeds, progress, versions.
+
+Circuits build an explicit :class:`brian2.Network` inside :func:`brian_device`, which
+selects the runtime (Cython, falling back to NumPy) or ``cpp_standalone`` device and
+restores Brian2's global state afterwards, so runs with different devices can follow
+each other in one process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import platform
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator
+
+import brian2
+import numpy as np
+
+from spikingml.errors import ValidationError
+
+__all__ = ["DEVICES", "brian_device", "check_device", "versions", "progress_reporter"]
+
+DEVICES = ("runtime", "cpp_standalone")
+
+
+def check_device(device: str) -> str:
+    """Return ``device`` if it is a supported Brian2 device name, else raise."""
+    if device not in DEVICES:
+        raise ValidationError("device", f"one of {', '.join(DEVICES)}", device)
+    return device
+
+
+def versions() -> dict[str, str]:
+    """Versions of the software that produced a result."""
+    from spikingml import __version__
+
+    return {
+        "spikingml": __version__,
+        "brian2": brian2.__version__,
+        "numpy": np.__version__,
+        "python": platform.python_version(),
+    }
+
+
+def _runtime_target() -> str:
+    try:
+        import Cython  # noqa: F401
+    except ImportError:  # pragma: no cover - Cython is a dependency
+        return "numpy"
+    return "cython"
+
+
+@contextlib.contextmanager
+def brian_device(device: str, seed: int, directory: str | None = None) -> Iterator[str]:
+    """Select a Brian2 device and seed for the duration of a ``with`` block.
+
+    Parameters
+    ----------
+    device : {"runtime", "cpp_standalone"}
+        ``runtime`` generates Cython code (compiled once, cached in the user's cache
+        directory); ``cpp_standalone`` compiles the whole network into one program.
+    seed : int
+        Seeds NumPy and Brian2's generated code, so every random draw is reproducible.
+    directory : str, optional
+        Build directory for ``cpp_standalone`` (a temporary one by default, removed
+        afterwards).
+
+    Yields
+    ------
+    str
+        The device name.
+    """
+    check_device(device)
+    brian2.device.reinit()
+    brian2.device.activate()
+    brian2.prefs.reset_to_defaults()
+    brian2.prefs.codegen.target = _runtime_target()
+    brian2.prefs.logging.std_redirection = False
+    brian2.BrianLogger.suppress_name("resolution_conflict")
+    made_dir = None
+    if device == "cpp_standalone":
+        if directory is None:
+            made_dir = directory = tempfile.mkdtemp(prefix="spikingml-standalone-")
+        brian2.set_device("cpp_standalone", directory=directory, build_on_run=True)
+        brian2.prefs.devices.cpp_standalone.openmp_threads = 0
+    brian2.seed(seed)
+    try:
+        yield device
+    finally:
+        if device == "cpp_standalone":
+            brian2.device.reinit()
+            brian2.device.activate()
+            brian2.set_device("runtime")
+            if made_dir is not None:
+                shutil.rmtree(made_dir, ignore_errors=True)
+
+
+def progress_reporter(enabled: bool, label: str):
+    """Return a Brian2 ``report`` argument: a one-line progress display or ``None``.
+
+    Brian2 calls it with elapsed wall time, completed fraction, start and duration. On a
+    terminal the line is rewritten in place; otherwise a line is printed every 10%.
+    Under ``cpp_standalone`` Brian2 prints its own text report instead.
+    """
+    if not enabled:
+        return None
+    interactive = sys.stderr.isatty() and os.environ.get("TERM") != "dumb"
+    last = {"decile": -1}
+
+    def report(elapsed, completed, start, duration):
+        elapsed_s = float(elapsed)
+        frac = float(completed)
+        if interactive:
+            eta = elapsed_s * (1 - frac) / frac if frac > 0 else float("nan")
+            bar = "#" * int(30 * frac)
+            sys.stderr.write(
+                f"\r{label}: [{bar:<30}] {100 * frac:5.1f}%  {elapsed_s:5.1f}s elapsed, "
+                f"~{eta:4.0f}s left"
+            )
+            if frac >= 1:
+                sys.stderr.write("\n")
+            sys.stderr.flush()
+        else:
+            decile = int(10 * frac + 1e-9)
+            if decile > last["decile"]:
+                last["decile"] = decile
+                sys.stderr.write(f"{label}: {100 * frac:3.0f}% ({elapsed_s:.1f}s)\n")
+                sys.stderr.flush()
+
+    return report

@@ -1,0 +1,1 @@
+"""Inputs and tasks: conditioning schedules, patterns, environments."""

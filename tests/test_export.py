@@ -1,0 +1,287 @@
+"""Tests of spikingml.export: Result -> neo.Block, and NIX round trips."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import neo
+import numpy as np
+import pytest
+import quantities as pq
+
+from spikingml.errors import OutputExistsError, ValidationError
+from spikingml.export import read_nix, to_neo, write_nix
+from spikingml.result import Phase, Result, Signal, SpikeData
+
+PHASES = [Phase("acquisition", 0.0, 1.0), Phase("extinction", 1.0, 2.0)]
+
+
+@pytest.fixture
+def result() -> Result:
+    # E: 4 neurons, neuron 3 never fires; neuron 2 fires only in extinction.
+    # The spike at exactly 1.0 s belongs to extinction ([start, stop) intervals).
+    e_times = [0.1, 0.25, 0.5, 0.999, 1.0, 1.2, 1.75, 1.9]
+    e_indices = [0, 1, 0, 1, 0, 2, 2, 1]
+    # I: 2 neurons, both fire; times deliberately unsorted.
+    i_times = [1.5, 0.3, 0.05, 1.1]
+    i_indices = [1, 0, 1, 1]
+    rng = np.random.default_rng(3)
+    return Result(
+        circuit="toy-circuit",
+        params={"n_trials": 3, "tau": "20. ms", "nested": {"a": [1, 2]}},
+        seed=1234,
+        device="runtime",
+        populations={
+            "E": SpikeData(e_indices, e_times, 4),
+            "I": SpikeData(i_indices, i_times, 2),
+        },
+        signals={
+            "rate": Signal(
+                rng.uniform(0, 50, size=(200, 3)),
+                dt=0.01,
+                unit="Hz",
+                channels=[0, 2, 3],
+                population="E",
+            ),
+        },
+        events={"CS": np.array([0.2, 0.7, 1.2]), "US": np.array([1.5, 1.8])},
+        phases=list(PHASES),
+        simulated_seconds=2.0,
+        versions={"spikingml": "0.0.test", "brian2": "2.x"},
+    )
+
+
+def expected_spikes(result: Result, pop: str, index: int, phase: Phase) -> np.ndarray:
+    sd = result.populations[pop]
+    t = sd.times[(sd.indices == index) & (sd.times >= phase.start) & (sd.times < phase.stop)]
+    return np.sort(t)
+
+
+def trains_by_key(segment: neo.Segment) -> dict[tuple[str, int], neo.SpikeTrain]:
+    out = {}
+    for st in segment.spiketrains:
+        key = (str(st.annotations["source_population"]), int(st.annotations["source_index"]))
+        assert key not in out
+        out[key] = st
+    return out
+
+
+# --------------------------------------------------------------------------- structure
+
+
+def test_block_annotations(result):
+    block = to_neo(result)
+    assert isinstance(block, neo.Block)
+    ann = block.annotations
+    assert ann["circuit"] == "toy-circuit"
+    assert ann["seed"] == 1234
+    assert ann["device"] == "runtime"
+    assert json.loads(ann["params"]) == result.params
+    assert json.loads(ann["versions"]) == result.versions
+
+
+def test_segments_per_phase(result):
+    block = to_neo(result)
+    assert [seg.name for seg in block.segments] == ["acquisition", "extinction"]
+    for seg in block.segments:
+        assert seg.block is block
+
+
+def test_no_phases_gives_one_segment(result):
+    block = to_neo(result.replace(phases=[]))
+    assert len(block.segments) == 1
+    seg = block.segments[0]
+    assert seg.spiketrains[0].t_start == 0 * pq.s
+    assert seg.spiketrains[0].t_stop == 2.0 * pq.s
+    assert sum(len(st) for st in seg.spiketrains) == 12
+
+
+def test_every_neuron_and_spike_present(result):
+    block = to_neo(result)
+    for seg, phase in zip(block.segments, PHASES, strict=True):
+        trains = trains_by_key(seg)
+        assert set(trains) == {("E", i) for i in range(4)} | {("I", i) for i in range(2)}
+        for (pop, idx), st in trains.items():
+            assert st.name == f"{pop}[{idx}]"
+            assert isinstance(st.annotations["source_index"], int)
+            assert st.t_start == phase.start * pq.s
+            assert st.t_stop == phase.stop * pq.s
+            assert st.segment is seg
+            np.testing.assert_allclose(
+                st.times.rescale("s").magnitude, expected_spikes(result, pop, idx, phase)
+            )
+        # the silent neuron is kept as an empty train
+        assert len(trains[("E", 3)]) == 0
+    total = sum(len(st) for seg in block.segments for st in seg.spiketrains)
+    assert total == sum(len(sd.times) for sd in result.populations.values())
+
+
+def test_groups_per_population(result):
+    block = to_neo(result)
+    groups = {g.name: g for g in block.groups}
+    assert set(groups) == {"E", "I"}
+    assert len(groups["E"].spiketrains) == 4 * len(PHASES)
+    assert len(groups["I"].spiketrains) == 2 * len(PHASES)
+    for name, g in groups.items():
+        assert g.annotations["source_population"] == name
+        assert {st.annotations["source_population"] for st in g.spiketrains} == {name}
+    # the rate signal was recorded from E
+    assert len(groups["E"].analogsignals) == len(PHASES)
+    assert len(groups["I"].analogsignals) == 0
+
+
+def test_signals_units_and_slicing(result):
+    block = to_neo(result)
+    sig = result.signals["rate"]
+    for seg, phase in zip(block.segments, PHASES, strict=True):
+        (asig,) = seg.analogsignals
+        assert asig.units == pq.Hz
+        assert asig.shape == (100, 3)
+        assert asig.sampling_period == 0.01 * pq.s
+        assert float(asig.t_start.rescale("s")) == pytest.approx(phase.start)
+        assert asig.annotations["source_population"] == "E"
+        np.testing.assert_array_equal(asig.array_annotations["channel_index"], [0, 2, 3])
+        keep = (sig.times >= phase.start - 1e-12) & (sig.times < phase.stop - 1e-12)
+        np.testing.assert_array_equal(asig.magnitude, sig.values[keep])
+
+
+@pytest.mark.parametrize(
+    ("unit", "expected"), [("1", pq.dimensionless), ("mV", pq.mV), ("nS", pq.nS)]
+)
+def test_signal_unit_mapping(result, unit, expected):
+    sig = Signal(np.zeros((10, 1)), dt=0.1, unit=unit, population="I")
+    block = to_neo(result.replace(signals={"x": sig}))
+    assert block.segments[0].analogsignals[0].units == expected
+
+
+def test_unknown_unit_is_a_validation_error(result):
+    sig = Signal(np.zeros((10, 1)), dt=0.1, unit="furlongs per fortnight")
+    with pytest.raises(ValidationError, match="unit"):
+        to_neo(result.replace(signals={"x": sig}))
+
+
+def test_events(result):
+    block = to_neo(result)
+    acq, ext = block.segments
+    ev = {e.name: e for e in acq.events}
+    assert set(ev) == {"CS", "US"}
+    np.testing.assert_allclose(ev["CS"].times.rescale("s").magnitude, [0.2, 0.7])
+    assert list(ev["CS"].labels) == ["CS", "CS"]
+    assert len(ev["US"]) == 0
+    ev = {e.name: e for e in ext.events}
+    np.testing.assert_allclose(ev["CS"].times.magnitude, [1.2])
+    np.testing.assert_allclose(ev["US"].times.magnitude, [1.5, 1.8])
+    assert list(ev["US"].labels) == ["US", "US"]
+
+
+def test_data_outside_phases_warns(result):
+    short = result.replace(phases=[PHASES[0]])
+    with pytest.warns(UserWarning, match="outside every phase"):
+        to_neo(short)
+
+
+def test_result_to_neo_method(result):
+    assert [s.name for s in result.to_neo().segments] == ["acquisition", "extinction"]
+
+
+# --------------------------------------------------------------------------- NIX
+
+
+def test_nix_round_trip(result, tmp_path):
+    path = tmp_path / "data.nix"
+    write_nix(result, path)
+    assert path.is_file()
+
+    io = neo.io.NixIO(str(path), mode="ro")
+    try:
+        block = io.read_block()
+    finally:
+        io.close()
+
+    assert block.annotations["circuit"] == "toy-circuit"
+    assert block.annotations["seed"] == 1234
+    assert json.loads(block.annotations["params"]) == result.params
+    assert [seg.name for seg in block.segments] == ["acquisition", "extinction"]
+
+    n_back = 0
+    for seg, phase in zip(block.segments, PHASES, strict=True):
+        trains = trains_by_key(seg)
+        assert set(trains) == {("E", i) for i in range(4)} | {("I", i) for i in range(2)}
+        for (pop, idx), st in trains.items():
+            assert st.name == f"{pop}[{idx}]"
+            want = expected_spikes(result, pop, idx, phase)
+            got = st.times.rescale("s").magnitude
+            assert len(got) == len(want)
+            np.testing.assert_allclose(got, want, rtol=0, atol=1e-9)
+            n_back += len(got)
+        assert len(trains[("E", 3)]) == 0
+
+        (asig,) = seg.analogsignals
+        assert asig.units == pq.Hz
+        assert asig.sampling_period == 0.01 * pq.s
+        assert asig.annotations["source_population"] == "E"
+        np.testing.assert_array_equal(asig.array_annotations["channel_index"], [0, 2, 3])
+        sig = result.signals["rate"]
+        keep = (sig.times >= phase.start - 1e-12) & (sig.times < phase.stop - 1e-12)
+        np.testing.assert_array_equal(asig.magnitude, sig.values[keep])
+
+        for ev in seg.events:
+            want = result.events[ev.name]
+            want = want[(want >= phase.start) & (want < phase.stop)]
+            np.testing.assert_allclose(ev.times.rescale("s").magnitude, want, atol=1e-12)
+            assert list(ev.labels) == [ev.name] * len(want)
+        assert {ev.name for ev in seg.events} == {"CS", "US"}
+
+    assert n_back == sum(len(sd.times) for sd in result.populations.values())
+    groups = {g.name: g for g in block.groups}
+    assert set(groups) == {"E", "I"}
+    assert len(groups["E"].spiketrains) == 8
+    assert len(groups["E"].analogsignals) == 2
+
+
+def test_read_nix(result, tmp_path):
+    path = write_nix(result, tmp_path / "data.nix")
+    block = read_nix(path)
+    assert block.annotations["seed"] == 1234
+    assert sum(len(st) for seg in block.segments for st in seg.spiketrains) == 12
+    with pytest.raises(ValidationError, match="an existing NIX file"):
+        read_nix(tmp_path / "missing.nix")
+
+
+def test_write_block(result, tmp_path):
+    path = write_nix(to_neo(result), tmp_path / "block.nix")
+    assert read_nix(path).annotations["circuit"] == "toy-circuit"
+
+
+def test_no_overwrite_without_force(result, tmp_path):
+    path = tmp_path / "data.nix"
+    write_nix(result, path)
+    before = path.read_bytes()
+    with pytest.raises(OutputExistsError, match="force"):
+        write_nix(result.replace(seed=99), path)
+    assert path.read_bytes() == before
+    assert read_nix(path).annotations["seed"] == 1234
+
+    write_nix(result.replace(seed=99), path, force=True)
+    assert read_nix(path).annotations["seed"] == 99
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data.nix"]
+
+
+def test_no_temporary_file_left_on_failure(result, tmp_path, monkeypatch):
+    def boom(self, block, use_obj_names=False):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(neo.io.NixIO, "write_block", boom)
+    with pytest.raises(RuntimeError, match="disk full"):
+        write_nix(result, tmp_path / "data.nix")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_written_file_respects_umask(result, tmp_path):
+    old = os.umask(0o022)
+    try:
+        path = write_nix(result, tmp_path / "data.nix")
+    finally:
+        os.umask(old)
+    assert path.stat().st_mode & 0o777 == 0o644
