@@ -18,12 +18,14 @@ one-line documentation string that the CLI and the docs show. Strings such as
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import brian2.units as _units
+import brian2.units.allunits as _allunits
 import numpy as np
 from brian2.units.fundamentalunits import DIMENSIONLESS, Quantity, Unit, get_dimensions
 
@@ -97,6 +99,19 @@ def quantity_to_str(value: Any) -> Any:
     return value
 
 
+@functools.cache
+def _unit_table() -> dict[str, Unit]:
+    """Every Brian2 unit by its names ("ms", "msecond", "s", "second", "Hz", "hertz")."""
+    table: dict[str, Unit] = {}
+    for module in (_allunits, _units):
+        for name in dir(module):
+            value = getattr(module, name)
+            if isinstance(value, Unit):
+                table.setdefault(name, value)
+                table.setdefault(str(value), value)
+    return table
+
+
 def parse_quantity(text: str, name: str, unit: Unit | None) -> Any:
     """Parse ``"50 ms"``, ``"50*ms"``, ``"0.5"`` into a number or Brian2 quantity.
 
@@ -112,8 +127,8 @@ def parse_quantity(text: str, name: str, unit: Unit | None) -> Any:
         if unit is not None and get_dimensions(unit) is not DIMENSIONLESS:
             raise ValidationError(name, f"{expected} (the unit is required)", text)
         return number
-    found = getattr(_units, unit_name, None)
-    if not isinstance(found, Unit):
+    found = _unit_table().get(unit_name)
+    if found is None:
         raise ValidationError(name, f"{expected}; '{unit_name}' is not a Brian2 unit", text)
     return number * found
 
@@ -156,6 +171,10 @@ class CircuitParams:
                 raise ValidationError(name, f"a quantity in units of {_unit_name(unit)}", value)
             magnitude = float(np.asarray(value / unit))
         else:
+            if meta["integer"] and (
+                not isinstance(value, (int, np.integer)) or isinstance(value, (bool, np.bool_))
+            ):
+                raise ValidationError(name, "an integer", value)
             if isinstance(value, (bool, np.bool_)) or not isinstance(
                 value, (int, float, np.integer, np.floating, Quantity)
             ):
@@ -230,8 +249,25 @@ class CircuitParams:
         return parse_quantity(text, name, meta.get("unit"))
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-friendly mapping of field name to value (quantities as strings)."""
-        return {f.name: quantity_to_str(getattr(self, f.name)) for f in dataclasses.fields(self)}
+        """JSON-friendly mapping of field name to value.
+
+        Quantities become strings in the field's unit at full precision ("1.2 s"), which
+        :meth:`replace_from_strings` parses back to the same value.
+        """
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            unit = f.metadata.get("unit")
+            if unit is not None and isinstance(value, Quantity) and not value.is_dimensionless:
+                out[f.name] = f"{float(value / unit)!r} {unit}"
+            else:
+                out[f.name] = quantity_to_str(value)
+        return out
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any]):
+        """Rebuild parameters from :meth:`to_dict` output (validated like ``--set``)."""
+        return cls().replace_from_strings({k: str(v) for k, v in values.items()})
 
     @classmethod
     def describe(cls) -> list[tuple[str, Any, str]]:

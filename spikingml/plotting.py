@@ -43,6 +43,7 @@ __all__ = [
     "psth",
     "raster",
     "save_figure",
+    "side_by_side",
 ]
 
 #: Colours of the populations, in display order: the Okabe-Ito colour-blind-safe palette
@@ -335,6 +336,105 @@ def raster(
     if ax_rate.get_legend_handles_labels()[0]:
         ax_rate.legend(**legend_style)
     return ax_raster, ax_rate
+
+
+def side_by_side(
+    left: np.ndarray,
+    right: np.ndarray,
+    *,
+    x_edges: np.ndarray,
+    titles: tuple[str, str],
+    colorbar_labels: tuple[str, str],
+    xlabel: str,
+    ylabel: str,
+    markers: Mapping[str, float] | None = None,
+    row_marks: Mapping[str, np.ndarray] | None = None,
+    axes: Sequence[Axes] | None = None,
+    symmetric: bool = True,
+) -> tuple[Axes, Axes]:
+    """Two trial x time heat maps side by side: a spiking response and its twin.
+
+    Each panel has its own colour scale (the two quantities have different units) but
+    the same x and y extent; with ``symmetric`` each scale is centred on zero, with a
+    diverging map, so a positive error is red and a negative one blue in both.
+
+    Parameters
+    ----------
+    left, right : ndarray, shape (n_rows, n_cols)
+        Spiking (left) and twin (right) values, one row per trial.
+    x_edges : ndarray, shape (n_cols + 1,)
+        Column edges (for example time relative to the CS, in seconds).
+    titles, colorbar_labels : tuple of str
+        Panel titles and colour-bar labels (with units).
+    xlabel, ylabel : str
+        Axis labels (with units).
+    markers : mapping of str to float, optional
+        Vertical lines at these x positions, labelled (``{"CS": 0.0, "US": 0.5}``).
+    row_marks : mapping of str to ndarray, optional
+        Row indices to tick on the right edge of both panels (``{"omission": [...]}``).
+    axes : pair of Axes, optional
+        Draw into these instead of a new figure.
+    symmetric : bool
+        Centre each colour scale on zero.
+
+    Returns
+    -------
+    tuple of Axes
+    """
+    left = np.asarray(left, dtype=float)
+    right = np.asarray(right, dtype=float)
+    if left.ndim != 2 or left.shape != right.shape:
+        raise ValidationError(
+            "left, right", "two 2-D arrays of the same shape", (left.shape, right.shape)
+        )
+    x_edges = np.asarray(x_edges, dtype=float)
+    if x_edges.shape != (left.shape[1] + 1,):
+        raise ValidationError("x_edges", f"{left.shape[1] + 1} column edges", x_edges.shape)
+    if axes is None:
+        fig = Figure(figsize=(10.0, 4.8), layout="constrained")
+        axes = fig.subplots(1, 2, sharex=True, sharey=True)
+    y_edges = np.arange(left.shape[0] + 1) - 0.5
+    for ax, data, title, label in zip(axes, (left, right), titles, colorbar_labels):
+        finite = np.abs(data[np.isfinite(data)])
+        vmax = float(np.percentile(finite, 99)) if finite.size else 1.0
+        vmax = vmax or 1.0
+        kwargs = {"cmap": "RdBu_r", "vmin": -vmax, "vmax": vmax} if symmetric else {}
+        mesh = ax.pcolormesh(x_edges, y_edges, data, rasterized=True, **kwargs)
+        cbar = ax.figure.colorbar(mesh, ax=ax, pad=0.01)
+        cbar.set_label(label, fontsize=FONT_SIZE + 1)
+        cbar.ax.tick_params(labelsize=FONT_SIZE)
+        ax.set_title(title, fontsize=FONT_SIZE + 2)
+        ax.set_xlabel(xlabel, fontsize=FONT_SIZE + 1)
+        ax.tick_params(labelsize=FONT_SIZE)
+        for name, x in (markers or {}).items():
+            color = EVENT_COLORS.get(name, "k")
+            ax.axvline(x, color=color, lw=1.2, ls="--")
+            ax.text(
+                x,
+                1.0,
+                f" {name}",
+                color=color,
+                fontsize=FONT_SIZE,
+                va="bottom",
+                transform=ax.get_xaxis_transform(),
+            )
+        for k, (name, rows) in enumerate((row_marks or {}).items()):
+            rows = np.asarray(rows)
+            ax.plot(
+                np.full(len(rows), x_edges[-1]),
+                rows,
+                marker="<",
+                ls="none",
+                color=_OTHER_EVENT_COLORS[k % len(_OTHER_EVENT_COLORS)],
+                ms=4,
+                clip_on=False,
+                label=name,
+            )
+        if row_marks:
+            ax.legend(fontsize=FONT_SIZE, loc="lower right")
+    axes[0].set_ylabel(ylabel, fontsize=FONT_SIZE + 1)
+    axes[0].set_ylim(left.shape[0] - 0.5, -0.5)
+    return axes[0], axes[1]
 
 
 def save_figure(fig: Figure, path: str | os.PathLike[str], *, dpi: float = 150) -> Path:

@@ -84,7 +84,10 @@ def brian_device(device: str, seed: int, directory: str | None = None) -> Iterat
     if device == "cpp_standalone":
         if directory is None:
             made_dir = directory = tempfile.mkdtemp(prefix="spikingml-standalone-")
-        brian2.set_device("cpp_standalone", directory=directory, build_on_run=True)
+        # with_output=False keeps the compiler's and the program's output off the terminal
+        brian2.set_device(
+            "cpp_standalone", directory=directory, build_on_run=True, with_output=False
+        )
         brian2.prefs.devices.cpp_standalone.openmp_threads = 0
     brian2.seed(seed)
     try:

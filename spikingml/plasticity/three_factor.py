@@ -9,7 +9,11 @@ same parameter names, meanings and defaults.
 Contents
 --------
 :class:`DopamineSTDP`
-    The rule's parameters and the Brian2 code that implements it.
+    The rule's parameters and the Brian2 code that implements it (pair-STDP
+    eligibility, per-synapse dopamine events; the NEST synapse).
+:class:`PresynapticDopamineRule`
+    The same ``dw/dt = c (n - b)`` with an eligibility tagged by presynaptic spikes
+    alone and one dopamine concentration shared by all synapses (TD-LTP, critics).
 :func:`reference_weight_trajectory`
     The same exact solution computed event by event in NumPy, for tests and for
     comparisons with NEST.
@@ -92,7 +96,12 @@ from brian2.units.fundamentalunits import DIMENSIONLESS, Quantity, get_dimension
 
 from spikingml.errors import ValidationError
 
-__all__ = ["DopamineSTDP", "WeightTrajectory", "reference_weight_trajectory"]
+__all__ = [
+    "DopamineSTDP",
+    "PresynapticDopamineRule",
+    "WeightTrajectory",
+    "reference_weight_trajectory",
+]
 
 _NAME = "DopamineSTDP"
 
@@ -570,3 +579,96 @@ def reference_weight_trajectory(
         K_plus=table[:, 4],
         K_minus=table[:, 5],
     )
+
+
+@dataclasses.dataclass(frozen=True)
+class PresynapticDopamineRule:
+    r"""The three-factor rule with a presynaptic eligibility trace and a global dopamine.
+
+    The same weight dynamics as :class:`DopamineSTDP`, ``dw/dt = c (n - b)``, but the
+    eligibility ``c`` of a synapse is tagged by the presynaptic neuron's own (possibly
+    delayed) spikes alone, as in TD-LTP and in the critic of actor-critic models
+    (Fremaux, Sprekeler & Gerstner 2013), and ``n`` is one dopamine concentration shared
+    by every synapse (a volume transmitter that low-pass filters a dopamine population).
+
+    Since ``c`` then belongs to the presynaptic neuron and ``n`` to nobody in particular,
+    the integral of ``c (n - b)`` is the same for every synapse leaving a neuron, so it is
+    accumulated once per *presynaptic neuron* (``e_int``) rather than once per synapse::
+
+        presynaptic neuron:   dc/dt     = -c / tau_c        (c += A_plus per tagging spike)
+                              de_int/dt = c * (n - b)
+        synapse (every update_interval):
+                              w      = clip(w + e_int_pre - e_seen, Wmin, Wmax)
+                              e_seen = e_int_pre
+
+    so each synapse adds exactly ``integral of c (n - b) dt`` since its previous update; the
+    per-synapse work is one addition per ``update_interval`` and nothing is integrated per
+    synapse. ``w`` is dimensionless, ``n`` and ``b`` are in 1/s.
+
+    Parameters
+    ----------
+    A_plus : float
+        Jump of ``c`` per tagging spike (sets the learning rate).
+    tau_c : Quantity
+        Decay time constant of the eligibility trace.
+    b : Quantity
+        Dopamine baseline (1/s): ``n`` above ``b`` potentiates eligible synapses.
+    Wmin, Wmax : float
+        Bounds of the weight.
+    """
+
+    A_plus: float = 1.0
+    tau_c: Quantity = dataclasses.field(default_factory=lambda: 15 * brian2.ms)
+    b: Quantity = dataclasses.field(default_factory=lambda: 5 * brian2.Hz)
+    Wmin: float = 0.0
+    Wmax: float = 200.0
+
+    def __post_init__(self) -> None:
+        _check_number("PresynapticDopamineRule.A_plus", self.A_plus)
+        _check_time("PresynapticDopamineRule.tau_c", self.tau_c)
+        if not isinstance(self.b, Quantity) or not self.b.has_same_dimensions(brian2.Hz):
+            raise ValidationError("PresynapticDopamineRule.b", "a rate in 1/s (Hz)", self.b)
+        wmin = _check_number("PresynapticDopamineRule.Wmin", self.Wmin)
+        wmax = _check_number("PresynapticDopamineRule.Wmax", self.Wmax)
+        if wmin > wmax:
+            raise ValidationError(
+                "PresynapticDopamineRule.Wmax", f"a value >= Wmin ({wmin})", wmax
+            )
+
+    def namespace(self) -> dict[str, Any]:
+        """Constants used by the generated code (prefixed ``pe_`` to avoid clashes)."""
+        return {
+            "pe_A_plus": float(self.A_plus),
+            "pe_tau_c": self.tau_c,
+            "pe_b": self.b,
+            "pe_Wmin": float(self.Wmin),
+            "pe_Wmax": float(self.Wmax),
+        }
+
+    @staticmethod
+    def presynaptic_equations() -> str:
+        """Equations to add to the presynaptic ``NeuronGroup``.
+
+        ``n`` must be linked to the volume transmitter's concentration with
+        ``brian2.linked_var(volume_transmitter, "n", index=...)``.
+        """
+        return "dc/dt = -c / pe_tau_c : 1\nde_int/dt = c * (n - pe_b) : 1\nn : hertz (linked)\n"
+
+    @staticmethod
+    def on_tag(suffix: str = "_post") -> str:
+        """Code for a pathway that tags the eligibility (``c += A_plus``).
+
+        With the default ``suffix`` it is meant for a one-to-one synapse from the
+        presynaptic group onto itself, whose delay sets when eligibility starts.
+        """
+        return f"c{suffix} += pe_A_plus"
+
+    @staticmethod
+    def synapse_model() -> str:
+        """Per-synapse variables: the weight and the last integral it has seen."""
+        return "w : 1\ne_seen : 1\n"
+
+    @staticmethod
+    def on_update() -> str:
+        """Code for the synapses' ``run_regularly`` that applies the accumulated change."""
+        return "w = clip(w + e_int_pre - e_seen, pe_Wmin, pe_Wmax)\ne_seen = e_int_pre\n"

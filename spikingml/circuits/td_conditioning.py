@@ -1,0 +1,807 @@
+r"""Dopamine neurons compute a temporal-difference error during classical conditioning.
+
+The ML idea
+-----------
+Temporal-difference learning (Sutton 1988) learns a value :math:`V` from the error
+:math:`\delta_m = r_m + V_m - V_{m-1}` between successive predictions. Montague, Dayan &
+Sejnowski (1996) and Schultz, Dayan & Montague (1997) showed that midbrain dopamine
+neurons fire like :math:`\delta`: before learning they burst at the reward (US); after
+learning they burst at the conditioned stimulus (CS) and no longer respond to the
+predicted reward; when a predicted reward is omitted they pause at the time it was due.
+
+The circuit
+-----------
+Populations (all integrate-and-fire *phase integrators*: ``phi`` grows with the drive
+and a spike is emitted, and 1 subtracted, each time it passes 1, so the firing rate
+equals the drive and rate codes are read without Poisson noise):
+
+Time cells (``time_cells``, ``n_bins`` groups of ``cells_per_bin``)
+    A complete serial compound: group ``k`` fires regularly at ``time_cell_rate`` while
+    the time since the CS lies in ``[k, k + 1) * bin_width`` (sequence cells of
+    hippocampus / striatum, Ludvig, Sutton & Kehoe 2008)::
+
+        dphi/dt = time_cell_rate * cs_drive(t_trial, k)
+
+Critic (``critic``, ``n_critic`` neurons, striatal value neurons)::
+
+        dphi/dt = critic_rate0 + I
+        dI/dt   = -I / tau_critic             I += w * Hz / (time_cell_rate * tau_critic)
+
+    so a time cell that fires at ``time_cell_rate`` adds ``w`` Hz to the critic's rate:
+    the critic fires at :math:`V(t) = \mathrm{critic\_rate0} + \sum_j w_j` (active j).
+
+Dopamine neurons (``dopamine``, ``n_dopamine``, VTA)::
+
+        dphi/dt  = f_i + g * (I_exc - I_inh) + I_us       (phi >= phase_floor)
+        dI_exc/dt = -I_exc / tau_da    I_exc += 1 / (n_critic * tau_da)   per critic spike
+        dI_inh/dt = -I_inh / tau_da    I_inh += 1 / (n_critic * tau_da)   same, delayed by
+                                                                          bin_width
+        dI_us/dt  = (reward_drive * reward(t) - I_us) / tau_da
+
+    The critic excites dopamine neurons directly and inhibits them through a pathway
+    delayed by :math:`\Delta` = ``bin_width`` (striatal patch neurons onto VTA, or via VTA
+    GABA interneurons), so their rate is
+
+    .. math:: \nu_{DA}(t) \approx f + R(t) + g\,[V(t) - V(t - \Delta)],
+
+    a TD error on top of the tonic rate ``f`` (``tonic_rate``; the individual rates
+    ``f_i`` are spread evenly by ``tonic_spread`` around it so the population does not
+    synchronise). The phase may fall below 0, down to ``phase_floor``: a negative error
+    becomes a pause whose length encodes its size (Bayer & Glimcher 2005).
+    ``critic_gain`` :math:`g` scales value (in critic Hz) to dopamine Hz: errors of
+    ``reward_drive`` = 10 Hz stay within what a 5 Hz tonic rate can express as a pause.
+
+Volume transmitter (``n``): the dopamine concentration, the population rate low-pass
+filtered::
+
+        dn/dt = -n / tau_n       n += 1 / (n_dopamine * tau_n)   per dopamine spike
+
+Plasticity: the three-factor rule (:class:`spikingml.plasticity.three_factor.
+PresynapticDopamineRule`) on time cell -> critic synapses,
+
+.. math:: \frac{dw_{ij}}{dt} = c_j(t)\,(n(t) - b), \qquad b = f,
+
+with a presynaptic eligibility :math:`c_j` (``tau_c``) tagged by cell j's own spikes
+delayed by ``eligibility_delay`` :math:`= \Delta` + the pipeline latency (time cell ->
+critic -> dopamine -> n, about 25 ms). A cell active in bin k is thus eligible during
+bin k + 1, when the dopamine carries :math:`r_{k+1} + V_{k+1} - V_k`: exactly the TD(0)
+update of :math:`V_k`. Eligibility that overlapped bin k's own dopamine transient would
+feed back on itself (the weight runs away); see ``shared/notes/td-conditioning.md``.
+
+No ``network_operation`` is used: the schedule is a periodic ``TimedArray`` and a
+``SpikeGeneratorGroup``, plasticity is applied by ``run_regularly``, so the same code runs
+under ``runtime`` and ``cpp_standalone``.
+
+Twin and the mapping of parameters
+----------------------------------
+The twin is TD(:math:`\lambda`) (:func:`spikingml.analysis.td.td_lambda`) on bins of
+``bin_width`` with one feature per time-cell group, reward 1 in the US bin of rewarded
+trials and :math:`\gamma = 1`. One unit of twin value is ``reward_drive / critic_gain`` Hz
+of critic rate. A weight changes by :math:`\int c_j (n - b)\,dt`; with the cell's
+``time_cell_rate * bin_width`` tagging spikes, :math:`\int c_j\,dt = A_+\,\nu\,\Delta\,
+\tau_c` and :math:`n - b = g\,\delta` (critic Hz), so
+
+.. math:: \alpha = \mathrm{cells\_per\_bin}\; A_+\,\nu_{tc}\,\Delta\,\tau_c\,g\,\cdot
+          \kappa, \qquad \lambda = \kappa_2 / \kappa
+
+where :math:`\kappa` and :math:`\kappa_2` are the fractions of :math:`\int c_j` that fall
+in the first and second bin after the cell's own (computed by :func:`twin_rates`).
+
+References
+----------
+Montague, P. R., Dayan, P. & Sejnowski, T. J. (1996). A framework for mesencephalic
+dopamine systems based on predictive Hebbian learning. J. Neurosci. 16, 1936-1947.
+
+Schultz, W., Dayan, P. & Montague, P. R. (1997). A neural substrate of prediction and
+reward. Science 275, 1593-1599.
+
+Izhikevich, E. M. (2007). Solving the distal reward problem through linkage of STDP and
+dopamine signaling. Cereb. Cortex 17, 2443-2452.
+
+Bayer, H. M. & Glimcher, P. W. (2005). Midbrain dopamine neurons encode a quantitative
+reward prediction error signal. Neuron 47, 129-141.
+
+Ludvig, E. A., Sutton, R. S. & Kehoe, E. J. (2008). Stimulus representation and the
+timing of reward-prediction errors in models of the dopamine system. Neural Comput. 20,
+3034-3054.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from pathlib import Path
+from typing import Any
+
+import brian2 as b2
+import numpy as np
+from brian2 import Hz, ms, second
+
+from spikingml.analysis import td as td_analysis
+from spikingml.errors import ValidationError
+from spikingml.params import CircuitParams, param
+from spikingml.plasticity.three_factor import PresynapticDopamineRule
+from spikingml.result import Phase, Result, Signal, SpikeData
+from spikingml.simulation import brian_device, check_device, progress_reporter, versions
+from spikingml.stimuli.conditioning import ConditioningSchedule, conditioning_schedule
+
+__all__ = [
+    "NAME",
+    "DESCRIPTION",
+    "METRICS",
+    "Params",
+    "simulate",
+    "twin",
+    "compare",
+    "figures",
+    "twin_rates",
+    "schedule",
+]
+
+NAME = "td-conditioning"
+DESCRIPTION = "dopamine neurons learn a TD error; the burst moves from reward to cue"
+
+#: Every metric :func:`compare` returns: what it measures, direction, target.
+METRICS: dict[str, str] = {
+    "baseline_hz": "tonic dopamine rate before the CS, all trials (Hz; target 3-8)",
+    "cs_response_late_hz": "dopamine rate above baseline in the CS bin, last 20 rewarded "
+    "trials (Hz; higher is better; target >= baseline_hz)",
+    "us_response_early_hz": "dopamine rate above baseline in the US bin, first 5 rewarded "
+    "trials (Hz)",
+    "us_response_late_hz": "dopamine rate above baseline in the US bin, last 20 rewarded "
+    "trials (Hz)",
+    "transfer_ratio": "us_response_late_hz / us_response_early_hz (lower is better; "
+    "target <= 0.3)",
+    "omission_dip_fraction": "1 - rate in the US bin of omission trials in the second half "
+    "of acquisition / baseline_hz (higher is better; target >= 0.5)",
+    "delta_correlation": "Pearson r of the dopamine response (trials x bins, baseline "
+    "subtracted) with the twin's delta (higher is better; target >= 0.85, quick >= 0.8)",
+    "value_correlation": "Pearson r of the critic rate (trials x bins) with the twin's V "
+    "(higher is better; target >= 0.8)",
+    "extinction_drop": "1 - CS response in the last 5 / first 5 extinction trials "
+    "(higher is better; target >= 0.5)",
+    "twin_extinction_drop": "extinction_drop of the twin's delta (reference)",
+    "twin_alpha": "learning rate of the twin derived from the spiking parameters",
+    "twin_lambda": "trace decay of the twin derived from the spiking parameters",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Params(CircuitParams):
+    """Parameters of the TD-conditioning circuit (default preset: the full protocol)."""
+
+    circuit_name = "TDConditioning"
+
+    # protocol
+    n_acquisition: int = param(150, "acquisition trials (CS then US)", integer=True, low=1)
+    omission_every: int = param(
+        15, "every n-th acquisition trial omits the reward (0: never)", integer=True, low=0
+    )
+    n_extinction: int = param(30, "extinction trials (CS alone)", integer=True, low=0)
+    trial_duration: Any = param(
+        1.2 * second, "duration of a trial", unit=second, low=0 * ms, low_inclusive=False
+    )
+    cs_onset: Any = param(0.2 * second, "CS onset within a trial", unit=second, low=0 * ms)
+    us_delay: Any = param(
+        0.5 * second, "US time after the CS", unit=second, low=0 * ms, low_inclusive=False
+    )
+    # time cells and US cells
+    n_bins: int = param(14, "time-cell groups (bins after the CS)", integer=True, low=2)
+    cells_per_bin: int = param(20, "time cells per group", integer=True, low=1)
+    bin_width: Any = param(
+        50 * ms,
+        "duration of a time bin; also the delay Delta of the inhibitory critic->dopamine path",
+        unit=second,
+        low=0 * ms,
+        low_inclusive=False,
+    )
+    time_cell_rate: Any = param(
+        100 * Hz, "rate of an active time cell", unit=Hz, low=0 * Hz, low_inclusive=False
+    )
+    # critic
+    n_critic: int = param(50, "critic (value) neurons", integer=True, low=1)
+    critic_rate0: Any = param(2 * Hz, "critic rate without input", unit=Hz, low=0 * Hz)
+    tau_critic: Any = param(
+        5 * ms,
+        "time constant of the critic's synaptic current",
+        unit=second,
+        low=0 * ms,
+        low_inclusive=False,
+    )
+    w_max: float = param(
+        4.0, "largest weight (Hz one time cell adds to the critic)", low=0, low_inclusive=False
+    )
+    # dopamine
+    n_dopamine: int = param(100, "dopamine neurons", integer=True, low=2)
+    tonic_rate: Any = param(
+        5 * Hz,
+        "mean tonic dopamine rate f (also the baseline b)",
+        unit=Hz,
+        low=0 * Hz,
+        low_inclusive=False,
+    )
+    tonic_spread: float = param(
+        0.2, "relative spread of individual tonic rates", low=0, high=1, high_inclusive=False
+    )
+    tau_da: Any = param(
+        10 * ms,
+        "time constant of the dopamine neurons' synaptic currents",
+        unit=second,
+        low=0 * ms,
+        low_inclusive=False,
+    )
+    critic_gain: float = param(
+        0.25, "g: dopamine Hz per critic Hz of value change", low=0, low_inclusive=False
+    )
+    reward_drive: Any = param(
+        10 * Hz, "drive of the US to dopamine neurons", unit=Hz, low=0 * Hz, low_inclusive=False
+    )
+    phase_floor: float = param(-2.0, "lowest phase of a dopamine neuron (pause depth)", high=0)
+    # plasticity
+    A_plus: float = param(
+        1.2, "eligibility jump per tagging spike (learning rate)", low=0, low_inclusive=False
+    )
+    tau_c: Any = param(
+        15 * ms, "eligibility time constant", unit=second, low=0 * ms, low_inclusive=False
+    )
+    tau_n: Any = param(
+        10 * ms,
+        "time constant of the dopamine concentration n",
+        unit=second,
+        low=0 * ms,
+        low_inclusive=False,
+    )
+    eligibility_delay: Any = param(
+        75 * ms,
+        "delay from a time-cell spike to its eligibility tag (bin_width + pipeline latency)",
+        unit=second,
+        low=0 * ms,
+    )
+    update_interval: Any = param(
+        10 * ms, "interval of the weight updates", unit=second, low=0 * ms, low_inclusive=False
+    )
+    # simulation and analysis
+    dt: Any = param(
+        1 * ms, "simulation time step", unit=second, low=0 * ms, low_inclusive=False, high=5 * ms
+    )
+    readout_latency: Any = param(
+        15 * ms,
+        "shift of the analysis bins (time cell -> critic -> dopamine latency)",
+        unit=second,
+        low=0 * ms,
+    )
+
+    def check(self) -> None:
+        """Cross-field checks: the protocol must fit the bin grid and the trial."""
+        bins = {}
+        for name in ("trial_duration", "cs_onset", "us_delay"):
+            ratio = float(getattr(self, name) / self.bin_width)
+            if abs(ratio - round(ratio)) > 1e-6:
+                raise ValidationError(
+                    self.qualname(name),
+                    f"a multiple of bin_width ({self.bin_width})",
+                    getattr(self, name),
+                )
+            bins[name] = round(ratio)
+        if bins["us_delay"] >= self.n_bins:
+            raise ValidationError(
+                self.qualname("us_delay"),
+                f"a US inside the time-cell sequence (< n_bins * bin_width = "
+                f"{self.n_bins * self.bin_width})",
+                self.us_delay,
+            )
+        if bins["cs_onset"] + self.n_bins + 2 > bins["trial_duration"]:
+            raise ValidationError(
+                self.qualname("trial_duration"),
+                f">= cs_onset + (n_bins + 2) * bin_width = "
+                f"{self.cs_onset + (self.n_bins + 2) * self.bin_width}",
+                self.trial_duration,
+            )
+        if bins["cs_onset"] < 2:
+            raise ValidationError(
+                self.qualname("cs_onset"),
+                f">= 2 * bin_width = {2 * self.bin_width}",
+                self.cs_onset,
+            )
+        ratio = float(self.update_interval / self.dt)
+        if abs(ratio - round(ratio)) > 1e-6:
+            raise ValidationError(
+                self.qualname("update_interval"),
+                f"a multiple of dt ({self.dt})",
+                self.update_interval,
+            )
+
+    @classmethod
+    def quick(cls) -> Params:
+        """A short protocol (about 10 s of wall time) for tests, docs and demos."""
+        return cls(n_acquisition=40, omission_every=8, n_extinction=10, A_plus=1.8)
+
+    @property
+    def n_trials(self) -> int:
+        """Total number of trials."""
+        return self.n_acquisition + self.n_extinction
+
+
+# --------------------------------------------------------------------------- protocol
+def schedule(params: Params) -> ConditioningSchedule:
+    """The trial schedule of a run (acquisition with omission probes, extinction)."""
+    return conditioning_schedule(
+        params.n_acquisition,
+        params.omission_every,
+        params.n_extinction,
+        float(params.trial_duration),
+        float(params.cs_onset),
+        float(params.us_delay),
+    )
+
+
+def _cs_drive(params: Params) -> np.ndarray:
+    """Periodic (one trial) activity of each time-cell group, in bins of ``bin_width``."""
+    n_trial_bins = round(float(params.trial_duration / params.bin_width))
+    first = round(float(params.cs_onset / params.bin_width))
+    drive = np.zeros((n_trial_bins, params.n_bins))
+    drive[first + np.arange(params.n_bins), np.arange(params.n_bins)] = 1.0
+    return drive
+
+
+def _reward_drive(params: Params, sched: ConditioningSchedule) -> np.ndarray:
+    """1 during the US bin of rewarded trials, per ``bin_width``, for the whole run.
+
+    The array is padded with zeros to a power-of-two number of trials: Brian2 writes the
+    length of a ``TimedArray`` into the generated code, so padding lets runs of different
+    lengths share one compiled code object.
+    """
+    per_trial = round(float(params.trial_duration / params.bin_width))
+    us_bin = round(float((params.cs_onset + params.us_delay) / params.bin_width))
+    capacity = 1 << max(int(np.ceil(np.log2(sched.n_trials))), 6)
+    drive = np.zeros((capacity, per_trial))
+    drive[np.flatnonzero(sched.rewarded), us_bin] = 1.0
+    return drive.ravel()
+
+
+def twin_rates(params: Params) -> tuple[float, float]:
+    r"""TD learning rate :math:`\alpha` and trace decay :math:`\lambda` of the circuit.
+
+    The eligibility of a time cell is the sum of exponentials (``tau_c``) started by its
+    ``time_cell_rate * bin_width`` tagging spikes (uniform random phase). The part of its
+    integral falling in the first bin after the cell's own gives :math:`\alpha`, the
+    ratio of the second bin's part to the first gives :math:`\lambda` (module docstring).
+
+    Returns
+    -------
+    alpha, lam : float
+    """
+    width = float(params.bin_width)
+    tau = float(params.tau_c)
+    period = float(1 / params.time_cell_rate)
+    # tagging spikes start bin_width after the cell's bin opens (eligibility_delay -
+    # pipeline latency), averaged over the random phase of the cell
+    phases = (np.arange(64) + 0.5) / 64 * period
+    edges = width * np.array([1.0, 2.0, 3.0])
+    parts = np.zeros(2)
+    for phase in phases:
+        spikes = width + phase + period * np.arange(int(np.ceil(width / period)))
+        spikes = spikes[spikes < 2 * width]
+        for s in spikes:
+            lo = np.clip(edges[:-1] - s, 0, None)
+            hi = np.clip(edges[1:] - s, 0, None)
+            parts += tau * (np.exp(-lo / tau) - np.exp(-hi / tau))
+    parts *= params.A_plus / len(phases)
+    per_bin = parts * params.cells_per_bin * params.critic_gain
+    alpha = float(per_bin[0])
+    lam = float(per_bin[1] / per_bin[0])
+    return alpha, min(lam, 1.0)
+
+
+# ------------------------------------------------------------------------- simulation
+def simulate(
+    params: Params | None = None,
+    seed: int = 0,
+    device: str = "runtime",
+    progress: bool = True,
+) -> Result:
+    """Run the conditioning protocol on the spiking circuit.
+
+    Parameters
+    ----------
+    params : Params, optional
+        Circuit parameters (the default preset if omitted).
+    seed : int
+        Seed of every random draw (initial phases, US spike phases).
+    device : {"runtime", "cpp_standalone"}
+        Brian2 device.
+    progress : bool
+        Show progress of the simulation on stderr.
+
+    Returns
+    -------
+    Result
+        Spikes of ``time_cells``, ``critic`` and ``dopamine``; the signal
+        ``dopamine_concentration``; events ``CS``, ``US`` (expected US times) and
+        ``reward``; phases ``acquisition`` and ``extinction``; weights ``critic_w``
+        (time cells x critic neurons, final) and ``value_per_trial`` (trials x bins:
+        summed weights of each group onto critic neuron 0 at the start of each trial).
+    """
+    params = Params() if params is None else params
+    if not isinstance(params, Params):
+        raise ValidationError("params", "a td_conditioning.Params", type(params).__name__)
+    check_device(device)
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValidationError("seed", "an integer >= 0", seed)
+    sched = schedule(params)
+    rng = np.random.default_rng(seed)
+    n_tc = params.n_bins * params.cells_per_bin
+    rule = PresynapticDopamineRule(
+        A_plus=params.A_plus,
+        tau_c=params.tau_c,
+        b=params.tonic_rate,
+        Wmin=0.0,
+        Wmax=params.w_max,
+    )
+    t_wall = time.perf_counter()
+    with brian_device(device, seed):
+        b2.defaultclock.dt = params.dt
+        ns = {
+            "trial_duration": params.trial_duration,
+            "cs_drive": b2.TimedArray(_cs_drive(params), dt=params.bin_width),
+            "time_cell_rate": params.time_cell_rate,
+            "critic_rate0": params.critic_rate0,
+            "tau_critic": params.tau_critic,
+            "tonic_rate": params.tonic_rate,
+            "tonic_spread": params.tonic_spread,
+            "g": params.critic_gain,
+            "tau_da": params.tau_da,
+            "phase_floor": params.phase_floor,
+            "tau_n": params.tau_n,
+            "n_critic": params.n_critic,
+            "n_dopamine": params.n_dopamine,
+            "reward_drive": params.reward_drive,
+            "reward": b2.TimedArray(_reward_drive(params, sched), dt=params.bin_width),
+            **rule.namespace(),
+        }
+        volume = b2.NeuronGroup(
+            1,
+            "dn/dt = -n / tau_n : hertz",
+            method="exact",
+            namespace=ns,
+            name="volume_transmitter",
+        )
+        time_cells = b2.NeuronGroup(
+            n_tc,
+            "t_trial = t - trial_duration * floor(t / trial_duration) : second\n"
+            "dphi/dt = time_cell_rate * cs_drive(t_trial, k) : 1\n"
+            "k : integer (constant)\n" + rule.presynaptic_equations(),
+            threshold="phi > 1",
+            reset="phi -= 1",
+            method="euler",
+            namespace=ns,
+            name="time_cells",
+        )
+        time_cells.k = np.repeat(np.arange(params.n_bins), params.cells_per_bin)
+        time_cells.phi = rng.uniform(0, 1, n_tc)
+        time_cells.n = b2.linked_var(volume, "n", index=np.zeros(n_tc, dtype=int))
+        tagging = b2.Synapses(
+            time_cells,
+            time_cells,
+            on_pre=rule.on_tag(),
+            delay=params.eligibility_delay,
+            namespace=ns,
+            name="eligibility_tag",
+        )
+        tagging.connect(j="i")
+        critic = b2.NeuronGroup(
+            params.n_critic,
+            "dphi/dt = critic_rate0 + I : 1\ndI/dt = -I / tau_critic : hertz",
+            threshold="phi > 1",
+            reset="phi -= 1",
+            method="exponential_euler",
+            namespace=ns,
+            name="critic",
+        )
+        critic.phi = rng.uniform(0, 1, params.n_critic)
+        learning = b2.Synapses(
+            time_cells,
+            critic,
+            rule.synapse_model(),
+            on_pre="I_post += w * hertz / (time_cell_rate * tau_critic)",
+            namespace=ns,
+            name="critic_synapses",
+        )
+        learning.connect()
+        learning.run_regularly(rule.on_update(), dt=params.update_interval, when="end")
+        # The floor is part of the drive (Euler): a phase at the floor stops falling.
+        dopamine = b2.NeuronGroup(
+            params.n_dopamine,
+            "drive = f_i + g * (I_exc - I_inh) + I_us : hertz\n"
+            "dphi/dt = drive * int(phi > phase_floor or drive > 0 * hertz) : 1\n"
+            "dI_exc/dt = -I_exc / tau_da : hertz\n"
+            "dI_inh/dt = -I_inh / tau_da : hertz\n"
+            "dI_us/dt = (reward_drive * reward(t) - I_us) / tau_da : hertz\n"
+            "f_i : hertz (constant)",
+            threshold="phi > 1",
+            reset="phi -= 1",
+            method="euler",
+            namespace=ns,
+            name="dopamine",
+        )
+        spread = np.linspace(-1, 1, params.n_dopamine) * params.tonic_spread
+        dopamine.f_i = params.tonic_rate * (1 + spread)
+        dopamine.phi = rng.uniform(0, 1, params.n_dopamine)
+        critic_da = b2.Synapses(
+            critic,
+            dopamine,
+            on_pre={
+                "pre": "I_exc_post += 1 / (n_critic * tau_da)",
+                "delayed": "I_inh_post += 1 / (n_critic * tau_da)",
+            },
+            namespace=ns,
+            name="critic_to_dopamine",
+        )
+        critic_da.connect()
+        critic_da.delayed.delay = params.bin_width
+        release = b2.Synapses(
+            dopamine,
+            volume,
+            on_pre="n_post += 1 / (n_dopamine * tau_n)",
+            namespace=ns,
+            name="dopamine_release",
+        )
+        release.connect()
+        monitors = {
+            "time_cells": b2.SpikeMonitor(time_cells, name="spikes_time_cells"),
+            "critic": b2.SpikeMonitor(critic, name="spikes_critic"),
+            "dopamine": b2.SpikeMonitor(dopamine, name="spikes_dopamine"),
+        }
+        # weights onto critic neuron 0, once per trial (synapse index = j * n_critic)
+        w_mon = b2.StateMonitor(
+            learning,
+            "w",
+            record=np.arange(n_tc) * params.n_critic,
+            dt=params.trial_duration,
+            name="weights_per_trial",
+        )
+        n_mon = b2.StateMonitor(volume, "n", record=0, dt=5 * ms, name="concentration")
+        net = b2.Network(
+            volume,
+            time_cells,
+            tagging,
+            critic,
+            learning,
+            dopamine,
+            critic_da,
+            release,
+            w_mon,
+            n_mon,
+            *monitors.values(),
+        )
+        duration = sched.duration * second
+        if device == "cpp_standalone":
+            report = "stderr" if progress else None
+        else:
+            report = progress_reporter(progress, NAME)
+        net.run(duration, report=report, report_period=2 * second)
+        spikes = {
+            name: SpikeData(np.asarray(m.i[:]), np.asarray(m.t[:] / second), m.source.N)
+            for name, m in monitors.items()
+        }
+        w_final = np.zeros((n_tc, params.n_critic))
+        w_final[np.asarray(learning.i[:]), np.asarray(learning.j[:])] = np.asarray(learning.w[:])
+        w_trials = np.asarray(w_mon.w[:]).T  # (trials, n_tc)
+        n_signal = np.asarray(n_mon.n[0] / Hz)
+    wall = time.perf_counter() - t_wall
+    per_group = w_trials.reshape(len(w_trials), params.n_bins, params.cells_per_bin)
+    phases = [Phase(name, start, stop) for name, start, stop in sched.phase_bounds()]
+    return Result(
+        circuit=NAME,
+        params=params.to_dict(),
+        seed=int(seed),
+        device=device,
+        populations=spikes,
+        signals={
+            "dopamine_concentration": Signal(
+                n_signal, dt=0.005, unit="Hz", population="volume_transmitter"
+            )
+        },
+        events={"CS": sched.cs_times, "US": sched.us_times, "reward": sched.reward_times},
+        phases=phases,
+        weights={"critic_w": w_final, "value_per_trial": per_group.sum(axis=2)},
+        extra={"trial_kind": sched.kind.tolist()},
+        simulated_seconds=float(sched.duration),
+        wall_seconds=wall,
+        versions=versions(),
+    )
+
+
+# ----------------------------------------------------------------------------- twin
+def _grid(params: Params) -> tuple[int, int, int]:
+    """Analysis grid: (bins per trial row M, bin index of the CS, of the US)."""
+    first = 2
+    return params.n_bins + 4, first, first + round(float(params.us_delay / params.bin_width))
+
+
+def twin(params: Params | None = None, seed: int = 0) -> td_analysis.TDResult:
+    """TD(lambda) on the circuit's bins and schedule, alpha and lambda from :func:`twin_rates`.
+
+    The twin is deterministic; ``seed`` is accepted for the common contract.
+    """
+    params = Params() if params is None else params
+    sched = schedule(params)
+    n_cols, first, us_col = _grid(params)
+    rewards = np.zeros((sched.n_trials, n_cols))
+    rewards[sched.rewarded, us_col] = 1.0
+    alpha, lam = twin_rates(params)
+    features = td_analysis.csc_features(n_cols, first, params.n_bins)
+    return td_analysis.td_lambda(features, rewards, alpha=alpha, lam=lam)
+
+
+# --------------------------------------------------------------------------- compare
+def trial_rates(result: Result, population: str, params: Params | None = None) -> np.ndarray:
+    """Rate (Hz per neuron) of ``population`` on the analysis grid, trials x bins.
+
+    Row ``i`` holds bins of ``bin_width`` from two bins before the CS of trial ``i`` to
+    two bins after the last time-cell bin, shifted by ``readout_latency``.
+    """
+    params = _params_of(result) if params is None else params
+    spikes = result.populations[population]
+    n_cols, first, _ = _grid(params)
+    width = float(params.bin_width)
+    starts = result.events["CS"] - first * width + float(params.readout_latency)
+    edges = starts[:, None] + width * np.arange(n_cols + 1)
+    counts = np.zeros((len(starts), n_cols))
+    times = np.sort(spikes.times)
+    cum = np.searchsorted(times, edges.ravel()).reshape(edges.shape)
+    counts = np.diff(cum, axis=1)
+    return counts / (spikes.size * width)
+
+
+def _params_of(result: Result) -> Params:
+    return Params.from_dict(result.params)
+
+
+def compare(result: Result, twin_output: td_analysis.TDResult) -> dict[str, float]:
+    """The metrics of :data:`METRICS` for a run and its twin."""
+    params = _params_of(result)
+    kind = np.asarray(result.extra["trial_kind"])
+    n_cols, first, us_col = _grid(params)
+    cs_col = first
+    da = trial_rates(result, "dopamine", params)
+    critic = trial_rates(result, "critic", params)
+    # baseline: the bins before the CS (and before its latency shift), every trial
+    cs = result.events["CS"]
+    da_spikes = result.populations["dopamine"]
+    width = float(params.bin_width)
+    pre = np.searchsorted(np.sort(da_spikes.times), np.stack([cs - first * width, cs]))
+    baseline = float(np.sum(pre[1] - pre[0]) / (da_spikes.size * first * width * len(cs)))
+    response = da - baseline
+    rewarded = np.flatnonzero(kind == "acquisition")
+    omission = np.flatnonzero(kind == "omission")
+    extinction = np.flatnonzero(kind == "extinction")
+    late = rewarded[-20:]
+    early = rewarded[:5]
+    us_early = float(response[early, us_col].mean())
+    us_late = float(response[late, us_col].mean())
+    late_omissions = omission[omission >= params.n_acquisition / 2]
+    if len(late_omissions):
+        dip = 1.0 - float(da[late_omissions, us_col].mean()) / baseline
+    else:
+        dip = float("nan")
+
+    def drop(cs_response: np.ndarray) -> float:
+        if len(extinction) < 10:
+            return float("nan")
+        first5 = float(cs_response[extinction[:5]].mean())
+        last5 = float(cs_response[extinction[-5:]].mean())
+        return 1.0 - last5 / first5 if first5 > 0 else float("nan")
+
+    alpha, lam = twin_rates(params)
+    return {
+        "baseline_hz": baseline,
+        "cs_response_late_hz": float(response[late, cs_col].mean()),
+        "us_response_early_hz": us_early,
+        "us_response_late_hz": us_late,
+        "transfer_ratio": us_late / us_early if us_early > 0 else float("nan"),
+        "omission_dip_fraction": dip,
+        "delta_correlation": _pearson(response, twin_output.deltas),
+        "value_correlation": _pearson(critic, twin_output.values),
+        "extinction_drop": drop(response[:, cs_col]),
+        "twin_extinction_drop": drop(twin_output.deltas[:, cs_col]),
+        "twin_alpha": alpha,
+        "twin_lambda": lam,
+    }
+
+
+def _pearson(a: np.ndarray, b: np.ndarray) -> float:
+    a = np.asarray(a, dtype=float).ravel()
+    b = np.asarray(b, dtype=float).ravel()
+    if a.std() == 0 or b.std() == 0:
+        return float("nan")
+    return float(np.corrcoef(a, b)[0, 1])
+
+
+# --------------------------------------------------------------------------- figures
+def raster_window(result: Result) -> tuple[float, float]:
+    """A readable raster window: the last three acquisition trials and first extinction."""
+    params = _params_of(result)
+    trial = float(params.trial_duration)
+    stop = params.n_acquisition * trial + (trial if params.n_extinction else 0.0)
+    return max(0.0, stop - 4 * trial), stop
+
+
+def figures(result: Result, twin_output: td_analysis.TDResult, outdir: Path) -> list[Path]:
+    """Write ``comparison.png`` and ``learning_curves.png`` into ``outdir``.
+
+    ``comparison.png``: the dopamine response (rate minus baseline) and the twin's delta
+    as trial x time heat maps side by side, CS and US marked, omission trials ticked.
+    ``learning_curves.png``: CS- and US-bin responses trial by trial, spiking and twin.
+    """
+    from matplotlib.figure import Figure
+
+    from spikingml.plotting import EVENT_COLORS, FONT_SIZE, save_figure, side_by_side
+
+    params = _params_of(result)
+    outdir = Path(outdir)
+    kind = np.asarray(result.extra["trial_kind"])
+    n_cols, first, us_col = _grid(params)
+    width = float(params.bin_width)
+    da = trial_rates(result, "dopamine", params)
+    baseline = compare(result, twin_output)["baseline_hz"]
+    response = da - baseline
+    edges = (np.arange(n_cols + 1) - first) * width
+    ax_left, _ = side_by_side(
+        response,
+        twin_output.deltas,
+        x_edges=edges,
+        titles=("spiking: dopamine rate - baseline", "twin: TD error delta"),
+        colorbar_labels=("rate change (Hz)", "delta (reward units)"),
+        xlabel="time from CS (s)",
+        ylabel="trial",
+        markers={"CS": 0.0, "US": float(params.us_delay)},
+        row_marks={"omission": np.flatnonzero(kind == "omission")},
+    )
+    n_acq = params.n_acquisition
+    if params.n_extinction:
+        for ax in ax_left.figure.axes[:2]:
+            ax.axhline(n_acq - 0.5, color="k", lw=0.8)
+        ax_left.text(edges[0], n_acq - 0.5, " extinction", va="top", fontsize=FONT_SIZE)
+    ax_left.figure.suptitle(
+        "Dopamine neurons vs TD(lambda): the response moves from the reward to the cue",
+        fontsize=FONT_SIZE + 2,
+    )
+    comparison = save_figure(ax_left.figure, outdir / "comparison.png")
+
+    fig = Figure(figsize=(8.0, 4.0), layout="constrained")
+    ax = fig.subplots()
+    twin_ax = ax.twinx()
+    trials = np.arange(len(kind))
+    for col, name, color in ((first, "CS", EVENT_COLORS["CS"]), (us_col, "US", "#6A3D9A")):
+        ax.plot(trials, response[:, col], color=color, lw=1.2, label=f"spiking, {name} bin")
+        twin_ax.plot(
+            trials,
+            twin_output.deltas[:, col],
+            color=color,
+            lw=1.2,
+            ls="--",
+            label=f"twin, {name} bin",
+        )
+    ax.set_xlabel("trial", fontsize=FONT_SIZE + 1)
+    ax.set_ylabel("dopamine rate - baseline (Hz)", fontsize=FONT_SIZE + 1)
+    twin_ax.set_ylabel("twin delta (reward units)", fontsize=FONT_SIZE + 1)
+    # the same zero line and the same relative scale on both axes
+    lo, hi = ax.get_ylim()
+    scale = max(abs(lo), abs(hi)) / max(np.abs(twin_output.deltas).max(), 1e-12)
+    twin_ax.set_ylim(lo / scale, hi / scale)
+    if params.n_extinction:
+        ax.axvspan(n_acq - 0.5, len(kind) - 0.5, color="0.9", zorder=0)
+        ax.text(n_acq, hi, " extinction", va="top", fontsize=FONT_SIZE)
+    lines = ax.get_legend_handles_labels()
+    lines2 = twin_ax.get_legend_handles_labels()
+    ax.legend(
+        lines[0] + lines2[0], lines[1] + lines2[1], fontsize=FONT_SIZE, ncol=2, loc="upper center"
+    )
+    ax.tick_params(labelsize=FONT_SIZE)
+    twin_ax.tick_params(labelsize=FONT_SIZE)
+    ax.set_title(
+        "Response at the CS grows, at the US fades (omissions: dips)", fontsize=FONT_SIZE + 2
+    )
+    curves = save_figure(fig, outdir / "learning_curves.png")
+    return [comparison, curves]

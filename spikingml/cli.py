@@ -1,0 +1,492 @@
+"""The ``spikingml`` command line: list, inspect and run the registered circuits.
+
+Usage examples
+--------------
+List the circuits::
+
+    $ spikingml list
+    td-conditioning  TD learning as dopamine-modulated three-factor STDP ...
+
+Show the parameters of a circuit (the names and values ``--set`` accepts)::
+
+    $ spikingml params td-conditioning --quick
+
+Run the quick preset with a different seed and two parameters changed, writing to
+``./out/td``::
+
+    $ spikingml run td-conditioning --quick --seed 3 --out out/td \\
+          --set bin_width="20 ms" n_trials=40
+
+Run the default preset under ``cpp_standalone`` and overwrite an earlier run::
+
+    $ spikingml run td-conditioning --device cpp_standalone --force
+
+``python -m spikingml ...`` works the same way.
+
+What ``run`` writes
+-------------------
+Into ``DIR`` (default ``./spikingml-output/NAME``): ``metrics.json`` (a flat mapping of
+every metric of the circuit plus ``circuit``, ``seed``, ``device``, ``params``,
+``wall_seconds``, ``simulated_seconds`` and ``simulate_wall_seconds``), ``params.json``,
+``data.nix`` (NEO, see :mod:`spikingml.export`), ``raster.png``, ``comparison.png`` and any
+circuit-specific figures. JSON is indented with sorted keys; non-finite numbers are written
+as ``null``.
+
+Everything is first written into a fresh hidden temporary directory next to ``DIR``; only
+when every file has been written are they moved into ``DIR`` (one :func:`os.replace` per
+file) and the temporary directory removed. An interrupted or failed run therefore never
+leaves half-written outputs behind and never clobbers earlier ones. If ``DIR`` already
+holds output files, ``run`` refuses (before simulating) unless ``--force`` is given.
+
+Exit status
+-----------
+``0`` success; ``2`` bad usage or input (unknown circuit, bad ``--set``, bad device,
+existing output without ``--force``), reported as one line
+``spikingml: error: <message>`` on stderr; ``1`` a circuit module that cannot be
+imported or a file-system error, also reported on one line; ``130`` interrupted
+(Ctrl-C). Any other exception is a bug and propagates with its traceback, after the
+temporary directory has been removed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from spikingml.errors import OutputExistsError, SpikingMLError, ValidationError
+
+__all__ = ["main", "build_parser", "OUTPUT_FILES", "RESERVED_KEYS"]
+
+PROG = "spikingml"
+
+#: Files every run writes (circuit-specific figures come on top of these).
+OUTPUT_FILES: tuple[str, ...] = (
+    "metrics.json",
+    "params.json",
+    "data.nix",
+    "raster.png",
+    "comparison.png",
+)
+
+#: Keys of ``metrics.json`` that are not metrics; a circuit may not use them as metric names.
+RESERVED_KEYS: tuple[str, ...] = (
+    "circuit",
+    "seed",
+    "device",
+    "params",
+    "wall_seconds",
+    "simulated_seconds",
+    "simulate_wall_seconds",
+)
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+_DEVICE_CHOICES = "{runtime,cpp_standalone}"
+
+
+class _Failure(SpikingMLError):
+    """An error of the environment, not of the input (exit status 1)."""
+
+
+# -- helpers ---------------------------------------------------------------------------
+
+
+def _error(message: str) -> None:
+    """Print ``spikingml: error: <message>`` as one line on stderr."""
+    one_line = " ".join(str(message).split())
+    print(f"{PROG}: error: {one_line}", file=sys.stderr, flush=True)
+
+
+def _load_circuit(name: str) -> ModuleType:
+    """Return the module of circuit ``name``; unknown names raise ``ValidationError``."""
+    from spikingml.circuits import REGISTRY, get_circuit
+
+    try:
+        return get_circuit(name)
+    except ImportError as exc:
+        raise _Failure(
+            f"circuit {name!r} (module {REGISTRY.get(name)}) cannot be imported: "
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
+
+
+def _table(rows: Sequence[Sequence[str]], indent: str = "") -> list[str]:
+    """Format rows as left-aligned columns separated by two spaces."""
+    if not rows:
+        return []
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    lines = []
+    for row in rows:
+        cells = [cell.ljust(width) for cell, width in zip(row[:-1], widths, strict=True)]
+        lines.append((indent + "  ".join([*cells, row[-1]])).rstrip())
+    return lines
+
+
+def parse_assignments(items: Iterable[str] | None) -> dict[str, str]:
+    """Parse ``--set`` items ``field=value`` into a mapping (later items win).
+
+    Parameters
+    ----------
+    items : iterable of str, optional
+        Items as given on the command line.
+
+    Returns
+    -------
+    dict of str to str
+        Field name -> value text, both stripped.
+
+    Raises
+    ------
+    ValidationError
+        If an item has no ``=`` or an empty field name (the message names ``--set``).
+    """
+    assignments: dict[str, str] = {}
+    for item in items or ():
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ValidationError("--set", "items of the form field=value", item)
+        assignments[key.strip()] = value.strip()
+    return assignments
+
+
+def _jsonable(value: Any) -> Any:
+    """Convert ``value`` to plain JSON types; non-finite numbers become ``None``."""
+    from brian2.units.fundamentalunits import Quantity
+
+    from spikingml.params import quantity_to_str
+
+    if isinstance(value, Quantity):
+        return _jsonable(quantity_to_str(value))
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        number = float(value)
+        return number if math.isfinite(number) else None
+    if isinstance(value, np.ndarray):
+        return _jsonable(value.tolist())
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if value is None or isinstance(value, str):
+        return value
+    return str(value)
+
+
+def _write_json(path: Path, data: Mapping[str, Any]) -> Path:
+    """Write ``data`` as indented JSON with sorted keys (NaN as ``null``)."""
+    text = json.dumps(_jsonable(data), indent=2, sort_keys=True, allow_nan=False)
+    path.write_text(text + "\n", encoding="utf-8")
+    return path
+
+
+def _existing(out: Path, names: Iterable[str]) -> list[str]:
+    """Those of ``names`` (relative paths) that already exist in ``out``."""
+    return [name for name in names if os.path.lexists(out / name)]
+
+
+def _check_output(out: Path, names: Iterable[str], force: bool) -> None:
+    """Refuse to overwrite output files in ``out`` unless ``force``."""
+    if out.exists() and not out.is_dir():
+        raise OutputExistsError(f"output path {out} exists and is not a directory")
+    if force:
+        return
+    clash = _existing(out, names)
+    if clash:
+        raise OutputExistsError(
+            f"{out} already contains {', '.join(clash)}; pass --force to overwrite, "
+            "or choose another directory with --out"
+        )
+
+
+def _format_value(value: float) -> str:
+    return f"{value:.6g}" if isinstance(value, float) else str(value)
+
+
+# -- commands --------------------------------------------------------------------------
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    """``spikingml list``: one line per registered circuit."""
+    from spikingml.circuits import get_circuit, names
+
+    rows = []
+    for name in names():
+        try:
+            description = str(get_circuit(name).DESCRIPTION)
+        except Exception as exc:  # a broken module must not hide the others
+            description = f"(cannot be imported: {type(exc).__name__}: {exc})"
+        rows.append((name, " ".join(description.split())))
+    for line in _table(rows):
+        print(line)
+    return EXIT_OK
+
+
+def _cmd_params(args: argparse.Namespace) -> int:
+    """``spikingml params NAME``: the parameters of a circuit, with values and docs."""
+    module = _load_circuit(args.name)
+    params = module.Params.quick() if args.quick else module.Params()
+    values = params.to_dict()
+    rows = [("name", "value", "doc")]
+    for name, _default, doc in module.Params.describe():
+        rows.append((name, str(values[name]), doc))
+    preset = "quick" if args.quick else "default"
+    print(f"{args.name} parameters ({preset} preset); change them with --set name=value")
+    for line in _table(rows, indent="  "):
+        print(line)
+    return EXIT_OK
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    """``spikingml run NAME``: simulate, run the twin, compare, write every output."""
+    t_begin = time.perf_counter()
+    if "matplotlib.pyplot" not in sys.modules:  # no display needed: only files are written
+        os.environ.setdefault("MPLBACKEND", "Agg")
+
+    # Validate everything before any simulation.
+    module = _load_circuit(args.name)
+    from spikingml.simulation import check_device
+
+    device = check_device(args.device)
+    if args.seed < 0:
+        raise ValidationError("--seed", "an integer >= 0", args.seed)
+    assignments = parse_assignments(args.set)
+    params = module.Params.quick() if args.quick else module.Params()
+    if assignments:
+        params = params.replace_from_strings(assignments)
+    out = Path(args.out) if args.out is not None else Path("spikingml-output") / args.name
+    _check_output(out, OUTPUT_FILES, args.force)
+
+    progress = not args.no_progress
+    log: Callable[[str], None] = (
+        (lambda msg: print(f"[{PROG}] {msg}", file=sys.stderr, flush=True))
+        if progress
+        else (lambda msg: None)
+    )
+    preset = "quick" if args.quick else "default"
+    log(f"running {args.name} ({preset} preset, seed {args.seed}, device {device})")
+
+    parent = out.resolve().parent
+    parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.resolve().name or 'out'}.tmp-", dir=parent))
+    try:
+        metrics = _produce(module, params, args.name, args.seed, device, progress, tmp, log)
+        metrics["wall_seconds"] = time.perf_counter() - t_begin
+        _write_json(tmp / "metrics.json", metrics)
+        produced = _ordered_files(tmp)
+        _check_output(out, produced, args.force)
+        out.mkdir(parents=True, exist_ok=True)
+        for rel in produced:
+            dest = out / rel
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(tmp / rel, dest)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    _print_summary(args.name, metrics, out, produced, module)
+    return EXIT_OK
+
+
+def _produce(
+    module: ModuleType,
+    params: Any,
+    name: str,
+    seed: int,
+    device: str,
+    progress: bool,
+    tmp: Path,
+    log: Callable[[str], None],
+) -> dict[str, Any]:
+    """Run simulation, twin and comparison; write every output but metrics.json to ``tmp``.
+
+    Returns the content of ``metrics.json`` without ``wall_seconds``.
+    """
+    from spikingml.export import write_nix
+    from spikingml.plotting import raster, save_figure
+
+    t0 = time.perf_counter()
+    result = module.simulate(params, seed=seed, device=device, progress=progress)
+    simulate_wall = time.perf_counter() - t0
+    log(f"simulation done in {simulate_wall:.1f} s; running the twin")
+    twin_output = module.twin(params, seed=seed)
+    log("comparing")
+    raw = module.compare(result, twin_output)
+    clash = sorted(set(raw) & set(RESERVED_KEYS))
+    if clash:
+        raise _Failure(
+            f"circuit {name!r} returned metrics named {', '.join(clash)}, which are reserved"
+        )
+    metrics: dict[str, Any] = {str(k): float(v) for k, v in raw.items()}
+
+    log("writing data.nix and figures")
+    _write_json(tmp / "params.json", params.to_dict())
+    write_nix(result, tmp / "data.nix")
+    window_fn = getattr(module, "raster_window", None)
+    t_start, t_stop = window_fn(result) if window_fn is not None else (None, None)
+    ax_raster, _ = raster(result, t_start=t_start, t_stop=t_stop)
+    ax_raster.set_title(f"{name} (seed {seed})", loc="right", fontsize=9)
+    save_figure(ax_raster.figure, tmp / "raster.png")
+    module.figures(result, twin_output, tmp)
+
+    simulated = float(result.simulated_seconds) or float(result.t_stop)
+    metrics.update(
+        circuit=name,
+        seed=seed,
+        device=device,
+        params=params.to_dict(),
+        simulated_seconds=simulated,
+        simulate_wall_seconds=simulate_wall,
+    )
+    return metrics
+
+
+def _ordered_files(directory: Path) -> list[str]:
+    """Files under ``directory`` as relative POSIX paths, standard outputs first."""
+    found = sorted(p.relative_to(directory).as_posix() for p in directory.rglob("*"))
+    found = [rel for rel in found if (directory / rel).is_file()]
+    first = [name for name in OUTPUT_FILES if name in found]
+    return first + [rel for rel in found if rel not in first]
+
+
+def _print_summary(
+    name: str, metrics: Mapping[str, Any], out: Path, files: Sequence[str], module: ModuleType
+) -> None:
+    """Print the metrics and the files written to stdout."""
+    print(
+        f"{name}: seed {metrics['seed']}, device {metrics['device']}, "
+        f"{metrics['simulated_seconds']:.6g} s simulated in "
+        f"{metrics['simulate_wall_seconds']:.1f} s (total {metrics['wall_seconds']:.1f} s)"
+    )
+    documented = getattr(module, "METRICS", {})
+    metric_names = [k for k in metrics if k not in RESERVED_KEYS]
+    ordered = [k for k in documented if k in metric_names]
+    ordered += sorted(k for k in metric_names if k not in ordered)
+    print("metrics:")
+    for line in _table([(k, _format_value(metrics[k])) for k in ordered], indent="  "):
+        print(line)
+    print(f"files written to {out}:")
+    for rel in files:
+        print(f"  {out / rel}")
+
+
+# -- parser and entry point ------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of the ``spikingml`` command."""
+    from spikingml import __version__
+
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Machine-learning algorithms as spiking circuits (Brian2), "
+        "each run beside its abstract twin.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p_list = sub.add_parser("list", help="list the registered circuits")
+    p_list.set_defaults(func=_cmd_list)
+
+    p_params = sub.add_parser("params", help="show a circuit's parameters")
+    p_params.add_argument("name", metavar="NAME", help="circuit name (see `spikingml list`)")
+    p_params.add_argument("--quick", action="store_true", help="show the quick preset")
+    p_params.set_defaults(func=_cmd_params)
+
+    p_run = sub.add_parser(
+        "run",
+        help="run a circuit and its twin, write metrics, data and figures",
+        description="Run a circuit and its twin, compare them and write metrics.json, "
+        "params.json, data.nix, raster.png, comparison.png and the circuit's figures.",
+    )
+    p_run.add_argument("name", metavar="NAME", help="circuit name (see `spikingml list`)")
+    p_run.add_argument("--quick", action="store_true", help="use the quick preset")
+    p_run.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p_run.add_argument(
+        "--out",
+        metavar="DIR",
+        default=None,
+        help="output directory (default ./spikingml-output/NAME)",
+    )
+    p_run.add_argument("--force", action="store_true", help="overwrite existing output")
+    p_run.add_argument(
+        "--device",
+        default="runtime",
+        metavar=_DEVICE_CHOICES,
+        help="Brian2 device (default runtime)",
+    )
+    p_run.add_argument(
+        "--set",
+        nargs="+",
+        action="extend",
+        metavar="FIELD=VALUE",
+        default=[],
+        help="change parameters, e.g. --set bin_width='20 ms' n_trials=40 "
+        "(see `spikingml params NAME`)",
+    )
+    p_run.add_argument(
+        "--no-progress", action="store_true", help="do not report progress on stderr"
+    )
+    p_run.set_defaults(func=_cmd_run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``spikingml`` command line.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        Arguments without the program name (default ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        Exit status: 0 success, 1 failure of the environment, 2 bad usage or input,
+        130 interrupted.
+    """
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse's usage errors (2), --help and --version (0)
+        code = exc.code
+        return code if isinstance(code, int) else (EXIT_OK if code is None else EXIT_USAGE)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        newline = "\n" if sys.stderr.isatty() else ""  # end a progress line first
+        print(
+            f"{newline}{PROG}: interrupted; earlier outputs were left untouched",
+            file=sys.stderr,
+            flush=True,
+        )
+        return EXIT_INTERRUPTED
+    except _Failure as exc:
+        _error(str(exc))
+        return EXIT_FAILURE
+    except SpikingMLError as exc:
+        _error(str(exc))
+        return EXIT_USAGE
+    except OSError as exc:
+        _error(f"{type(exc).__name__}: {exc}")
+        return EXIT_FAILURE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,89 @@
+"""Validation of circuit parameters (the TD-conditioning Params as the example)."""
+
+import pytest
+from brian2 import Hz, mV, ms, second
+
+from spikingml import ValidationError
+from spikingml.circuits import td_conditioning as td
+from spikingml.params import parse_quantity
+
+
+def test_defaults_and_quick_are_valid():
+    assert td.Params().n_trials == 180
+    assert td.Params.quick().n_trials < td.Params().n_trials
+
+
+@pytest.mark.parametrize(
+    "changes, field, expected",
+    [
+        ({"n_acquisition": 0}, "n_acquisition", "integer >= 1"),
+        ({"n_acquisition": 2.5}, "n_acquisition", "an integer"),
+        ({"n_acquisition": True}, "n_acquisition", "an integer"),
+        ({"bin_width": 50}, "bin_width", "units of s"),
+        ({"bin_width": 50 * mV}, "bin_width", "units of s"),
+        ({"bin_width": -5 * ms}, "bin_width", "> 0"),
+        ({"tonic_rate": 5 * ms}, "tonic_rate", "units of"),
+        ({"critic_gain": float("nan")}, "critic_gain", "finite"),
+        ({"critic_gain": "0.3"}, "critic_gain", "a number"),
+        ({"tonic_spread": 1.0}, "tonic_spread", "< 1"),
+        ({"dt": 10 * ms}, "dt", "<= 5"),
+    ],
+)
+def test_invalid_field_names_field_expected_and_given(changes, field, expected):
+    with pytest.raises(ValidationError) as info:
+        td.Params().replace(**changes)
+    message = str(info.value)
+    assert message.startswith(f"TDConditioning.Params.{field}: expected")
+    assert expected in message
+    assert "got" in message
+
+
+def test_cross_field_checks():
+    with pytest.raises(ValidationError, match="TDConditioning.Params.cs_onset.*multiple"):
+        td.Params(cs_onset=0.21 * second)
+    with pytest.raises(ValidationError, match="us_delay.*inside the time-cell sequence"):
+        td.Params(us_delay=0.8 * second)
+    with pytest.raises(ValidationError, match="trial_duration"):
+        td.Params(trial_duration=0.9 * second)
+
+
+def test_unknown_field():
+    with pytest.raises(ValidationError, match="TDConditioning.Params: expected a known"):
+        td.Params().replace(nonsense=1)
+    with pytest.raises(ValidationError, match="expected a field name"):
+        td.Params().replace_from_strings({"nonsense": "1"})
+
+
+def test_from_strings_parses_units_and_types():
+    p = td.Params().replace_from_strings(
+        {"tau_c": "25 ms", "tonic_rate": "6*Hz", "n_acquisition": "20", "A_plus": "0.5"}
+    )
+    assert p.tau_c == 25 * ms
+    assert p.tonic_rate == 6 * Hz
+    assert p.n_acquisition == 20 and isinstance(p.n_acquisition, int)
+    assert p.A_plus == 0.5
+
+
+@pytest.mark.parametrize(
+    "field, text, expected",
+    [
+        ("bin_width", "25", "unit is required"),
+        ("bin_width", "25 parsec", "not a Brian2 unit"),
+        ("bin_width", "__import__('os')", "a number"),
+        ("n_acquisition", "1e3", "an integer"),
+        ("tonic_rate", "5 ms", "units of"),
+    ],
+)
+def test_from_strings_rejects(field, text, expected):
+    with pytest.raises(ValidationError, match=expected):
+        td.Params().replace_from_strings({field: text})
+
+
+def test_dict_round_trip_is_exact():
+    p = td.Params.quick().replace(tau_c=0.0123456789 * second)
+    assert td.Params.from_dict(p.to_dict()) == p
+
+
+def test_parse_quantity_dimensionless():
+    assert parse_quantity("0.25", "x", None) == 0.25
+    assert parse_quantity("2 ms", "x", ms) == 2 * ms

@@ -1,0 +1,146 @@
+"""The TD-conditioning circuit: contract, protocol, and the science of the quick preset.
+
+Tolerances: the quick preset (50 trials) was measured at seeds 0-4 (see the closing note
+of the issue and benchmarks/bench_td_conditioning.py); each bound below sits between the
+worst measured value and the point where the phenomenon would no longer be there.
+"""
+
+import numpy as np
+import pytest
+
+from spikingml import ValidationError
+from spikingml.circuits import REGISTRY, get_circuit
+from spikingml.circuits import td_conditioning as td
+
+
+def test_registered():
+    assert REGISTRY["td-conditioning"] == "spikingml.circuits.td_conditioning"
+    assert get_circuit("td-conditioning") is td
+    assert set(td.METRICS) >= {
+        "baseline_hz",
+        "cs_response_late_hz",
+        "us_response_early_hz",
+        "us_response_late_hz",
+        "transfer_ratio",
+        "omission_dip_fraction",
+        "delta_correlation",
+        "value_correlation",
+        "extinction_drop",
+    }
+
+
+def test_unknown_circuit_suggests():
+    with pytest.raises(ValidationError, match="did you mean td-conditioning"):
+        get_circuit("td-conditionin")
+
+
+def test_simulate_rejects_bad_arguments():
+    with pytest.raises(ValidationError, match="seed"):
+        td.simulate(td.Params.quick(), seed=-1)
+    with pytest.raises(ValidationError, match="device"):
+        td.simulate(td.Params.quick(), device="gpu")
+    with pytest.raises(ValidationError, match="params"):
+        td.simulate({"n_acquisition": 3})
+
+
+def test_result_is_plain_data(td_quick):
+    params, result, _, _ = td_quick
+    assert result.circuit == "td-conditioning"
+    sizes = {name: pop.size for name, pop in result.populations.items()}
+    assert sizes == {
+        "time_cells": params.n_bins * params.cells_per_bin,
+        "critic": params.n_critic,
+        "dopamine": params.n_dopamine,
+    }
+    assert [p.name for p in result.phases] == ["acquisition", "extinction"]
+    assert result.phases[-1].stop == pytest.approx(params.n_trials * 1.2)
+    assert len(result.events["CS"]) == params.n_trials
+    n_omitted = params.n_acquisition // params.omission_every
+    assert len(result.events["reward"]) == params.n_acquisition - n_omitted
+    assert result.weights["value_per_trial"].shape == (params.n_trials, params.n_bins)
+    for pop in result.populations.values():
+        assert pop.times.min() >= 0 and pop.times.max() < result.t_stop
+        assert pop.indices.max() < pop.size
+
+
+def test_time_cells_form_a_sequence(td_quick):
+    # group k fires only in its bin after the CS, at time_cell_rate (regular firing):
+    # 20 cells x 100 Hz x 50 ms = exactly 5 spikes per cell and trial (+-1 for phase).
+    params, result, _, _ = td_quick
+    tc = result.populations["time_cells"]
+    rel = tc.times - np.repeat(0.0, len(tc.times))
+    trial = np.floor(tc.times / 1.2)
+    since_cs = tc.times - trial * 1.2 - 0.2
+    group = tc.indices // params.cells_per_bin
+    assert np.all(since_cs >= group * 0.05 - 1e-9)
+    assert np.all(since_cs < (group + 1) * 0.05 + 1e-3)
+    per_cell_trial = len(rel) / (tc.size * params.n_trials)
+    assert per_cell_trial == pytest.approx(5.0, abs=0.1)
+
+
+def test_tonic_baseline(td_quick):
+    # The integrators reproduce the tonic drive (5 Hz); 3-8 Hz is the target range.
+    _, _, _, m = td_quick
+    assert m["baseline_hz"] == pytest.approx(5.0, abs=0.3)
+
+
+def test_dopamine_response_transfers_from_us_to_cs(td_quick):
+    # Measured (quick, seeds 0-4): CS response 11-12 Hz above a 5 Hz baseline; US response
+    # falls from ~3.8 to ~0.9 Hz (ratio 0.23). The quick run has only 40 acquisition
+    # trials, so the transfer is not yet complete: 0.5 still separates a transfer from
+    # none (ratio ~1).
+    _, _, _, m = td_quick
+    assert m["cs_response_late_hz"] >= m["baseline_hz"]
+    assert m["us_response_early_hz"] > 2.0
+    assert m["transfer_ratio"] <= 0.5
+
+
+def test_omitted_reward_pauses_dopamine(td_quick):
+    # A predicted reward that does not come: the rate at the US time drops to ~0.
+    _, _, _, m = td_quick
+    assert m["omission_dip_fraction"] >= 0.5
+
+
+def test_agrees_with_td_twin(td_quick):
+    # Issue target for --quick: delta_correlation >= 0.8 (measured 0.86-0.87); the critic
+    # follows the twin's value closely (measured 0.97).
+    _, _, _, m = td_quick
+    assert m["delta_correlation"] >= 0.8
+    assert m["value_correlation"] >= 0.9
+
+
+def test_learned_values_approach_reward_scale(td_quick):
+    # The reward drive is 10 Hz and the critic gain 0.25, so a fully predicted reward is
+    # 40 Hz of critic value in every bin between CS and US; after 40 trials the bins are
+    # within 30% of it, and the bins after the US stay low (< 10 Hz).
+    params, result, _, _ = td_quick
+    v = result.weights["value_per_trial"][params.n_acquisition - 1]
+    assert np.all(np.abs(v[:10] - 40.0) < 12.0)
+    assert np.all(v[11:] < 10.0)
+
+
+def test_twin_rates_mapping():
+    alpha, lam = td.twin_rates(td.Params())
+    # alpha scales linearly with A_plus and critic_gain; lambda does not depend on them
+    alpha2, lam2 = td.twin_rates(td.Params(A_plus=2.4))
+    assert alpha2 == pytest.approx(2 * alpha)
+    assert lam2 == pytest.approx(lam)
+    assert 0 < lam < 1
+
+
+def test_figures_written(td_quick, tmp_path):
+    params, result, twin, _ = td_quick
+    paths = td.figures(result, twin, tmp_path)
+    assert [p.name for p in paths] == ["comparison.png", "learning_curves.png"]
+    assert all(p.stat().st_size > 10_000 for p in paths)
+
+
+@pytest.mark.standalone
+def test_standalone_gives_identical_spikes():
+    params = td.Params.quick().replace(n_acquisition=6, n_extinction=2, omission_every=3)
+    a = td.simulate(params, seed=3, device="runtime", progress=False)
+    b = td.simulate(params, seed=3, device="cpp_standalone", progress=False)
+    for name in a.populations:
+        np.testing.assert_array_equal(a.populations[name].indices, b.populations[name].indices)
+        np.testing.assert_allclose(a.populations[name].times, b.populations[name].times)
+    np.testing.assert_allclose(a.weights["critic_w"], b.weights["critic_w"])
