@@ -394,7 +394,7 @@ def side_by_side(
         fig = Figure(figsize=(10.0, 4.8), layout="constrained")
         axes = fig.subplots(1, 2, sharex=True, sharey=True)
     y_edges = np.arange(left.shape[0] + 1) - 0.5
-    for ax, data, title, label in zip(axes, (left, right), titles, colorbar_labels):
+    for ax, data, title, label in zip(axes, (left, right), titles, colorbar_labels, strict=True):
         finite = np.abs(data[np.isfinite(data)])
         vmax = float(np.percentile(finite, 99)) if finite.size else 1.0
         vmax = vmax or 1.0

@@ -1,7 +1,7 @@
 """Validation of circuit parameters (the TD-conditioning Params as the example)."""
 
 import pytest
-from brian2 import Hz, mV, ms, second
+from brian2 import Hz, ms, mV, second
 
 from spikingml import ValidationError
 from spikingml.circuits import td_conditioning as td
