@@ -5,7 +5,7 @@ Usage examples
 List the circuits::
 
     $ spikingml list
-    td-conditioning  TD learning as dopamine-modulated three-factor STDP ...
+    td-conditioning  dopamine neurons learn a TD error; the burst moves from reward to cue
 
 Show the parameters of a circuit (the names and values ``--set`` accepts)::
 
@@ -15,7 +15,7 @@ Run the quick preset with a different seed and two parameters changed, writing t
 ``./out/td``::
 
     $ spikingml run td-conditioning --quick --seed 3 --out out/td \\
-          --set bin_width="20 ms" n_trials=40
+          --set tau_c="20 ms" n_acquisition=40
 
 Run the default preset under ``cpp_standalone`` and overwrite an earlier run::
 

@@ -403,7 +403,7 @@ def side_by_side(
         cbar = ax.figure.colorbar(mesh, ax=ax, pad=0.01)
         cbar.set_label(label, fontsize=FONT_SIZE + 1)
         cbar.ax.tick_params(labelsize=FONT_SIZE)
-        ax.set_title(title, fontsize=FONT_SIZE + 2)
+        ax.set_title(title, fontsize=FONT_SIZE + 2, pad=16)
         ax.set_xlabel(xlabel, fontsize=FONT_SIZE + 1)
         ax.tick_params(labelsize=FONT_SIZE)
         for name, x in (markers or {}).items():
