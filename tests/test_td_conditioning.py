@@ -144,3 +144,36 @@ def test_standalone_gives_identical_spikes():
         np.testing.assert_array_equal(a.populations[name].indices, b.populations[name].indices)
         np.testing.assert_allclose(a.populations[name].times, b.populations[name].times)
     np.testing.assert_allclose(a.weights["critic_w"], b.weights["critic_w"])
+
+
+def test_run_round_trips_through_nix(td_quick, tmp_path):
+    # Every spike of every neuron comes back from the NIX file, phase by phase.
+    import neo
+
+    from spikingml.export import write_nix
+
+    _, result, _, _ = td_quick
+    path = write_nix(result, tmp_path / "data.nix")
+    io = neo.io.NixIO(str(path), mode="ro")
+    try:
+        block = io.read_block()
+    finally:
+        io.close()
+    assert [s.name for s in block.segments] == [p.name for p in result.phases]
+    for name, pop in result.populations.items():
+        found = 0
+        for seg, phase in zip(block.segments, result.phases, strict=True):
+            trains = [
+                st for st in seg.spiketrains if st.annotations["source_population"] == name
+            ]
+            assert len(trains) == pop.size  # silent neurons kept
+            for st in trains:
+                i = int(st.annotations["source_index"])
+                sel = (pop.indices == i) & (pop.times >= phase.start) & (pop.times < phase.stop)
+                np.testing.assert_allclose(
+                    np.sort(st.rescale("s").magnitude), np.sort(pop.times[sel]), atol=1e-9
+                )
+                found += len(st)
+        assert found == len(pop.times)
+    events = {ev.name: ev for ev in block.segments[0].events}
+    assert set(events) >= {"CS", "US", "reward"}

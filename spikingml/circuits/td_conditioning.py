@@ -786,9 +786,14 @@ def figures(result: Result, twin_output: td_analysis.TDResult, outdir: Path) -> 
     ax.set_xlabel("trial", fontsize=FONT_SIZE + 1)
     ax.set_ylabel("dopamine rate - baseline (Hz)", fontsize=FONT_SIZE + 1)
     twin_ax.set_ylabel("twin delta (reward units)", fontsize=FONT_SIZE + 1)
-    # the same zero line and the same relative scale on both axes
-    lo, hi = ax.get_ylim()
-    scale = max(abs(lo), abs(hi)) / max(np.abs(twin_output.deltas).max(), 1e-12)
+    # one scale for both axes: the least-squares factor between response and delta
+    deltas = twin_output.deltas
+    scale = float((response * deltas).sum() / max((deltas * deltas).sum(), 1e-12))
+    lo = min(response[:, [first, us_col]].min(), scale * deltas[:, [first, us_col]].min())
+    hi = max(response[:, [first, us_col]].max(), scale * deltas[:, [first, us_col]].max())
+    pad = 0.05 * (hi - lo)
+    lo, hi = lo - pad, hi + pad
+    ax.set_ylim(lo, hi)
     twin_ax.set_ylim(lo / scale, hi / scale)
     if params.n_extinction:
         ax.axvspan(n_acq - 0.5, len(kind) - 0.5, color="0.9", zorder=0)
@@ -796,7 +801,12 @@ def figures(result: Result, twin_output: td_analysis.TDResult, outdir: Path) -> 
     lines = ax.get_legend_handles_labels()
     lines2 = twin_ax.get_legend_handles_labels()
     ax.legend(
-        lines[0] + lines2[0], lines[1] + lines2[1], fontsize=FONT_SIZE, ncol=2, loc="upper center"
+        lines[0] + lines2[0],
+        lines[1] + lines2[1],
+        fontsize=FONT_SIZE,
+        ncol=4,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.14),
     )
     ax.tick_params(labelsize=FONT_SIZE)
     twin_ax.tick_params(labelsize=FONT_SIZE)
