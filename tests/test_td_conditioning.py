@@ -163,9 +163,7 @@ def test_run_round_trips_through_nix(td_quick, tmp_path):
     for name, pop in result.populations.items():
         found = 0
         for seg, phase in zip(block.segments, result.phases, strict=True):
-            trains = [
-                st for st in seg.spiketrains if st.annotations["source_population"] == name
-            ]
+            trains = [st for st in seg.spiketrains if st.annotations["source_population"] == name]
             assert len(trains) == pop.size  # silent neurons kept
             for st in trains:
                 i = int(st.annotations["source_index"])
