@@ -207,7 +207,7 @@ def test_list_survives_a_broken_module(fake, monkeypatch, capsys):
 
 
 @pytest.mark.parametrize(
-    ("flag", "n_neurons", "duration"), [((), "5", "1. s"), (("--quick",), "3", "0.5 s")]
+    ("flag", "n_neurons", "duration"), [((), "5", "1.0 s"), (("--quick",), "3", "0.5 s")]
 )
 def test_params_table(fake, capsys, flag, n_neurons, duration):
     rc, out, err = run_cli(capsys, "params", FAKE, *flag)
@@ -217,7 +217,7 @@ def test_params_table(fake, capsys, flag, n_neurons, duration):
     assert set(rows) >= {"name", "n_neurons", "tau", "duration", "gain"}
     assert rows["n_neurons"].split()[1] == n_neurons
     assert duration in rows["duration"]
-    assert "20. ms" in rows["tau"] and "membrane time constant" in rows["tau"]
+    assert "20.0 ms" in rows["tau"] and "membrane time constant" in rows["tau"]
     assert "--set" in out.splitlines()[0]
 
 
@@ -308,7 +308,7 @@ def test_run_set_with_units_reaches_params(fake, tmp_path, capsys):
     assert params.duration == 0.25 * second
     assert params.gain == 2.0
     metrics = json.loads((out_dir / "metrics.json").read_text())
-    assert metrics["params"]["tau"] == str(5 * ms)
+    assert metrics["params"]["tau"] == "5.0 ms"
     assert metrics["params"]["n_neurons"] == 7
     assert metrics["simulated_seconds"] == pytest.approx(0.25)
 
