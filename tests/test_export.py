@@ -285,3 +285,43 @@ def test_written_file_respects_umask(result, tmp_path):
     finally:
         os.umask(old)
     assert path.stat().st_mode & 0o777 == 0o644
+
+
+def test_fast_spiketrain_writer_matches_nixio(result, tmp_path):
+    # write_nix adds spike trains with h5py in NixIO's own layout; a file written by
+    # NixIO alone must read back identically (trains, annotations, groups, the rest).
+    from spikingml._nix_spiketrains import write_block
+
+    def read(path):
+        io = neo.io.NixIO(str(path), mode="ro")
+        try:
+            return io.read_block()
+        finally:
+            io.close()
+
+    reference = tmp_path / "nixio.nix"
+    io = neo.io.NixIO(str(reference), mode="ow")
+    try:
+        io.write_block(to_neo(result))
+    finally:
+        io.close()
+    fast = tmp_path / "fast.nix"
+    write_block(to_neo(result), str(fast))
+    a, b = read(reference), read(fast)
+    assert a.annotations.keys() == b.annotations.keys()
+    for seg_a, seg_b in zip(a.segments, b.segments, strict=True):
+        assert seg_a.name == seg_b.name
+        ta, tb = trains_by_key(seg_a), trains_by_key(seg_b)
+        assert ta.keys() == tb.keys()
+        for key in ta:
+            x, y = ta[key], tb[key]
+            assert (x.name, x.t_start, x.t_stop, x.units) == (y.name, y.t_start, y.t_stop, y.units)
+            np.testing.assert_array_equal(x.magnitude, y.magnitude)
+            for ann in ("source_population", "source_index"):
+                assert x.annotations[ann] == y.annotations[ann]
+                assert type(x.annotations[ann]) is type(y.annotations[ann])
+        assert len(seg_a.analogsignals) == len(seg_b.analogsignals)
+        assert [e.name for e in seg_a.events] == [e.name for e in seg_b.events]
+    members_a = {g.name: sorted(st.name for st in g.spiketrains) for g in a.groups}
+    members_b = {g.name: sorted(st.name for st in g.spiketrains) for g in b.groups}
+    assert members_a == members_b
