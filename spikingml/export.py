@@ -49,7 +49,7 @@ import numpy as np
 import quantities as pq
 from neo.core.spiketrainlist import SpikeTrainList
 
-from spikingml._nix_spiketrains import write_block
+from spikingml._nix_fast import write_block_fast
 from spikingml.errors import OutputExistsError, ValidationError
 from spikingml.result import Phase, Result, Signal
 
@@ -263,10 +263,12 @@ def write_nix(
 
     Notes
     -----
-    NixIO writes the block, segments, signals, events and groups; the spike trains, which
-    NixIO writes at ~35 ms each, are added in NixIO's own layout by
-    :mod:`spikingml._nix_spiketrains` (~8 ms each), and the file reads back with
-    ``neo.io.NixIO`` as if NixIO had written it. NixIO annotates every written NEO object
+    The file is written in exactly the layout of ``neo.io.NixIO`` (nixio format 1.2.1)
+    by :func:`spikingml._nix_fast.write_block_fast`, which calls the HDF5 library
+    directly and copies one template per kind of spike train: ~2 ms per train instead
+    of NixIO's ~35 ms, identical HDF5 objects, and the file reads back with
+    ``neo.io.NixIO``. Blocks it does not handle are written by NixIO itself. NixIO
+    annotates every written NEO object
     with a ``nix_name``; when a block is passed in, it is modified that way.
     """
     path = Path(path)
@@ -277,7 +279,7 @@ def write_nix(
     # which os.replace would carry over to the result; NixIO creating it respects the umask.
     tmp = str(path.parent / f".{path.name}.{uuid.uuid4().hex}.tmp")
     try:
-        write_block(block, tmp)
+        write_block_fast(block, tmp)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

@@ -269,10 +269,11 @@ def test_no_overwrite_without_force(result, tmp_path):
 
 
 def test_no_temporary_file_left_on_failure(result, tmp_path, monkeypatch):
-    def boom(self, block, use_obj_names=False):
+    def boom(block, path, **kwargs):
+        open(path, "wb").close()  # a partial file, then the failure
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(neo.io.NixIO, "write_block", boom)
+    monkeypatch.setattr("spikingml.export.write_block_fast", boom)
     with pytest.raises(RuntimeError, match="disk full"):
         write_nix(result, tmp_path / "data.nix")
     assert list(tmp_path.iterdir()) == []
@@ -288,9 +289,9 @@ def test_written_file_respects_umask(result, tmp_path):
 
 
 def test_fast_spiketrain_writer_matches_nixio(result, tmp_path):
-    # write_nix adds spike trains with h5py in NixIO's own layout; a file written by
-    # NixIO alone must read back identically (trains, annotations, groups, the rest).
-    from spikingml._nix_spiketrains import write_block
+    # write_nix writes the file itself in NixIO's own layout; a file written by NixIO
+    # alone must read back identically (trains, annotations, groups, the rest).
+    from spikingml._nix_fast import write_block_fast
 
     def read(path):
         io = neo.io.NixIO(str(path), mode="ro")
@@ -306,7 +307,7 @@ def test_fast_spiketrain_writer_matches_nixio(result, tmp_path):
     finally:
         io.close()
     fast = tmp_path / "fast.nix"
-    write_block(to_neo(result), str(fast))
+    write_block_fast(to_neo(result), str(fast), fallback=False)
     a, b = read(reference), read(fast)
     assert a.annotations.keys() == b.annotations.keys()
     for seg_a, seg_b in zip(a.segments, b.segments, strict=True):
