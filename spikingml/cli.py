@@ -318,6 +318,7 @@ def _produce(
 
     Returns the content of ``metrics.json`` without ``wall_seconds``.
     """
+    from spikingml._background import Background
     from spikingml.export import write_nix
     from spikingml.plotting import raster, save_figure
 
@@ -337,13 +338,19 @@ def _produce(
 
     log("writing data.nix and figures")
     _write_json(tmp / "params.json", params.to_dict())
-    write_nix(result, tmp / "data.nix")
-    window_fn = getattr(module, "raster_window", None)
-    t_start, t_stop = window_fn(result) if window_fn is not None else (None, None)
-    ax_raster, _ = raster(result, t_start=t_start, t_stop=t_stop)
-    ax_raster.set_title(f"{name} (seed {seed})", loc="right", fontsize=9)
-    save_figure(ax_raster.figure, tmp / "raster.png")
-    module.figures(result, twin_output, tmp)
+    # data.nix is written by a forked child while this process draws the figures
+    nix_task = Background(write_nix, result, tmp / "data.nix")
+    try:
+        window_fn = getattr(module, "raster_window", None)
+        t_start, t_stop = window_fn(result) if window_fn is not None else (None, None)
+        ax_raster, _ = raster(result, t_start=t_start, t_stop=t_stop)
+        ax_raster.set_title(f"{name} (seed {seed})", loc="right", fontsize=9)
+        save_figure(ax_raster.figure, tmp / "raster.png")
+        module.figures(result, twin_output, tmp)
+    except BaseException:
+        nix_task.cancel()
+        raise
+    nix_task.wait()
 
     simulated = float(result.simulated_seconds) or float(result.t_stop)
     metrics.update(

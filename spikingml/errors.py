@@ -28,6 +28,10 @@ class ValidationError(SpikingMLError, ValueError):
         self.given = given
         super().__init__(f"{name}: expected {expected}, got {given!r}")
 
+    def __reduce__(self) -> tuple[type, tuple[str, str, object]]:
+        # picklable (sent back from worker processes) despite the three-argument init
+        return type(self), (self.name, self.expected, self.given)
+
 
 class OutputExistsError(SpikingMLError, FileExistsError):
     """An output file already exists and overwriting it was not asked for."""

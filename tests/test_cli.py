@@ -14,6 +14,7 @@ import math
 import os
 import subprocess
 import sys
+import time
 import types
 from pathlib import Path
 from typing import Any, ClassVar
@@ -538,3 +539,41 @@ def test_python_m_spikingml_list():
     assert "Traceback" not in proc.stderr
     names = [line.split()[0] for line in proc.stdout.splitlines() if line.strip()]
     assert names == sorted(circuits.REGISTRY)
+
+
+def test_nix_written_by_a_child_failing_is_one_line_and_leaves_nothing(
+    fake, tmp_path, capsys, monkeypatch
+):
+    # data.nix is written in a forked child while the figures are drawn; an OSError
+    # there (disk full) reaches the parent with its type: exit 1, one line, no output.
+    import spikingml.export
+
+    def full_disk(result, path, force=False):
+        with open(path, "wb") as f:
+            f.write(b"partial")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(spikingml.export, "write_nix", full_disk)
+    out_dir = tmp_path / "out"
+    rc, _, err = run_cli(capsys, "run", FAKE, "--quick", "--no-progress", "--out", str(out_dir))
+    assert rc == 1
+    assert err.count("\n") == 1 and "No space left on device" in err
+    assert not out_dir.exists()
+    assert leftovers(tmp_path) == []
+
+
+def test_figure_failure_stops_the_nix_child(fake, tmp_path, capsys, monkeypatch):
+    import spikingml.export
+
+    def slow_write(result, path, force=False):
+        time.sleep(60)
+
+    monkeypatch.setattr(spikingml.export, "write_nix", slow_write)
+    fake.fail_in = "figures"
+    out_dir = tmp_path / "out"
+    t0 = time.monotonic()
+    with pytest.raises(RuntimeError, match="failed on purpose"):
+        main(["run", FAKE, "--quick", "--out", str(out_dir)])
+    assert time.monotonic() - t0 < 30  # the sleeping child was terminated
+    assert not out_dir.exists()
+    assert leftovers(tmp_path) == []

@@ -53,7 +53,7 @@ def test_result_is_plain_data(td_quick):
         "dopamine": params.n_dopamine,
     }
     assert [p.name for p in result.phases] == ["acquisition", "extinction"]
-    assert result.phases[-1].stop == pytest.approx(params.n_trials * 1.2)
+    assert result.phases[-1].stop == pytest.approx(params.n_trials * float(params.trial_duration))
     assert len(result.events["CS"]) == params.n_trials
     n_omitted = params.n_acquisition // params.omission_every
     assert len(result.events["reward"]) == params.n_acquisition - n_omitted
@@ -69,8 +69,9 @@ def test_time_cells_form_a_sequence(td_quick):
     params, result, _, _ = td_quick
     tc = result.populations["time_cells"]
     rel = tc.times - np.repeat(0.0, len(tc.times))
-    trial = np.floor(tc.times / 1.2)
-    since_cs = tc.times - trial * 1.2 - 0.2
+    period, cs_onset = float(params.trial_duration), float(params.cs_onset)
+    trial = np.floor(tc.times / period)
+    since_cs = tc.times - trial * period - cs_onset
     group = tc.indices // params.cells_per_bin
     assert np.all(since_cs >= group * 0.05 - 1e-9)
     assert np.all(since_cs < (group + 1) * 0.05 + 1e-3)
@@ -122,7 +123,7 @@ def test_learned_values_approach_reward_scale(td_quick):
 def test_twin_rates_mapping():
     alpha, lam = td.twin_rates(td.Params())
     # alpha scales linearly with A_plus and critic_gain; lambda does not depend on them
-    alpha2, lam2 = td.twin_rates(td.Params(A_plus=2.4))
+    alpha2, lam2 = td.twin_rates(td.Params(A_plus=2 * td.Params().A_plus))
     assert alpha2 == pytest.approx(2 * alpha)
     assert lam2 == pytest.approx(lam)
     assert 0 < lam < 1

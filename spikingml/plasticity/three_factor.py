@@ -646,13 +646,19 @@ class PresynapticDopamineRule:
         }
 
     @staticmethod
-    def presynaptic_equations() -> str:
+    def presynaptic_equations(linked: bool = True) -> str:
         """Equations to add to the presynaptic ``NeuronGroup``.
 
-        ``n`` must be linked to the volume transmitter's concentration with
-        ``brian2.linked_var(volume_transmitter, "n", index=...)``.
+        Parameters
+        ----------
+        linked : bool
+            If true (default), ``n`` is declared as a linked variable, to be linked to the
+            volume transmitter's concentration with
+            ``brian2.linked_var(volume_transmitter, "n", index=...)``. If false, the
+            group must define the dopamine concentration ``n`` (in Hz) itself.
         """
-        return "dc/dt = -c / pe_tau_c : 1\nde_int/dt = c * (n - pe_b) : 1\nn : hertz (linked)\n"
+        eqs = "dc/dt = -c / pe_tau_c : 1\nde_int/dt = c * (n - pe_b) : 1\n"
+        return eqs + "n : hertz (linked)\n" if linked else eqs
 
     @staticmethod
     def on_tag(suffix: str = "_post") -> str:

@@ -1,0 +1,114 @@
+"""Run one output-writing task in a forked child process while the parent goes on.
+
+After a simulation the CLI writes ``data.nix`` (HDF5, ~2 ms per spike train) and draws
+the figures (matplotlib): two independent, CPU-bound jobs of a few seconds each. On a
+machine with two cores, writing the NIX file in a forked child while the parent draws
+halves that time; it is what brings ``spikingml run NAME --quick`` within its wall-time
+budget. Where ``fork`` is not available (Windows, or macOS where it is unsafe with
+system frameworks) the task simply runs at once, in the calling process.
+
+The child inherits the parent's memory (the result is not pickled); only its outcome
+travels back through a pipe: ``None``, or the exception it raised, which
+:meth:`Background.wait` raises again in the parent, with its type, so callers handle
+errors exactly as if the task had run in the parent.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import pickle
+import sys
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["Background", "fork_available"]
+
+
+def fork_available() -> bool:
+    """Whether tasks run in a forked child (Linux and other POSIX systems but macOS)."""
+    return sys.platform != "darwin" and "fork" in multiprocessing.get_all_start_methods()
+
+
+def _child(conn: Any, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
+    try:
+        fn(*args)
+        outcome: BaseException | None = None
+    except BaseException as exc:  # noqa: BLE001 - every failure goes back to the parent
+        outcome = exc
+        try:
+            pickle.loads(pickle.dumps(exc))
+        except Exception:  # noqa: BLE001 - an exception that cannot travel as it is
+            outcome = RuntimeError(
+                f"{type(exc).__name__} in a background task:\n{traceback.format_exc()}"
+            )
+    conn.send(outcome)
+    conn.close()
+
+
+class Background:
+    """``fn(*args)`` running in a forked child process (or run at once, without fork).
+
+    Parameters
+    ----------
+    fn : callable
+        The task. Its return value is discarded; it must communicate through files.
+    *args
+        Its arguments (inherited by the child, never pickled).
+
+    Examples
+    --------
+    >>> task = Background(print, "written by the child")  # doctest: +SKIP
+    >>> draw_figures()  # doctest: +SKIP
+    >>> task.wait()  # raises what the task raised  # doctest: +SKIP
+    """
+
+    def __init__(self, fn: Callable[..., Any], *args: Any) -> None:
+        self._process: Any = None
+        self._conn: Any = None
+        if not fork_available():
+            fn(*args)
+            return
+        context = multiprocessing.get_context("fork")
+        self._conn, child_conn = context.Pipe(duplex=False)
+        self._process = context.Process(target=_child, args=(child_conn, fn, args), daemon=True)
+        # flush buffered output first, or the child would write the parent's copy too
+        sys.stdout.flush()
+        sys.stderr.flush()
+        self._process.start()
+        child_conn.close()
+
+    def wait(self) -> None:
+        """Wait for the task to finish; raise the exception it raised, if any.
+
+        Raises
+        ------
+        RuntimeError
+            If the child died without reporting (killed by a signal, say).
+        """
+        if self._process is None:
+            return
+        try:
+            try:
+                outcome = self._conn.recv()
+            except EOFError:
+                self._process.join()
+                raise RuntimeError(
+                    f"the background task died (exit code {self._process.exitcode})"
+                ) from None
+            self._process.join()
+        finally:
+            self._conn.close()
+            self._process = None
+        if outcome is not None:
+            raise outcome
+
+    def cancel(self) -> None:
+        """Stop the task if it is still running (used when the parent fails)."""
+        if self._process is None:
+            return
+        if self._process.is_alive():
+            self._process.terminate()
+        self._process.join()
+        self._conn.close()
+        self._process = None

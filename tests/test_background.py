@@ -1,0 +1,112 @@
+"""The forked background task used by the CLI to write data.nix while drawing figures."""
+
+import os
+import signal
+import time
+
+import pytest
+
+from spikingml import ValidationError, _background
+from spikingml._background import Background, fork_available
+
+needs_fork = pytest.mark.skipif(not fork_available(), reason="no fork on this platform")
+
+
+def _write(path, text):
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def _fail_validation():
+    raise ValidationError("TDConditioning.Params.n_bins", "an integer >= 2", 1)
+
+
+class _Unpicklable(Exception):
+    def __init__(self, a, b):
+        super().__init__(f"{a}/{b}")
+
+
+def _fail_unpicklable():
+    raise _Unpicklable(1, 2)
+
+
+def _pid_to(path):
+    _write(path, str(os.getpid()))
+
+
+def _die():
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _sleep_forever(path):
+    _write(path, "started")
+    time.sleep(60)
+
+
+@needs_fork
+def test_task_runs_in_a_child_and_its_files_are_there(tmp_path):
+    out = tmp_path / "pid"
+    task = Background(_pid_to, out)
+    task.wait()
+    assert int(out.read_text()) != os.getpid()
+
+
+@needs_fork
+def test_exception_comes_back_with_its_type_and_fields(tmp_path):
+    task = Background(_fail_validation)
+    with pytest.raises(ValidationError, match="n_bins: expected an integer >= 2") as info:
+        task.wait()
+    assert info.value.name == "TDConditioning.Params.n_bins"
+    assert info.value.given == 1
+
+
+@needs_fork
+def test_unpicklable_exception_becomes_runtime_error_with_traceback():
+    task = Background(_fail_unpicklable)
+    with pytest.raises(RuntimeError, match=r"_Unpicklable in a background task(.|\n)*1/2"):
+        task.wait()
+
+
+@needs_fork
+def test_child_killed_without_reporting():
+    task = Background(_die)
+    with pytest.raises(RuntimeError, match="died"):
+        task.wait()
+
+
+@needs_fork
+def test_cancel_stops_a_running_task(tmp_path):
+    flag = tmp_path / "flag"
+    task = Background(_sleep_forever, flag)
+    deadline = time.monotonic() + 10
+    while not flag.exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    t0 = time.monotonic()
+    task.cancel()
+    assert time.monotonic() - t0 < 5  # terminated, not waited for (it sleeps 60 s)
+    task.cancel()  # a second cancel is harmless
+    task.wait()  # and so is waiting afterwards
+
+
+def test_without_fork_the_task_runs_at_once(tmp_path, monkeypatch):
+    monkeypatch.setattr(_background, "fork_available", lambda: False)
+    out = tmp_path / "pid"
+    task = Background(_pid_to, out)
+    assert int(out.read_text()) == os.getpid()  # done before wait
+    task.wait()
+    with pytest.raises(ValidationError):
+        Background(_fail_validation)
+
+
+def test_validation_error_pickles():
+    import pickle
+
+    err = ValidationError("x", "a number", "abc")
+    back = pickle.loads(pickle.dumps(err))
+    assert (type(back), str(back), back.name, back.expected, back.given) == (
+        ValidationError,
+        str(err),
+        "x",
+        "a number",
+        "abc",
+    )
