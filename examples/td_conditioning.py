@@ -13,9 +13,10 @@ the cue and ignore the predicted reward; when the reward is omitted they pause a
 time it was due; in extinction the cue response fades. The twin, TD(lambda) on the same
 time bins with alpha and lambda derived from the circuit's parameters, does the same.
 
-This script runs the quick preset (about 15 s once compiled; the first run compiles
-Brian2's Cython code, a few minutes) and writes ``raster.png``, ``comparison.png`` and
-``learning_curves.png`` to ``examples/output/td-conditioning``. The same as
+This script runs the quick preset (about 10 s once compiled; the first run compiles
+Brian2's Cython code, about two minutes on 2 cores) and writes ``raster.png``,
+``comparison.png`` and ``learning_curves.png`` to ``examples/output/td-conditioning``. The
+same as
 ``spikingml run td-conditioning --quick``, from Python.
 """
 

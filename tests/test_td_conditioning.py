@@ -86,10 +86,10 @@ def test_tonic_baseline(td_quick):
 
 
 def test_dopamine_response_transfers_from_us_to_cs(td_quick):
-    # Measured (quick, seeds 0-4): CS response 11-12 Hz above a 5 Hz baseline; US response
-    # falls from ~3.8 to ~0.9 Hz (ratio 0.23). The quick run has only 40 acquisition
-    # trials, so the transfer is not yet complete: 0.5 still separates a transfer from
-    # none (ratio ~1).
+    # Measured (quick, seeds 0-4): CS response 7.9-8.4 Hz above a 5 Hz baseline; US
+    # response falls from 3.6-4.0 to 1.0-1.4 Hz (ratio 0.26-0.37). The quick run has only
+    # 40 acquisition trials, so the transfer is not yet complete: 0.5 still separates a
+    # transfer from none (ratio ~1).
     _, _, _, m = td_quick
     assert m["cs_response_late_hz"] >= m["baseline_hz"]
     assert m["us_response_early_hz"] > 2.0
@@ -103,8 +103,8 @@ def test_omitted_reward_pauses_dopamine(td_quick):
 
 
 def test_agrees_with_td_twin(td_quick):
-    # Issue target for --quick: delta_correlation >= 0.8 (measured 0.86-0.87); the critic
-    # follows the twin's value closely (measured 0.97).
+    # Issue target for --quick: delta_correlation >= 0.8 (measured 0.89-0.90); the critic
+    # follows the twin's value closely (measured 0.98).
     _, _, _, m = td_quick
     assert m["delta_correlation"] >= 0.8
     assert m["value_correlation"] >= 0.9
@@ -176,3 +176,21 @@ def test_run_round_trips_through_nix(td_quick, tmp_path):
         assert found == len(pop.times)
     events = {ev.name: ev for ev in block.segments[0].events}
     assert set(events) >= {"CS", "US", "reward"}
+
+
+@pytest.mark.slow
+def test_default_preset_meets_issue_targets():
+    # The issue's targets for the default preset (benchmarks/bench_td_conditioning.py
+    # checks them for seeds 0-4). Measured seed 0: baseline 4.95 Hz, CS response 8.9 Hz,
+    # transfer 0.11, dip 1.0, delta r 0.92, value r 0.98, extinction drop 0.74; the bounds
+    # are the targets themselves, which every measured seed clears.
+    params = td.Params()
+    result = td.simulate(params, seed=0, progress=False)
+    m = td.compare(result, td.twin(params))
+    assert 3.0 <= m["baseline_hz"] <= 8.0
+    assert m["cs_response_late_hz"] >= m["baseline_hz"]
+    assert m["transfer_ratio"] <= 0.3
+    assert m["omission_dip_fraction"] >= 0.5
+    assert m["delta_correlation"] >= 0.85
+    assert m["value_correlation"] >= 0.8
+    assert m["extinction_drop"] >= 0.5
