@@ -216,6 +216,38 @@ def _check_output(out: Path, names: Iterable[str], force: bool) -> None:
         )
 
 
+CHECKPOINT = "checkpoint.npz"
+
+
+def _training_options(module: ModuleType, args: argparse.Namespace, out: Path) -> dict[str, Any]:
+    """Checkpoint and resume arguments for circuits that train long (``SUPPORTS_RESUME``).
+
+    Such circuits write ``DIR/checkpoint.npz`` during training, so that an interrupted run
+    can be continued with ``--resume``; a checkpoint left by an earlier run is never
+    overwritten unless ``--resume`` or ``--force`` says what to do with it.
+    """
+    if not getattr(module, "SUPPORTS_RESUME", False):
+        if args.resume is not None:
+            raise ValidationError(
+                "--resume", "a circuit that writes checkpoints", f"{args.name} (it does not)"
+            )
+        return {}
+    checkpoint = out / CHECKPOINT
+    if args.resume is not None:
+        resume = Path(args.resume) if args.resume else checkpoint
+        if not resume.is_file():
+            raise ValidationError("--resume", "an existing checkpoint file", str(resume))
+        out.mkdir(parents=True, exist_ok=True)
+        return {"checkpoint": checkpoint, "resume": resume}
+    if checkpoint.exists() and not args.force:
+        raise OutputExistsError(
+            f"{checkpoint} exists (from an interrupted run?): continue it with --resume "
+            "or start over with --force"
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    return {"checkpoint": checkpoint}
+
+
 def _format_value(value: float) -> str:
     return f"{value:.6g}" if isinstance(value, float) else str(value)
 
@@ -230,7 +262,11 @@ def _cmd_list(args: argparse.Namespace) -> int:
     rows = []
     for name in names():
         try:
-            description = str(get_circuit(name).DESCRIPTION)
+            module = get_circuit(name)
+            description = str(module.DESCRIPTION)
+            default_device = getattr(module, "DEFAULT_DEVICE", "runtime")
+            if default_device != "runtime":
+                description += f" [default device: {default_device}]"
         except Exception as exc:  # a broken module must not hide the others
             description = f"(cannot be imported: {type(exc).__name__}: {exc})"
         rows.append((name, " ".join(description.split())))
@@ -264,7 +300,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     module = _load_circuit(args.name)
     from spikingml.simulation import check_device
 
-    device = check_device(args.device)
+    device = check_device(
+        args.device if args.device is not None else getattr(module, "DEFAULT_DEVICE", "runtime")
+    )
     if args.seed < 0:
         raise ValidationError("--seed", "an integer >= 0", args.seed)
     assignments = parse_assignments(args.set)
@@ -272,7 +310,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if assignments:
         params = params.replace_from_strings(assignments)
     out = Path(args.out) if args.out is not None else Path("spikingml-output") / args.name
-    _check_output(out, OUTPUT_FILES, args.force)
+    _check_output(out, OUTPUT_FILES, args.force or args.resume is not None)
+    training = _training_options(module, args, out)
 
     progress = not args.no_progress
     log: Callable[[str], None] = (
@@ -287,11 +326,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
     parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.resolve().name or 'out'}.tmp-", dir=parent))
     try:
-        metrics = _produce(module, params, args.name, args.seed, device, progress, tmp, log)
+        metrics = _produce(
+            module, params, args.name, args.seed, device, progress, tmp, log, training
+        )
         metrics["wall_seconds"] = time.perf_counter() - t_begin
         _write_json(tmp / "metrics.json", metrics)
         produced = _ordered_files(tmp)
-        _check_output(out, produced, args.force)
+        _check_output(out, produced, args.force or args.resume is not None)
         out.mkdir(parents=True, exist_ok=True)
         for rel in produced:
             dest = out / rel
@@ -313,9 +354,11 @@ def _produce(
     progress: bool,
     tmp: Path,
     log: Callable[[str], None],
+    training: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Run simulation, twin and comparison; write every output but metrics.json to ``tmp``.
 
+    ``training`` holds extra keyword arguments of ``simulate`` (checkpoint, resume).
     Returns the content of ``metrics.json`` without ``wall_seconds``.
     """
     from spikingml._background import Background
@@ -323,7 +366,9 @@ def _produce(
     from spikingml.plotting import raster, save_figure
 
     t0 = time.perf_counter()
-    result = module.simulate(params, seed=seed, device=device, progress=progress)
+    result = module.simulate(
+        params, seed=seed, device=device, progress=progress, **dict(training or {})
+    )
     simulate_wall = time.perf_counter() - t0
     log(f"simulation done in {simulate_wall:.1f} s; running the twin")
     twin_output = module.twin(params, seed=seed)
@@ -434,9 +479,19 @@ def build_parser() -> argparse.ArgumentParser:
     p_run.add_argument("--force", action="store_true", help="overwrite existing output")
     p_run.add_argument(
         "--device",
-        default="runtime",
+        default=None,
         metavar=_DEVICE_CHOICES,
-        help="Brian2 device (default runtime)",
+        help="Brian2 device (default: the circuit's own, runtime for most; "
+        "`spikingml list` shows it)",
+    )
+    p_run.add_argument(
+        "--resume",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="CHECKPOINT",
+        help="continue training from a checkpoint (default DIR/checkpoint.npz) and replace "
+        "the outputs in DIR; for circuits that write checkpoints",
     )
     p_run.add_argument(
         "--set",

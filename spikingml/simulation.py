@@ -21,7 +21,14 @@ import numpy as np
 
 from spikingml.errors import ValidationError
 
-__all__ = ["DEVICES", "brian_device", "check_device", "versions", "progress_reporter"]
+__all__ = [
+    "DEVICES",
+    "brian_device",
+    "check_device",
+    "versions",
+    "progress_reporter",
+    "standalone_build_directory",
+]
 
 DEVICES = ("runtime", "cpp_standalone")
 
@@ -54,7 +61,9 @@ def _runtime_target() -> str:
 
 
 @contextlib.contextmanager
-def brian_device(device: str, seed: int, directory: str | None = None) -> Iterator[str]:
+def brian_device(
+    device: str, seed: int, directory: str | None = None, build_on_run: bool = True
+) -> Iterator[str]:
     """Select a Brian2 device and seed for the duration of a ``with`` block.
 
     Parameters
@@ -67,6 +76,12 @@ def brian_device(device: str, seed: int, directory: str | None = None) -> Iterat
     directory : str, optional
         Build directory for ``cpp_standalone`` (a temporary one by default, removed
         afterwards).
+    build_on_run : bool
+        ``cpp_standalone`` only: if true (default), the first ``run`` builds, compiles and
+        runs the program. If false, the caller builds it once with
+        ``brian2.device.build(run=False, directory=brian2.device.project_dir)`` and runs
+        it as often as needed with ``brian2.device.run(run_args=...)``, new initial
+        values and ``TimedArray`` contents each time, without recompiling.
 
     Yields
     ------
@@ -90,7 +105,10 @@ def brian_device(device: str, seed: int, directory: str | None = None) -> Iterat
         # with_output=False keeps the program's output off the terminal, make's -s the
         # compiler command lines (g++ already runs with -w; errors still show)
         brian2.set_device(
-            "cpp_standalone", directory=directory, build_on_run=True, with_output=False
+            "cpp_standalone",
+            directory=directory,
+            build_on_run=build_on_run,
+            with_output=False,
         )
         brian2.prefs.devices.cpp_standalone.openmp_threads = 0
         make_args = list(brian2.prefs.devices.cpp_standalone.extra_make_args_unix)
@@ -105,6 +123,68 @@ def brian_device(device: str, seed: int, directory: str | None = None) -> Iterat
             brian2.set_device("runtime")
             if made_dir is not None:
                 shutil.rmtree(made_dir, ignore_errors=True)
+
+
+def _cache_root() -> str:
+    root = os.environ.get("SPIKINGML_CACHE")
+    if root:
+        return root
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "spikingml")
+
+
+@contextlib.contextmanager
+def standalone_build_directory(key: str) -> Iterator[str]:
+    """A persistent ``cpp_standalone`` build directory for ``key``, locked while in use.
+
+    Brian2 rewrites a generated source file only when its content changes and ``make``
+    recompiles only what changed, so a program built again in the same directory with
+    the same structure (other seeds, initial values, inputs) skips the compilation: tens
+    of seconds saved per run. Directories live under ``$SPIKINGML_CACHE`` (default
+    ``~/.cache/spikingml``) in ``standalone/<key>-<slot>``; each is locked (``flock``)
+    while a process uses it, and a process that finds every existing slot busy (runs in
+    parallel) takes a new one, so parallel runs never share a directory.
+
+    Parameters
+    ----------
+    key : str
+        Names the program, e.g. the circuit and a hash of the parameters that shape
+        its code. Only letters, digits, ``-``, ``_`` and ``.``.
+
+    Yields
+    ------
+    str
+        The directory, exclusively this process's until the block ends.
+    """
+    import re
+
+    if not re.fullmatch(r"[A-Za-z0-9_.-]+", key):
+        raise ValidationError("key", "letters, digits, '-', '_' or '.'", key)
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows: no flock, a fresh directory per run
+        with tempfile.TemporaryDirectory(prefix=f"spikingml-{key}-") as directory:
+            yield directory
+        return
+    root = os.path.join(_cache_root(), "standalone")
+    os.makedirs(root, exist_ok=True)
+    slot = 0
+    while True:
+        directory = os.path.join(root, f"{key}-{slot}")
+        os.makedirs(directory, exist_ok=True)
+        lock = open(os.path.join(directory, ".lock"), "w")
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            lock.close()
+            slot += 1
+            continue
+        try:
+            yield directory
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+            lock.close()
+        return
 
 
 def progress_reporter(enabled: bool, label: str):

@@ -1,0 +1,667 @@
+r"""A V1 layer learns ICA-like receptive fields from natural images with local spiking rules.
+
+The ML idea
+-----------
+Infomax independent component analysis (Bell & Sejnowski 1995) finds linear filters
+whose outputs are as statistically independent as possible. Applied to whitened
+patches of natural images it yields localised, oriented, band-pass filters much like the
+receptive fields of simple cells in primary visual cortex (Bell & Sejnowski 1997; van
+Hateren & van der Schaaf 1998); sparse coding finds the same (Olshausen & Field 1996).
+Independence of linear outputs of white data is, for sparse (super-Gaussian) sources,
+the same as maximal sparseness of each output.
+
+The circuit
+-----------
+``d = patch_size**2`` input channels carry the whitened pixel values
+(:mod:`spikingml.stimuli.natural_images`) of one patch for ``patch_duration``, as input
+currents :math:`x_k` held constant over the patch. A signed current is what a pair of
+ON and OFF input cells with opposite weights delivers; using it directly halves the
+synapses and removes the Poisson noise of the inputs, which the feedforward rule below
+would otherwise have to average out over many more patches.
+
+``n_units`` V1 units are leaky integrate-and-fire neurons in continuous time::
+
+    tau_m du_i/dt = I_i - u_i                  (unless refractory)
+    I_i = sum_k Q_ik x_k                       (feedforward drive, a summed variable)
+    u_i > theta_i  ->  spike, u_i = 0, n_i += 1, refractory for ``refractory``
+    spike of unit j  ->  u_i -= W_ij dt / tau_m   for every i != j (lateral inhibition)
+
+so a spike of unit j is a current pulse of area :math:`W_{ij}\,dt` into unit i, and
+:math:`n_i` counts unit i's spikes during the current patch.
+
+Learning (Foldiak 1990; Zylberberg, Murphy & DeWeese 2011 "SAILnet"; Oja 1982). At the
+end of every patch each synapse and neuron updates from what it has itself seen: the
+feedforward synapse its presynaptic input :math:`x_k` and its postsynaptic count, the
+lateral synapse the counts of its two neurons, the neuron its own count. With
+:math:`c_i = \min(n_i, \mathrm{count\_clip})` and the learning-rate factor
+:math:`\eta` (annealed from ``eta_start`` to ``eta_end`` over training)::
+
+    Q_ik  += eta * beta  * c_i * (x_k - c_i * Q_ik)        (Hebbian, Oja-normalised)
+    W_ij  += eta * alpha * (c_i * c_j - p**2),  W_ij >= 0   (anti-Hebbian decorrelation)
+    theta_i += eta * gamma * (n_i - p)                      (homeostatic threshold)
+
+then :math:`u` and :math:`n` are reset for the next patch. The feedforward rule moves
+:math:`Q_i` towards the average input that makes unit i fire, normalised by how much it
+fires (Oja's decay term keeps :math:`|Q_i|` bounded); lateral inhibition grows between
+units that fire together more than chance (:math:`p^2` at the target rate) and so
+decorrelates them, which forces different units onto different features; the
+threshold holds every unit at ``target_count`` :math:`p` spikes per patch, a sparse code
+(Savin, Joshi & Triesch 2010 derive such intrinsic plasticity from information
+maximisation). Together they find sparse, decorrelated linear features of white data:
+the independent components. Clipping the count (and the refractory period) keeps one
+strongly driven unit from dominating the Oja update, which otherwise diverges.
+
+Implementation: inputs and the :math:`\eta` schedule are ``TimedArray`` objects, the
+updates and resets are ``run_regularly`` operations at every patch boundary (synapses
+first, then neurons); no ``network_operation``, so the same code runs under ``runtime``
+and ``cpp_standalone`` with identical results. Training runs in chunks of
+``chunk_patches`` patches; under ``cpp_standalone`` the program is compiled once and run
+once per chunk with the new inputs and the current weights as run arguments, and after
+every chunk a checkpoint of the weights is written that a later run can resume from.
+
+Twin and comparison
+-------------------
+On the same whitened training patches: FastICA (Hyvarinen & Oja 2000) as the reference,
+our own natural-gradient infomax (Bell & Sejnowski 1995; Amari et al. 1996), and PCA
+and random filters as controls (:mod:`spikingml.analysis.ica`). The learned filters
+:math:`Q_i` are matched one to one to the FastICA filters (Hungarian assignment on
+:math:`|r|`). FastICA is not unique (two seeds agree at a median :math:`|r|` of about
+0.7 on 8x8 patches), so the spiking score is reported beside a ceiling (FastICA with
+other seeds) and floors (PCA, random), each computed by the same procedure against a
+pool of as many filters as there are units.
+
+References
+----------
+Bell, A. J. & Sejnowski, T. J. (1995). An information-maximization approach to blind
+separation and blind deconvolution. Neural Comput. 7, 1129-1159.
+
+Bell, A. J. & Sejnowski, T. J. (1997). The "independent components" of natural scenes
+are edge filters. Vision Res. 37, 3327-3338.
+
+Foldiak, P. (1990). Forming sparse representations by local anti-Hebbian learning.
+Biol. Cybern. 64, 165-170.
+
+Zylberberg, J., Murphy, J. T. & DeWeese, M. R. (2011). A sparse coding model with
+synaptically local plasticity and spiking neurons can account for the diverse shapes of
+V1 simple cell receptive fields. PLoS Comput. Biol. 7, e1002250.
+
+Oja, E. (1982). A simplified neuron model as a principal component analyzer. J. Math.
+Biol. 15, 267-273.
+
+Savin, C., Joshi, P. & Triesch, J. (2010). Independent component analysis in spiking
+neurons. PLoS Comput. Biol. 6, e1000757.
+
+Olshausen, B. A. & Field, D. J. (1996). Emergence of simple-cell receptive field
+properties by learning a sparse code for natural images. Nature 381, 607-609.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import brian2 as b2
+import numpy as np
+from brian2 import ms, second
+
+from spikingml.errors import ValidationError
+from spikingml.params import CircuitParams, param
+from spikingml.result import Phase, Result, SpikeData
+from spikingml.simulation import (
+    brian_device,
+    check_device,
+    standalone_build_directory,
+    versions,
+)
+from spikingml.stimuli.natural_images import PatchSet, natural_patches
+
+NAME = "v1-ica"
+DESCRIPTION = "a spiking V1 layer learns ICA-like (Gabor) receptive fields from natural images"
+#: This circuit runs ~10 million time steps: compiled once, cpp_standalone is ~15x faster.
+DEFAULT_DEVICE = "cpp_standalone"
+#: ``simulate`` writes checkpoints and can resume from one (``spikingml run --resume``).
+SUPPORTS_RESUME = True
+
+
+@dataclasses.dataclass(frozen=True)
+class Params(CircuitParams):
+    """Parameters of the V1-ICA circuit (default preset: 200k training patches)."""
+
+    circuit_name = "V1ICA"
+
+    # stimuli (spikingml.stimuli.natural_images)
+    patch_size: int = param(8, "patch side in pixels", integer=True, low=4, high=16)
+    n_components: int = param(
+        48, "principal components kept by the restricted ZCA whitening", integer=True, low=2
+    )
+    whitening_f0: float = param(
+        0.4, "cut-off f0 of the Olshausen-Field whitening filter", low=0, low_inclusive=False
+    )
+    zca_eps: float = param(0.01, "regularisation of the ZCA step", low=0)
+    n_patches: int = param(200_000, "training patches", integer=True, low=1)
+    n_test: int = param(20_000, "test patches (from other images)", integer=True, low=1)
+    chunk_patches: int = param(
+        20_000, "patches per training chunk (checkpoint interval)", integer=True, low=1
+    )
+    # V1 units
+    n_units: int = param(64, "V1 units", integer=True, low=2)
+    tau_m: Any = param(
+        10 * ms, "membrane time constant", unit=second, low=0 * ms, low_inclusive=False
+    )
+    refractory: Any = param(2 * ms, "refractory period", unit=second, low=0 * ms)
+    patch_duration: Any = param(
+        50 * ms, "time each patch is shown", unit=second, low=0 * ms, low_inclusive=False
+    )
+    theta0: float = param(2.5, "initial threshold", low=0, low_inclusive=False)
+    # plasticity
+    target_count: float = param(
+        0.05, "target spikes per unit and patch (p)", low=0, low_inclusive=False
+    )
+    count_clip: float = param(3.0, "spike count clipped at this in the updates", low=1)
+    beta: float = param(0.01, "feedforward (Oja) learning rate", low=0)
+    alpha: float = param(0.05, "lateral (anti-Hebbian) learning rate", low=0)
+    gamma: float = param(0.05, "threshold (homeostatic) learning rate", low=0)
+    eta_start: float = param(1.0, "learning-rate factor at the start", low=0)
+    eta_end: float = param(0.1, "learning-rate factor at the end (geometric)", low=0)
+    # simulation
+    dt: Any = param(
+        1 * ms, "simulation time step", unit=second, low=0 * ms, low_inclusive=False, high=5 * ms
+    )
+
+    def check(self) -> None:
+        """Cross-field checks: patches fit the step, components fit the patch."""
+        d = self.patch_size**2
+        if self.n_components > d:
+            raise ValidationError(
+                self.qualname("n_components"), f"<= patch_size**2 = {d}", self.n_components
+            )
+        ratio = float(self.patch_duration / self.dt)
+        if abs(ratio - round(ratio)) > 1e-6 or round(ratio) < 2:
+            raise ValidationError(
+                self.qualname("patch_duration"),
+                f"a multiple (>= 2) of dt ({self.dt})",
+                self.patch_duration,
+            )
+
+    @classmethod
+    def quick(cls) -> Params:
+        """A short run (20k patches) for tests, docs and demos: oriented but rougher RFs."""
+        return cls(n_patches=20_000, n_test=5_000, chunk_patches=5_000)
+
+
+# --------------------------------------------------------------------------- stimuli
+def patches(params: Params, seed: int = 0) -> PatchSet:
+    """The whitened training and test patches of a run (cached; shared with the twin)."""
+    return natural_patches(
+        patch_size=params.patch_size,
+        n_train=params.n_patches,
+        n_test=params.n_test,
+        f0=params.whitening_f0,
+        n_components=params.n_components,
+        zca_eps=params.zca_eps,
+        seed=seed,
+    )
+
+
+def eta_schedule(params: Params) -> np.ndarray:
+    """Learning-rate factor for each training patch: geometric from start to end."""
+    n = params.n_patches
+    if n == 1 or params.eta_start == 0:
+        return np.full(n, float(params.eta_start))
+    ratio = params.eta_end / params.eta_start
+    return params.eta_start * ratio ** (np.arange(n) / (n - 1))
+
+
+# ------------------------------------------------------------------------ the network
+@dataclasses.dataclass
+class State:
+    """Everything that learns: feedforward weights, lateral weights, thresholds.
+
+    Attributes
+    ----------
+    Q : ndarray, shape (n_units, d)
+        Feedforward weights (filters on whitened patches).
+    W : ndarray, shape (n_units, n_units)
+        Lateral inhibitory weights, ``W[i, j]`` from unit j onto unit i (diagonal 0).
+    theta : ndarray, shape (n_units,)
+        Thresholds.
+    patches_seen : int
+        Training patches learned from so far.
+    """
+
+    Q: np.ndarray
+    W: np.ndarray
+    theta: np.ndarray
+    patches_seen: int = 0
+
+
+def initial_state(params: Params, seed: int) -> State:
+    """Random unit-norm feedforward filters, no lateral inhibition, thresholds theta0."""
+    rng = np.random.default_rng([seed, 1])
+    d = params.patch_size**2
+    Q = rng.standard_normal((params.n_units, d))
+    Q /= np.linalg.norm(Q, axis=1, keepdims=True)
+    W = np.zeros((params.n_units, params.n_units))
+    theta = np.full(params.n_units, float(params.theta0))
+    return State(Q, W, theta, 0)
+
+
+class _Network:
+    """The V1 network for chunks of ``n_chunk`` patches, run chunk after chunk.
+
+    Under ``cpp_standalone`` the program is built and compiled once; every chunk is one
+    run of it with new inputs, learning rates and state as run arguments. Under
+    ``runtime`` the network is rebuilt for every chunk (the compiled code is cached).
+    """
+
+    def __init__(self, params: Params, n_chunk: int, device: str, seed: int) -> None:
+        self.params = params
+        self.n_chunk = n_chunk
+        self.device = device
+        self.seed = seed
+        self.d = params.patch_size**2
+        self._built = False
+
+    def _make(self, stimulus: np.ndarray, eta_at: np.ndarray, state: State) -> dict[str, Any]:
+        p = self.params
+        b2.defaultclock.dt = p.dt
+        T = p.patch_duration
+        stim = b2.TimedArray(stimulus, dt=T, name="stimulus")
+        eta = b2.TimedArray(eta_at, dt=T, name="eta_at")
+        ns = {
+            "stimulus": stim,
+            "eta_at": eta,
+            "half_patch": T / 2,
+            "tau_m": p.tau_m,
+            "beta": p.beta,
+            "alpha": p.alpha,
+            "gamma": p.gamma,
+            "p_target": p.target_count,
+            "count_clip": p.count_clip,
+        }
+        inputs = b2.NeuronGroup(
+            self.d,
+            "x = stimulus(t, i) : 1\n"
+            "x_prev = stimulus(t - half_patch, i) : 1  # the patch that just ended",
+            dt=T,
+            namespace=ns,
+            name="inputs",
+        )
+        v1 = b2.NeuronGroup(
+            p.n_units,
+            "du/dt = (I_ff - u) / tau_m : 1 (unless refractory)\n"
+            "I_ff : 1 (linked)\n"
+            "theta : 1\n"
+            "n : 1\n"
+            "c = clip(n, 0, count_clip) : 1",
+            threshold="u > theta",
+            reset="u = 0\nn += 1",
+            refractory=p.refractory,
+            method="exact",
+            namespace=ns,
+            name="v1",
+        )
+        # The feedforward drive I = Q x changes only between patches, so it is summed on
+        # the patch clock, in a group of dendrites ("drive", one per unit) that the units
+        # read through a linked variable; summing it at every step would cost 70% of the
+        # run. The drive group also sees its unit's spike count, for the learning rule.
+        drive = b2.NeuronGroup(
+            p.n_units,
+            "I : 1\nn_unit : 1 (linked)\nc = clip(n_unit, 0, count_clip) : 1",
+            dt=T,
+            namespace=ns,
+            name="drive",
+        )
+        drive.n_unit = b2.linked_var(v1, "n")
+        v1.I_ff = b2.linked_var(drive, "I")
+        ff = b2.Synapses(
+            inputs, drive, "Q : 1\nI_post = Q * x_pre : 1 (summed)", namespace=ns, name="ff"
+        )
+        ff.connect()  # synapse index = k * n_units + i (k input, i unit)
+        lateral = b2.Synapses(
+            v1, v1, "W : 1", on_pre="u_post -= W * dt / tau_m", namespace=ns, name="lateral"
+        )
+        lateral.connect(condition="i != j")
+        # At every patch boundary (t = m T): synapses learn from patch m - 1 (eta_at is 0
+        # at m = 0), then the neurons update their thresholds and reset.
+        ff.run_regularly(
+            "Q += eta_at(t) * beta * c_post * (x_prev_pre - c_post * Q)",
+            dt=T,
+            when="start",
+            order=0,
+            name="ff_learning",
+        )
+        lateral.run_regularly(
+            "W = clip(W + eta_at(t) * alpha * (c_pre * c_post - p_target**2), 0, inf)",
+            dt=T,
+            when="start",
+            order=0,
+            name="lateral_learning",
+        )
+        v1.run_regularly(
+            "theta += eta_at(t) * gamma * (n - p_target)\nu = 0\nn = 0",
+            dt=T,
+            when="start",
+            order=1,
+            name="homeostasis_and_reset",
+        )
+        spikes = b2.SpikeMonitor(v1, name="spikes")
+        self._set_state(ff, lateral, v1, state)
+        net = b2.Network(inputs, drive, v1, ff, lateral, spikes)
+        return {
+            "net": net,
+            "stimulus": stim,
+            "eta_at": eta,
+            "ff": ff,
+            "lateral": lateral,
+            "v1": v1,
+            "spikes": spikes,
+        }
+
+    def _duration(self) -> Any:
+        # one extra step: the update for the chunk's last patch happens at n_chunk * T
+        return self.n_chunk * self.params.patch_duration + self.params.dt
+
+    def _set_state(self, ff: Any, lateral: Any, v1: Any, state: State) -> None:
+        ff.Q = self._ff_values(state.Q)
+        lateral.W = self._lateral_values(state.W)
+        v1.theta = state.theta
+
+    def _ff_values(self, Q: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(Q.T).ravel()  # synapse (k, i) at k * n_units + i
+
+    def _lateral_values(self, W: np.ndarray) -> np.ndarray:
+        # connect(condition="i != j") orders synapses by presynaptic i, then j
+        n = self.params.n_units
+        pre, post = np.nonzero(~np.eye(n, dtype=bool))
+        return W[post, pre]
+
+    def _read_state(self, objs: dict[str, Any], patches_seen: int) -> State:
+        n = self.params.n_units
+        Q = np.asarray(objs["ff"].Q[:]).reshape(self.d, n).T.copy()
+        W = np.zeros((n, n))
+        W[np.asarray(objs["lateral"].j[:]), np.asarray(objs["lateral"].i[:])] = np.asarray(
+            objs["lateral"].W[:]
+        )
+        theta = np.asarray(objs["v1"].theta[:]).copy()
+        return State(Q, W, theta, patches_seen)
+
+    def run(
+        self, stimulus: np.ndarray, eta: np.ndarray, state: State, learned: int
+    ) -> tuple[State, np.ndarray, np.ndarray]:
+        """Run one chunk.
+
+        Parameters
+        ----------
+        stimulus : ndarray, shape (n_chunk, d)
+            Whitened patches (padded with zeros to ``n_chunk``).
+        eta : ndarray, shape (n_chunk,)
+            Learning-rate factor of each patch (0 for padding and for testing).
+        state : State
+            State before the chunk.
+        learned : int
+            Number of patches of this chunk that count as seen.
+
+        Returns
+        -------
+        state, indices, times
+            The state after the chunk and the spikes of the chunk (times from its start).
+        """
+        eta_at = np.concatenate([[0.0], eta])  # eta_at[m] applies at t = m T, to patch m - 1
+        stimulus = np.ascontiguousarray(stimulus, dtype=float)
+        if self.device == "runtime":
+            with brian_device("runtime", self.seed):
+                objs = self._make(stimulus, eta_at, state)
+                objs["net"].run(self._duration())
+                return self._collect(objs, state.patches_seen + learned)
+        if not self._built:
+            self._dir_context = standalone_build_directory(_build_key(self.params, self.n_chunk))
+            directory = self._dir_context.__enter__()
+            self._context = brian_device(
+                "cpp_standalone", self.seed, directory=directory, build_on_run=False
+            )
+            self._context.__enter__()
+            self._objs = self._make(stimulus, eta_at, state)
+            self._objs["net"].run(self._duration())
+            b2.device.build(run=False, directory=directory, with_output=False)
+            self._built = True
+        objs = self._objs
+        b2.device.run(
+            run_args={
+                objs["stimulus"]: stimulus,
+                objs["eta_at"]: eta_at,
+                objs["ff"].Q: self._ff_values(state.Q),
+                objs["lateral"].W: self._lateral_values(state.W),
+                objs["v1"].theta: state.theta,
+            },
+            with_output=False,
+        )
+        # the run arguments were written as files named by their hash: remove them, or the
+        # persistent build directory would grow by the inputs of every run
+        for name in b2.device.run_args_arrays:
+            with contextlib.suppress(OSError):
+                os.remove(os.path.join(b2.device.project_dir, "static_arrays", name))
+        return self._collect(objs, state.patches_seen + learned)
+
+    def _collect(self, objs: dict[str, Any], seen: int) -> tuple[State, np.ndarray, np.ndarray]:
+        mon = objs["spikes"]
+        return (
+            self._read_state(objs, seen),
+            np.asarray(mon.i[:]).astype(np.int64),
+            np.asarray(mon.t[:] / second),
+        )
+
+    def close(self) -> None:
+        """Leave the standalone device (removes its build directory)."""
+        if self._built:
+            try:
+                self._context.__exit__(None, None, None)
+            finally:
+                self._dir_context.__exit__(None, None, None)
+                self._built = False
+
+
+def _build_key(params: Params, n_chunk: int) -> str:
+    """Name of the persistent build directory: the parameters that shape the program."""
+    shaping = {k: v for k, v in params.to_dict().items() if k not in ("n_patches", "n_test")}
+    shaping["n_chunk"] = n_chunk
+    digest = hashlib.sha1(json.dumps(shaping, sort_keys=True).encode()).hexdigest()[:12]
+    return f"{NAME}-{digest}"
+
+
+# ------------------------------------------------------------------------ checkpoints
+#: Fields that may differ between a checkpoint and the run resuming from it. The patch
+#: sample, its whitening and the learning-rate schedule depend on ``n_patches``, and the
+#: chunk boundaries on ``chunk_patches``, so a resumed run must keep both: it continues
+#: an interrupted run exactly, as if it had never stopped.
+RESUMABLE_CHANGES = ("n_test",)
+
+
+def save_checkpoint(
+    path: str | os.PathLike, state: State, params: Params, seed: int, history: dict
+) -> Path:
+    """Write the learned state (and the learning history) to ``path`` atomically (.npz)."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "wb") as f:
+        np.savez(
+            f,
+            Q=state.Q,
+            W=state.W,
+            theta=state.theta,
+            patches_seen=state.patches_seen,
+            seed=seed,
+            params=json.dumps(params.to_dict()),
+            history_patches=np.asarray(history["patches"]),
+            history_Q=np.asarray(history["Q"]),
+        )
+    os.replace(tmp, path)
+    return path
+
+
+def load_checkpoint(path: str | os.PathLike, params: Params, seed: int) -> tuple[State, dict]:
+    """Read a checkpoint written by :func:`save_checkpoint` for a run to continue.
+
+    Raises
+    ------
+    ValidationError
+        If the file is missing or unreadable, or was written by a run with another seed
+        or with parameters that differ in more than :data:`RESUMABLE_CHANGES`.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ValidationError("resume", "an existing checkpoint file (.npz)", str(path))
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            data = {k: z[k] for k in z.files}
+    except (OSError, ValueError) as exc:
+        raise ValidationError("resume", "a checkpoint written by v1-ica", str(path)) from exc
+    saved = json.loads(str(data["params"]))
+    current = params.to_dict()
+    differ = sorted(
+        k
+        for k in set(saved) | set(current)
+        if k not in RESUMABLE_CHANGES and saved.get(k) != current.get(k)
+    )
+    if differ:
+        raise ValidationError(
+            "resume",
+            f"a checkpoint of a run with the same parameters (differing: {', '.join(differ)})",
+            str(path),
+        )
+    if int(data["seed"]) != seed:
+        raise ValidationError(
+            "resume", f"a checkpoint of a run with seed {seed}", f"seed {int(data['seed'])}"
+        )
+    state = State(data["Q"], data["W"], data["theta"], int(data["patches_seen"]))
+    history = {"patches": list(data["history_patches"]), "Q": list(data["history_Q"])}
+    return state, history
+
+
+# ------------------------------------------------------------------------- simulation
+def simulate(
+    params: Params | None = None,
+    seed: int = 0,
+    device: str = DEFAULT_DEVICE,
+    progress: bool = True,
+    checkpoint: str | os.PathLike | None = None,
+    resume: str | os.PathLike | None = None,
+) -> Result:
+    """Train the V1 layer on the training patches, then record its responses to test patches.
+
+    Parameters
+    ----------
+    params : Params, optional
+        Circuit parameters (the default preset if omitted).
+    seed : int
+        Seed of the patch sample and of the initial weights.
+    device : {"cpp_standalone", "runtime"}
+        Brian2 device (identical results; standalone is ~15x faster here).
+    progress : bool
+        Report training progress on stderr after every chunk.
+    checkpoint : path, optional
+        Where to write the learned state after every chunk (an ``.npz`` file).
+    resume : path, optional
+        A checkpoint of an interrupted run with the same parameters and seed: training
+        goes on from the patches it had seen, with exactly the result of an
+        uninterrupted run.
+
+    Returns
+    -------
+    Result
+        Spikes of ``v1`` during the test phase (one patch every ``patch_duration``),
+        events ``patch_onset``, weights ``Q`` (units x d, on whitened patches), ``W``,
+        ``theta``, ``history_Q`` (Q after every chunk) and ``history_patches``.
+    """
+    params = Params() if params is None else params
+    if not isinstance(params, Params):
+        raise ValidationError("params", "a v1_ica.Params", type(params).__name__)
+    check_device(device)
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValidationError("seed", "an integer >= 0", seed)
+    seed = int(seed)
+    data = patches(params, seed)
+    if resume is not None:
+        state, history = load_checkpoint(resume, params, seed)
+    else:
+        state = initial_state(params, seed)
+        history = {"patches": [0], "Q": [state.Q.copy()]}
+    eta = eta_schedule(params)
+    n_chunk = params.chunk_patches
+    d = params.patch_size**2
+    T = float(params.patch_duration)
+    t_wall = time.perf_counter()
+    network = _Network(params, n_chunk, device, seed)
+
+    def padded(rows: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        stim = np.zeros((n_chunk, d))
+        stim[: len(rows)] = rows
+        rate = np.zeros(n_chunk)
+        rate[: len(values)] = values
+        return stim, rate
+
+    trained = 0
+    try:
+        while state.patches_seen < params.n_patches:
+            a = state.patches_seen
+            b = min(a + n_chunk, params.n_patches)
+            stim, rate = padded(data.train[a:b], eta[a:b])
+            state, _, _ = network.run(stim, rate, state, b - a)
+            trained += b - a
+            history["patches"].append(state.patches_seen)
+            history["Q"].append(state.Q.copy())
+            if checkpoint is not None:
+                save_checkpoint(checkpoint, state, params, seed, history)
+            if progress:
+                elapsed = time.perf_counter() - t_wall
+                print(
+                    f"{NAME}: trained on {b}/{params.n_patches} patches "
+                    f"({100 * b / params.n_patches:.0f}%, {elapsed:.1f} s)",
+                    file=sys.stderr,
+                    flush=True,
+                )
+        indices, times = [], []
+        for a in range(0, params.n_test, n_chunk):
+            b = min(a + n_chunk, params.n_test)
+            stim, rate = padded(data.test[a:b], np.zeros(0))
+            _, i, t = network.run(stim, rate, state, 0)
+            keep = t < (b - a) * T - 1e-9
+            indices.append(i[keep])
+            times.append(t[keep] + a * T)
+    finally:
+        network.close()
+    wall = time.perf_counter() - t_wall
+    n_test = params.n_test
+    return Result(
+        circuit=NAME,
+        params=params.to_dict(),
+        seed=seed,
+        device=device,
+        populations={
+            "v1": SpikeData(np.concatenate(indices), np.concatenate(times), params.n_units)
+        },
+        events={"patch_onset": np.arange(n_test) * T},
+        phases=[Phase("test", 0.0, n_test * T)],
+        weights={
+            "Q": state.Q,
+            "W": state.W,
+            "theta": state.theta,
+            "history_Q": np.asarray(history["Q"]),
+            "history_patches": np.asarray(history["patches"]),
+        },
+        extra={
+            "patches_seen": state.patches_seen,
+            "train_images": list(data.train_images),
+            "test_images": list(data.test_images),
+        },
+        simulated_seconds=(trained + n_test) * T,
+        wall_seconds=wall,
+        versions=versions(),
+    )

@@ -1,0 +1,124 @@
+"""The v1-ica circuit: the network, checkpoints and resume, devices (small runs)."""
+
+import numpy as np
+import pytest
+
+from spikingml import ValidationError
+from spikingml.circuits import v1_ica as v1
+
+# A few hundred patches: enough to exercise learning, chunks, padding and the test phase.
+SMALL = v1.Params.quick().replace(n_patches=600, n_test=300, chunk_patches=250)
+
+
+@pytest.fixture(scope="module")
+def small_runtime():
+    return v1.simulate(SMALL, seed=1, device="runtime", progress=False)
+
+
+def test_result_shapes(small_runtime):
+    r = small_runtime
+    d = SMALL.patch_size**2
+    assert r.weights["Q"].shape == (SMALL.n_units, d)
+    assert r.weights["W"].shape == (SMALL.n_units, SMALL.n_units)
+    assert np.all(np.diag(r.weights["W"]) == 0)
+    assert np.all(r.weights["W"] >= 0)  # Dale: lateral weights are inhibitory only
+    # one history entry before training and one per chunk (600 = 250 + 250 + 100)
+    np.testing.assert_array_equal(r.weights["history_patches"], [0, 250, 500, 600])
+    assert r.weights["history_Q"].shape == (4, SMALL.n_units, d)
+    assert r.extra["patches_seen"] == 600
+    v = r.populations["v1"]
+    assert v.size == SMALL.n_units
+    assert v.times.max() < SMALL.n_test * float(SMALL.patch_duration)
+    assert r.simulated_seconds == pytest.approx((600 + 300) * float(SMALL.patch_duration))
+
+
+def test_units_fire_sparsely_near_target(small_runtime):
+    # Homeostasis holds each unit near target_count = 0.05 spikes per patch; 600 patches
+    # are few for it to settle from theta0, so the bound is loose (measured 0.04-0.08).
+    r = small_runtime
+    per_patch = len(r.populations["v1"].times) / (SMALL.n_test * SMALL.n_units)
+    assert 0.01 < per_patch < 0.2
+
+
+def test_learning_changes_weights_locally(small_runtime):
+    r = small_runtime
+    q0, q1 = r.weights["history_Q"][0], r.weights["Q"]
+    assert not np.allclose(q0, q1)
+    # Oja's decay keeps the filters bounded: norms stay O(1) (start 1; measured 0.5-2)
+    norms = np.linalg.norm(q1, axis=1)
+    assert np.all((norms > 0.1) & (norms < 10))
+
+
+def test_resume_continues_an_interrupted_run_exactly(tmp_path, monkeypatch):
+    full = v1.simulate(SMALL, seed=2, device="runtime", progress=False)
+    # interrupt (Ctrl-C) right after the second chunk's checkpoint was written
+    ck = tmp_path / "ck.npz"
+    save = v1.save_checkpoint
+
+    def save_then_interrupt(path, state, *args):
+        save(path, state, *args)
+        if state.patches_seen == 500:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(v1, "save_checkpoint", save_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        v1.simulate(SMALL, seed=2, device="runtime", progress=False, checkpoint=ck)
+    monkeypatch.setattr(v1, "save_checkpoint", save)
+    resumed = v1.simulate(SMALL, seed=2, device="runtime", progress=False, resume=ck)
+    for key in ("Q", "W", "theta", "history_patches", "history_Q"):
+        np.testing.assert_array_equal(full.weights[key], resumed.weights[key])
+    np.testing.assert_array_equal(full.populations["v1"].times, resumed.populations["v1"].times)
+    assert resumed.simulated_seconds < full.simulated_seconds  # only the rest was trained
+
+
+def test_checkpoint_written_after_every_chunk(tmp_path):
+    ck = tmp_path / "ck.npz"
+    v1.simulate(
+        SMALL.replace(n_patches=250), seed=0, device="runtime", progress=False, checkpoint=ck
+    )
+    with np.load(ck) as z:
+        assert int(z["patches_seen"]) == 250
+        assert z["Q"].shape == (SMALL.n_units, SMALL.patch_size**2)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ck.npz"]  # no temporary left
+
+
+def test_resume_refuses_other_seed_params_or_missing_file(tmp_path):
+    ck = tmp_path / "ck.npz"
+    part = SMALL.replace(n_patches=250)
+    v1.simulate(part, seed=0, device="runtime", progress=False, checkpoint=ck)
+    with pytest.raises(ValidationError, match="seed 3"):
+        v1.simulate(part, seed=3, device="runtime", progress=False, resume=ck)
+    with pytest.raises(ValidationError, match="differing: beta"):
+        v1.simulate(part.replace(beta=0.02), seed=0, device="runtime", progress=False, resume=ck)
+    # the patch sample and the learning-rate schedule depend on n_patches
+    with pytest.raises(ValidationError, match="differing: n_patches"):
+        v1.simulate(SMALL, seed=0, device="runtime", progress=False, resume=ck)
+    with pytest.raises(ValidationError, match="resume"):
+        v1.simulate(part, seed=0, device="runtime", progress=False, resume=tmp_path / "no.npz")
+    # n_test may change: the checkpoint holds everything trained
+    r = v1.simulate(part.replace(n_test=100), seed=0, device="runtime", progress=False, resume=ck)
+    assert r.simulated_seconds == pytest.approx(100 * float(SMALL.patch_duration))
+
+
+def test_params_validation():
+    with pytest.raises(ValidationError, match="V1ICA.Params.n_components"):
+        v1.Params(n_components=65)
+    with pytest.raises(ValidationError, match="patch_duration"):
+        v1.Params(patch_duration=v1.Params().dt * 2.5)
+    with pytest.raises(ValidationError, match="seed"):
+        v1.simulate(SMALL, seed=-1)
+
+
+def test_eta_schedule_is_geometric():
+    eta = v1.eta_schedule(v1.Params(n_patches=5, eta_start=1.0, eta_end=0.01))
+    np.testing.assert_allclose(eta, [1.0, 10**-0.5, 0.1, 10**-1.5, 0.01])
+
+
+@pytest.mark.standalone
+def test_standalone_gives_identical_weights(small_runtime):
+    r = v1.simulate(SMALL, seed=1, device="cpp_standalone", progress=False)
+    np.testing.assert_array_equal(r.weights["Q"], small_runtime.weights["Q"])
+    np.testing.assert_array_equal(r.weights["W"], small_runtime.weights["W"])
+    np.testing.assert_array_equal(
+        r.populations["v1"].indices, small_runtime.populations["v1"].indices
+    )
