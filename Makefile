@@ -39,9 +39,10 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(VENV)/bin/ruff format spikingml tests examples benchmarks
 
-## Benchmarks: targets of the td-conditioning circuit over 5 seeds (about 5 minutes).
+## Benchmarks: issue targets of every circuit over seeds (about 15 minutes).
 bench: $(STAMP)
 	$(PY) benchmarks/bench_td_conditioning.py
+	$(PY) benchmarks/bench_v1_ica.py
 
 clean:
 	rm -rf demo-output spikingml-output .pytest_cache

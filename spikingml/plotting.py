@@ -36,6 +36,7 @@ from spikingml.errors import ValidationError
 from spikingml.result import Result
 
 __all__ = [
+    "filter_mosaic",
     "EVENT_COLORS",
     "FONT_SIZE",
     "MIN_BLOCK_FRACTION",
@@ -435,6 +436,76 @@ def side_by_side(
     axes[0].set_ylabel(ylabel, fontsize=FONT_SIZE + 1)
     axes[0].set_ylim(left.shape[0] - 0.5, -0.5)
     return axes[0], axes[1]
+
+
+def filter_mosaic(
+    ax: Axes,
+    filters: np.ndarray,
+    *,
+    n_cols: int | None = None,
+    title: str | None = None,
+    gap: int = 1,
+) -> Axes:
+    """Draw square filters (receptive fields) as a grid of grey-scale tiles.
+
+    Each tile is scaled to its own largest absolute value (mid-grey is 0, white
+    positive, black negative), as receptive fields are usually shown; tiles are
+    separated by ``gap`` pixels of white.
+
+    Parameters
+    ----------
+    ax : Axes
+        Where to draw.
+    filters : ndarray, shape (k, p, p) or (k, p*p)
+        The filters, in display order.
+    n_cols : int, optional
+        Tiles per row (default: the smallest square grid that holds them).
+    title : str, optional
+        Axes title.
+    gap : int
+        Pixels between tiles.
+
+    Returns
+    -------
+    Axes
+        ``ax``.
+    """
+    filters = np.asarray(filters, dtype=float)
+    if filters.ndim == 2:
+        side = math.isqrt(filters.shape[1])
+        if side * side != filters.shape[1]:
+            raise ValidationError(
+                "filters", "(k, p, p) or (k, p*p) with a square p*p", filters.shape
+            )
+        filters = filters.reshape(len(filters), side, side)
+    if filters.ndim != 3 or filters.shape[1] != filters.shape[2] or len(filters) == 0:
+        raise ValidationError("filters", "a non-empty array (k, p, p)", filters.shape)
+    k, p, _ = filters.shape
+    n_cols = n_cols or math.ceil(math.sqrt(k))
+    n_rows = math.ceil(k / n_cols)
+    canvas = np.full((n_rows * (p + gap) + gap, n_cols * (p + gap) + gap), np.nan)
+    for index, tile in enumerate(filters):
+        r, c = divmod(index, n_cols)
+        scale = np.abs(tile).max()
+        y, x = gap + r * (p + gap), gap + c * (p + gap)
+        canvas[y : y + p, x : x + p] = tile / scale if scale > 0 else 0.0
+    cmap = _colormap("gray")
+    cmap.set_bad("white")
+    ax.imshow(canvas, cmap=cmap, vmin=-1, vmax=1, interpolation="nearest")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    if title:
+        ax.set_title(title, fontsize=FONT_SIZE + 1)
+    return ax
+
+
+def _colormap(name: str) -> Any:
+    """A copy of a named matplotlib colormap (safe to modify)."""
+    import matplotlib
+
+    return matplotlib.colormaps[name].copy()
 
 
 def save_figure(fig: Figure, path: str | os.PathLike[str], *, dpi: float = 150) -> Path:

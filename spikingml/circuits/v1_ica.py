@@ -170,6 +170,17 @@ class Params(CircuitParams):
     gamma: float = param(0.05, "threshold (homeostatic) learning rate", low=0)
     eta_start: float = param(1.0, "learning-rate factor at the start", low=0)
     eta_end: float = param(0.1, "learning-rate factor at the end (geometric)", low=0)
+    # twins
+    ica_samples: int = param(
+        50_000,
+        "training patches the FastICA and infomax twins fit (a subset)",
+        integer=True,
+        low=100,
+    )
+    n_ceiling_runs: int = param(
+        2, "extra FastICA runs (other seeds) that form the ceiling pool", integer=True, low=1
+    )
+    infomax_epochs: int = param(5, "epochs of the infomax twin", integer=True, low=1)
     # simulation
     dt: Any = param(
         1 * ms, "simulation time step", unit=second, low=0 * ms, low_inclusive=False, high=5 * ms
@@ -193,7 +204,13 @@ class Params(CircuitParams):
     @classmethod
     def quick(cls) -> Params:
         """A short run (20k patches) for tests, docs and demos: oriented but rougher RFs."""
-        return cls(n_patches=20_000, n_test=5_000, chunk_patches=5_000)
+        return cls(
+            n_patches=20_000,
+            n_test=5_000,
+            chunk_patches=5_000,
+            ica_samples=20_000,
+            infomax_epochs=3,
+        )
 
 
 # --------------------------------------------------------------------------- stimuli
@@ -627,6 +644,7 @@ def simulate(
                     file=sys.stderr,
                     flush=True,
                 )
+        train_wall = time.perf_counter() - t_wall
         indices, times = [], []
         for a in range(0, params.n_test, n_chunk):
             b = min(a + n_chunk, params.n_test)
@@ -658,6 +676,7 @@ def simulate(
         },
         extra={
             "patches_seen": state.patches_seen,
+            "train_wall_seconds": train_wall,
             "train_images": list(data.train_images),
             "test_images": list(data.test_images),
         },
@@ -665,3 +684,296 @@ def simulate(
         wall_seconds=wall,
         versions=versions(),
     )
+
+
+# ------------------------------------------------------------------------------- twin
+@dataclasses.dataclass
+class Twin:
+    """The abstract models fitted to the same whitened training patches.
+
+    Attributes
+    ----------
+    reference : ndarray, shape (n_components, d)
+        FastICA filters (seed of the run): the reference the units are matched to.
+    ceiling_sets : list of ndarray
+        FastICA filters with other seeds: the ceiling pool.
+    infomax : ndarray, shape (n_components, d)
+        Natural-gradient infomax filters (our own implementation).
+    pca : ndarray, shape (d, d)
+        All principal axes, largest variance first (the PCA floor and kurtosis control).
+    wall_seconds : float
+        Time the fits took.
+    """
+
+    reference: np.ndarray
+    ceiling_sets: list[np.ndarray]
+    infomax: np.ndarray
+    pca: np.ndarray
+    wall_seconds: float
+
+
+def twin(params: Params | None = None, seed: int = 0) -> Twin:
+    """FastICA (reference and ceiling runs), infomax and PCA on the run's training patches."""
+    from spikingml.analysis import ica
+
+    params = Params() if params is None else params
+    t0 = time.perf_counter()
+    data = patches(params, seed)
+    X = data.train[: params.ica_samples]
+    k = params.n_components
+    reference = ica.fastica_filters(X, k, seed=seed)
+    ceiling = [ica.fastica_filters(X, k, seed=seed + 1 + r) for r in range(params.n_ceiling_runs)]
+    infomax = ica.infomax_ica(X, k, n_epochs=params.infomax_epochs, seed=seed)
+    pca = ica.pca_filters(X, params.patch_size**2)
+    return Twin(reference, ceiling, infomax, pca, time.perf_counter() - t0)
+
+
+# --------------------------------------------------------------------------- compare
+METRICS: dict[str, str] = {
+    "matched_abs_corr_median": "median |r| of FastICA filters matched one to one to the "
+    "units' feedforward weights (higher is better)",
+    "ica_ceiling_median": "same for FastICA with other seeds, a pool of as many filters "
+    "(the ceiling)",
+    "pca_floor_median": "same for principal axes (a floor)",
+    "random_floor_median": "same for random filters (a floor)",
+    "ceiling_ratio": "matched / ceiling (target >= 0.9)",
+    "matched_minus_pca_floor": "matched - PCA floor (target >= 0.2)",
+    "sta_matched_abs_corr_median": "as matched_abs_corr_median, with the units' "
+    "spike-triggered averages on test patches",
+    "infomax_matched_abs_corr_median": "as matched_abs_corr_median, for the infomax twin",
+    "gabor_fraction": "share of units whose weights a 2-D Gabor fits with R^2 >= 0.8 "
+    "(target >= 0.9)",
+    "ica_gabor_fraction": "the same for the FastICA filters (reference)",
+    "pca_gabor_fraction": "the same for the principal axes (reference)",
+    "kurtosis_ratio": "median excess kurtosis of the units' feedforward drive on test "
+    "patches / that of PCA projections (target >= 1.4)",
+    "drive_kurtosis_median": "median excess kurtosis of the units' feedforward drive",
+    "pca_kurtosis_median": "median excess kurtosis of the projections on the principal axes",
+    "spike_count_kurtosis_median": "median excess kurtosis of the units' spike counts per "
+    "test patch (dominated by silent patches)",
+    "test_spikes_per_patch": "spikes per unit and test patch (target_count: 0.05)",
+    "n_patches": "training patches seen",
+    "train_wall_seconds": "wall time of the training (target <= 90 s, default preset)",
+    "twin_wall_seconds": "wall time of the FastICA, infomax and PCA fits",
+}
+
+
+@dataclasses.dataclass
+class Analysis:
+    """Everything :func:`compare` and :func:`figures` compute from a run and its twin."""
+
+    metrics: dict[str, float]
+    order: np.ndarray  # units in the order of the FastICA filters they match, then the rest
+    unit_fits: list[Any]
+    ica_fits: list[Any]
+    curve_patches: np.ndarray
+    curve_ratio: np.ndarray
+    counts: np.ndarray  # (n_test, n_units) spike counts per test patch
+
+
+_ANALYSES: dict[tuple[int, int], tuple[Result, Twin, Analysis]] = {}
+
+
+def _params_of(result: Result) -> Params:
+    return Params.from_dict(result.params)
+
+
+def spike_counts(result: Result) -> np.ndarray:
+    """Spike counts of every unit for every test patch, shape (n_test, n_units)."""
+    params = _params_of(result)
+    v1 = result.populations["v1"]
+    patch = np.floor(v1.times / float(params.patch_duration)).astype(np.int64)
+    counts = np.zeros((params.n_test, v1.size))
+    np.add.at(counts, (patch, v1.indices), 1.0)
+    return counts
+
+
+def rfs(filters: np.ndarray, params: Params) -> np.ndarray:
+    """Filters on whitened patches as square images (the ZCA space is pixel space)."""
+    return np.asarray(filters).reshape(len(filters), params.patch_size, params.patch_size)
+
+
+def analyse(result: Result, twin_output: Twin) -> Analysis:
+    """Compute the metrics, the matching and the Gabor fits (cached for one pair)."""
+    key = (id(result), id(twin_output))
+    hit = _ANALYSES.get(key)
+    if hit is not None and hit[0] is result and hit[1] is twin_output:
+        return hit[2]
+    from spikingml.analysis import ica
+
+    params = _params_of(result)
+    data = patches(params, result.seed)
+    Q = result.weights["Q"]
+    k = params.n_components
+    scores = ica.match_scores(
+        Q, twin_output.reference, twin_output.ceiling_sets, twin_output.pca, seed=result.seed
+    )
+    _, matched_units = ica.match(twin_output.reference, Q)
+    rest = np.setdiff1d(np.arange(len(Q)), matched_units)
+    order = np.concatenate([matched_units, rest])
+
+    counts = spike_counts(result)
+    test = data.test[: params.n_test]
+    fired = counts.sum(axis=0)
+    sta = (counts.T @ test) / np.where(fired > 0, fired, 1.0)[:, None]
+    sta_median = ica.matched_median(twin_output.reference, sta)
+    infomax_median = ica.matched_median(twin_output.reference, twin_output.infomax)
+
+    unit_fits = ica.gabor_fits(rfs(Q, params))
+    ica_fits = ica.gabor_fits(rfs(twin_output.reference, params))
+    pca_fits = ica.gabor_fits(rfs(twin_output.pca[: len(Q)], params))
+
+    drive = test @ Q.T
+    pca_proj = test @ twin_output.pca[:k].T
+    drive_kurt = float(np.median(ica.excess_kurtosis(drive, axis=0)))
+    pca_kurt = float(np.median(ica.excess_kurtosis(pca_proj, axis=0)))
+    active = fired > 0
+    count_kurt = (
+        float(np.median(ica.excess_kurtosis(counts[:, active], axis=0)))
+        if active.any()
+        else float("nan")
+    )
+
+    curve_patches = np.asarray(result.weights["history_patches"])
+    curve_ratio = np.array(
+        [
+            ica.matched_median(twin_output.reference, q) / scores.ica_ceiling_median
+            for q in result.weights["history_Q"]
+        ]
+    )
+    metrics = {
+        "matched_abs_corr_median": scores.matched_median,
+        "ica_ceiling_median": scores.ica_ceiling_median,
+        "pca_floor_median": scores.pca_floor_median,
+        "random_floor_median": scores.random_floor_median,
+        "ceiling_ratio": scores.ceiling_ratio,
+        "matched_minus_pca_floor": scores.matched_median - scores.pca_floor_median,
+        "sta_matched_abs_corr_median": sta_median,
+        "infomax_matched_abs_corr_median": infomax_median,
+        "gabor_fraction": ica.gabor_fraction(unit_fits),
+        "ica_gabor_fraction": ica.gabor_fraction(ica_fits),
+        "pca_gabor_fraction": ica.gabor_fraction(pca_fits),
+        "kurtosis_ratio": drive_kurt / pca_kurt if pca_kurt > 0 else float("nan"),
+        "drive_kurtosis_median": drive_kurt,
+        "pca_kurtosis_median": pca_kurt,
+        "spike_count_kurtosis_median": count_kurt,
+        "test_spikes_per_patch": float(counts.mean()),
+        "n_patches": float(result.extra["patches_seen"]),
+        "train_wall_seconds": float(result.extra["train_wall_seconds"]),
+        "twin_wall_seconds": float(twin_output.wall_seconds),
+    }
+    analysis = Analysis(
+        {k: float(v) for k, v in metrics.items()},
+        order,
+        unit_fits,
+        ica_fits,
+        curve_patches,
+        curve_ratio,
+        counts,
+    )
+    _ANALYSES.clear()  # keep one pair: results can be large
+    _ANALYSES[key] = (result, twin_output, analysis)
+    return analysis
+
+
+def compare(result: Result, twin_output: Twin) -> dict[str, float]:
+    """The metrics of :data:`METRICS` for a run and its twin."""
+    return dict(analyse(result, twin_output).metrics)
+
+
+# --------------------------------------------------------------------------- figures
+def raster_window(result: Result) -> tuple[float, float]:
+    """The first 20 test patches (one second at the default patch duration)."""
+    params = _params_of(result)
+    return 0.0, min(params.n_test, 20) * float(params.patch_duration)
+
+
+def figures(result: Result, twin_output: Twin, outdir: Path) -> list[Path]:
+    """Write ``comparison.png``, ``tuning.png`` and ``learning_curve.png`` into ``outdir``.
+
+    ``comparison.png``: receptive-field mosaics of the spiking units (in the order of the
+    FastICA filters they match), FastICA, infomax and PCA, side by side.
+    ``tuning.png``: orientation and spatial-frequency histograms of the Gabor fits
+    (R^2 >= 0.8) of the units and of FastICA. ``learning_curve.png``: ceiling_ratio
+    against training patches seen.
+    """
+    from matplotlib.figure import Figure
+
+    from spikingml.plotting import FONT_SIZE, filter_mosaic, save_figure
+
+    params = _params_of(result)
+    outdir = Path(outdir)
+    a = analyse(result, twin_output)
+    m = a.metrics
+    Q = result.weights["Q"]
+
+    fig = Figure(figsize=(12.0, 3.6), layout="constrained")
+    axes = fig.subplots(1, 4)
+    panels = [
+        (
+            Q[a.order],
+            f"spiking V1 units (matched order)\nmedian |r| {m['matched_abs_corr_median']:.2f}",
+        ),
+        (twin_output.reference, "FastICA (reference)"),
+        (
+            twin_output.infomax,
+            f"infomax twin\nmedian |r| {m['infomax_matched_abs_corr_median']:.2f}",
+        ),
+        (twin_output.pca[: len(Q)], f"PCA (floor)\nmedian |r| {m['pca_floor_median']:.2f}"),
+    ]
+    for ax, (filters, title) in zip(axes, panels, strict=True):
+        filter_mosaic(ax, rfs(filters, params), title=title)
+    fig.suptitle(
+        f"Receptive fields on whitened {params.patch_size}x{params.patch_size} patches: "
+        f"ceiling ratio {m['ceiling_ratio']:.2f}, Gabor fraction {m['gabor_fraction']:.2f}",
+        fontsize=FONT_SIZE + 2,
+    )
+    comparison = save_figure(fig, outdir / "comparison.png")
+
+    fig = Figure(figsize=(8.0, 3.2), layout="constrained")
+    ax_o, ax_f = fig.subplots(1, 2)
+    for fits, label, color in (
+        (a.unit_fits, "spiking", "#0072B2"),
+        (a.ica_fits, "FastICA", "#D55E00"),
+    ):
+        good = [f for f in fits if f.r2 >= 0.8]
+        ax_o.hist(
+            [np.degrees(f.theta) for f in good],
+            bins=np.linspace(0, 180, 13),
+            histtype="step",
+            lw=1.5,
+            color=color,
+            label=f"{label} ({len(good)} of {len(fits)})",
+        )
+        ax_f.hist(
+            [f.frequency for f in good],
+            bins=np.linspace(0, 0.5, 11),
+            histtype="step",
+            lw=1.5,
+            color=color,
+            label=label,
+        )
+    ax_o.set_xlabel("orientation (degrees)", fontsize=FONT_SIZE + 1)
+    ax_f.set_xlabel("spatial frequency (cycles / pixel)", fontsize=FONT_SIZE + 1)
+    for ax in (ax_o, ax_f):
+        ax.set_ylabel("filters (Gabor R^2 >= 0.8)", fontsize=FONT_SIZE + 1)
+        ax.tick_params(labelsize=FONT_SIZE)
+    ax_o.legend(fontsize=FONT_SIZE)
+    fig.suptitle("Tuning of the learned receptive fields", fontsize=FONT_SIZE + 2)
+    tuning = save_figure(fig, outdir / "tuning.png")
+
+    fig = Figure(figsize=(6.0, 3.6), layout="constrained")
+    ax = fig.subplots()
+    ax.plot(a.curve_patches, a.curve_ratio, "o-", color="#0072B2", label="spiking V1")
+    ax.axhline(1.0, color="k", lw=0.8, ls="--", label="ceiling (FastICA, other seeds)")
+    ax.axhline(0.9, color="0.5", lw=0.8, ls=":", label="target 0.9")
+    floor = m["pca_floor_median"] / m["ica_ceiling_median"]
+    ax.axhline(floor, color="#D55E00", lw=0.8, ls="--", label="PCA floor")
+    ax.set_xlabel("training patches seen", fontsize=FONT_SIZE + 1)
+    ax.set_ylabel("ceiling ratio (matched |r| / ceiling)", fontsize=FONT_SIZE + 1)
+    ax.set_ylim(0, 1.1)
+    ax.tick_params(labelsize=FONT_SIZE)
+    ax.legend(fontsize=FONT_SIZE, loc="lower right")
+    ax.set_title("Learning curve", fontsize=FONT_SIZE + 2)
+    curve = save_figure(fig, outdir / "learning_curve.png")
+    return [comparison, tuning, curve]

@@ -1,0 +1,123 @@
+"""Shared machinery of the circuit benchmarks: run the CLI, check targets, write tables.
+
+Each ``bench_<circuit>.py`` declares its targets and columns and calls :func:`main`.
+A run is ``python -m spikingml run NAME`` in a subprocess, as a user runs it: simulation,
+twin, comparison, NIX file and figures included; ``wall_seconds`` in the tables is the
+whole command's wall time, measured from outside.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+#: (metric, test, description); a test takes the row of metrics.
+Target = tuple[str, Callable[[dict], bool], str]
+
+
+def seeds(text: str) -> list[int]:
+    """``"0-4"`` -> [0, 1, 2, 3, 4]; ``"0,2"`` -> [0, 2]."""
+    if "-" in text:
+        lo, hi = text.split("-")
+        return list(range(int(lo), int(hi) + 1))
+    return [int(s) for s in text.split(",")]
+
+
+def run_once(
+    circuit: str, preset: str, seed: int, outdir: Path, extra: Sequence[str] = ()
+) -> dict:
+    """Run the CLI once; return metrics.json plus the command's own wall time."""
+    cmd = [sys.executable, "-m", "spikingml", "run", circuit, "--seed", str(seed)]
+    cmd += ["--out", str(outdir), "--force", "--no-progress", *extra]
+    if preset == "quick":
+        cmd.append("--quick")
+    t0 = time.perf_counter()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    wall = time.perf_counter() - t0
+    metrics = json.loads((outdir / "metrics.json").read_text())
+    metrics["command_wall_seconds"] = wall
+    return metrics
+
+
+def machine() -> str:
+    """A one-line description of the machine."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def main(
+    circuit: str,
+    targets: dict[str, list[Target]],
+    columns: list[str],
+    *,
+    default_seeds: str,
+    device_note: str,
+    argv: list[str] | None = None,
+) -> int:
+    """Run every preset and seed, write ``results/<circuit>.md`` and ``.csv``.
+
+    Returns 1 if a target is missed, else 0.
+    """
+    parser = argparse.ArgumentParser(description=f"Benchmark and target check of {circuit}")
+    parser.add_argument("--seeds", default=default_seeds)
+    parser.add_argument("--presets", default=",".join(targets))
+    args = parser.parse_args(argv)
+    columns = ["preset", "seed", *columns]
+    rows, failures = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        print("warm-up run (compiles Brian2 code if the cache is cold) ...", flush=True)
+        run_once(circuit, "quick", 0, Path(tmp) / "warmup")
+        for preset in args.presets.split(","):
+            for seed in seeds(args.seeds):
+                m = run_once(circuit, preset, seed, Path(tmp) / f"{preset}-{seed}")
+                row = {"preset": preset, "seed": seed}
+                row.update({c: m.get(c) for c in columns[2:]})
+                row["wall_seconds"] = m["command_wall_seconds"]
+                rows.append(row)
+                for name, test, desc in targets[preset]:
+                    if not test(row):
+                        failures.append(
+                            f"{preset} seed {seed}: {name} = {row[name]:.3f} (target {desc})"
+                        )
+                shown = [c for c in columns[2:] if isinstance(row.get(c), (int, float))]
+                print(f"{preset:7s} seed {seed}: " + ", ".join(f"{c}={row[c]:.3f}" for c in shown))
+    RESULTS.mkdir(exist_ok=True)
+    stem = circuit.replace("-", "_")
+    with open(RESULTS / f"{stem}.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(rows)
+    lines = [
+        f"# {circuit}: issue targets over seeds",
+        "",
+        f"Machine: {machine()}. {device_note} `wall_seconds` is the whole `spikingml run`",
+        "command (simulation, twin, metrics, data.nix, figures).",
+        "",
+        "| " + " | ".join(columns) + " |",
+        "|" + "---|" * len(columns),
+    ]
+    for row in rows:
+        cells = [f"{row[c]:.3f}" if isinstance(row[c], float) else str(row[c]) for c in columns]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", "Targets missed: " + ("none" if not failures else "; ".join(failures)), ""]
+    (RESULTS / f"{stem}.md").write_text("\n".join(lines))
+    print("\n".join(lines[-2:]))
+    return 1 if failures else 0
