@@ -1,16 +1,16 @@
 """Run one output-writing task in a forked child process while the parent goes on.
 
-After a simulation the CLI writes ``data.nix`` (HDF5, ~2 ms per spike train) and draws
-the figures (matplotlib): two independent, CPU-bound jobs of a few seconds each. On a
-machine with two cores, writing the NIX file in a forked child while the parent draws
-halves that time; it is what brings ``spikingml run NAME --quick`` within its wall-time
-budget. Where ``fork`` is not available (Windows, or macOS where it is unsafe with
+The CLI runs a circuit's twin while the circuit simulates, and writes ``data.nix``
+(HDF5, ~2 ms per spike train) while it draws the figures (matplotlib): independent,
+CPU-bound jobs of seconds each. On a machine with two cores, running one of each pair
+in a forked child halves that time; it is what brings ``spikingml run NAME --quick``
+within its wall-time budget. Where ``fork`` is not available (Windows, or macOS where it is unsafe with
 system frameworks) the task simply runs at once, in the calling process.
 
-The child inherits the parent's memory (the result is not pickled); only its outcome
-travels back through a pipe: ``None``, or the exception it raised, which
-:meth:`Background.wait` raises again in the parent, with its type, so callers handle
-errors exactly as if the task had run in the parent.
+The child inherits the parent's memory (the arguments are not pickled); only its outcome
+travels back through a pipe: the task's return value (pickled), or the exception it
+raised, which :meth:`Background.wait` raises again in the parent, with its type, so
+callers handle errors exactly as if the task had run in the parent.
 """
 
 from __future__ import annotations
@@ -32,17 +32,20 @@ def fork_available() -> bool:
 
 def _child(conn: Any, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
     try:
-        fn(*args)
-        outcome: BaseException | None = None
+        message: tuple[str, Any] = ("value", fn(*args))
+        pickle.dumps(message)
     except BaseException as exc:  # noqa: BLE001 - every failure goes back to the parent
-        outcome = exc
+        message = ("error", exc)
         try:
             pickle.loads(pickle.dumps(exc))
         except Exception:  # noqa: BLE001 - an exception that cannot travel as it is
-            outcome = RuntimeError(
-                f"{type(exc).__name__} in a background task:\n{traceback.format_exc()}"
+            message = (
+                "error",
+                RuntimeError(
+                    f"{type(exc).__name__} in a background task:\n{traceback.format_exc()}"
+                ),
             )
-    conn.send(outcome)
+    conn.send(message)
     conn.close()
 
 
@@ -52,7 +55,7 @@ class Background:
     Parameters
     ----------
     fn : callable
-        The task. Its return value is discarded; it must communicate through files.
+        The task. Its return value comes back (pickled) from :meth:`wait`.
     *args
         Its arguments (inherited by the child, never pickled).
 
@@ -66,8 +69,9 @@ class Background:
     def __init__(self, fn: Callable[..., Any], *args: Any) -> None:
         self._process: Any = None
         self._conn: Any = None
+        self._value: Any = None
         if not fork_available():
-            fn(*args)
+            self._value = fn(*args)
             return
         context = multiprocessing.get_context("fork")
         self._conn, child_conn = context.Pipe(duplex=False)
@@ -78,8 +82,8 @@ class Background:
         self._process.start()
         child_conn.close()
 
-    def wait(self) -> None:
-        """Wait for the task to finish; raise the exception it raised, if any.
+    def wait(self) -> Any:
+        """Wait for the task to finish; return its value or raise what it raised.
 
         Raises
         ------
@@ -87,10 +91,10 @@ class Background:
             If the child died without reporting (killed by a signal, say).
         """
         if self._process is None:
-            return
+            return self._value
         try:
             try:
-                outcome = self._conn.recv()
+                kind, outcome = self._conn.recv()
             except EOFError:
                 self._process.join()
                 raise RuntimeError(
@@ -100,8 +104,9 @@ class Background:
         finally:
             self._conn.close()
             self._process = None
-        if outcome is not None:
+        if kind == "error":
             raise outcome
+        return outcome
 
     def cancel(self) -> None:
         """Stop the task if it is still running (used when the parent fails)."""

@@ -365,13 +365,19 @@ def _produce(
     from spikingml.export import write_nix
     from spikingml.plotting import raster, save_figure
 
-    t0 = time.perf_counter()
-    result = module.simulate(
-        params, seed=seed, device=device, progress=progress, **dict(training or {})
-    )
-    simulate_wall = time.perf_counter() - t0
-    log(f"simulation done in {simulate_wall:.1f} s; running the twin")
-    twin_output = module.twin(params, seed=seed)
+    # the twin (abstract algorithm) runs in a forked child while the circuit simulates
+    twin_task = Background(_twin_of, module, params, seed)
+    try:
+        t0 = time.perf_counter()
+        result = module.simulate(
+            params, seed=seed, device=device, progress=progress, **dict(training or {})
+        )
+        simulate_wall = time.perf_counter() - t0
+        log(f"simulation done in {simulate_wall:.1f} s; waiting for the twin")
+    except BaseException:
+        twin_task.cancel()
+        raise
+    twin_output = twin_task.wait()
     log("comparing")
     raw = module.compare(result, twin_output)
     clash = sorted(set(raw) & set(RESERVED_KEYS))
@@ -407,6 +413,16 @@ def _produce(
         simulate_wall_seconds=simulate_wall,
     )
     return metrics
+
+
+def _twin_of(module: ModuleType, params: Any, seed: int) -> Any:
+    """The circuit's twin, its BLAS threads leaving one core to the simulation."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - installed with scikit-learn
+        return module.twin(params, seed=seed)
+    with threadpool_limits(limits=max(1, (os.cpu_count() or 2) - 1)):
+        return module.twin(params, seed=seed)
 
 
 def _ordered_files(directory: Path) -> list[str]:

@@ -4,6 +4,7 @@ import os
 import signal
 import time
 
+import numpy as np
 import pytest
 
 from spikingml import ValidationError, _background
@@ -110,3 +111,17 @@ def test_validation_error_pickles():
         "a number",
         "abc",
     )
+
+
+def _square(x):
+    return {"value": x * x, "array": np.arange(3) * x}
+
+
+@pytest.mark.parametrize("fork", [True, False])
+def test_return_value_comes_back(monkeypatch, fork):
+    if fork and not fork_available():
+        pytest.skip("no fork on this platform")
+    monkeypatch.setattr(_background, "fork_available", lambda: fork)
+    out = Background(_square, 3).wait()
+    assert out["value"] == 9
+    np.testing.assert_array_equal(out["array"], [0, 3, 6])

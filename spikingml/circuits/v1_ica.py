@@ -203,12 +203,12 @@ class Params(CircuitParams):
 
     @classmethod
     def quick(cls) -> Params:
-        """A short run (20k patches) for tests, docs and demos: oriented but rougher RFs."""
+        """A short run (30k patches) for tests, docs and demos: oriented but rougher RFs."""
         return cls(
-            n_patches=20_000,
+            n_patches=30_000,
             n_test=5_000,
-            chunk_patches=5_000,
-            ica_samples=20_000,
+            chunk_patches=7_500,
+            ica_samples=10_000,
             infomax_epochs=3,
         )
 
@@ -487,7 +487,9 @@ class _Network:
 
 def _build_key(params: Params, n_chunk: int) -> str:
     """Name of the persistent build directory: the parameters that shape the program."""
-    shaping = {k: v for k, v in params.to_dict().items() if k not in ("n_patches", "n_test")}
+    data_only = ("n_patches", "n_test", "theta0", "eta_start", "eta_end", "ica_samples")
+    data_only += ("n_ceiling_runs", "infomax_epochs", "n_components", "whitening_f0", "zca_eps")
+    shaping = {k: v for k, v in params.to_dict().items() if k not in data_only}
     shaping["n_chunk"] = n_chunk
     digest = hashlib.sha1(json.dumps(shaping, sort_keys=True).encode()).hexdigest()[:12]
     return f"{NAME}-{digest}"
@@ -701,6 +703,9 @@ class Twin:
         Natural-gradient infomax filters (our own implementation).
     pca : ndarray, shape (d, d)
         All principal axes, largest variance first (the PCA floor and kurtosis control).
+    reference_fits, pca_fits : list of GaborFit
+        2-D Gabor fits of the reference filters and of the first ``n_units`` principal
+        axes (for comparison with the units' fits).
     wall_seconds : float
         Time the fits took.
     """
@@ -709,6 +714,8 @@ class Twin:
     ceiling_sets: list[np.ndarray]
     infomax: np.ndarray
     pca: np.ndarray
+    reference_fits: list[Any]
+    pca_fits: list[Any]
     wall_seconds: float
 
 
@@ -725,7 +732,11 @@ def twin(params: Params | None = None, seed: int = 0) -> Twin:
     ceiling = [ica.fastica_filters(X, k, seed=seed + 1 + r) for r in range(params.n_ceiling_runs)]
     infomax = ica.infomax_ica(X, k, n_epochs=params.infomax_epochs, seed=seed)
     pca = ica.pca_filters(X, params.patch_size**2)
-    return Twin(reference, ceiling, infomax, pca, time.perf_counter() - t0)
+    reference_fits = ica.gabor_fits(rfs(reference, params))
+    pca_fits = ica.gabor_fits(rfs(pca[: params.n_units], params))
+    return Twin(
+        reference, ceiling, infomax, pca, reference_fits, pca_fits, time.perf_counter() - t0
+    )
 
 
 # --------------------------------------------------------------------------- compare
@@ -820,8 +831,8 @@ def analyse(result: Result, twin_output: Twin) -> Analysis:
     infomax_median = ica.matched_median(twin_output.reference, twin_output.infomax)
 
     unit_fits = ica.gabor_fits(rfs(Q, params))
-    ica_fits = ica.gabor_fits(rfs(twin_output.reference, params))
-    pca_fits = ica.gabor_fits(rfs(twin_output.pca[: len(Q)], params))
+    ica_fits = twin_output.reference_fits
+    pca_fits = twin_output.pca_fits
 
     drive = test @ Q.T
     pca_proj = test @ twin_output.pca[:k].T
