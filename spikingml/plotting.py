@@ -489,8 +489,7 @@ def filter_mosaic(
         scale = np.abs(tile).max()
         y, x = gap + r * (p + gap), gap + c * (p + gap)
         canvas[y : y + p, x : x + p] = tile / scale if scale > 0 else 0.0
-    cmap = _colormap("gray")
-    cmap.set_bad("white")
+    cmap = _colormap("gray").with_extremes(bad="white")
     ax.imshow(canvas, cmap=cmap, vmin=-1, vmax=1, interpolation="nearest")
     ax.set_xticks([])
     ax.set_yticks([])
