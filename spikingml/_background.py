@@ -4,8 +4,8 @@ The CLI runs a circuit's twin while the circuit simulates, and writes ``data.nix
 (HDF5, ~2 ms per spike train) while it draws the figures (matplotlib): independent,
 CPU-bound jobs of seconds each. On a machine with two cores, running one of each pair
 in a forked child halves that time; it is what brings ``spikingml run NAME --quick``
-within its wall-time budget. Where ``fork`` is not available (Windows, or macOS where it is unsafe with
-system frameworks) the task simply runs at once, in the calling process.
+within its wall-time budget. Where ``fork`` is not available (Windows, or macOS where it
+is unsafe with system frameworks) the task simply runs at once, in the calling process.
 
 The child inherits the parent's memory (the arguments are not pickled); only its outcome
 travels back through a pipe: the task's return value (pickled), or the exception it

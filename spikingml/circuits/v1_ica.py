@@ -70,6 +70,13 @@ and random filters as controls (:mod:`spikingml.analysis.ica`). The learned filt
 other seeds) and floors (PCA, random), each computed by the same procedure against a
 pool of as many filters as there are units.
 
+The restricted ZCA whitening is symmetric, so whitened patches are still images: every
+filter (the units' :math:`Q_i`, spike-triggered averages, FastICA, infomax, PCA) is shown
+and Gabor-fitted as a ``patch_size`` x ``patch_size`` image in that space, the space of
+the inputs the units receive. (:meth:`PatchSet.to_pixels` maps a filter back onto the
+Olshausen-Field-whitened pixels; the ZCA's :math:`1/\sqrt{\lambda}` makes those look
+like high-frequency gratings.)
+
 References
 ----------
 Bell, A. J. & Sejnowski, T. J. (1995). An information-maximization approach to blind
