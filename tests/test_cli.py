@@ -83,8 +83,9 @@ def make_fake_module(name: str = FAKE, module_name: str = FAKE_MODULE) -> types.
         if mod.fail_in == stage:
             raise mod.fail_with(f"{stage} failed on purpose")
 
-    def simulate(params, seed: int = 0, device: str = "runtime", progress: bool = True):
+    def simulate(params, seed: int = 0, device: str = "runtime", progress: bool = True, **kw):
         mod.calls.append((params, seed, device, progress))
+        mod.training_kwargs = kw
         report = progress_reporter(progress, name)
         duration = float(params.duration / second)
         if report is not None:
@@ -577,3 +578,59 @@ def test_figure_failure_stops_the_nix_child(fake, tmp_path, capsys, monkeypatch)
     assert time.monotonic() - t0 < 30  # the sleeping child was terminated
     assert not out_dir.exists()
     assert leftovers(tmp_path) == []
+
+
+def test_default_device_comes_from_the_circuit(fake, tmp_path, capsys):
+    fake.DEFAULT_DEVICE = "cpp_standalone"
+    assert run_cli(capsys, "run", FAKE, "--quick", "--out", str(tmp_path / "a"))[0] == 0
+    assert fake.calls[-1][2] == "cpp_standalone"
+    assert (
+        run_cli(
+            capsys, "run", FAKE, "--quick", "--device", "runtime", "--out", str(tmp_path / "b")
+        )[0]
+        == 0
+    )
+    assert fake.calls[-1][2] == "runtime"
+    rc, out, _ = run_cli(capsys, "list")
+    assert "[default device: cpp_standalone]" in out
+
+
+def test_resume_refused_for_a_circuit_without_checkpoints(fake, tmp_path, capsys):
+    rc, _, err = run_cli(capsys, "run", FAKE, "--quick", "--resume", "--out", str(tmp_path / "o"))
+    assert_one_line_error(rc, err, "--resume", "writes checkpoints")
+    assert fake.calls == []
+
+
+def test_checkpoint_path_and_resume_reach_simulate(fake, tmp_path, capsys):
+    fake.SUPPORTS_RESUME = True
+    out_dir = tmp_path / "out"
+    assert run_cli(capsys, "run", FAKE, "--quick", "--out", str(out_dir))[0] == 0
+    assert fake.training_kwargs == {"checkpoint": out_dir / "checkpoint.npz"}
+    # a checkpoint left behind (interrupted run) is never silently overwritten
+    (out_dir / "checkpoint.npz").write_bytes(b"state")
+    for name in OUTPUT_FILES:
+        (out_dir / name).unlink(missing_ok=True)
+    rc, _, err = run_cli(capsys, "run", FAKE, "--quick", "--out", str(out_dir))
+    assert_one_line_error(rc, err, "checkpoint.npz", "--resume", "--force")
+    # --resume continues from it (and may replace the outputs)
+    assert run_cli(capsys, "run", FAKE, "--quick", "--resume", "--out", str(out_dir))[0] == 0
+    assert fake.training_kwargs == {
+        "checkpoint": out_dir / "checkpoint.npz",
+        "resume": out_dir / "checkpoint.npz",
+    }
+    assert run_cli(capsys, "run", FAKE, "--quick", "--resume", "--out", str(out_dir))[0] == 0
+
+
+def test_resume_from_a_missing_file_is_one_line(fake, tmp_path, capsys):
+    fake.SUPPORTS_RESUME = True
+    rc, _, err = run_cli(
+        capsys,
+        "run",
+        FAKE,
+        "--quick",
+        "--resume",
+        str(tmp_path / "nope.npz"),
+        "--out",
+        str(tmp_path / "o"),
+    )
+    assert_one_line_error(rc, err, "--resume", "nope.npz")
