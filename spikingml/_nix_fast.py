@@ -53,6 +53,7 @@ import sys
 from collections.abc import Iterable
 from datetime import date, datetime
 from datetime import time as dtime
+from typing import Any
 
 import h5py
 import neo
@@ -870,16 +871,21 @@ class _BlockWriter:
         for group in block.groups:
             self.group(group)
 
+    def nix_group(self, obj: neo.Segment | neo.Group, neo_type: str) -> tuple[int, Any]:
+        """The NIX group of a segment or group, with its metadata section linked."""
+        nix_name = self.nix_name(obj, neo_type)
+        gid = self.w.group(self.container(self.blk, "groups"), nix_name)
+        self.w.entity(gid, nix_name, neo_type)
+        md = self.section(self.blk_md, nix_name, f"{neo_type}.metadata")
+        self.w.link(md.gid, gid, "metadata")
+        self.definition(gid, obj.description)
+        return gid, md
+
     def segment(self, seg: neo.Segment) -> None:
         from nixio import util as nixutil
 
         w = self.w
-        nix_name = self.nix_name(seg, "neo.segment")
-        gid = w.group(self.container(self.blk, "groups"), nix_name)
-        w.entity(gid, nix_name, "neo.segment")
-        md = self.section(self.blk_md, nix_name, "neo.segment.metadata")
-        w.link(md.gid, gid, "metadata")
-        self.definition(gid, seg.description)
+        gid, md = self.nix_group(seg, "neo.segment")
         if seg.rec_datetime:
             w.restamp(gid, nixutil.time_to_str(int(seg.rec_datetime.strftime("%s"))))
         self.props(md, [self.neo_name(seg), *self.file_datetime(seg), *_annotation_props(seg)])
@@ -899,12 +905,7 @@ class _BlockWriter:
 
     def group(self, group: neo.Group) -> None:
         w = self.w
-        nix_name = self.nix_name(group, "neo.group")
-        gid = w.group(self.container(self.blk, "groups"), nix_name)
-        w.entity(gid, nix_name, "neo.group")
-        md = self.section(self.blk_md, nix_name, "neo.group.metadata")
-        w.link(md.gid, gid, "metadata")
-        self.definition(gid, group.description)
+        gid, md = self.nix_group(group, "neo.group")
         self.props(md, [self.neo_name(group), *_annotation_props(group)])
         self.close_section(md)
         for asig in group.analogsignals:

@@ -446,12 +446,13 @@ class _Network:
                 objs["net"].run(self._duration())
                 return self._collect(objs, state.patches_seen + learned)
         if not self._built:
-            self._dir_context = standalone_build_directory(_build_key(self.params, self.n_chunk))
-            directory = self._dir_context.__enter__()
-            self._context = brian_device(
-                "cpp_standalone", self.seed, directory=directory, build_on_run=False
+            # held until close(): the locked build directory, then the standalone device
+            self._stack = contextlib.ExitStack()
+            key = _build_key(self.params, self.n_chunk)
+            directory = self._stack.enter_context(standalone_build_directory(key))
+            self._stack.enter_context(
+                brian_device("cpp_standalone", self.seed, directory=directory, build_on_run=False)
             )
-            self._context.__enter__()
             self._objs = self._make(stimulus, eta_at, state)
             self._objs["net"].run(self._duration())
             b2.device.build(run=False, directory=directory, with_output=False)
@@ -483,13 +484,10 @@ class _Network:
         )
 
     def close(self) -> None:
-        """Leave the standalone device (removes its build directory)."""
+        """Leave the standalone device and release the build directory (it is kept)."""
         if self._built:
-            try:
-                self._context.__exit__(None, None, None)
-            finally:
-                self._dir_context.__exit__(None, None, None)
-                self._built = False
+            self._built = False
+            self._stack.close()
 
 
 def _build_key(params: Params, n_chunk: int) -> str:
