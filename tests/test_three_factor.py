@@ -283,3 +283,52 @@ def test_builds_and_matches_under_cpp_standalone(tmp_path):
     for k, (p, q) in enumerate(pairs):
         ref = reference_weight_trajectory(p * ms, q * ms, [50, 300] * ms, rule, 400 * ms, w0=100)
         assert w[k] == pytest.approx(ref.w[-2], rel=RTOL)
+
+
+def test_update_interval_matches_run_regularly_and_matters_at_a_bound():
+    # One causal pairing, then dopamine above the baseline b: w rises past Wmax, then
+    # decays once n < b (after ~230 ms). Clipped at the events only, w is not clipped
+    # at its peak; clipped every 1 ms too (NEST's volume transmitter, Brian2's
+    # run_regularly), it falls from Wmax. The last pre spike at 400 ms shows the state.
+    rule = DopamineSTDP(b=5 * Hz, Wmax=100.5)
+    pairs = [([10, 400], [15])]
+    dopa_ms = [20, 25, 30]
+    pre, post, dopa = _generators(pairs, dopa_ms)
+    plain = _plastic(rule, pre, post, 100.0, "plastic_plain")
+    ticked = _plastic(rule, pre, post, 100.0, "plastic_ticked")
+    ticked.run_regularly(rule.on_update(), dt=1 * ms)
+    net = brian2.Network(
+        pre,
+        post,
+        dopa,
+        plain,
+        ticked,
+        rule.build_dopamine_pathway(dopa, plain, name="volume_plain"),
+        rule.build_dopamine_pathway(dopa, ticked, name="volume_ticked"),
+    )
+    net.run(401 * ms)
+    args = ([10, 400] * ms, [15] * ms, dopa_ms * ms, rule, 401 * ms)
+    ref_plain = reference_weight_trajectory(*args, w0=100.0)
+    ref_ticked = reference_weight_trajectory(*args, w0=100.0, update_interval=1 * ms)
+    # Rows: 10, 15, 20, 25, 30, 400 ms and t_end; both last updated at the 400 ms spike.
+    assert np.allclose(ref_plain.t[:-1] / ms, [10, 15, 20, 25, 30, 400])
+    np.testing.assert_allclose(plain.w[0], ref_plain.w[-2], rtol=RTOL)
+    np.testing.assert_allclose(ticked.w[0], ref_ticked.w[-2], rtol=RTOL)
+    # The same closed form: c, n and the traces do not depend on when w is clipped.
+    np.testing.assert_allclose(ref_ticked.c, ref_plain.c, rtol=RTOL)
+    # Both fall below Wmax after the peak, the ticked one from Wmax: the difference is
+    # the overshoot above Wmax, far above rounding (so the option does something).
+    assert ref_ticked.w[-2] < rule.Wmax and ref_plain.w[-2] < rule.Wmax
+    assert ref_plain.w[-2] - ref_ticked.w[-2] > 0.05
+    # Without a bound in reach, extra updates change nothing (exact between events).
+    loose = DopamineSTDP(b=5 * Hz)
+    a = reference_weight_trajectory(*args[:3], loose, args[4], w0=100.0)
+    b = reference_weight_trajectory(*args[:3], loose, args[4], w0=100.0, update_interval=0.7 * ms)
+    np.testing.assert_allclose(a.w, b.w, rtol=1e-12)
+
+
+def test_update_interval_is_validated():
+    with pytest.raises(ValidationError, match="update_interval"):
+        reference_weight_trajectory(
+            [1] * ms, [] * ms, [] * ms, DopamineSTDP(), 1 * second, update_interval=0 * ms
+        )

@@ -16,7 +16,7 @@ Contents
     alone and one dopamine concentration shared by all synapses (TD-LTP, critics).
 :func:`reference_weight_trajectory`
     The same exact solution computed event by event in NumPy, for tests and for
-    comparisons with NEST.
+    comparisons with NEST (see :mod:`spikingml.peers.nest_three_factor`).
 
 Equations (in the symbols of the code)
 --------------------------------------
@@ -62,13 +62,16 @@ Conventions (the same as NEST's)
   since the jumps of ``c`` and ``n`` commute and ``w`` only changes between events.
 - The weight is clipped at events only, as in NEST (``update_weight_``). NEST also
   advances every synapse at the volume transmitter's delivery interval; use
-  :meth:`DopamineSTDP.on_update` with ``run_regularly`` for the same effect. Both only
-  matter when ``w`` crosses a bound.
+  :meth:`DopamineSTDP.on_update` with ``run_regularly`` for the same effect, and
+  ``reference_weight_trajectory(..., update_interval=...)`` in the reference. Both
+  only matter when ``w`` crosses a bound.
 - Times are those at which the synapse sees the spikes. Brian2 pathway delays shift
   them: the code runs when a spike *arrives*. NEST treats a plastic synapse's delay
   ``d`` as purely dendritic: the synapse sees pre spikes at ``t_pre`` and post spikes at
   ``t_post + d``, which in Brian2 is a ``post`` pathway delay of ``d`` (and a ``pre``
-  pathway delay of 0). With all delays 0 (the default), times are spike times.
+  pathway delay of 0); it sees dopamine spikes when they reach the volume transmitter,
+  the ``delay`` of :meth:`DopamineSTDP.build_dopamine_pathway`. With all delays 0 (the
+  default), times are spike times.
 - Units: ``w``, ``c``, ``K_plus``, ``K_minus`` are dimensionless, ``n`` and ``b`` are in
   1/s. NEST uses ms and 1/ms: ``c*n*tau_s`` is the same number in both systems, but a
   NEST ``b`` of ``x`` (1/ms) is ``x * 1000`` 1/s (``x * kHz``) here.
@@ -499,6 +502,19 @@ def _times_in_seconds(name: str, times: Any, t_end: float) -> np.ndarray:
     return values
 
 
+def _update_ticks(update_interval: Any, t_stop: float) -> np.ndarray:
+    """Multiples of ``update_interval`` in ``(0, t_stop)``, in seconds (none if ``None``)."""
+    if update_interval is None:
+        return np.zeros(0)
+    _check_time("update_interval", update_interval)
+    interval = float(update_interval / brian2.second)
+    # Integer multiples, not a running sum, so that the ticks fall exactly on the grid
+    # of time steps when ``update_interval`` is a whole number of steps.
+    count = math.ceil(t_stop / interval)
+    ticks = np.arange(1, count + 1) * interval
+    return ticks[ticks < t_stop]
+
+
 def reference_weight_trajectory(
     pre_times: Quantity,
     post_times: Quantity,
@@ -507,6 +523,7 @@ def reference_weight_trajectory(
     t_end: Quantity,
     *,
     w0: float = 1.0,
+    update_interval: Quantity | None = None,
 ) -> WeightTrajectory:
     """Exact solution of :class:`DopamineSTDP` for one synapse, computed event by event.
 
@@ -529,6 +546,13 @@ def reference_weight_trajectory(
         End of the run; the last row of the result is the state advanced to ``t_end``.
     w0 : float
         Initial weight (NEST's default weight is 1.0).
+    update_interval : Quantity (time), optional
+        If given, the state is also advanced (and ``w`` clipped) at every multiple of
+        ``update_interval`` in ``(0, t_end)``, as NEST's volume transmitter does every
+        ``deliver_interval * min_delay`` and as :meth:`DopamineSTDP.on_update` in a
+        ``run_regularly`` with this ``dt`` does in Brian2. These updates add no rows to
+        the result and change nothing unless ``w`` reaches a bound. By default the state
+        is advanced at events only.
 
     Returns
     -------
@@ -551,15 +575,20 @@ def reference_weight_trajectory(
     tau_minus = float(rule.tau_minus / brian2.second)
     tau_n = float(rule.tau_n / brian2.second)
     times = np.unique(np.concatenate([pre, post, dopa]))
+    ticks = _update_ticks(update_interval, t_stop)
+    # (time, is an event) in time order; a tick at an event's time advances by 0.
+    schedule = sorted([(float(t), True) for t in times] + [(float(t), False) for t in ticks])
     c = n = k_plus = k_minus = 0.0
     t_last = 0.0
     rows = []
-    for t in [*times, t_stop]:
+    for t, event in [*schedule, (t_stop, True)]:
         delta = t - t_last
         w, c, n = (float(x) for x in rule.advance(w, c, n, delta))
         k_plus *= math.exp(-delta / tau_plus)
         k_minus *= math.exp(-delta / tau_minus)
         t_last = t
+        if not event:
+            continue
         if t < t_stop:
             n_pre = int(np.count_nonzero(pre == t))
             n_post = int(np.count_nonzero(post == t))
