@@ -408,16 +408,16 @@ def _grid_steps(params: Params, name: str) -> int:
 def _stimuli(params: Params, groups: list[GroupSchedule]) -> tuple[np.ndarray, ...]:
     """Cue, US and gate arrays on :data:`TIMING_GRID` for the whole run.
 
-    Rows are padded with zeros to a power of two: Brian2 writes the length of a
-    ``TimedArray`` into the generated code, so padding lets runs of different lengths
-    share one compiled code object.
+    Brian2 writes the shape of a ``TimedArray`` into the generated code, so rows are
+    padded with zeros to a power of two and columns to those of every paradigm: runs of
+    different lengths and paradigms share one compiled code object. The last column of
+    the cue and US arrays is never on.
     """
     per_trial = _grid_steps(params, "trial_duration")
     n_rows = params.n_trials * per_trial
     capacity = 1 << max(int(np.ceil(np.log2(n_rows))), 10)
-    n_cols = sum(len(g.cues) for g in groups)
-    stim = np.zeros((capacity, n_cols + 1))  # last column: never on
-    us = np.zeros((capacity, len(groups) + 1))
+    stim = np.zeros((capacity, _MAX_CUE_COLUMNS + 1))
+    us = np.zeros((capacity, _MAX_GROUPS + 1))
     gate = np.zeros(capacity)
     cue0, cue1 = _grid_steps(params, "cue_onset"), _grid_steps(params, "cue_duration")
     us0, us1 = _grid_steps(params, "us_onset"), _grid_steps(params, "us_duration")
@@ -436,6 +436,11 @@ def _stimuli(params: Params, groups: list[GroupSchedule]) -> tuple[np.ndarray, .
                 stim[starts + probe0 + c * probe1 + k, col] = 1.0
             col += 1
     return stim, us, gate
+
+
+_ALL_GROUPS = paradigm_schedules("all", 2)
+_MAX_CUE_COLUMNS = sum(len(g.cues) for g in _ALL_GROUPS)
+_MAX_GROUPS = len(_ALL_GROUPS)
 
 
 def _layout(params: Params, groups: list[GroupSchedule]) -> list[tuple[str, int, str, int, int]]:
@@ -486,7 +491,8 @@ def simulate(
         ``w``, ``pre``, ``post``, ``sign`` (final weights of the plastic synapses, their
         neurons' indices in the network, +1 Go / -1 No-Go) and ``<group>.weight_value``
         (trials x cues: each cue's value decoded from the weights after every trial);
-        ``extra["groups"]``, the schedules.
+        ``extra["groups"]``, the schedules, and ``extra["offsets"]``, the index in the
+        network of each population's first neuron (for ``pre`` and ``post``).
     """
     params = Params() if params is None else params
     if not isinstance(params, Params):
@@ -499,7 +505,7 @@ def simulate(
     sizes = np.array([size for _, size, _, _, _ in layout])
     bounds = np.concatenate([[0], np.cumsum(sizes)])
     n_total = int(bounds[-1])
-    zero_cue_col = sum(len(g.cues) for g in groups)
+    zero_cue_col = _MAX_CUE_COLUMNS  # an all-zero column of the cue array
     rng = np.random.default_rng(seed)
     rule = OpponentDopamineRule(
         eta=params.eta, tau_trace=params.tau_trace, b=params.dopamine_rate, w_max=params.w_max
@@ -507,7 +513,7 @@ def simulate(
     # per-neuron constants
     f_i = np.zeros(n_total)
     col = np.full(n_total, zero_cue_col)
-    grp = np.full(n_total, len(groups))
+    grp = np.full(n_total, _MAX_GROUPS)  # an all-zero column of the US array
     is_da = np.zeros(n_total)
     index: dict[tuple[int, str], list[np.ndarray]] = {}
     for (_, size, kind, g_index, cue_col), lo in zip(layout, bounds[:-1], strict=True):
@@ -688,7 +694,8 @@ def simulate(
                 "stage": g.stage.tolist(),
             }
             for g in groups
-        ]
+        ],
+        "offsets": {name: int(lo) for (name, *_), lo in zip(layout, bounds[:-1], strict=True)},
     }
     return Result(
         circuit=NAME,
@@ -863,6 +870,7 @@ def raster_options(result: Result) -> dict[str, Any]:
         "t_start": stop - 3 * trial,
         "t_stop": stop,
         "events": ("CS", "US", f"{group}.reward", "probe"),
+        "bin_width": 0.05,  # regular firing of 20 neurons: finer bins only show aliasing
     }
 
 
