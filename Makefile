@@ -39,10 +39,11 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(VENV)/bin/ruff format spikingml tests examples benchmarks
 
-## Benchmarks: issue targets of every circuit over seeds (about 15 minutes).
+## Benchmarks: issue targets of every circuit over seeds (about 20 minutes).
 bench: $(STAMP)
 	$(PY) benchmarks/bench_td_conditioning.py
 	$(PY) benchmarks/bench_v1_ica.py
+	$(PY) benchmarks/bench_rescorla_wagner.py
 
 clean:
 	rm -rf demo-output spikingml-output .pytest_cache
