@@ -909,7 +909,8 @@ def figures(result: Result, twin_output: Twin, outdir: Path) -> list[Path]:
         )
         / lam
     )
-    lo, hi = min(-0.1, float(all_values.min())), max(1.1, float(all_values.max()))
+    # room above the curves for each panel's label
+    lo, hi = min(-0.1, float(all_values.min())), max(1.1, float(all_values.max())) + 0.35
     pad = 0.05 * (hi - lo)
     fig = Figure(figsize=(10.0, 1.9 * len(paradigms) + 0.8), layout="constrained")
     axes = np.atleast_2d(fig.subplots(len(paradigms), 2, sharex=True, sharey=True))

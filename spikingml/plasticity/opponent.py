@@ -58,9 +58,9 @@ from spikingml.errors import ValidationError
 
 __all__ = ["OpponentDopamineRule", "GO", "NOGO"]
 
-#: ``sign`` of a Go synapse (potentiated by a positive dopamine error).
+#: ``pathway`` of a Go synapse (potentiated by a positive dopamine error).
 GO = 1.0
-#: ``sign`` of a No-Go synapse (potentiated by a negative dopamine error).
+#: ``pathway`` of a No-Go synapse (potentiated by a negative dopamine error).
 NOGO = -1.0
 
 _NAME = "OpponentDopamineRule"
