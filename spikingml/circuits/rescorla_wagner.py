@@ -212,7 +212,8 @@ class Params(CircuitParams):
         50 * ms, "onset of the training cues in a trial", unit=second, low=0 * ms
     )
     cue_duration: Any = param(
-        350 * ms, "duration of the training cues", unit=second, low=0 * ms, low_inclusive=False
+        0.35
+        * second,  # not 350 * ms, which is 0.35000000000000003 s "duration of the training cues", unit=second, low=0 * ms, low_inclusive=False
     )
     us_onset: Any = param(
         300 * ms, "onset of the US window in a trial (inside the cue)", unit=second, low=0 * ms
