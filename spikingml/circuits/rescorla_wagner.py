@@ -211,9 +211,13 @@ class Params(CircuitParams):
     cue_onset: Any = param(
         50 * ms, "onset of the training cues in a trial", unit=second, low=0 * ms
     )
+    # 0.35 * second, not 350 * ms: that is 0.35000000000000003 s, shown and saved so
     cue_duration: Any = param(
-        0.35
-        * second,  # not 350 * ms, which is 0.35000000000000003 s "duration of the training cues", unit=second, low=0 * ms, low_inclusive=False
+        0.35 * second,
+        "duration of the training cues",
+        unit=second,
+        low=0 * ms,
+        low_inclusive=False,
     )
     us_onset: Any = param(
         300 * ms, "onset of the US window in a trial (inside the cue)", unit=second, low=0 * ms
@@ -312,20 +316,37 @@ class Params(CircuitParams):
                 raise ValidationError(
                     self.qualname(name), f"a multiple of {TIMING_GRID}", getattr(self, name)
                 )
+        # compared in steps of TIMING_GRID: sums of times carry rounding errors
+        step = {
+            name: _grid_steps(self, name)
+            for name in (
+                "cue_onset",
+                "cue_duration",
+                "us_onset",
+                "us_duration",
+                "probe_onset",
+                "probe_duration",
+                "trial_duration",
+            )
+        }
         cue_end = self.cue_onset + self.cue_duration
-        if self.us_onset < self.cue_onset or self.us_onset + self.us_duration > cue_end:
+        cue_end_step = step["cue_onset"] + step["cue_duration"]
+        if (
+            step["us_onset"] < step["cue_onset"]
+            or step["us_onset"] + step["us_duration"] > cue_end_step
+        ):
             raise ValidationError(
                 self.qualname("us_onset"),
                 f"a US window inside the cue [{self.cue_onset}, {cue_end})",
                 self.us_onset,
             )
-        if self.probe_onset < cue_end:
+        if step["probe_onset"] < cue_end_step:
             raise ValidationError(
                 self.qualname("probe_onset"),
                 f">= the end of the cue ({cue_end})",
                 self.probe_onset,
             )
-        if self.probe_onset + 2 * self.probe_duration > self.trial_duration:
+        if step["probe_onset"] + 2 * step["probe_duration"] > step["trial_duration"]:
             raise ValidationError(
                 self.qualname("trial_duration"),
                 f">= probe_onset + 2 * probe_duration = "
