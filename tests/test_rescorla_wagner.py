@@ -275,6 +275,14 @@ def test_learning_curves_follow_the_twin(rw_quick):
     assert m["extinction_drop"] >= 0.8
 
 
+def test_every_metric_is_documented(rw_quick):
+    _, _, _, m = rw_quick
+    for name in m:
+        key = "curve_correlation_<group>" if name.startswith("curve_correlation_") else name
+        assert key in rw.METRICS or name in rw.METRICS, name
+    assert all(np.isfinite(v) for v in m.values())
+
+
 def test_figures_written(rw_quick, tmp_path):
     _, result, twin, _ = rw_quick
     paths = rw.figures(result, twin, tmp_path)
