@@ -16,7 +16,7 @@ recruits twice the neurons), conditioned inhibition (A+ / AX-) and overexpectati
 B+, then AB+). Probes of each cue alone after every trial read the values from the value
 neurons; the twin is the Rescorla-Wagner model on the same schedules.
 
-This script runs the quick preset (about 10 s once compiled; the first run compiles
+This script runs the quick preset (about 15 s of CPU time once compiled; the first run compiles
 Brian2's Cython code, a minute or two on 2 cores) and writes ``raster.png`` and
 ``comparison.png`` to ``examples/output/rescorla-wagner``: the same as
 ``spikingml run rescorla-wagner --quick``, from Python. One paradigm alone:
