@@ -47,10 +47,11 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(VENV)/bin/ruff format spikingml tests examples benchmarks
 
-## Benchmarks: issue targets of every circuit over seeds (about 15 minutes).
+## Benchmarks: issue targets of every circuit over seeds (about 20 minutes).
 bench: $(STAMP)
 	$(PY) benchmarks/bench_td_conditioning.py
 	$(PY) benchmarks/bench_v1_ica.py
+	$(PY) benchmarks/bench_rescorla_wagner.py
 
 ## NEST vs spikingml deviations of the three-factor rule (needs NEST; half a minute).
 bench-nest: $(STAMP)

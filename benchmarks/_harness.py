@@ -82,6 +82,7 @@ def main(
     args = parser.parse_args(argv)
     columns = ["preset", "seed", *columns]
     rows, failures = [], []
+    loads = [os.getloadavg()[0]]
     with tempfile.TemporaryDirectory() as tmp:
         print("warm-up run (compiles Brian2 code if the cache is cold) ...", flush=True)
         run_once(circuit, "quick", 0, Path(tmp) / "warmup")
@@ -92,6 +93,7 @@ def main(
                 row.update({c: m.get(c) for c in columns[2:]})
                 row["wall_seconds"] = m["command_wall_seconds"]
                 rows.append(row)
+                loads.append(os.getloadavg()[0])
                 for name, test, desc in targets[preset]:
                     if not test(row):
                         failures.append(
@@ -109,7 +111,9 @@ def main(
         f"# {circuit}: issue targets over seeds",
         "",
         f"Machine: {machine()}. {device_note} `wall_seconds` is the whole `spikingml run`",
-        "command (simulation, twin, metrics, data.nix, figures).",
+        "command (simulation, twin, metrics, data.nix, figures). Load average (1 min) during",
+        f"the runs: {min(loads):.1f}-{max(loads):.1f} (the machine is shared; a load above the",
+        "number of cores slows every run).",
         "",
         "| " + " | ".join(columns) + " |",
         "|" + "---|" * len(columns),

@@ -392,9 +392,7 @@ def _produce(
     # data.nix is written by a forked child while this process draws the figures
     nix_task = Background(write_nix, result, tmp / "data.nix")
     try:
-        window_fn = getattr(module, "raster_window", None)
-        t_start, t_stop = window_fn(result) if window_fn is not None else (None, None)
-        ax_raster, _ = raster(result, t_start=t_start, t_stop=t_stop)
+        ax_raster, _ = raster(result, **_raster_options(module, result))
         ax_raster.set_title(f"{name} (seed {seed})", loc="right", fontsize=9)
         save_figure(ax_raster.figure, tmp / "raster.png")
         module.figures(result, twin_output, tmp)
@@ -413,6 +411,23 @@ def _produce(
         simulate_wall_seconds=simulate_wall,
     )
     return metrics
+
+
+def _raster_options(module: ModuleType, result: Any) -> dict[str, Any]:
+    """Keyword arguments of :func:`spikingml.plotting.raster` for ``raster.png``.
+
+    A circuit chooses what its raster shows with ``raster_options(result)`` (a mapping
+    of ``raster`` arguments: populations, time window, events), or only the time window
+    with ``raster_window(result) -> (t_start, t_stop)``; by default all of the run.
+    """
+    options_fn = getattr(module, "raster_options", None)
+    if options_fn is not None:
+        return dict(options_fn(result))
+    window_fn = getattr(module, "raster_window", None)
+    if window_fn is not None:
+        t_start, t_stop = window_fn(result)
+        return {"t_start": t_start, "t_stop": t_stop}
+    return {}
 
 
 def _twin_of(module: ModuleType, params: Any, seed: int) -> Any:

@@ -276,6 +276,24 @@ def test_run_writes_every_file(fake, tmp_path, capsys):
         assert str(out_dir / name) in out
 
 
+def test_raster_options_choose_what_the_raster_shows(fake, tmp_path, capsys, monkeypatch):
+    # raster_options(result) wins over raster_window and reaches plotting.raster
+    seen = {}
+
+    def fake_raster(result, **kwargs):
+        seen.update(kwargs)
+        fig = Figure(figsize=(2, 2))
+        return fig.subplots(), None
+
+    monkeypatch.setattr("spikingml.plotting.raster", fake_raster)
+    fake.raster_options = lambda result: {"populations": ["I"], "t_start": 0.1, "t_stop": 0.2}
+    rc, _, err = run_cli(capsys, "run", FAKE, "--quick", "--out", str(tmp_path / "out"))
+    assert rc == 0, err
+    assert seen == {"populations": ["I"], "t_start": 0.1, "t_stop": 0.2}
+    assert fake.window_calls == 0
+    assert (tmp_path / "out" / "raster.png").stat().st_size > 0
+
+
 def test_run_default_preset_and_output_directory(fake, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     rc, out, err = run_cli(capsys, "run", FAKE, "--no-progress")

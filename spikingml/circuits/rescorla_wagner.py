@@ -1,0 +1,986 @@
+r"""A spiking Rescorla-Wagner circuit: blocking, overshadowing, inhibition, overexpectation.
+
+The ML idea
+-----------
+The Rescorla-Wagner rule (Rescorla & Wagner 1972) is the delta rule (LMS) of Pavlovian
+conditioning: the cues present on a trial predict the US by the sum of their values,
+and each of them learns from the *shared* error
+
+.. math:: \delta = \lambda - \sum_{j \in S} V_j, \qquad \Delta V_i = \alpha_i \beta \delta.
+
+Because the error is shared, it explains blocking (Kamin 1969), overshadowing,
+conditioned inhibition and overexpectation, which a rule learning each cue on its own
+cannot. Dopamine neurons signal such an error at the time of the US (Schultz, Dayan &
+Montague 1997), and in the blocking paradigm they do not respond to the blocked cue
+(Waelti, Dickinson & Schultz 2001).
+
+The circuit
+-----------
+Every paradigm of :mod:`spikingml.stimuli.paradigms` runs as an independent group of
+populations in one network, all groups in parallel (``blocking.A``, ``blocking.X``,
+``blocking.value``, ...). A group has, per cue, a population of cue neurons
+(``n_cue``; ``salient_cue_size`` for the salient cue of overshadowing), and
+``n_value`` value neurons, ``n_inhibitory`` inhibitory interneurons and ``n_dopamine``
+dopamine neurons. Every neuron is a phase integrator (``phi`` grows with the drive,
+a spike subtracts 1, so the rate equals the drive; as in
+:mod:`spikingml.circuits.td_conditioning`)::
+
+    dphi/dt = max(drive, 0)
+
+Cue neurons (cortex, excitatory) fire at ``cue_rate`` while their cue is on::
+
+    drive = cue_rate * stim(t, col)
+
+Value neurons (striatum; their output is GABAergic) receive the cues through plastic
+excitatory synapses (``I_exc``; a cue neuron firing at ``cue_rate`` adds ``w`` Hz) and the
+inhibitory interneurons through fixed synapses (``I_inh``, their mean rate)::
+
+    drive = value_rate0 + I_exc - I_inh          V = (rate - value_rate0) / value_scale
+
+Inhibitory interneurons receive the cues through plastic excitatory synapses (``u``)::
+
+    drive = I_exc
+
+so a cue's value is :math:`V_c = (\overline{\sum_{j \in c} w_j} - \overline{\sum_{j
+\in c} u_j}) / \mathrm{value\_scale}`: negative values are carried by excitatory
+synapses onto inhibitory interneurons, and Dale's law holds (cues excite, interneurons
+and value neurons inhibit).
+
+Dopamine neurons (VTA) fire tonically at ``dopamine_rate`` (individual rates spread by
+``dopamine_spread``) and, during the US window ``[us_onset, us_onset + us_duration)`` of
+every trial (``gate(t)``: the time at which the US is due), receive the US (``us(t,
+grp)``, 1 on reinforced trials) and the value neurons' inhibition (``I_inh``: their mean
+rate)::
+
+    drive = f_i + dopamine_gain * gate(t) * (value_scale * lam * us(t, grp)
+                                             + value_rate0 - I_inh)
+          = f_i + dopamine_gain * value_scale * gate(t) * delta
+
+with :math:`\delta = \lambda\,us - \sum_c V_c` over the cues presented: the
+Rescorla-Wagner error, formed at the US.
+
+Plasticity (:class:`spikingml.plasticity.opponent.OpponentDopamineRule`): the dopamine
+concentration ``n`` at each cue neuron (``dn/dt = -n / tau_n``, ``n += 1 / (n_dopamine
+* tau_n)`` per spike of its group's dopamine neurons) gates a presynaptic trace
+(``tau_trace``)::
+
+    de_int/dt = trace * (n - dopamine_rate)
+    w (cue -> value, Go)          += eta * delta e_int     clipped to [0, w_max]
+    u (cue -> interneuron, No-Go) -= eta * delta e_int     clipped to [0, w_max]
+
+A positive error strengthens a cue's direct pathway and weakens its inhibitory one; a
+negative error does the opposite.
+
+Between the training cue and the next trial each cue is presented alone for
+``probe_duration`` (in the order of the group's cues; no US, and the dopamine neurons
+are not gated then, so nothing is learned): the value neurons' rate in the probe (after
+``readout_settle``) measures each cue's value after every trial.
+
+No ``network_operation``: the schedules are ``TimedArray`` s, plasticity is applied by
+``run_regularly``; the code runs under ``runtime`` and ``cpp_standalone``. All
+populations live in one ``NeuronGroup`` (subgroups by index), which at this size is much
+faster than one group per population.
+
+Twin and the mapping of parameters
+----------------------------------
+The twin is the Rescorla-Wagner model (:mod:`spikingml.analysis.rescorla_wagner`) on the
+same schedules. During the US window the trace of a cue neuron is on average ``cue_rate
+* tau_trace`` and ``n - b = dopamine_gain * value_scale * delta``, so one trial changes a
+cue of ``N_c`` neurons by
+
+.. math:: \Delta V_c = N_c\,\eta\,\nu_{cue}\,\tau_{trace}\,g\,T_{US}\;\delta,
+
+i.e. :math:`\alpha_c = N_c / N_{max}` (salience: the share of neurons a cue recruits,
+relative to the largest cue population) and :math:`\beta = N_{max}\,\eta\,\nu_{cue}\,
+\tau_{trace}\,g\,T_{US}` (:func:`twin_rates`). While both pathways of a cue are above
+zero its value changes twice as fast (both move); the twin does not model that.
+
+References
+----------
+Rescorla, R. A. & Wagner, A. R. (1972). A theory of Pavlovian conditioning: variations
+in the effectiveness of reinforcement and nonreinforcement. In A. H. Black & W. F.
+Prokasy (eds.), Classical Conditioning II, pp. 64-99. Appleton-Century-Crofts.
+
+Kamin, L. J. (1969). Predictability, surprise, attention, and conditioning. In
+B. A. Campbell & R. M. Church (eds.), Punishment and Aversive Behavior, pp. 279-296.
+
+Schultz, W., Dayan, P. & Montague, P. R. (1997). A neural substrate of prediction and
+reward. Science 275, 1593-1599.
+
+Waelti, P., Dickinson, A. & Schultz, W. (2001). Dopamine responses comply with basic
+assumptions of formal learning theory. Nature 412, 43-48.
+
+Frank, M. J. (2005). Dynamic dopamine modulation in the basal ganglia. J. Cogn.
+Neurosci. 17, 51-72.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from pathlib import Path
+from typing import Any
+
+import brian2 as b2
+import numpy as np
+from brian2 import Hz, ms, second
+
+from spikingml.analysis import rescorla_wagner as rw
+from spikingml.errors import ValidationError
+from spikingml.params import CircuitParams, param
+from spikingml.plasticity.opponent import GO, NOGO, OpponentDopamineRule
+from spikingml.result import Phase, Result, SpikeData
+from spikingml.simulation import brian_device, check_device, progress_reporter, versions
+from spikingml.stimuli.paradigms import N_STAGES, PARADIGMS, GroupSchedule, paradigm_schedules
+
+__all__ = [
+    "NAME",
+    "DESCRIPTION",
+    "METRICS",
+    "Params",
+    "Twin",
+    "simulate",
+    "twin",
+    "compare",
+    "figures",
+    "raster_options",
+    "twin_rates",
+    "schedules",
+    "probe_values",
+]
+
+NAME = "rescorla-wagner"
+DESCRIPTION = (
+    "cue -> value synapses learn from a shared dopamine error: blocking, overshadowing, "
+    "conditioned inhibition, overexpectation"
+)
+
+#: Trials at the end of a stage (or of the run) whose probes are averaged into a value.
+FINAL_TRIALS = 3
+
+#: Resolution of the stimulus schedules (every protocol time is a multiple of it).
+TIMING_GRID = 5 * ms
+
+#: Every metric :func:`compare` returns (only those of the paradigms that were run).
+METRICS: dict[str, str] = {
+    "acquisition_value": "V_A / lambda at the end of acquisition (mean of the last 3 probes; "
+    "higher is better; twin ~1)",
+    "twin_acquisition_value": "the twin's acquisition_value (reference)",
+    "extinction_drop": "1 - V_A(end of stage 4) / V_A(end of stage 2) in extinction "
+    "(higher is better; twin ~1)",
+    "twin_extinction_drop": "the twin's extinction_drop (reference)",
+    "blocking_ratio": "V_X(blocking) / V_X(control) at the end (lower is better; "
+    "target <= 0.3; twin ~0)",
+    "twin_blocking_ratio": "the twin's blocking_ratio (reference)",
+    "blocking_value_x": "V_X / lambda at the end of the blocking group",
+    "control_value_x": "V_X / lambda at the end of the blocking control group (twin ~0.5)",
+    "overshadowing_share": "V_A / (V_A + V_B) at the end of overshadowing, A the salient cue",
+    "twin_overshadowing_share": "alpha_A / (alpha_A + alpha_B), the twin's share",
+    "overshadowing_share_error": "|overshadowing_share - twin_overshadowing_share| "
+    "(lower is better; target <= 0.1)",
+    "conditioned_inhibitor_value": "V_X / lambda of the conditioned inhibitor at the end "
+    "(lower is better; target <= -0.5; twin -> -1)",
+    "twin_conditioned_inhibitor_value": "the twin's conditioned_inhibitor_value (reference)",
+    "overexpectation_drop": "smallest fall of V_A, V_B / lambda from the end of separate "
+    "training (stage 2) to the end of compound training (stage 4) (higher is better; "
+    "target > 0; twin ~0.5)",
+    "twin_overexpectation_drop": "the twin's overexpectation_drop (reference)",
+    "curve_correlation_<group>": "Pearson r of the spiking and twin learning curves (values "
+    "of every cue after every trial) of one group (higher is better; target >= 0.9)",
+    "curve_correlation_min": "the smallest curve_correlation_<group> (target >= 0.9)",
+    "twin_beta": "learning rate beta of the twin derived from the spiking parameters",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Params(CircuitParams):
+    """Parameters of the Rescorla-Wagner circuit (default preset: the full protocol)."""
+
+    circuit_name = "RescorlaWagner"
+
+    # protocol
+    paradigm: str = param(
+        "all",
+        "paradigm(s) to run: all, or one of " + ", ".join(PARADIGMS),
+        choices=("all", *PARADIGMS),
+    )
+    n_stage: int = param(15, "trials per training stage (4 stages)", integer=True, low=2)
+    trial_duration: Any = param(
+        1.0 * second, "duration of a trial", unit=second, low=0 * ms, low_inclusive=False
+    )
+    cue_onset: Any = param(
+        50 * ms, "onset of the training cues in a trial", unit=second, low=0 * ms
+    )
+    # 0.35 * second, not 350 * ms: that is 0.35000000000000003 s, shown and saved so
+    cue_duration: Any = param(
+        0.35 * second,
+        "duration of the training cues",
+        unit=second,
+        low=0 * ms,
+        low_inclusive=False,
+    )
+    us_onset: Any = param(
+        300 * ms, "onset of the US window in a trial (inside the cue)", unit=second, low=0 * ms
+    )
+    us_duration: Any = param(
+        100 * ms,
+        "duration of the US window, in which the error is formed",
+        unit=second,
+        low=0 * ms,
+        low_inclusive=False,
+    )
+    probe_onset: Any = param(
+        450 * ms, "onset of the probes (each cue alone) in a trial", unit=second, low=0 * ms
+    )
+    probe_duration: Any = param(
+        275 * ms, "duration of each probe", unit=second, low=0 * ms, low_inclusive=False
+    )
+    readout_settle: Any = param(
+        25 * ms, "start of a probe left out of the readout", unit=second, low=0 * ms
+    )
+    # populations
+    n_cue: int = param(20, "neurons per cue", integer=True, low=1)
+    salient_cue_size: int = param(
+        40, "neurons of the salient cue (overshadowing's A)", integer=True, low=1
+    )
+    cue_rate: Any = param(
+        40 * Hz,
+        "rate of a cue neuron while its cue is on",
+        unit=Hz,
+        low=0 * Hz,
+        low_inclusive=False,
+    )
+    n_value: int = param(20, "value neurons per group", integer=True, low=1)
+    value_rate0: Any = param(30 * Hz, "value neurons' rate at V = 0", unit=Hz, low=0 * Hz)
+    value_scale: Any = param(
+        20 * Hz,
+        "value neurons' rate change per unit of V",
+        unit=Hz,
+        low=0 * Hz,
+        low_inclusive=False,
+    )
+    lam: float = param(1.0, "lambda: the value the US supports", low=0, low_inclusive=False)
+    n_inhibitory: int = param(20, "inhibitory interneurons per group", integer=True, low=1)
+    n_dopamine: int = param(20, "dopamine neurons per group", integer=True, low=1)
+    dopamine_rate: Any = param(
+        20 * Hz,
+        "mean tonic dopamine rate (also the plasticity baseline)",
+        unit=Hz,
+        low=0 * Hz,
+        low_inclusive=False,
+    )
+    dopamine_spread: float = param(
+        0.2, "relative spread of the tonic dopamine rates", low=0, high=1, high_inclusive=False
+    )
+    dopamine_gain: float = param(
+        0.5, "g: dopamine Hz per value Hz of error", low=0, low_inclusive=False
+    )
+    tau_syn: Any = param(
+        5 * ms, "synaptic time constant", unit=second, low=0 * ms, low_inclusive=False
+    )
+    tau_n: Any = param(
+        10 * ms,
+        "time constant of the dopamine concentration",
+        unit=second,
+        low=0 * ms,
+        low_inclusive=False,
+    )
+    # plasticity
+    eta: float = param(0.1, "learning rate of the opponent rule", low=0, low_inclusive=False)
+    tau_trace: Any = param(
+        50 * ms, "presynaptic trace time constant", unit=second, low=0 * ms, low_inclusive=False
+    )
+    w_max: float = param(
+        10.0, "largest weight (Hz one cue neuron adds)", low=0, low_inclusive=False
+    )
+    update_interval: Any = param(
+        10 * ms, "interval of the weight updates", unit=second, low=0 * ms, low_inclusive=False
+    )
+    dt: Any = param(
+        1 * ms, "simulation time step", unit=second, low=0 * ms, low_inclusive=False, high=5 * ms
+    )
+
+    def check(self) -> None:
+        """Cross-field checks: the trial's windows must fit, errors must be expressible."""
+        for name in (
+            "trial_duration",
+            "cue_onset",
+            "cue_duration",
+            "us_onset",
+            "us_duration",
+            "probe_onset",
+            "probe_duration",
+        ):
+            ratio = float(getattr(self, name) / TIMING_GRID)
+            if abs(ratio - round(ratio)) > 1e-6:
+                raise ValidationError(
+                    self.qualname(name), f"a multiple of {TIMING_GRID}", getattr(self, name)
+                )
+        # compared in steps of TIMING_GRID: sums of times carry rounding errors
+        step = {
+            name: _grid_steps(self, name)
+            for name in (
+                "cue_onset",
+                "cue_duration",
+                "us_onset",
+                "us_duration",
+                "probe_onset",
+                "probe_duration",
+                "trial_duration",
+            )
+        }
+        cue_end = self.cue_onset + self.cue_duration
+        cue_end_step = step["cue_onset"] + step["cue_duration"]
+        if (
+            step["us_onset"] < step["cue_onset"]
+            or step["us_onset"] + step["us_duration"] > cue_end_step
+        ):
+            raise ValidationError(
+                self.qualname("us_onset"),
+                f"a US window inside the cue [{self.cue_onset}, {cue_end})",
+                self.us_onset,
+            )
+        if step["probe_onset"] < cue_end_step:
+            raise ValidationError(
+                self.qualname("probe_onset"),
+                f">= the end of the cue ({cue_end})",
+                self.probe_onset,
+            )
+        if step["probe_onset"] + 2 * step["probe_duration"] > step["trial_duration"]:
+            raise ValidationError(
+                self.qualname("trial_duration"),
+                f">= probe_onset + 2 * probe_duration = "
+                f"{self.probe_onset + 2 * self.probe_duration}",
+                self.trial_duration,
+            )
+        if self.readout_settle >= self.probe_duration:
+            raise ValidationError(
+                self.qualname("readout_settle"),
+                f"< probe_duration ({self.probe_duration})",
+                self.readout_settle,
+            )
+        if self.value_rate0 < self.lam * self.value_scale:
+            raise ValidationError(
+                self.qualname("value_rate0"),
+                f">= lam * value_scale = {self.lam * self.value_scale} (so that V = -lambda "
+                "is a rate >= 0)",
+                self.value_rate0,
+            )
+        lowest = self.dopamine_rate * (1 - self.dopamine_spread)
+        if lowest < self.dopamine_gain * self.lam * self.value_scale:
+            raise ValidationError(
+                self.qualname("dopamine_rate"),
+                "a rate whose lowest individual value, dopamine_rate * (1 - dopamine_spread), "
+                f"is >= dopamine_gain * lam * value_scale = "
+                f"{self.dopamine_gain * self.lam * self.value_scale} (so that an error of "
+                "-lambda is a rate >= 0)",
+                self.dopamine_rate,
+            )
+        ratio = float(self.update_interval / self.dt)
+        if abs(ratio - round(ratio)) > 1e-6:
+            raise ValidationError(
+                self.qualname("update_interval"),
+                f"a multiple of dt ({self.dt})",
+                self.update_interval,
+            )
+
+    @classmethod
+    def quick(cls) -> Params:
+        """Ten trials per stage: 40 s simulated in 6-9 s (``spikingml run``: 19 s of CPU)."""
+        return cls(n_stage=10)
+
+    @property
+    def n_trials(self) -> int:
+        """Number of trials of every group."""
+        return N_STAGES * self.n_stage
+
+
+# --------------------------------------------------------------------------- protocol
+def schedules(params: Params) -> list[GroupSchedule]:
+    """The trial schedules of every group the run simulates."""
+    return paradigm_schedules(params.paradigm, params.n_stage)
+
+
+def _cue_size(params: Params, salient: bool) -> int:
+    return params.salient_cue_size if salient else params.n_cue
+
+
+def twin_rates(params: Params, group: GroupSchedule) -> tuple[np.ndarray, float]:
+    r"""Saliences :math:`\alpha_c` of a group's cues and the learning rate :math:`\beta`.
+
+    See the module docstring: :math:`\alpha_c = N_c / N_{max}` and
+    :math:`\beta = N_{max}\,\eta\,\nu_{cue}\,\tau_{trace}\,g\,T_{US}`.
+    """
+    n_max = max(params.n_cue, params.salient_cue_size)
+    alpha = np.array([_cue_size(params, s) / n_max for s in group.salient])
+    beta = (
+        n_max
+        * params.eta
+        * float(params.cue_rate * params.tau_trace)
+        * params.dopamine_gain
+        * float(params.us_duration)
+    )
+    return alpha, float(beta)
+
+
+def _grid_steps(params: Params, name: str) -> int:
+    return round(float(getattr(params, name) / TIMING_GRID))
+
+
+def _stimuli(params: Params, groups: list[GroupSchedule]) -> tuple[np.ndarray, ...]:
+    """Cue, US and gate arrays on :data:`TIMING_GRID` for the whole run.
+
+    Brian2 writes the shape of a ``TimedArray`` into the generated code, so rows are
+    padded with zeros to a power of two and columns to those of every paradigm: runs of
+    different lengths and paradigms share one compiled code object. The last column of
+    the cue and US arrays is never on.
+    """
+    per_trial = _grid_steps(params, "trial_duration")
+    n_rows = params.n_trials * per_trial
+    capacity = 1 << max(int(np.ceil(np.log2(n_rows))), 10)
+    stim = np.zeros((capacity, _MAX_CUE_COLUMNS + 1))
+    us = np.zeros((capacity, _MAX_GROUPS + 1))
+    gate = np.zeros(capacity)
+    cue0, cue1 = _grid_steps(params, "cue_onset"), _grid_steps(params, "cue_duration")
+    us0, us1 = _grid_steps(params, "us_onset"), _grid_steps(params, "us_duration")
+    probe0, probe1 = _grid_steps(params, "probe_onset"), _grid_steps(params, "probe_duration")
+    starts = np.arange(params.n_trials) * per_trial
+    for k in range(us1):
+        gate[starts + us0 + k] = 1.0
+    col = 0
+    for g_index, group in enumerate(groups):
+        for k in range(us1):
+            us[starts[group.us] + us0 + k, g_index] = 1.0
+        for c in range(len(group.cues)):
+            for k in range(cue1):
+                stim[starts[group.present[:, c]] + cue0 + k, col] = 1.0
+            for k in range(probe1):
+                stim[starts + probe0 + c * probe1 + k, col] = 1.0
+            col += 1
+    return stim, us, gate
+
+
+_ALL_GROUPS = paradigm_schedules("all", 2)
+_MAX_CUE_COLUMNS = sum(len(g.cues) for g in _ALL_GROUPS)
+_MAX_GROUPS = len(_ALL_GROUPS)
+
+
+def _layout(params: Params, groups: list[GroupSchedule]) -> list[tuple[str, int, str, int, int]]:
+    """Populations in display order: (name, size, kind, group index, cue column)."""
+    out = []
+    col = 0
+    for g_index, group in enumerate(groups):
+        for cue, salient in zip(group.cues, group.salient, strict=True):
+            out.append((f"{group.name}.{cue}", _cue_size(params, salient), "cue", g_index, col))
+            col += 1
+        out.append((f"{group.name}.value", params.n_value, "value", g_index, -1))
+        out.append((f"{group.name}.inhibitory", params.n_inhibitory, "inhibitory", g_index, -1))
+        out.append((f"{group.name}.dopamine", params.n_dopamine, "dopamine", g_index, -1))
+    return out
+
+
+def _all_pairs(pre: np.ndarray, post: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return np.repeat(pre, len(post)), np.tile(post, len(pre))
+
+
+# ------------------------------------------------------------------------- simulation
+def simulate(
+    params: Params | None = None,
+    seed: int = 0,
+    device: str = "runtime",
+    progress: bool = True,
+) -> Result:
+    """Run every chosen paradigm, each group in parallel, in one network.
+
+    Parameters
+    ----------
+    params : Params, optional
+        Circuit parameters (the default preset if omitted).
+    seed : int
+        Seed of every random draw (the initial phases of all neurons).
+    device : {"runtime", "cpp_standalone"}
+        Brian2 device.
+    progress : bool
+        Show progress of the simulation on stderr.
+
+    Returns
+    -------
+    Result
+        Spikes of every population (``<group>.<cue>``, ``<group>.value``,
+        ``<group>.inhibitory``, ``<group>.dopamine``); events ``CS`` (training-cue
+        onsets), ``US`` (US-window onsets, every trial), ``probe`` (probe onsets) and
+        ``<group>.reward`` (US deliveries); phases ``stage_1`` to ``stage_4``; weights
+        ``w``, ``pre``, ``post``, ``sign`` (final weights of the plastic synapses, their
+        neurons' indices in the network, +1 Go / -1 No-Go) and ``<group>.weight_value``
+        (trials x cues: each cue's value decoded from the weights after every trial);
+        ``extra["groups"]``, the schedules, and ``extra["offsets"]``, the index in the
+        network of each population's first neuron (for ``pre`` and ``post``).
+    """
+    params = Params() if params is None else params
+    if not isinstance(params, Params):
+        raise ValidationError("params", "a rescorla_wagner.Params", type(params).__name__)
+    check_device(device)
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValidationError("seed", "an integer >= 0", seed)
+    groups = schedules(params)
+    layout = _layout(params, groups)
+    sizes = np.array([size for _, size, _, _, _ in layout])
+    bounds = np.concatenate([[0], np.cumsum(sizes)])
+    n_total = int(bounds[-1])
+    zero_cue_col = _MAX_CUE_COLUMNS  # an all-zero column of the cue array
+    rng = np.random.default_rng(seed)
+    rule = OpponentDopamineRule(
+        eta=params.eta, tau_trace=params.tau_trace, b=params.dopamine_rate, w_max=params.w_max
+    )
+    # per-neuron constants
+    f_i = np.zeros(n_total)
+    col = np.full(n_total, zero_cue_col)
+    grp = np.full(n_total, _MAX_GROUPS)  # an all-zero column of the US array
+    is_da = np.zeros(n_total)
+    index: dict[tuple[int, str], list[np.ndarray]] = {}
+    for (_, size, kind, g_index, cue_col), lo in zip(layout, bounds[:-1], strict=True):
+        idx = np.arange(lo, lo + size)
+        index.setdefault((g_index, kind), []).append(idx)
+        if kind == "cue":
+            col[idx] = cue_col
+        elif kind == "value":
+            f_i[idx] = float(params.value_rate0)
+        elif kind == "dopamine":
+            spread = np.linspace(-1, 1, size) * params.dopamine_spread
+            f_i[idx] = float(params.dopamine_rate) * (1 + spread)
+            is_da[idx] = 1.0
+            grp[idx] = g_index
+    # connections
+    plastic_pre, plastic_post, signs = [], [], []
+    fixed_pre, fixed_post, fixed_c = [], [], []
+    release_pre, release_post = [], []
+    for g_index in range(len(groups)):
+        value = index[(g_index, "value")][0]
+        inhibitory = index[(g_index, "inhibitory")][0]
+        dopamine = index[(g_index, "dopamine")][0]
+        cues = np.concatenate(index[(g_index, "cue")])
+        for target, sign in ((value, GO), (inhibitory, NOGO)):
+            i, j = _all_pairs(cues, target)
+            plastic_pre.append(i)
+            plastic_post.append(j)
+            signs.append(np.full(len(i), sign))
+        for source, target in ((inhibitory, value), (value, dopamine)):
+            i, j = _all_pairs(source, target)
+            fixed_pre.append(i)
+            fixed_post.append(j)
+            fixed_c.append(np.full(len(i), 1.0 / len(source)))
+        i, j = _all_pairs(dopamine, cues)
+        release_pre.append(i)
+        release_post.append(j)
+    plastic_pre, plastic_post = np.concatenate(plastic_pre), np.concatenate(plastic_post)
+    signs = np.concatenate(signs)
+    stim, us, gate = _stimuli(params, groups)
+    duration = params.n_trials * params.trial_duration
+
+    t_wall = time.perf_counter()
+    with brian_device(device, seed):
+        b2.defaultclock.dt = params.dt
+        ns = {
+            "stim": b2.TimedArray(stim, dt=TIMING_GRID),
+            "us_on": b2.TimedArray(us, dt=TIMING_GRID),
+            "gate": b2.TimedArray(gate, dt=TIMING_GRID),
+            "cue_rate": params.cue_rate,
+            "value_rate0": params.value_rate0,
+            "value_scale": params.value_scale,
+            "lam": float(params.lam),
+            "g_da": float(params.dopamine_gain),
+            "tau_syn": params.tau_syn,
+            "tau_n": params.tau_n,
+            "n_dopamine": params.n_dopamine,
+            **rule.namespace(),
+        }
+        neurons = b2.NeuronGroup(
+            n_total,
+            "drive = f_i + cue_rate * stim(t, col) + I_exc - (1 - is_da) * I_inh"
+            " + is_da * g_da * gate(t) * (value_scale * lam * us_on(t, grp) + value_rate0"
+            " - I_inh) : hertz\n"
+            "dphi/dt = drive * int(drive > 0 * hertz) : 1\n"
+            "dI_exc/dt = -I_exc / tau_syn : hertz\n"
+            "dI_inh/dt = -I_inh / tau_syn : hertz\n"
+            "dn/dt = -n / tau_n : hertz\n"
+            "f_i : hertz (constant)\n"
+            "col : integer (constant)\n"
+            "grp : integer (constant)\n"
+            "is_da : 1 (constant)\n" + rule.presynaptic_equations(),
+            threshold="phi > 1",
+            reset="phi -= 1\n" + rule.on_spike(),
+            method="euler",
+            namespace=ns,
+            name="neurons",
+        )
+        neurons.f_i = f_i * Hz
+        neurons.col = col
+        neurons.grp = grp
+        neurons.is_da = is_da
+        neurons.phi = rng.uniform(0, 1, n_total)
+        plastic = b2.Synapses(
+            neurons,
+            neurons,
+            rule.synapse_model(),
+            on_pre="I_exc_post += w * hertz / (cue_rate * tau_syn)",
+            namespace=ns,
+            name="cue_synapses",
+        )
+        plastic.connect(i=plastic_pre, j=plastic_post)
+        plastic.pathway = signs
+        plastic.run_regularly(rule.on_update(), dt=params.update_interval, when="end")
+        fixed = b2.Synapses(
+            neurons,
+            neurons,
+            "c : 1 (constant)",
+            on_pre="I_inh_post += c / tau_syn",
+            namespace=ns,
+            name="inhibitory_synapses",
+        )
+        fixed.connect(i=np.concatenate(fixed_pre), j=np.concatenate(fixed_post))
+        fixed.c = np.concatenate(fixed_c)
+        release = b2.Synapses(
+            neurons,
+            neurons,
+            on_pre="n_post += 1 / (n_dopamine * tau_n)",
+            namespace=ns,
+            name="dopamine_release",
+        )
+        release.connect(i=np.concatenate(release_pre), j=np.concatenate(release_post))
+        spike_mon = b2.SpikeMonitor(neurons, name="spikes")
+        # weights at the start of every trial (the values after the previous one)
+        w_mon = b2.StateMonitor(
+            plastic, "w", record=True, dt=params.trial_duration, name="weights_per_trial"
+        )
+        net = b2.Network(neurons, plastic, fixed, release, spike_mon, w_mon)
+        if device == "cpp_standalone":
+            report = "stderr" if progress else None
+        else:
+            report = progress_reporter(progress, NAME)
+        net.run(duration, report=report, report_period=2 * second)
+        all_index = np.asarray(spike_mon.i[:])
+        all_times = np.asarray(spike_mon.t[:] / second)
+        w_final = np.asarray(plastic.w[:])
+        w_trials = np.asarray(w_mon.w[:]).T  # (samples, synapses)
+    wall = time.perf_counter() - t_wall
+
+    spikes = {}
+    order = np.argsort(all_index, kind="stable")
+    sorted_index = all_index[order]
+    for (name, size, _, _, _), lo in zip(layout, bounds[:-1], strict=True):
+        a, b = np.searchsorted(sorted_index, [lo, lo + size])
+        sel = np.sort(order[a:b])
+        spikes[name] = SpikeData(all_index[sel] - lo, all_times[sel], size)
+
+    # values decoded from the weights after every trial
+    w_after = np.vstack([w_trials[1 : params.n_trials], w_final[None, :]])
+    weights: dict[str, np.ndarray] = {
+        "w": w_final,
+        "pre": plastic_pre,
+        "post": plastic_post,
+        "sign": signs,
+    }
+    for g_index, group in enumerate(groups):
+        values = np.zeros((params.n_trials, len(group.cues)))
+        n_targets = {GO: params.n_value, NOGO: params.n_inhibitory}
+        for c, cue_idx in enumerate(index[(g_index, "cue")]):
+            from_cue = np.isin(plastic_pre, cue_idx)
+            for sign in (GO, NOGO):
+                sel = from_cue & (signs == sign)
+                values[:, c] += sign * w_after[:, sel].sum(axis=1) / n_targets[sign]
+        weights[f"{group.name}.weight_value"] = values / float(params.value_scale / Hz)
+
+    trial = float(params.trial_duration)
+    starts = trial * np.arange(params.n_trials)
+    events = {
+        "CS": starts + float(params.cue_onset),
+        "US": starts + float(params.us_onset),
+        "probe": np.sort(
+            np.concatenate(
+                [starts + float(params.probe_onset + k * params.probe_duration) for k in (0, 1)]
+            )
+        ),
+    }
+    for group in groups:
+        events[f"{group.name}.reward"] = starts[group.us] + float(params.us_onset)
+    stage_len = params.n_stage * trial
+    phases = [Phase(f"stage_{k + 1}", k * stage_len, (k + 1) * stage_len) for k in range(N_STAGES)]
+    extra = {
+        "groups": [
+            {
+                "name": g.name,
+                "cues": list(g.cues),
+                "salient": list(g.salient),
+                "present": g.present.astype(int).tolist(),
+                "us": g.us.astype(int).tolist(),
+                "stage": g.stage.tolist(),
+            }
+            for g in groups
+        ],
+        "offsets": {name: int(lo) for (name, *_), lo in zip(layout, bounds[:-1], strict=True)},
+    }
+    return Result(
+        circuit=NAME,
+        params=params.to_dict(),
+        seed=int(seed),
+        device=device,
+        populations=spikes,
+        events=events,
+        phases=phases,
+        weights=weights,
+        extra=extra,
+        simulated_seconds=float(duration / second),
+        wall_seconds=wall,
+        versions=versions(),
+    )
+
+
+# ----------------------------------------------------------------------------- twin
+@dataclasses.dataclass(frozen=True)
+class Twin:
+    """The Rescorla-Wagner model on every group's schedule.
+
+    Attributes
+    ----------
+    curves : dict of str to RWResult
+        Per group, the model's values before/after every trial.
+    alphas : dict of str to ndarray
+        Per group, the saliences of its cues.
+    beta : float
+        Learning rate of the US.
+    lam : float
+        Asymptote supported by the US.
+    """
+
+    curves: dict[str, rw.RWResult]
+    alphas: dict[str, np.ndarray]
+    beta: float
+    lam: float
+
+
+def twin(params: Params | None = None, seed: int = 0) -> Twin:
+    """The Rescorla-Wagner equations on the circuit's schedules (:func:`twin_rates`).
+
+    The twin is deterministic; ``seed`` is accepted for the common contract.
+    """
+    params = Params() if params is None else params
+    curves, alphas = {}, {}
+    beta = 0.0
+    for group in schedules(params):
+        alpha, beta = twin_rates(params, group)
+        curves[group.name] = rw.rescorla_wagner(
+            group.present, group.us, alpha, beta, lam=float(params.lam)
+        )
+        alphas[group.name] = alpha
+    return Twin(curves, alphas, beta, float(params.lam))
+
+
+# --------------------------------------------------------------------------- compare
+def _params_of(result: Result) -> Params:
+    return Params.from_dict(result.params)
+
+
+def _groups_of(result: Result) -> list[dict[str, Any]]:
+    return list(result.extra["groups"])
+
+
+def probe_values(result: Result, params: Params | None = None) -> dict[str, np.ndarray]:
+    """Each cue's value after every trial, read from the value neurons in the probes.
+
+    ``V = (rate - value_rate0) / value_scale`` with the value neurons' mean rate from
+    ``readout_settle`` after the probe's onset to its end.
+
+    Returns
+    -------
+    dict of str to ndarray
+        Per group, shape (n_trials, n_cues), in units of V (lambda = ``params.lam``).
+    """
+    params = _params_of(result) if params is None else params
+    trial = float(params.trial_duration)
+    starts = trial * np.arange(params.n_trials)
+    out = {}
+    for group in _groups_of(result):
+        spikes = result.populations[f"{group['name']}.value"]
+        times = np.sort(spikes.times)
+        values = np.zeros((params.n_trials, len(group["cues"])))
+        for c in range(len(group["cues"])):
+            lo = starts + float(params.probe_onset + c * params.probe_duration)
+            hi = lo + float(params.probe_duration)
+            lo = lo + float(params.readout_settle)
+            counts = np.searchsorted(times, hi) - np.searchsorted(times, lo)
+            rate = counts / (spikes.size * (hi - lo))
+            values[:, c] = (rate - float(params.value_rate0)) / float(params.value_scale)
+        out[group["name"]] = values
+    return out
+
+
+def _pearson(a: np.ndarray, b: np.ndarray) -> float:
+    a = np.asarray(a, dtype=float).ravel()
+    b = np.asarray(b, dtype=float).ravel()
+    if a.std() == 0 or b.std() == 0:
+        return float("nan")
+    return float(np.corrcoef(a, b)[0, 1])
+
+
+def _stage_end(values: np.ndarray, stage_trials: int, stage: int) -> np.ndarray:
+    """Mean of the last :data:`FINAL_TRIALS` rows of ``stage`` (1-based)."""
+    stop = stage * stage_trials
+    return values[max(0, stop - FINAL_TRIALS) : stop].mean(axis=0)
+
+
+def _paradigm_metrics(
+    curves: dict[str, np.ndarray], params: Params, prefix: str
+) -> dict[str, float]:
+    """The paradigm metrics from values after every trial (spiking or twin)."""
+    lam = float(params.lam)
+    end = {name: _stage_end(v, params.n_stage, N_STAGES) / lam for name, v in curves.items()}
+    mid = {name: _stage_end(v, params.n_stage, 2) / lam for name, v in curves.items()}
+    m: dict[str, float] = {}
+    if "acquisition" in curves:
+        m["acquisition_value"] = float(end["acquisition"][0])
+    if "extinction" in curves:
+        before = float(mid["extinction"][0])
+        m["extinction_drop"] = 1.0 - float(end["extinction"][0]) / before if before > 0 else np.nan
+    if "blocking" in curves:
+        x_blocked, x_control = float(end["blocking"][1]), float(end["blocking_control"][1])
+        m["blocking_ratio"] = x_blocked / x_control if x_control > 0 else float("nan")
+        if not prefix:
+            m["blocking_value_x"] = x_blocked
+            m["control_value_x"] = x_control
+    if "overshadowing" in curves:
+        a, b = end["overshadowing"]
+        m["overshadowing_share"] = float(a / (a + b)) if a + b > 0 else float("nan")
+    if "conditioned_inhibition" in curves:
+        m["conditioned_inhibitor_value"] = float(end["conditioned_inhibition"][1])
+    if "overexpectation" in curves:
+        m["overexpectation_drop"] = float(np.min(mid["overexpectation"] - end["overexpectation"]))
+    return {prefix + k: v for k, v in m.items()}
+
+
+def compare(result: Result, twin_output: Twin) -> dict[str, float]:
+    """The metrics of :data:`METRICS` for a run and its twin (paradigms run only)."""
+    params = _params_of(result)
+    spiking = probe_values(result, params)
+    model = {name: curve.after for name, curve in twin_output.curves.items()}
+    metrics = _paradigm_metrics(spiking, params, "")
+    metrics.update(_paradigm_metrics(model, params, "twin_"))
+    if "overshadowing" in model:
+        alpha = twin_output.alphas["overshadowing"]
+        metrics["twin_overshadowing_share"] = float(alpha[0] / alpha.sum())
+        metrics["overshadowing_share_error"] = abs(
+            metrics["overshadowing_share"] - metrics["twin_overshadowing_share"]
+        )
+    correlations = {}
+    for name, values in spiking.items():
+        correlations[name] = _pearson(values, model[name])
+        metrics[f"curve_correlation_{name}"] = correlations[name]
+    metrics["curve_correlation_min"] = float(min(correlations.values()))
+    metrics["twin_beta"] = float(twin_output.beta)
+    return metrics
+
+
+# --------------------------------------------------------------------------- figures
+def raster_options(result: Result) -> dict[str, Any]:
+    """What ``raster.png`` shows: one group (conditioned inhibition if run), last 3 trials."""
+    params = _params_of(result)
+    names = [g["name"] for g in _groups_of(result)]
+    group = "conditioned_inhibition" if "conditioned_inhibition" in names else names[0]
+    trial = float(params.trial_duration)
+    stop = params.n_trials * trial
+    return {
+        "populations": [p for p in result.populations if p.split(".")[0] == group],
+        "t_start": stop - 3 * trial,
+        "t_stop": stop,
+        "events": ("CS", "US", f"{group}.reward", "probe"),
+        "bin_width": 0.05,  # regular firing of 20 neurons: finer bins only show aliasing
+    }
+
+
+_CUE_COLORS = {"A": "#0072B2", "X": "#D55E00", "B": "#E69F00"}
+_STAGE_SCHEDULE = {
+    "acquisition": "A+ | A+ | A+ | A+",
+    "extinction": "A+ | A+ | A- | A-",
+    "blocking": "A+ | A+ | AX+ | AX+   (control: - | - | AX+ | AX+)",
+    "overshadowing": "AB+ throughout, A salient",
+    "conditioned_inhibition": "A+ | A+, AX- | A+, AX- | A+, AX-",
+    "overexpectation": "A+, B+ | A+, B+ | AB+ | AB+",
+}
+
+
+def figures(result: Result, twin_output: Twin, outdir: Path) -> list[Path]:
+    """Write ``comparison.png``: learning curves of spiking circuit and twin, per paradigm.
+
+    One row per paradigm, the spiking circuit (values read from the value neurons in the
+    probes) on the left and the twin on the right, on the same axes; stage boundaries
+    marked.
+    """
+    from matplotlib.figure import Figure
+
+    from spikingml.plotting import FONT_SIZE, save_figure
+
+    params = _params_of(result)
+    outdir = Path(outdir)
+    spiking = probe_values(result, params)
+    groups = {g["name"]: g for g in _groups_of(result)}
+    paradigms = [p for p in PARADIGMS if PARADIGMS[p][0] in groups]
+    lam = float(params.lam)
+    all_values = (
+        np.concatenate(
+            [np.ravel(v) for v in spiking.values()]
+            + [np.ravel(c.after) for c in twin_output.curves.values()]
+        )
+        / lam
+    )
+    # room above the curves for each panel's label
+    lo, hi = min(-0.1, float(all_values.min())), max(1.1, float(all_values.max())) + 0.35
+    pad = 0.05 * (hi - lo)
+    fig = Figure(figsize=(10.0, 1.9 * len(paradigms) + 0.8), layout="constrained")
+    axes = np.atleast_2d(fig.subplots(len(paradigms), 2, sharex=True, sharey=True))
+    trials = np.arange(1, params.n_trials + 1)
+    for row, paradigm in enumerate(paradigms):
+        for col, (source, title) in enumerate(
+            (("spiking", "spiking circuit (value neurons, probes)"), ("twin", "Rescorla-Wagner"))
+        ):
+            ax = axes[row, col]
+            for name in PARADIGMS[paradigm]:
+                control = name.endswith("_control")
+                values = spiking[name] if source == "spiking" else twin_output.curves[name].after
+                for c, cue in enumerate(groups[name]["cues"]):
+                    if control and cue == "A":
+                        continue  # A and X of the control are trained together only
+                    ax.plot(
+                        trials,
+                        values[:, c] / lam,
+                        color=_CUE_COLORS.get(cue, "k"),
+                        ls="--" if control else "-",
+                        lw=1.4,
+                        label=f"{'control ' if control else ''}{cue}",
+                    )
+            for k in range(1, N_STAGES):
+                ax.axvline(k * params.n_stage + 0.5, color="0.6", lw=0.8, zorder=0)
+            ax.axhline(0, color="0.8", lw=0.6, zorder=0)
+            ax.set_ylim(lo - pad, hi + pad)
+            ax.tick_params(labelsize=FONT_SIZE)
+            if row == 0:
+                ax.set_title(title, fontsize=FONT_SIZE + 2)
+            if col == 0:
+                ax.set_ylabel("V / lambda", fontsize=FONT_SIZE + 1)
+            ax.text(
+                0.01,
+                0.97,
+                f"{paradigm.replace('_', ' ')}: {_STAGE_SCHEDULE[paradigm]}",
+                transform=ax.transAxes,
+                va="top",
+                fontsize=FONT_SIZE,
+                bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1},
+            )
+        axes[row, 1].legend(
+            fontsize=FONT_SIZE, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False
+        )
+    for ax in axes[-1]:
+        ax.set_xlabel("trial (stages 1-4 separated by grey lines)", fontsize=FONT_SIZE + 1)
+    fig.suptitle(
+        "Spiking circuit vs Rescorla-Wagner: cue values after every trial",
+        fontsize=FONT_SIZE + 3,
+    )
+    return [save_figure(fig, outdir / "comparison.png")]
