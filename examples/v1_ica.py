@@ -6,12 +6,14 @@ Bell & Sejnowski (1997) showed that the independent components of natural image
 patches are localised, oriented edge filters, like the receptive fields of simple cells
 in primary visual cortex. Here 64 leaky integrate-and-fire units learn such filters from
 whitened 8x8 patches of the photographs that ship with scikit-image, with only local
-rules: Hebbian feedforward synapses with Oja's normalisation, anti-Hebbian lateral
-inhibition that decorrelates the units, and thresholds that hold each unit at a sparse
-target rate. Their filters are matched one to one to FastICA's on the same patches and
+rules: feedforward synapses that learn from the input's error after feedback from the
+units (the sparse-coding / nonlinear-PCA rule), a voltage-based anti-Hebbian term that
+pushes apart units whose drives correlate with either sign, anti-Hebbian lateral
+inhibition that decorrelates the units' spikes, and thresholds that hold each unit at a
+sparse target rate. Their filters are matched one to one to FastICA's on the same patches and
 scored against a ceiling (FastICA with other seeds) and floors (PCA, random filters).
 
-This script runs the quick preset (20 000 training patches; about 20 s once the
+This script runs the quick preset (30 000 training patches; about 20 s once the
 standalone program is compiled, which the first run does in about half a minute) and
 writes ``comparison.png`` (receptive-field mosaics), ``tuning.png`` and
 ``learning_curve.png`` to ``examples/output/v1-ica``. The same as
