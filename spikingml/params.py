@@ -34,7 +34,7 @@ from spikingml.errors import ValidationError
 __all__ = ["CircuitParams", "param", "parse_quantity", "quantity_to_str"]
 
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
-_QUANTITY_RE = re.compile(rf"^\s*({_NUMBER})\s*\*?\s*([A-Za-z]\w*)?\s*$")
+_QUANTITY_RE = re.compile(rf"^\s*({_NUMBER})\s*\*?\s*([A-Za-z]\w*)?(?:\s*/\s*([A-Za-z]\w*))?\s*$")
 
 
 def param(
@@ -113,16 +113,25 @@ def _unit_table() -> dict[str, Unit]:
 
 
 def parse_quantity(text: str, name: str, unit: Unit | None) -> Any:
-    """Parse ``"50 ms"``, ``"50*ms"``, ``"0.5"`` into a number or Brian2 quantity.
+    """Parse ``"50 ms"``, ``"50*ms"``, ``"0.6 m/s"``, ``"0.5"`` into a number or quantity.
 
-    Only a number optionally followed by one Brian2 unit name is accepted; nothing is
-    evaluated. Raises :class:`ValidationError` naming ``name`` otherwise.
+    Only a number optionally followed by one Brian2 unit name, or a quotient of two, is
+    accepted; nothing is evaluated. Raises :class:`ValidationError` naming ``name`` otherwise.
     """
     match = _QUANTITY_RE.match(text)
     expected = "a number" if unit is None else f"a number with a unit of {_unit_name(unit)}"
     if not match:
         raise ValidationError(name, f"{expected} such as '50 ms'", text)
-    number, unit_name = float(match.group(1)), match.group(2)
+    number, unit_name, per_name = float(match.group(1)), match.group(2), match.group(3)
+    if per_name is not None:
+        # a compound unit "m/s", as str() writes it: both names must be Brian2 units
+        if unit_name is None:
+            raise ValidationError(name, f"{expected} such as '50 ms'", text)
+        top, per = _unit_table().get(unit_name), _unit_table().get(per_name)
+        for part, found_part in ((unit_name, top), (per_name, per)):
+            if found_part is None:
+                raise ValidationError(name, f"{expected}; '{part}' is not a Brian2 unit", text)
+        return number * top / per
     if unit_name is None:
         if unit is not None and get_dimensions(unit) is not DIMENSIONLESS:
             raise ValidationError(name, f"{expected} (the unit is required)", text)

@@ -87,3 +87,19 @@ def test_dict_round_trip_is_exact():
 def test_parse_quantity_dimensionless():
     assert parse_quantity("0.25", "x", None) == 0.25
     assert parse_quantity("2 ms", "x", ms) == 2 * ms
+
+
+def test_compound_units_round_trip():
+    # to_dict writes a speed as "0.6 m/s"; it must parse back (and nothing else than a
+    # quotient of two unit names is accepted)
+    from brian2 import meter
+
+    from spikingml.circuits import actor_critic as ac
+
+    assert parse_quantity("0.6 m/s", "x", meter / second) == 0.6 * meter / second
+    p = ac.Params(speed=0.45 * meter / second)
+    assert ac.Params.from_dict(p.to_dict()) == p
+    with pytest.raises(ValidationError, match="'furlong' is not a Brian2 unit"):
+        parse_quantity("0.6 furlong/s", "x", meter / second)
+    with pytest.raises(ValidationError, match="units of"):
+        ac.Params().replace_from_strings({"speed": "0.6 m/mV"})
