@@ -52,6 +52,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_td_conditioning.py
 	$(PY) benchmarks/bench_v1_ica.py
 	$(PY) benchmarks/bench_rescorla_wagner.py
+	$(PY) benchmarks/bench_actor_critic.py
 
 ## NEST vs spikingml deviations of the three-factor rule (needs NEST; half a minute).
 bench-nest: $(STAMP)

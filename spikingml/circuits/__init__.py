@@ -19,6 +19,7 @@ __all__ = ["REGISTRY", "get_circuit", "names"]
 
 #: Command-line name -> module implementing the circuit contract.
 REGISTRY: dict[str, str] = {
+    "actor-critic": "spikingml.circuits.actor_critic",
     "rescorla-wagner": "spikingml.circuits.rescorla_wagner",
     "td-conditioning": "spikingml.circuits.td_conditioning",
     "v1-ica": "spikingml.circuits.v1_ica",

@@ -1,0 +1,1178 @@
+r"""A closed-loop spiking actor-critic learns to swim to a hidden platform (water maze).
+
+The ML idea
+-----------
+Actor-critic reinforcement learning (Barto, Sutton & Anderson 1983): a *critic* learns
+the value :math:`V` of the current state from the temporal-difference error
+:math:`\delta`, and an *actor* learns its policy from the same :math:`\delta`, taking an
+action more often when it was followed by a positive surprise. In continuous time
+(Doya 2000) with reward rate :math:`r(t)` and discount time constant :math:`\tau_r`,
+
+.. math:: \delta(t) = r(t) - V(t)/\tau_r + \dot V(t).
+
+Fremaux, Sprekeler & Gerstner (2013) built this from spiking neurons: place cells feed
+a critic population and an actor ring; a neuromodulatory signal carrying
+:math:`\delta` gates the plasticity of both (a three-factor rule); the actor's
+population vector steers the animal.
+
+The circuit (everything, the environment included, is Brian2 equations, custom events,
+``run_regularly`` and synapses: it runs unchanged under ``cpp_standalone``)
+------------------------------------------------------------------------------------
+Agent (``agent``, one "neuron" holding the body and the TD machinery). Position
+``(x, y)`` in a square arena of side ``size`` (walls: the position is clipped every
+step); heading from the actor's population vector :math:`(p_x, p_y)`::
+
+    dx/dt = speed * p_x / sqrt(p_x**2 + p_y**2 + p0**2)    (same for y; 0 while resting)
+
+A ``goal`` event (distance to the platform < ``goal_radius``) stops the agent and
+starts a reward of rate ``reward_rate`` for ``reward_duration``; an ``endtrial`` event
+(``reward_duration`` after the goal, or ``timeout`` without it) puts it back at one of
+the start positions, drawn with ``rand()``. The reward rate is::
+
+    r = reward_rate * [resting on the platform, for reward_duration] - wall_penalty * bump
+
+with ``bump = 1`` while a step would leave the arena (``wall_penalty`` is 0 by default).
+Touching a wall is felt: a touch signal ``(touch_x, touch_y)`` (set to the wall's
+outward direction, ``dtouch/dt = -touch / tau_touch``) inhibits the actor neurons that
+head into that wall (``I_touch`` below), so the rat turns away, as a reflex, with
+nothing learned. Without it an actor pushed towards a wall could stay pressed against
+it for whole trials and never find the platform (measured: 30 timeouts in 30 trials for
+one seed in five); punishing the touch instead (``wall_penalty`` > 0) taught the actor to
+avoid walls but, for one seed in ten, to circle in a corner of the pool forever.
+
+Place cells (``place``, a ``grid`` x ``grid`` lattice, Poisson)::
+
+    rho_i = place_rate * exp(-|(x, y) - c_i|^2 / (2 sigma^2))     spike if rand() < rho_i dt
+    dE_i/dt = (rho_i / place_rate - E_i) / tau_e                  eligibility (rate based)
+
+Critic (``critic``, ``n_critic`` phase integrators: the rate equals the drive)::
+
+    dphi/dt = critic_rate0 + critic_gain * I_c       spike and phi -= 1 when phi > 1
+    dI_c/dt = -I_c / tau_s        place spike i:  I_c += w_i / (place_rate * tau_s)
+
+so the critic fires at ``critic_rate0 + critic_gain * sum_i w_i rho_i / place_rate``:
+its rate codes :math:`V = \sum_i w_i \rho_i/\rho_{max}` (``w`` in units of value).
+The agent decodes :math:`V` and :math:`\dot V` from the critic's spikes through two
+traces (each critic spike adds ``1 / n_critic`` to both)::
+
+    dA/dt = -A / tau_decay,  dB/dt = -B / tau_rise
+    nu = (A - B) / (tau_decay - tau_rise)            population rate, filtered (Hz)
+    V  = (nu - critic_rate0) / critic_gain
+    dV_dt = (nu - nu_prev) / dt / critic_gain        nu_prev: nu one step earlier
+    delta = r - V / tau_r + dV_dt
+
+``nu`` is continuous (a spike raises ``A`` and ``B`` alike) but its derivative jumps at
+every spike. The analytic derivative ``(B / tau_rise - A / tau_decay) / (tau_decay -
+tau_rise)``, sampled once per step just after the spikes, over-counts each jump by half
+a step: a bias of ``nu * dt / (2 tau_rise tau_decay)`` (about +2 value units per second
+at 70 Hz), which made the critic's value run away. The one-step difference sums exactly
+to the change of ``V`` over any interval, so it carries no bias.
+
+Actor (``actor``, ``n_actor`` LIF neurons on a ring, preferred heading
+:math:`\vartheta_k = 2\pi k / n_{actor}`)::
+
+    tau_m du_k/dt = actor_bias + I_k + I_touch,k - u_k + actor_noise * sqrt(2 tau_m) * xi
+    I_touch,k = -wall_touch * clip(touch_x cos(vartheta_k) + touch_y sin(vartheta_k), 0, 1)
+    dI_k/dt = -I_k / tau_s        place spike i:  I_k += theta_ik / (place_rate * tau_s)
+    spike of l:  u_k += J_exc * exp(kappa * (cos(vartheta_k - vartheta_l) - 1)) - J_inh
+    da_k/dt = -a_k / tau_a,       a_k += 1 at each spike of k
+    (p_x, p_y) = sum_k a_k (cos vartheta_k, sin vartheta_k)
+
+The ring's local excitation and broad inhibition make the actor's activity a bump, so
+the agent swims in one direction for a while instead of jittering.
+
+Plasticity (three-factor: presynaptic eligibility x postsynaptic term x delta; the
+agent broadcasts :math:`\delta` through summed-variable synapses, a neuromodulator)::
+
+    dw_i/dt      = eta_critic * g * delta * E_i                       critic
+    dtheta_ik/dt = eta_actor  * g * delta * E_i * (a_k - mean_l a_l)  actor
+
+both clipped to their bounds every step. ``g`` is 1 except during the first
+``blackout`` of every trial (the jump back to the start makes :math:`V` fall fast; its
+:math:`\dot V` is not a prediction error), after the last trial and in the control run
+without learning.
+
+Twin (:mod:`spikingml.analysis.actor_critic`): a linear actor-critic with TD(lambda) on
+the same place-cell features, arena, goal and start positions, with
+:math:`\gamma = e^{-dt/\tau_r}` and :math:`\gamma\lambda = e^{-dt/\tau_e}`.
+
+References
+----------
+Barto, A. G., Sutton, R. S. & Anderson, C. W. (1983). Neuronlike adaptive elements that
+can solve difficult learning control problems. IEEE Trans. Syst. Man Cybern. 13, 834-846.
+
+Doya, K. (2000). Reinforcement learning in continuous time and space. Neural Comput. 12,
+219-245.
+
+Fremaux, N., Sprekeler, H. & Gerstner, W. (2013). Reinforcement learning using a
+continuous time actor-critic framework with spiking neurons. PLoS Comput. Biol. 9,
+e1003024.
+
+Foster, D. J., Morris, R. G. M. & Dayan, P. (2000). A model of hippocampally dependent
+navigation, using the temporal difference learning rule. Hippocampus 10, 1-16.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from pathlib import Path
+from typing import Any
+
+import brian2 as b2
+import numpy as np
+from brian2 import Hz, meter, ms, second
+
+from spikingml.analysis.actor_critic import ActorCriticResult, linear_actor_critic
+from spikingml.errors import ValidationError
+from spikingml.params import CircuitParams, param
+from spikingml.result import Phase, Result, Signal, SpikeData
+from spikingml.simulation import brian_device, check_device, versions
+from spikingml.stimuli.water_maze import Maze
+
+NAME = "actor-critic"
+DESCRIPTION = "a closed-loop spiking actor-critic learns to find a hidden platform"
+
+#: Every metric :func:`compare` returns: what it measures, direction, target.
+METRICS: dict[str, str] = {
+    "latency_first5_s": "median escape latency of the first 5 learning trials (s; a "
+    "timeout counts as the timeout)",
+    "latency_last5_s": "median escape latency of the last 5 learning trials (s; lower is better)",
+    "latency_control_s": "median latency of the control trials: same task and network, "
+    "naive weights, learning off (s)",
+    "last5_over_first5": "latency_last5_s / latency_first5_s (lower is better; target <= 0.5)",
+    "last5_over_control": "latency_last5_s / latency_control_s (lower is better; target <= 0.3)",
+    "success_last5": "fraction of the last 5 learning trials that reached the platform",
+    "shortest_latency_s": "median over the start positions of the straight swim to the "
+    "platform's edge at full speed (s; the floor of any latency)",
+    "value_map_correlation": "Pearson r of the learned value maps of the spiking critic and "
+    "the twin's critic on a 21 x 21 grid (higher is better)",
+    "twin_latency_first5_s": "latency_first5_s of the twin (s)",
+    "twin_latency_last5_s": "latency_last5_s of the twin (s)",
+    "twin_latency_control_s": "median latency of the twin without learning (s)",
+    "twin_last5_over_first5": "last5_over_first5 of the twin",
+    "learning_wall_seconds": "wall time of the learning trials (s; target <= 120 for 30 trials)",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Params(CircuitParams):
+    """Parameters of the water-maze actor-critic (default preset: 30 trials)."""
+
+    circuit_name = "ActorCritic"
+
+    # task
+    n_trials: int = param(30, "learning trials", integer=True, low=1)
+    n_control_trials: int = param(
+        10, "trials of the control run (same task, learning off)", integer=True, low=0
+    )
+    timeout: Any = param(
+        20 * second,
+        "a trial ends unrewarded after this",
+        unit=second,
+        low=0 * ms,
+        low_inclusive=False,
+    )
+    reward_duration: Any = param(
+        0.3 * second,
+        "time rewarded on the platform before the next trial",
+        unit=second,
+        low=0 * ms,
+        low_inclusive=False,
+    )
+    reward_rate: Any = param(
+        1 / (0.3 * second),
+        "reward rate r on the platform (value per second)",
+        unit=Hz,
+        low=0 * Hz,
+    )
+    wall_penalty: Any = param(
+        0 * Hz,
+        "negative reward rate while the agent pushes against a wall (0: walls are felt, "
+        "not punished)",
+        unit=Hz,
+        low=0 * Hz,
+    )
+    blackout: Any = param(
+        0.3 * second,
+        "no learning for this long after each trial start",
+        unit=second,
+        low=0 * ms,
+    )
+    size: Any = param(
+        1 * meter, "side of the square arena", unit=meter, low=0 * meter, low_inclusive=False
+    )
+    goal_x: float = param(0.8, "platform centre x (fraction of the side)", low=0, high=1)
+    goal_y: float = param(0.8, "platform centre y (fraction of the side)", low=0, high=1)
+    goal_radius: float = param(
+        0.1, "platform radius (fraction of the side)", low=0, low_inclusive=False, high=0.5
+    )
+    speed: Any = param(
+        0.6 * meter / second,
+        "swimming speed",
+        unit=meter / second,
+        low=0 * meter / second,
+        low_inclusive=False,
+    )
+    # place cells
+    place_grid: int = param(11, "place cells per side (grid x grid)", integer=True, low=2)
+    place_sigma: float = param(
+        0.1, "place-field width (fraction of the side)", low=0, low_inclusive=False
+    )
+    place_rate: Any = param(
+        200 * Hz, "peak place-cell rate", unit=Hz, low=0 * Hz, low_inclusive=False
+    )
+    tau_s: Any = param(
+        10 * ms,
+        "synaptic time constant of place-cell input",
+        unit=second,
+        low=0 * ms,
+        low_inclusive=False,
+    )
+    tau_e: Any = param(
+        200 * ms, "eligibility time constant", unit=second, low=0 * ms, low_inclusive=False
+    )
+    # critic
+    n_critic: int = param(50, "critic neurons", integer=True, low=1)
+    critic_rate0: Any = param(20 * Hz, "critic rate at V = 0", unit=Hz, low=0 * Hz)
+    critic_gain: Any = param(
+        20 * Hz, "critic rate per unit of value", unit=Hz, low=0 * Hz, low_inclusive=False
+    )
+    tau_rise: Any = param(
+        20 * ms, "rise time of the value read-out", unit=second, low=0 * ms, low_inclusive=False
+    )
+    tau_decay: Any = param(
+        50 * ms, "decay time of the value read-out", unit=second, low=0 * ms, low_inclusive=False
+    )
+    tau_r: Any = param(
+        4 * second, "reward discount time constant", unit=second, low=0 * ms, low_inclusive=False
+    )
+    eta_critic: float = param(0.1, "critic learning rate", low=0)
+    w_max: float = param(
+        1.0, "bound of the critic weights (+-, value units)", low=0, low_inclusive=False
+    )
+    # actor
+    n_actor: int = param(36, "actor neurons (headings on a ring)", integer=True, low=4)
+    tau_m: Any = param(
+        20 * ms, "actor membrane time constant", unit=second, low=0 * ms, low_inclusive=False
+    )
+    actor_bias: float = param(0.8, "constant actor drive (threshold 1)")
+    actor_noise: float = param(0.3, "actor membrane noise (std of u)", low=0)
+    J_exc: float = param(0.25, "ring excitation between neighbours", low=0)
+    J_inh: float = param(0.08, "ring inhibition between any two", low=0)
+    kappa: float = param(3.0, "width parameter of the ring excitation", low=0)
+    wall_touch: float = param(
+        1.0,
+        "inhibition of the actor neurons heading into a wall just touched (threshold 1)",
+        low=0,
+    )
+    tau_touch: Any = param(
+        300 * ms, "decay of the touch signal", unit=second, low=0 * ms, low_inclusive=False
+    )
+    tau_a: Any = param(
+        100 * ms, "actor activity trace", unit=second, low=0 * ms, low_inclusive=False
+    )
+    p0: float = param(
+        0.1,
+        "population-vector length below which the agent slows (small: it swims at full "
+        "speed whenever the actor's activity has a direction, so it never stalls)",
+        low=0,
+        low_inclusive=False,
+    )
+    eta_actor: float = param(0.05, "actor learning rate", low=0)
+    theta_max: float = param(1.0, "bound of the actor weights (+-)", low=0, low_inclusive=False)
+    learn_interval: Any = param(
+        10 * ms,
+        "weights change every this (by the accumulated delta * E)",
+        unit=second,
+        low=0 * ms,
+        low_inclusive=False,
+    )
+    # twin
+    twin_dt: Any = param(
+        100 * ms,
+        "step of the linear actor-critic twin",
+        unit=second,
+        low=0 * ms,
+        low_inclusive=False,
+    )
+    twin_alpha_critic: float = param(0.1, "twin critic learning rate", low=0, low_inclusive=False)
+    twin_alpha_actor: float = param(2.0, "twin actor learning rate", low=0, low_inclusive=False)
+    # simulation
+    dt: Any = param(
+        1 * ms, "simulation time step", unit=second, low=0 * ms, low_inclusive=False, high=5 * ms
+    )
+    chunk: Any = param(
+        5 * second,
+        "runtime: simulated time between trial-count checks",
+        unit=second,
+        low=0 * ms,
+        low_inclusive=False,
+    )
+
+    def check(self) -> None:
+        """Cross-field checks: the read-out time constants differ; the maze is valid."""
+        if float(self.tau_decay) <= float(self.tau_rise):
+            raise ValidationError(
+                self.qualname("tau_decay"), f"> tau_rise ({self.tau_rise})", self.tau_decay
+            )
+        try:
+            self.maze()
+        except ValidationError as err:
+            raise ValidationError(self.qualname("goal_x"), err.expected, err.given) from None
+
+    @classmethod
+    def quick(cls) -> Params:
+        """A short run (15 trials, 4 control trials, 10 s timeout) for tests and docs."""
+        return cls(n_trials=15, n_control_trials=4, timeout=10 * second)
+
+    def maze(self) -> Maze:
+        """The arena, goal, starts and place fields in metres."""
+        L = float(self.size)
+        return Maze(
+            size=L,
+            goal=(self.goal_x * L, self.goal_y * L),
+            goal_radius=self.goal_radius * L,
+            starts=((0.1 * L, 0.1 * L), (0.1 * L, 0.5 * L), (0.5 * L, 0.1 * L)),
+            grid=self.place_grid,
+            sigma=self.place_sigma * L,
+        )
+
+
+# ------------------------------------------------------------------------ the network
+def _start_code(maze: Maze) -> str:
+    """Reset code putting the agent at start position ``k_start`` (drawn with rand())."""
+    n = len(maze.starts)
+    xs = " + ".join(f"{sx!r} * int(k_start == {k})" for k, (sx, _) in enumerate(maze.starts))
+    ys = " + ".join(f"{sy!r} * int(k_start == {k})" for k, (_, sy) in enumerate(maze.starts))
+    return (
+        f"k_start = int(floor(rand() * {n}))\n"
+        f"k_start = clip(k_start, 0, {n - 1})\n"
+        f"x = ({xs}) * meter\n"
+        f"y = ({ys}) * meter\n"
+    )
+
+
+def _build(params: Params, maze: Maze, seed: int) -> dict[str, Any]:
+    """Create every group of the circuit (inside an active device context)."""
+    p = params
+    b2.defaultclock.dt = p.dt
+    rng = np.random.default_rng([seed, 7])
+    ns = {
+        "L": p.size,
+        "goal_x": maze.goal[0] * meter,
+        "goal_y": maze.goal[1] * meter,
+        "goal_radius": maze.goal_radius * meter,
+        "sigma": maze.sigma * meter,
+        "speed": p.speed,
+        "p0": p.p0,
+        "timeout": p.timeout,
+        "reward_duration": p.reward_duration,
+        "reward_rate": p.reward_rate,
+        "wall_penalty": p.wall_penalty,
+        "wall_touch": p.wall_touch,
+        "tau_touch": p.tau_touch,
+        "blackout": p.blackout,
+        "place_rate": p.place_rate,
+        "tau_s": p.tau_s,
+        "tau_e": p.tau_e,
+        "critic_rate0": p.critic_rate0,
+        "critic_gain": p.critic_gain,
+        "tau_rise": p.tau_rise,
+        "tau_decay": p.tau_decay,
+        "tau_r": p.tau_r,
+        "n_critic": p.n_critic,
+        "eta_critic": p.eta_critic,
+        "w_max": p.w_max,
+        "n_actor": p.n_actor,
+        "tau_m": p.tau_m,
+        "actor_bias": p.actor_bias,
+        "actor_noise": p.actor_noise,
+        "J_exc": p.J_exc,
+        "J_inh": p.J_inh,
+        "kappa": p.kappa,
+        "tau_a": p.tau_a,
+        "eta_actor": p.eta_actor,
+        "theta_max": p.theta_max,
+    }
+    agent = b2.NeuronGroup(
+        1,
+        """
+        x : meter
+        y : meter
+        px : 1
+        py : 1
+        a_sum : 1
+        a_mean = a_sum / n_actor : 1
+        norm = sqrt(px**2 + py**2 + p0**2) : 1
+        moving = int(resting == 0 and trial < trial_limit) : 1
+        vx = moving * speed * px / norm : meter/second
+        vy = moving * speed * py / norm : meter/second
+        dA/dt = -A / tau_decay : 1
+        dB/dt = -B / tau_rise : 1
+        nu = (A - B) / (tau_decay - tau_rise) : hertz
+        V = (nu - critic_rate0) / critic_gain : 1
+        dV_dt = (nu - nu_prev) / dt / critic_gain : hertz
+        nu_prev : hertz
+        r = reward_rate * resting * int(t - t_goal < reward_duration) - wall_penalty * bump : hertz
+        bump : 1
+        dtouch_x/dt = -touch_x / tau_touch : 1
+        dtouch_y/dt = -touch_y / tau_touch : 1
+        delta = r - V / tau_r + dV_dt : hertz
+        gate = learning * int(t - t_start >= blackout) * int(trial < trial_limit) : 1
+        delta_g = gate * delta : hertz
+        resting : 1
+        learning : 1
+        trial : 1
+        trial_limit : 1
+        k_start : 1
+        t_start : second
+        t_goal : second
+        """,
+        events={
+            "goal": "resting == 0 and trial < trial_limit and "
+            "(x - goal_x)**2 + (y - goal_y)**2 < goal_radius**2",
+            "endtrial": "trial < trial_limit and ((resting == 1 and t - t_goal >= reward_duration)"
+            " or (resting == 0 and t - t_start >= timeout))",
+        },
+        method="exact",
+        namespace=ns,
+        name="agent",
+        # the agent's traces decay first, so that the summed-variable synapses that
+        # broadcast delta (order -1) read this step's dV/dt, not a stale zero
+        order=-2,
+    )
+    agent.run_on_event("goal", "resting = 1\nt_goal = t")
+    agent.run_on_event(
+        "endtrial",
+        "trial += 1\nresting = 0\nt_start = t\n" + _start_code(maze),
+    )
+    agent.run_regularly(
+        "bump_x = int(x + vx * dt > L) - int(x + vx * dt < 0 * meter)\n"
+        "bump_y = int(y + vy * dt > L) - int(y + vy * dt < 0 * meter)\n"
+        "bump = int(bump_x != 0 or bump_y != 0)\n"
+        "touch_x = clip(touch_x + bump_x, -1, 1)\n"
+        "touch_y = clip(touch_y + bump_y, -1, 1)\n"
+        "x = clip(x + vx * dt, 0 * meter, L)\ny = clip(y + vy * dt, 0 * meter, L)",
+        when="start",
+        name="swim",
+    )
+    agent.run_regularly("nu_prev = nu", when="end", name="remember_rate")
+    centres = maze.place_centres()
+    place = b2.NeuronGroup(
+        maze.n_place,
+        """
+        cx : meter (constant)
+        cy : meter (constant)
+        x_agent : meter (linked)
+        y_agent : meter (linked)
+        resting_agent : 1 (linked)
+        d2 = (x_agent - cx)**2 + (y_agent - cy)**2 : meter**2
+        field = (1 - resting_agent) * exp(-d2 / (2 * sigma**2)) : 1
+        dE/dt = (field - E) / tau_e : 1
+        dG/dt = delta_g * E : 1
+        delta_g : hertz
+        """,
+        threshold="rand() < place_rate * field * dt",
+        method="euler",
+        namespace=ns,
+        name="place",
+    )
+    place.cx = centres[:, 0] * meter
+    place.cy = centres[:, 1] * meter
+    place.x_agent = b2.linked_var(agent, "x", index=np.zeros(maze.n_place, dtype=int))
+    place.y_agent = b2.linked_var(agent, "y", index=np.zeros(maze.n_place, dtype=int))
+    place.resting_agent = b2.linked_var(agent, "resting", index=np.zeros(maze.n_place, dtype=int))
+    critic = b2.NeuronGroup(
+        p.n_critic,
+        "dphi/dt = critic_rate0 + critic_gain * I_c : 1\ndI_c/dt = -I_c / tau_s : 1",
+        threshold="phi > 1",
+        reset="phi -= 1",
+        method="euler",
+        namespace=ns,
+        name="critic",
+    )
+    critic.phi = rng.uniform(0, 1, p.n_critic)
+    angles = 2 * np.pi * np.arange(p.n_actor) / p.n_actor
+    actor = b2.NeuronGroup(
+        p.n_actor,
+        """
+        du/dt = (actor_bias + I_a + I_touch - u) / tau_m + actor_noise * sqrt(2 / tau_m) * xi : 1
+        I_touch = -wall_touch * clip(touch_x * cos(heading) + touch_y * sin(heading), 0, 1) : 1
+        touch_x : 1
+        touch_y : 1
+        dI_a/dt = -I_a / tau_s : 1
+        da/dt = -a / tau_a : 1
+        heading : 1 (constant)
+        a_mean : 1
+        delta_g : hertz
+        """,
+        threshold="u > 1",
+        reset="u = 0\na += 1",
+        refractory=2 * ms,
+        method="euler",
+        namespace=ns,
+        name="actor",
+    )
+    actor.heading = angles
+    actor.u = rng.uniform(0, 1, p.n_actor)
+    # the agent broadcasts delta (a neuromodulator) and the actor's mean activity
+    broadcast_place = b2.Synapses(
+        agent,
+        place,
+        "delta_g_post = delta_g_pre : hertz (summed)",
+        namespace=ns,
+        name="delta_to_place",
+    )
+    broadcast_place.connect()
+    broadcast_actor = b2.Synapses(
+        agent,
+        actor,
+        "delta_g_post = delta_g_pre : hertz (summed)\na_mean_post = a_mean_pre : 1 (summed)\n"
+        "touch_x_post = touch_x_pre : 1 (summed)\ntouch_y_post = touch_y_pre : 1 (summed)",
+        namespace=ns,
+        name="delta_to_actor",
+    )
+    broadcast_actor.connect()
+    readout = b2.Synapses(
+        actor,
+        agent,
+        "px_post = a_pre * cos(heading_pre) : 1 (summed)\n"
+        "py_post = a_pre * sin(heading_pre) : 1 (summed)\n"
+        "a_sum_post = a_pre : 1 (summed)",
+        namespace=ns,
+        name="population_vector",
+    )
+    readout.connect()
+    value = b2.Synapses(
+        critic,
+        agent,
+        on_pre="A_post += 1 / n_critic\nB_post += 1 / n_critic",
+        namespace=ns,
+        name="value_readout",
+    )
+    value.connect()
+    critic_syn = b2.Synapses(
+        place,
+        critic,
+        "w : 1\nw_learned : 1",
+        on_pre="I_c_post += w / (place_rate * tau_s)",
+        namespace=ns,
+        name="place_to_critic",
+    )
+    critic_syn.connect()
+    critic_syn.run_regularly(
+        "w = clip(w + eta_critic * G_pre, -w_max, w_max)",
+        dt=p.learn_interval,
+        when="end",
+        order=0,
+        name="critic_learning",
+    )
+    actor_syn = b2.Synapses(
+        place,
+        actor,
+        "theta : 1\ntheta_learned : 1",
+        on_pre="I_a_post += theta / (place_rate * tau_s)",
+        namespace=ns,
+        name="place_to_actor",
+    )
+    actor_syn.connect()
+    actor_syn.run_regularly(
+        "theta = clip(theta + eta_actor * G_pre * (a_post - a_mean_post), -theta_max, theta_max)",
+        dt=p.learn_interval,
+        when="end",
+        order=0,
+        name="actor_learning",
+    )
+    place.run_regularly("G = 0", dt=p.learn_interval, when="end", order=1, name="consumed")
+    ring = b2.Synapses(
+        actor,
+        actor,
+        "J : 1 (constant)",
+        on_pre="u_post += J",
+        namespace=ns,
+        name="ring",
+    )
+    ring.connect(condition="i != j")
+    # a string expression, not an array: standalone cannot read ring.i before the run
+    ring.J = "J_exc * exp(kappa * (cos(heading_pre - heading_post) - 1)) - J_inh"
+    start = maze.starts[rng.integers(len(maze.starts))]
+    agent.x = start[0] * meter
+    agent.y = start[1] * meter
+    agent.learning = 1.0
+    agent.t_goal = -1 * second
+    monitors = {
+        "place": b2.SpikeMonitor(place, name="place_spikes"),
+        "critic": b2.SpikeMonitor(critic, name="critic_spikes"),
+        "actor": b2.SpikeMonitor(actor, name="actor_spikes"),
+        "ends": b2.EventMonitor(
+            agent,
+            "endtrial",
+            variables=["trial", "resting", "t_start", "t_goal"],
+            name="trial_ends",
+        ),
+        "track": b2.StateMonitor(
+            agent,
+            ["x", "y", "V", "delta"],
+            record=0,
+            dt=20 * ms,
+            when="after_groups",
+            name="track",
+        ),
+    }
+    net = b2.Network(
+        agent,
+        place,
+        critic,
+        actor,
+        broadcast_place,
+        broadcast_actor,
+        readout,
+        value,
+        critic_syn,
+        actor_syn,
+        ring,
+        *monitors.values(),
+    )
+    return {
+        "net": net,
+        "agent": agent,
+        "critic_syn": critic_syn,
+        "actor_syn": actor_syn,
+        **monitors,
+    }
+
+
+def _longest(params: Params, n_trials: int) -> Any:
+    """Simulated time after which ``n_trials`` trials have certainly ended."""
+    return n_trials * (params.timeout + params.reward_duration) + 2 * params.dt
+
+
+def _run_phase(
+    objs: dict[str, Any], params: Params, n_trials: int, device: str, progress: bool, label: str
+) -> None:
+    """Run until ``n_trials`` trials have ended (runtime) or for the longest they can take."""
+    agent = objs["agent"]
+    longest = _longest(params, n_trials)
+    if device == "cpp_standalone":
+        objs["net"].run(longest, report="stderr" if progress else None, report_period=10 * second)
+        return
+    t0 = time.perf_counter()
+    elapsed = 0 * second
+    while float(agent.trial[0]) < n_trials and elapsed < longest:
+        objs["net"].run(params.chunk)
+        elapsed += params.chunk
+        if progress:
+            import sys
+
+            done = int(agent.trial[0])
+            print(
+                f"{NAME}: {label} trial {done}/{n_trials} ({time.perf_counter() - t0:.1f} s)",
+                file=sys.stderr,
+                flush=True,
+            )
+
+
+def simulate(
+    params: Params | None = None,
+    seed: int = 0,
+    device: str = "runtime",
+    progress: bool = True,
+) -> Result:
+    """Train the agent for ``n_trials`` trials, then run the control without learning.
+
+    Parameters
+    ----------
+    params : Params, optional
+        Circuit parameters (the default preset if omitted).
+    seed : int
+        Seed of every random draw (start positions, place-cell spikes, actor noise).
+    device : {"runtime", "cpp_standalone"}
+        Brian2 device. Under ``runtime`` the simulation stops as soon as the last trial
+        has ended (checked every ``chunk``); ``cpp_standalone`` cannot look, so it runs
+        for the longest the trials could take (the agent rests after the last trial).
+    progress : bool
+        Report progress on stderr.
+
+    Returns
+    -------
+    Result
+        Spikes of ``place``, ``critic`` and ``actor``; signals ``x``, ``y`` (m), ``V`` and
+        ``delta`` (1/s) of the agent every 20 ms; events ``trial_start``, ``goal`` and
+        ``trial_end``; phases ``learning`` and ``control``; weights ``critic_w``
+        (place cells x critic neurons), ``actor_theta`` (place cells x actor neurons);
+        ``extra['latencies']`` and ``extra['control_latencies']`` (s),
+        ``extra['reached']``, ``extra['control_reached']``.
+    """
+    params = Params() if params is None else params
+    if not isinstance(params, Params):
+        raise ValidationError("params", "an actor_critic.Params", type(params).__name__)
+    check_device(device)
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValidationError("seed", "an integer >= 0", seed)
+    seed = int(seed)
+    maze = params.maze()
+    rng = np.random.default_rng([seed, 11])
+    t_wall = time.perf_counter()
+    standalone = device == "cpp_standalone"
+    with brian_device(device, seed, build_on_run=not standalone):
+        objs = _build(params, maze, seed)
+        agent = objs["agent"]
+        agent.trial_limit = params.n_trials
+        _run_phase(objs, params, params.n_trials, device, progress, "learning")
+        learning_wall = time.perf_counter() - t_wall
+        if device == "runtime":
+            t_switch = float(objs["net"].t / second)
+        else:
+            t_switch = float(_longest(params, params.n_trials) / second)
+        # keep the learned weights (an assignment from an expression also works between
+        # the runs of a standalone program, where they cannot be read until the end)
+        objs["critic_syn"].w_learned = "w"
+        objs["actor_syn"].theta_learned = "theta"
+        if params.n_control_trials:
+            # control: same task and network, naive weights, no learning
+            objs["critic_syn"].w = 0
+            objs["actor_syn"].theta = 0
+            start = maze.starts[rng.integers(len(maze.starts))]
+            agent.x = start[0] * meter
+            agent.y = start[1] * meter
+            agent.trial = 0
+            agent.resting = 0
+            agent.learning = 0
+            agent.trial_limit = params.n_control_trials
+            agent.t_start = t_switch * second
+            _run_phase(objs, params, params.n_control_trials, device, progress, "control")
+        if standalone:
+            # both phases (and the weight changes between them) in one compiled program
+            b2.device.build(run=True, directory=b2.device.project_dir, with_output=False)
+        ends = objs["ends"]
+        trial_ends = {
+            "t": np.asarray(ends.t[:] / second),
+            "reached": np.asarray(ends.resting[:]) > 0.5,
+            "t_start": np.asarray(ends.t_start[:] / second),
+            "t_goal": np.asarray(ends.t_goal[:] / second),
+        }
+        track = objs["track"]
+        signals = {
+            "t": np.asarray(track.t[:] / second),
+            **{k: np.asarray(getattr(track, k)[0]) for k in ("x", "y", "V", "delta")},
+        }
+        spikes = {
+            name: SpikeData(
+                np.asarray(objs[name].i[:]),
+                np.asarray(objs[name].t[:] / second),
+                int(objs[name].source.N),
+            )
+            for name in ("place", "critic", "actor")
+        }
+        weights = {}
+        for key, syn, var, n_post in (
+            ("critic_w", objs["critic_syn"], "w_learned", params.n_critic),
+            ("actor_theta", objs["actor_syn"], "theta_learned", params.n_actor),
+        ):
+            matrix = np.zeros((maze.n_place, n_post))
+            matrix[np.asarray(syn.i[:]), np.asarray(syn.j[:])] = np.asarray(getattr(syn, var)[:])
+            weights[key] = matrix
+        t_stop = float(objs["net"].t / second)
+    wall = time.perf_counter() - t_wall
+    if device == "cpp_standalone":
+        learning_wall = wall  # one program runs both phases
+    return _assemble(
+        params,
+        seed,
+        device,
+        spikes,
+        signals,
+        trial_ends,
+        weights,
+        t_switch,
+        t_stop,
+        wall,
+        learning_wall,
+    )
+
+
+def _assemble(
+    params: Params,
+    seed: int,
+    device: str,
+    spikes: dict[str, SpikeData],
+    signals: dict[str, np.ndarray],
+    trial_ends: dict[str, np.ndarray],
+    weights: dict[str, np.ndarray],
+    t_switch: float,
+    t_stop: float,
+    wall: float,
+    learning_wall: float,
+) -> Result:
+    """Turn the recordings into a :class:`Result` (trial table, phases, events)."""
+    reached = trial_ends["reached"]
+    latency = np.where(
+        reached,
+        trial_ends["t_goal"] - trial_ends["t_start"],
+        trial_ends["t"] - trial_ends["t_start"],
+    )
+    learning = trial_ends["t"] <= t_switch + 1e-9
+    sample_dt = 0.02
+    agent_signals = {
+        name: Signal(signals[name], dt=sample_dt, unit=unit, population="agent")
+        for name, unit in (("x", "m"), ("y", "m"), ("V", "1"), ("delta", "Hz"))
+    }
+    phases = [Phase("learning", 0.0, t_switch)]
+    if params.n_control_trials:
+        phases.append(Phase("control", t_switch, t_stop))
+    return Result(
+        circuit=NAME,
+        params=params.to_dict(),
+        seed=seed,
+        device=device,
+        populations=spikes,
+        signals=agent_signals,
+        events={
+            "trial_start": trial_ends["t_start"],
+            "goal": trial_ends["t_goal"][reached],
+            "trial_end": trial_ends["t"],
+        },
+        phases=phases,
+        weights=weights,
+        extra={
+            "latencies": latency[learning].tolist(),
+            "reached": reached[learning].tolist(),
+            "control_latencies": latency[~learning].tolist(),
+            "control_reached": reached[~learning].tolist(),
+            "trial_start": trial_ends["t_start"].tolist(),
+            "trial_end": trial_ends["t"].tolist(),
+            "learning_wall_seconds": learning_wall,
+        },
+        simulated_seconds=t_stop,
+        wall_seconds=wall,
+        versions=versions(),
+    )
+
+
+# ----------------------------------------------------------------------------- twin
+@dataclasses.dataclass
+class Twin:
+    """The twin's two runs: learning (``n_trials``) and control (``n_control_trials``).
+
+    Attributes
+    ----------
+    learning : ActorCriticResult
+        The linear actor-critic trained on the task.
+    control : ActorCriticResult or None
+        The same agent with learning off (a random walk); None without control trials.
+    """
+
+    learning: ActorCriticResult
+    control: ActorCriticResult | None
+
+
+def _twin_kwargs(params: Params) -> dict[str, Any]:
+    return {
+        "dt": float(params.twin_dt),
+        "speed": float(params.speed),
+        "n_actions": params.n_actor,
+        "tau_r": float(params.tau_r),
+        "tau_e": float(params.tau_e),
+        "alpha_critic": params.twin_alpha_critic,
+        "alpha_actor": params.twin_alpha_actor,
+        "timeout": float(params.timeout),
+        "wall_penalty": float(params.wall_penalty),
+    }
+
+
+def twin(params: Params | None = None, seed: int = 0) -> Twin:
+    """A linear actor-critic with TD(lambda) on the same arena, features and starts.
+
+    See :func:`spikingml.analysis.actor_critic.linear_actor_critic`; its discount and
+    trace decay come from the circuit's ``tau_r`` and ``tau_e``.
+    """
+    params = Params() if params is None else params
+    maze = params.maze()
+    kwargs = _twin_kwargs(params)
+    learned = linear_actor_critic(maze, params.n_trials, seed=seed, **kwargs)
+    control = None
+    if params.n_control_trials:
+        control = linear_actor_critic(
+            maze, params.n_control_trials, seed=seed + 10_000, learning=False, **kwargs
+        )
+    return Twin(learned, control)
+
+
+# --------------------------------------------------------------------------- compare
+def _params_of(result: Result) -> Params:
+    return Params.from_dict(result.params)
+
+
+def _median(values: Any, which: slice) -> float:
+    values = np.asarray(values, dtype=float)[which]
+    return float(np.median(values)) if len(values) else float("nan")
+
+
+def _ratio(a: float, b: float) -> float:
+    return a / b if b > 0 else float("nan")
+
+
+def value_map(result: Result, n: int = 21) -> np.ndarray:
+    """The spiking critic's learned value on an ``n`` x ``n`` grid (rows: y, columns: x).
+
+    Each critic neuron fires at ``critic_rate0 + critic_gain * sum_i w_ij rho_i /
+    place_rate``, so the population decodes ``V = sum_i mean_j(w_ij) rho_i / place_rate``.
+    """
+    params = _params_of(result)
+    maze = params.maze()
+    xy = _grid_points(maze, n)
+    return (maze.place_rates(xy) @ result.weights["critic_w"].mean(axis=1)).reshape(n, n)
+
+
+def _grid_points(maze: Maze, n: int) -> np.ndarray:
+    c = np.linspace(0.0, maze.size, n)
+    yy, xx = np.meshgrid(c, c, indexing="ij")
+    return np.column_stack([xx.ravel(), yy.ravel()])
+
+
+def policy_map(result: Result, n: int = 11) -> np.ndarray:
+    """Preferred heading vectors of the spiking actor on an ``n`` x ``n`` grid.
+
+    The learned feedforward drive of actor neuron k at position s is
+    ``sum_i theta_ik rho_i(s)``; the returned vector (shape (n*n, 2)) is the
+    population vector of that drive, the direction the ring's bump is pushed to.
+    """
+    params = _params_of(result)
+    maze = params.maze()
+    drive = maze.place_rates(_grid_points(maze, n)) @ result.weights["actor_theta"]
+    headings = 2 * np.pi * np.arange(params.n_actor) / params.n_actor
+    drive = drive - drive.mean(axis=1, keepdims=True)
+    return np.column_stack([drive @ np.cos(headings), drive @ np.sin(headings)])
+
+
+def compare(result: Result, twin_output: Twin) -> dict[str, float]:
+    """The metrics of :data:`METRICS` for a run and its twin."""
+    params = _params_of(result)
+    maze = params.maze()
+    lat = np.asarray(result.extra["latencies"], dtype=float)
+    reached = np.asarray(result.extra["reached"], dtype=bool)
+    control = np.asarray(result.extra["control_latencies"], dtype=float)
+    first5 = _median(lat, slice(0, 5))
+    last5 = _median(lat, slice(-5, None))
+    latency_control = _median(control, slice(None))
+    twin_lat = twin_output.learning.latencies
+    twin_first5 = _median(twin_lat, slice(0, 5))
+    twin_last5 = _median(twin_lat, slice(-5, None))
+    twin_control = (
+        _median(twin_output.control.latencies, slice(None))
+        if twin_output.control is not None
+        else float("nan")
+    )
+    n = 21
+    spiking_v = value_map(result, n).ravel()
+    twin_v = maze.place_rates(_grid_points(maze, n)) @ twin_output.learning.w
+    shortest = np.median([maze.shortest_distance(s) for s in maze.starts]) / float(params.speed)
+    return {
+        "latency_first5_s": first5,
+        "latency_last5_s": last5,
+        "latency_control_s": latency_control,
+        "last5_over_first5": _ratio(last5, first5),
+        "last5_over_control": _ratio(last5, latency_control),
+        "success_last5": float(reached[-5:].mean()) if len(reached) else float("nan"),
+        "shortest_latency_s": float(shortest),
+        "value_map_correlation": _pearson(spiking_v, twin_v),
+        "twin_latency_first5_s": twin_first5,
+        "twin_latency_last5_s": twin_last5,
+        "twin_latency_control_s": twin_control,
+        "twin_last5_over_first5": _ratio(twin_last5, twin_first5),
+        "learning_wall_seconds": float(result.extra.get("learning_wall_seconds", float("nan"))),
+    }
+
+
+def _pearson(a: np.ndarray, b: np.ndarray) -> float:
+    a = np.asarray(a, dtype=float).ravel()
+    b = np.asarray(b, dtype=float).ravel()
+    if a.std() == 0 or b.std() == 0:
+        return float("nan")
+    return float(np.corrcoef(a, b)[0, 1])
+
+
+# --------------------------------------------------------------------------- figures
+def raster_window(result: Result) -> tuple[float, float]:
+    """A readable raster window: the last learning trial, from its start to 0.5 s after."""
+    starts = np.asarray(result.extra["trial_start"], dtype=float)
+    ends = np.asarray(result.extra["trial_end"], dtype=float)
+    n = len(result.extra["latencies"])
+    if n == 0:
+        return 0.0, min(5.0, result.simulated_seconds)
+    return float(starts[n - 1]), float(ends[n - 1]) + 0.5
+
+
+def raster_options(result: Result) -> dict[str, Any]:
+    """What ``raster.png`` shows: :func:`raster_window`, with goal and trial-end markers."""
+    t_start, t_stop = raster_window(result)
+    return {"t_start": t_start, "t_stop": t_stop, "events": ("goal", "trial_end")}
+
+
+def trajectories(result: Result) -> list[np.ndarray]:
+    """The agent's path in every learning trial (positions every 20 ms, metres)."""
+    x = result.signals["x"]
+    y = result.signals["y"]
+    t = x.t_start + x.dt * np.arange(len(x.values))
+    starts = np.asarray(result.extra["trial_start"], dtype=float)
+    ends = np.asarray(result.extra["trial_end"], dtype=float)
+    paths = []
+    for k in range(len(result.extra["latencies"])):
+        # the first sample after the reset to the one before it (the agent rests at the
+        # platform until the trial ends; the reset itself happens at the end)
+        mask = (t > starts[k]) & (t < ends[k])
+        paths.append(np.column_stack([x.values[mask, 0], y.values[mask, 0]]))
+    return paths
+
+
+def _draw_arena(ax: Any, maze: Maze) -> None:
+    from matplotlib.patches import Circle
+
+    ax.add_patch(Circle(maze.goal, maze.goal_radius, fc="none", ec="k", lw=1.2))
+    for sx, sy in maze.starts:
+        ax.plot(sx, sy, marker="s", ms=4, color="k")
+    ax.set_xlim(0, maze.size)
+    ax.set_ylim(0, maze.size)
+    ax.set_aspect("equal")
+
+
+def figures(result: Result, twin_output: Twin, outdir: Path) -> list[Path]:
+    """Write ``comparison.png`` and ``trajectories.png`` into ``outdir``.
+
+    ``comparison.png``: escape latency trial by trial (spiking, twin, the controls and the
+    straight-swim floor) and the learned value maps with policy arrows of the spiking
+    circuit and of the twin, on one colour scale each, side by side.
+    ``trajectories.png``: the paths of the first and last three learning trials, spiking
+    above and twin below.
+    """
+    from matplotlib.figure import Figure
+
+    from spikingml.plotting import FONT_SIZE, POPULATION_COLORS, save_figure
+
+    params = _params_of(result)
+    maze = params.maze()
+    outdir = Path(outdir)
+    metrics = compare(result, twin_output)
+    lat = np.asarray(result.extra["latencies"], dtype=float)
+    twin_lat = twin_output.learning.latencies
+
+    fig = Figure(figsize=(12.0, 4.0), layout="constrained")
+    ax_lat, ax_v, ax_tv = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1.3, 1, 1]})
+    trials = np.arange(1, len(lat) + 1)
+    ax_lat.plot(trials, lat, "o-", color=POPULATION_COLORS[0], ms=3, lw=1.2, label="spiking")
+    ax_lat.plot(
+        np.arange(1, len(twin_lat) + 1),
+        twin_lat,
+        "s--",
+        color=POPULATION_COLORS[1],
+        ms=3,
+        lw=1.2,
+        label="twin (linear actor-critic)",
+    )
+    if np.isfinite(metrics["latency_control_s"]):
+        ax_lat.axhline(
+            metrics["latency_control_s"],
+            color=POPULATION_COLORS[0],
+            ls=":",
+            lw=1.2,
+            label="spiking, learning off (median)",
+        )
+    if np.isfinite(metrics["twin_latency_control_s"]):
+        ax_lat.axhline(
+            metrics["twin_latency_control_s"],
+            color=POPULATION_COLORS[1],
+            ls="-.",
+            lw=1.0,
+            label="twin, learning off (median)",
+        )
+    ax_lat.axhline(metrics["shortest_latency_s"], color="0.4", lw=0.8, label="straight swim")
+    ax_lat.set_yscale("log")
+    ax_lat.set_xlabel("trial", fontsize=FONT_SIZE + 1)
+    ax_lat.set_ylabel("escape latency (s)", fontsize=FONT_SIZE + 1)
+    ax_lat.set_title(
+        f"Latency: first 5 {metrics['latency_first5_s']:.1f} s -> last 5 "
+        f"{metrics['latency_last5_s']:.1f} s",
+        fontsize=FONT_SIZE + 1,
+    )
+    ax_lat.legend(fontsize=FONT_SIZE - 1, loc="upper right")
+    ax_lat.tick_params(labelsize=FONT_SIZE)
+
+    n = 21
+    spiking_v = value_map(result, n)
+    twin_v = (maze.place_rates(_grid_points(maze, n)) @ twin_output.learning.w).reshape(n, n)
+    arrows_xy = _grid_points(maze, 11)
+    spiking_arrows = policy_map(result, 11)
+    twin_theta = twin_output.learning.theta
+    prefs = maze.place_rates(arrows_xy) @ twin_theta.T
+    prefs = np.exp(prefs - prefs.max(axis=1, keepdims=True))
+    prefs /= prefs.sum(axis=1, keepdims=True)
+    h = twin_output.learning.headings
+    twin_arrows = np.column_stack([prefs @ np.cos(h), prefs @ np.sin(h)])
+    for ax, vmap, arrows, title, label in (
+        (ax_v, spiking_v, spiking_arrows, "spiking: critic value, actor drive", "value"),
+        (ax_tv, twin_v, twin_arrows, "twin: w . phi, mean softmax heading", "value"),
+    ):
+        image = ax.imshow(
+            vmap, origin="lower", extent=(0, maze.size, 0, maze.size), cmap="viridis"
+        )
+        colorbar = fig.colorbar(image, ax=ax, shrink=0.85)
+        colorbar.set_label(f"{label} (reward units)", fontsize=FONT_SIZE)
+        colorbar.ax.tick_params(labelsize=FONT_SIZE - 1)
+        length = np.hypot(arrows[:, 0], arrows[:, 1])
+        unit = arrows / np.maximum(length, 1e-12)[:, None]
+        ax.quiver(
+            arrows_xy[:, 0],
+            arrows_xy[:, 1],
+            unit[:, 0],
+            unit[:, 1],
+            color="w",
+            scale=25,
+            width=0.006,
+        )
+        _draw_arena(ax, maze)
+        ax.set_title(title, fontsize=FONT_SIZE + 1)
+        ax.set_xlabel("x (m)", fontsize=FONT_SIZE + 1)
+        ax.set_ylabel("y (m)", fontsize=FONT_SIZE + 1)
+        ax.tick_params(labelsize=FONT_SIZE)
+    fig.suptitle(
+        f"Water maze: spiking actor-critic vs linear actor-critic (value maps r = "
+        f"{metrics['value_map_correlation']:.2f})",
+        fontsize=FONT_SIZE + 2,
+    )
+    comparison = save_figure(fig, outdir / "comparison.png")
+
+    paths = trajectories(result)
+    twin_paths = twin_output.learning.trajectories
+    fig = Figure(figsize=(8.0, 8.0), layout="constrained")
+    axes = fig.subplots(2, 2)
+    for row, (label, which) in enumerate((("spiking", paths), ("twin", twin_paths))):
+        lats = lat if row == 0 else twin_lat
+        for col, (stage, ks) in enumerate(
+            (
+                ("first 3 trials", range(min(3, len(which)))),
+                ("last 3 trials", range(max(0, len(which) - 3), len(which))),
+            )
+        ):
+            ax = axes[row, col]
+            for j, k in enumerate(ks):
+                path = which[k]
+                if len(path):
+                    ax.plot(
+                        path[:, 0],
+                        path[:, 1],
+                        lw=1.0,
+                        color=POPULATION_COLORS[j],
+                        label=f"trial {k + 1} ({lats[k]:.1f} s)",
+                    )
+            _draw_arena(ax, maze)
+            ax.set_title(f"{label}: {stage}", fontsize=FONT_SIZE + 1)
+            ax.set_xlabel("x (m)", fontsize=FONT_SIZE + 1)
+            ax.set_ylabel("y (m)", fontsize=FONT_SIZE + 1)
+            ax.tick_params(labelsize=FONT_SIZE)
+            ax.legend(fontsize=FONT_SIZE - 1, loc="upper left")
+    fig.suptitle(
+        "Paths from the start positions (squares) to the platform (circle)", fontsize=FONT_SIZE + 2
+    )
+    paths_png = save_figure(fig, outdir / "trajectories.png")
+    return [comparison, paths_png]

@@ -1,0 +1,226 @@
+"""The water-maze actor-critic: environment, twin, contract and the science of the quick preset.
+
+Tolerances: the quick preset (12 learning trials, 10 s timeout) and the default preset
+were measured at seeds 0-4 (benchmarks/bench_actor_critic.py and the issue's closing
+note); each bound sits between the worst measured value and the point where learning
+would no longer be there.
+"""
+
+import numpy as np
+import pytest
+from brian2 import ms, second
+
+from spikingml import ValidationError
+from spikingml.analysis.actor_critic import linear_actor_critic
+from spikingml.circuits import REGISTRY, get_circuit
+from spikingml.circuits import actor_critic as ac
+from spikingml.stimuli.water_maze import Maze
+
+TINY = ac.Params(n_trials=3, n_control_trials=1, timeout=2 * second)
+
+
+@pytest.fixture(scope="module")
+def quick():
+    """(params, result, twin, metrics) of the quick preset, seed 0, runtime device."""
+    params = ac.Params.quick()
+    result = ac.simulate(params, seed=0, progress=False)
+    twin = ac.twin(params, seed=0)
+    return params, result, twin, ac.compare(result, twin)
+
+
+# ------------------------------------------------------------------------- the arena
+def test_maze_geometry():
+    maze = ac.Params().maze()
+    assert maze.n_place == 121
+    centres = maze.place_centres()
+    assert centres.shape == (121, 2)
+    # each place field peaks (at 1) on its own centre
+    np.testing.assert_allclose(np.diag(maze.place_rates(centres)), 1.0)
+    assert maze.in_goal(np.array([0.8, 0.8])) and not maze.in_goal(np.array([0.5, 0.8]))
+    # (0.1, 0.1) to (0.8, 0.8): 0.7 sqrt(2) to the centre, minus the radius
+    assert maze.shortest_distance((0.1, 0.1)) == pytest.approx(0.7 * np.sqrt(2) - 0.1)
+
+
+def test_maze_rejects_a_goal_over_a_start():
+    # (0.1, 0.1) is a start position: a platform there would end trials before they begin
+    with pytest.raises(ValidationError, match=r"ActorCritic\.Params\.goal_x"):
+        ac.Params(goal_x=0.1, goal_y=0.15)
+    with pytest.raises(ValidationError, match="Maze.goal"):
+        Maze(goal=(1.2, 0.5))
+
+
+# ---------------------------------------------------------------------------- the twin
+def test_twin_rejects_bad_arguments():
+    maze = ac.Params().maze()
+    with pytest.raises(ValidationError, match="maze"):
+        linear_actor_critic("pool", 3)
+    with pytest.raises(ValidationError, match="n_trials"):
+        linear_actor_critic(maze, 0)
+    with pytest.raises(ValidationError, match="tau_e"):
+        linear_actor_critic(maze, 3, tau_r=1.0, tau_e=2.0)
+    with pytest.raises(ValidationError, match="alpha_actor"):
+        linear_actor_critic(maze, 3, alpha_actor=-1.0)
+
+
+def test_twin_without_learning_is_a_random_walk():
+    maze = ac.Params().maze()
+    out = linear_actor_critic(maze, 5, seed=1, learning=False, timeout=5.0)
+    assert not out.w.any() and not out.theta.any()
+    assert len(out.trajectories) == 5
+    for path in out.trajectories:
+        assert (path >= 0).all() and (path <= maze.size).all()
+        # one step of speed * dt = 0.06 m at most (less along a wall)
+        assert np.hypot(*np.diff(path, axis=0).T).max() <= 0.06 + 1e-12
+
+
+def test_twin_learns_the_maze():
+    # Measured over seeds 0-4 (default preset): first-5 median 18.5-20 s, last-5 1.7-3.1 s,
+    # ratios 0.09-0.16; 0.3 leaves room and still means a three-fold speed-up.
+    params = ac.Params()
+    for seed in (0, 1):
+        out = ac.twin(params, seed=seed).learning
+        first, last = np.median(out.latencies[:5]), np.median(out.latencies[-5:])
+        assert last <= 0.3 * first
+        assert out.reached[-5:].all()
+
+
+# --------------------------------------------------------------------------- contract
+def test_registered():
+    assert REGISTRY["actor-critic"] == "spikingml.circuits.actor_critic"
+    assert get_circuit("actor-critic") is ac
+    assert set(ac.METRICS) >= {
+        "latency_first5_s",
+        "latency_last5_s",
+        "latency_control_s",
+        "last5_over_first5",
+        "last5_over_control",
+        "learning_wall_seconds",
+    }
+
+
+def test_params_validation():
+    with pytest.raises(ValidationError, match=r"ActorCritic\.Params\.tau_decay"):
+        ac.Params(tau_rise=60 * ms, tau_decay=50 * ms)
+    with pytest.raises(ValidationError, match=r"ActorCritic\.Params\.n_trials"):
+        ac.Params(n_trials=0)
+    with pytest.raises(ValidationError, match=r"ActorCritic\.Params\.speed"):
+        ac.Params(speed=0.6 * second)
+    with pytest.raises(ValidationError, match="seed"):
+        ac.simulate(TINY, seed=-1)
+    with pytest.raises(ValidationError, match="params"):
+        ac.simulate({"n_trials": 3})
+
+
+def test_result_structure(quick):
+    params, result, _, metrics = quick
+    sizes = {name: pop.size for name, pop in result.populations.items()}
+    assert sizes == {"place": 121, "critic": params.n_critic, "actor": params.n_actor}
+    assert [p.name for p in result.phases] == ["learning", "control"]
+    assert len(result.extra["latencies"]) == params.n_trials
+    assert len(result.extra["control_latencies"]) == params.n_control_trials
+    n = params.n_trials + params.n_control_trials
+    assert len(result.events["trial_start"]) == len(result.events["trial_end"]) == n
+    assert result.weights["critic_w"].shape == (121, params.n_critic)
+    assert result.weights["actor_theta"].shape == (121, params.n_actor)
+    assert set(metrics) == set(ac.METRICS)
+
+
+def test_environment_obeys_its_rules(quick):
+    params, result, _, _ = quick
+    maze = params.maze()
+    x = result.signals["x"].values[:, 0]
+    y = result.signals["y"].values[:, 0]
+    assert x.min() >= 0 and x.max() <= maze.size and y.min() >= 0 and y.max() <= maze.size
+    t = result.signals["x"].dt * np.arange(len(x))
+    starts = np.asarray(maze.starts)
+    for t0 in result.events["trial_start"][1:]:
+        # the first sample after a reset lies within one sample's swim of a start position
+        k = np.searchsorted(t, t0, side="right")
+        gap = np.hypot(*(starts - [x[k], y[k]]).T).min()
+        assert gap <= float(params.speed / (1 / second)) * 0.021 + 1e-9
+    # every rewarded trial ended on the platform
+    for tg in result.events["goal"]:
+        k = np.searchsorted(t, tg, side="right")
+        assert maze.in_goal(np.array([x[k], y[k]]))
+    # latencies: timeouts at the timeout, successes shorter
+    lat = np.asarray(result.extra["latencies"])
+    reached = np.asarray(result.extra["reached"])
+    np.testing.assert_allclose(lat[~reached], float(params.timeout / second), atol=2e-3)
+    assert (lat[reached] < float(params.timeout / second)).all()
+
+
+def test_quick_preset_learns(quick):
+    # Measured seed 0-4, quick preset: last-5 / first-5 <= 0.4 and last-5 / control
+    # <= 0.25 [see the closing note]; the bounds are the issue's default-preset targets
+    # (0.5 and 0.3), which the quick preset, with fewer trials, must still clear.
+    _, _, _, m = quick
+    assert m["last5_over_first5"] <= 0.5
+    assert m["last5_over_control"] <= 0.3
+    assert m["success_last5"] >= 0.8
+    # the learned value rises towards the platform as the twin's does
+    assert m["value_map_correlation"] >= 0.5
+
+
+def test_figures_written(quick, tmp_path):
+    _, result, twin, _ = quick
+    paths = ac.figures(result, twin, tmp_path)
+    assert [p.name for p in paths] == ["comparison.png", "trajectories.png"]
+    assert all(p.stat().st_size > 20_000 for p in paths)
+    assert len(ac.trajectories(result)) == len(result.extra["latencies"])
+
+
+def test_neo_export(quick):
+    _, result, _, _ = quick
+    block = result.to_neo()
+    assert [s.name for s in block.segments] == ["learning", "control"]
+    n_spikes = sum(len(st) for seg in block.segments for st in seg.spiketrains)
+    assert n_spikes == sum(len(p.times) for p in result.populations.values())
+
+
+@pytest.mark.standalone
+def test_standalone_runs_the_same_task():
+    # Brian2 seeds the random generators of runtime and cpp_standalone differently
+    # (measured: the place cells' first spikes already differ), so the two devices give
+    # statistically equivalent runs, not identical spikes. The closed loop (events,
+    # resets, both phases in one program) must work without any Python in the loop.
+    a = ac.simulate(TINY, seed=2, device="runtime", progress=False)
+    b = ac.simulate(TINY, seed=2, device="cpp_standalone", progress=False)
+    for r in (a, b):
+        assert len(r.extra["latencies"]) == TINY.n_trials
+        assert len(r.extra["control_latencies"]) == TINY.n_control_trials
+        x = r.signals["x"].values
+        assert np.isfinite(x).all() and (x >= 0).all() and (x <= 1).all()
+    # standalone runs for the longest the trials could take; both phases are recorded
+    assert [p.name for p in b.phases] == ["learning", "control"]
+    # on both devices the place cells fire as the recorded path predicts: within 5%
+    # (~10^4 spikes: Poisson error ~1%; the path is sampled every 20 ms, not every step)
+    for r in (a, b):
+        assert _place_spikes(r) == pytest.approx(_predicted_place_spikes(r), rel=0.05)
+    assert np.isfinite(b.weights["critic_w"]).all()
+
+
+def _place_spikes(result):
+    return len(result.populations["place"].times)
+
+
+def _predicted_place_spikes(result):
+    """Expected place-cell spikes from the recorded path (silent while on the platform)."""
+    params = ac.Params.from_dict(result.params)
+    x, y = result.signals["x"], result.signals["y"]
+    t = x.dt * np.arange(len(x.values))
+    xy = np.column_stack([x.values[:, 0], y.values[:, 0]])
+    summed = params.maze().place_rates(xy).sum(axis=1)
+    ends = np.asarray(result.events["trial_end"])
+    for goal in result.events["goal"]:
+        summed[(t >= goal) & (t < ends[ends >= goal].min())] = 0.0
+    return summed.sum() * x.dt * float(params.place_rate / (1 / second))
+
+
+@pytest.mark.slow
+def test_default_preset_meets_issue_targets():
+    # The issue's targets (benchmarks/bench_actor_critic.py checks seeds 0-4).
+    params = ac.Params()
+    result = ac.simulate(params, seed=0, progress=False)
+    m = ac.compare(result, ac.twin(params, seed=0))
+    assert m["last5_over_first5"] <= 0.5
+    assert m["last5_over_control"] <= 0.3
