@@ -177,6 +177,7 @@ def test_neo_export(quick):
     assert n_spikes == sum(len(p.times) for p in result.populations.values())
 
 
+@pytest.mark.slow  # compiles the closed loop as a C++ program: 90 s of the CI budget
 @pytest.mark.standalone
 def test_standalone_runs_the_same_task():
     # Brian2 seeds the random generators of runtime and cpp_standalone differently

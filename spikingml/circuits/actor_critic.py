@@ -1095,7 +1095,7 @@ def figures(result: Result, twin_output: Twin, outdir: Path) -> list[Path]:
         f"{metrics['latency_last5_s']:.1f} s",
         fontsize=FONT_SIZE + 1,
     )
-    ax_lat.legend(fontsize=FONT_SIZE - 1, loc="upper right")
+    ax_lat.legend(fontsize=FONT_SIZE - 1, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
     ax_lat.tick_params(labelsize=FONT_SIZE)
 
     n = 21
