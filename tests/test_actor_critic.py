@@ -150,15 +150,15 @@ def test_environment_obeys_its_rules(quick):
 
 
 def test_quick_preset_learns(quick):
-    # Measured seed 0-4, quick preset: last-5 / first-5 <= 0.4 and last-5 / control
-    # <= 0.25 [see the closing note]; the bounds are the issue's default-preset targets
-    # (0.5 and 0.3), which the quick preset, with fewer trials, must still clear.
+    # Measured seeds 0-4, quick preset: last-5 / first-5 0.13-0.22, last-5 / control
+    # 0.13-0.23 (benchmarks/results/actor_critic.md); the bounds are the issue's targets
+    # for the default preset (0.5 and 0.3), which the quick preset must still clear.
     _, _, _, m = quick
     assert m["last5_over_first5"] <= 0.5
     assert m["last5_over_control"] <= 0.3
     assert m["success_last5"] >= 0.8
-    # the learned value rises towards the platform as the twin's does
-    assert m["value_map_correlation"] >= 0.5
+    # (no value-map comparison here: with 10 s trials the twin's random walk rarely
+    # finds the platform in 15 trials, so its value map may still be all zeros)
 
 
 def test_figures_written(quick, tmp_path):
@@ -225,3 +225,5 @@ def test_default_preset_meets_issue_targets():
     m = ac.compare(result, ac.twin(params, seed=0))
     assert m["last5_over_first5"] <= 0.5
     assert m["last5_over_control"] <= 0.3
+    # measured seeds 0-4: 0.86-0.92; the learned value rises towards the platform in both
+    assert m["value_map_correlation"] >= 0.7
