@@ -120,13 +120,14 @@ def parse_quantity(text: str, name: str, unit: Unit | None) -> Any:
     """
     match = _QUANTITY_RE.match(text)
     expected = "a number" if unit is None else f"a number with a unit of {_unit_name(unit)}"
+    example = "'0.5'" if unit is None else f"'2 {unit}'"
     if not match:
-        raise ValidationError(name, f"{expected} such as '50 ms'", text)
+        raise ValidationError(name, f"{expected} such as {example}", text)
     number, unit_name, per_name = float(match.group(1)), match.group(2), match.group(3)
     if per_name is not None:
         # a compound unit "m/s", as str() writes it: both names must be Brian2 units
         if unit_name is None:
-            raise ValidationError(name, f"{expected} such as '50 ms'", text)
+            raise ValidationError(name, f"{expected} such as {example}", text)
         top, per = _unit_table().get(unit_name), _unit_table().get(per_name)
         for part, found_part in ((unit_name, top), (per_name, per)):
             if found_part is None:
