@@ -25,6 +25,7 @@ __all__ = [
     "DEVICES",
     "brian_device",
     "check_device",
+    "check_seed",
     "versions",
     "progress_reporter",
     "standalone_build_directory",
@@ -38,6 +39,13 @@ def check_device(device: str) -> str:
     if device not in DEVICES:
         raise ValidationError("device", f"one of {', '.join(DEVICES)}", device)
     return device
+
+
+def check_seed(seed: int) -> int:
+    """Return ``seed`` as an int if it is an integer >= 0 (not a bool), else raise."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValidationError("seed", "an integer >= 0", seed)
+    return int(seed)
 
 
 def versions() -> dict[str, str]:

@@ -124,10 +124,11 @@ import numpy as np
 from brian2 import Hz, meter, ms, second
 
 from spikingml.analysis.actor_critic import ActorCriticResult, linear_actor_critic
+from spikingml.analysis.stats import pearson
 from spikingml.errors import ValidationError
 from spikingml.params import CircuitParams, param
 from spikingml.result import Phase, Result, Signal, SpikeData
-from spikingml.simulation import brian_device, check_device, versions
+from spikingml.simulation import brian_device, check_device, check_seed, versions
 from spikingml.stimuli.water_maze import Maze
 
 NAME = "actor-critic"
@@ -708,9 +709,7 @@ def simulate(
     if not isinstance(params, Params):
         raise ValidationError("params", "an actor_critic.Params", type(params).__name__)
     check_device(device)
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValidationError("seed", "an integer >= 0", seed)
-    seed = int(seed)
+    seed = check_seed(seed)
     maze = params.maze()
     rng = np.random.default_rng([seed, 11])
     t_wall = time.perf_counter()
@@ -976,21 +975,13 @@ def compare(result: Result, twin_output: Twin) -> dict[str, float]:
         "last5_over_control": _ratio(last5, latency_control),
         "success_last5": float(reached[-5:].mean()) if len(reached) else float("nan"),
         "shortest_latency_s": float(shortest),
-        "value_map_correlation": _pearson(spiking_v, twin_v),
+        "value_map_correlation": pearson(spiking_v, twin_v),
         "twin_latency_first5_s": twin_first5,
         "twin_latency_last5_s": twin_last5,
         "twin_latency_control_s": twin_control,
         "twin_last5_over_first5": _ratio(twin_last5, twin_first5),
         "learning_wall_seconds": float(result.extra.get("learning_wall_seconds", float("nan"))),
     }
-
-
-def _pearson(a: np.ndarray, b: np.ndarray) -> float:
-    a = np.asarray(a, dtype=float).ravel()
-    b = np.asarray(b, dtype=float).ravel()
-    if a.std() == 0 or b.std() == 0:
-        return float("nan")
-    return float(np.corrcoef(a, b)[0, 1])
 
 
 # --------------------------------------------------------------------------- figures

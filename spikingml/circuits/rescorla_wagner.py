@@ -126,11 +126,18 @@ import numpy as np
 from brian2 import Hz, ms, second
 
 from spikingml.analysis import rescorla_wagner as rw
+from spikingml.analysis.stats import pearson
 from spikingml.errors import ValidationError
 from spikingml.params import CircuitParams, param
 from spikingml.plasticity.opponent import GO, NOGO, OpponentDopamineRule
 from spikingml.result import Phase, Result, SpikeData
-from spikingml.simulation import brian_device, check_device, progress_reporter, versions
+from spikingml.simulation import (
+    brian_device,
+    check_device,
+    check_seed,
+    progress_reporter,
+    versions,
+)
 from spikingml.stimuli.paradigms import N_STAGES, PARADIGMS, GroupSchedule, paradigm_schedules
 
 __all__ = [
@@ -520,8 +527,7 @@ def simulate(
     if not isinstance(params, Params):
         raise ValidationError("params", "a rescorla_wagner.Params", type(params).__name__)
     check_device(device)
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValidationError("seed", "an integer >= 0", seed)
+    seed = check_seed(seed)
     groups = schedules(params)
     layout = _layout(params, groups)
     sizes = np.array([size for _, size, _, _, _ in layout])
@@ -814,14 +820,6 @@ def probe_values(result: Result, params: Params | None = None) -> dict[str, np.n
     return out
 
 
-def _pearson(a: np.ndarray, b: np.ndarray) -> float:
-    a = np.asarray(a, dtype=float).ravel()
-    b = np.asarray(b, dtype=float).ravel()
-    if a.std() == 0 or b.std() == 0:
-        return float("nan")
-    return float(np.corrcoef(a, b)[0, 1])
-
-
 def _stage_end(values: np.ndarray, stage_trials: int, stage: int) -> np.ndarray:
     """Mean of the last :data:`FINAL_TRIALS` rows of ``stage`` (1-based)."""
     stop = stage * stage_trials
@@ -872,7 +870,7 @@ def compare(result: Result, twin_output: Twin) -> dict[str, float]:
         )
     correlations = {}
     for name, values in spiking.items():
-        correlations[name] = _pearson(values, model[name])
+        correlations[name] = pearson(values, model[name])
         metrics[f"curve_correlation_{name}"] = correlations[name]
     metrics["curve_correlation_min"] = float(min(correlations.values()))
     metrics["twin_beta"] = float(twin_output.beta)

@@ -133,11 +133,18 @@ import numpy as np
 from brian2 import Hz, ms, second
 
 from spikingml.analysis import td as td_analysis
+from spikingml.analysis.stats import pearson
 from spikingml.errors import ValidationError
 from spikingml.params import CircuitParams, param
 from spikingml.plasticity.three_factor import PresynapticDopamineRule
 from spikingml.result import Phase, Result, Signal, SpikeData
-from spikingml.simulation import brian_device, check_device, progress_reporter, versions
+from spikingml.simulation import (
+    brian_device,
+    check_device,
+    check_seed,
+    progress_reporter,
+    versions,
+)
 from spikingml.stimuli.conditioning import ConditioningSchedule, conditioning_schedule
 
 __all__ = [
@@ -441,8 +448,7 @@ def simulate(
     if not isinstance(params, Params):
         raise ValidationError("params", "a td_conditioning.Params", type(params).__name__)
     check_device(device)
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValidationError("seed", "an integer >= 0", seed)
+    seed = check_seed(seed)
     sched = schedule(params)
     rng = np.random.default_rng(seed)
     n_tc = params.n_bins * params.cells_per_bin
@@ -690,21 +696,13 @@ def compare(result: Result, twin_output: td_analysis.TDResult) -> dict[str, floa
         "us_response_late_hz": us_late,
         "transfer_ratio": us_late / us_early if us_early > 0 else float("nan"),
         "omission_dip_fraction": dip,
-        "delta_correlation": _pearson(response, twin_output.deltas),
-        "value_correlation": _pearson(critic, twin_output.values),
+        "delta_correlation": pearson(response, twin_output.deltas),
+        "value_correlation": pearson(critic, twin_output.values),
         "extinction_drop": drop(response[:, cs_col]),
         "twin_extinction_drop": drop(twin_output.deltas[:, cs_col]),
         "twin_alpha": alpha,
         "twin_lambda": lam,
     }
-
-
-def _pearson(a: np.ndarray, b: np.ndarray) -> float:
-    a = np.asarray(a, dtype=float).ravel()
-    b = np.asarray(b, dtype=float).ravel()
-    if a.std() == 0 or b.std() == 0:
-        return float("nan")
-    return float(np.corrcoef(a, b)[0, 1])
 
 
 # --------------------------------------------------------------------------- figures

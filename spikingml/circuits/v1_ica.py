@@ -168,6 +168,7 @@ from spikingml.result import Phase, Result, SpikeData
 from spikingml.simulation import (
     brian_device,
     check_device,
+    check_seed,
     standalone_build_directory,
     versions,
 )
@@ -706,9 +707,7 @@ def simulate(
     if not isinstance(params, Params):
         raise ValidationError("params", "a v1_ica.Params", type(params).__name__)
     check_device(device)
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValidationError("seed", "an integer >= 0", seed)
-    seed = int(seed)
+    seed = check_seed(seed)
     data = patches(params, seed)
     if resume is not None:
         state, history = load_checkpoint(resume, params, seed)
