@@ -27,3 +27,25 @@ def test_build_directory_key_is_validated(tmp_path, monkeypatch):
     with pytest.raises(ValidationError, match="key"):
         with standalone_build_directory("../escape"):
             pass
+
+
+def test_check_seed():
+    import numpy as np
+    import pytest
+
+    from spikingml import ValidationError
+    from spikingml.simulation import check_seed
+
+    assert check_seed(np.int64(3)) == 3 and isinstance(check_seed(np.int64(3)), int)
+    for bad in (-1, True, 1.5, "2"):
+        with pytest.raises(ValidationError, match="seed"):
+            check_seed(bad)
+
+
+def test_pearson_is_nan_for_a_constant():
+    import numpy as np
+
+    from spikingml.analysis.stats import pearson
+
+    assert pearson([1, 2, 3], [2, 4, 6.5]) > 0.99
+    assert np.isnan(pearson([1, 1, 1], [1, 2, 3]))
