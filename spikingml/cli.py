@@ -345,6 +345,53 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    """``spikingml sweep NAME``: every grid combination and seed on Dask; one table."""
+    from spikingml.sweep import (
+        SUMMARY,
+        SweepInterrupted,
+        parse_grid,
+        parse_seeds,
+        read_table,
+        sweep,
+    )
+
+    grid = parse_grid(args.grid)
+    seeds = parse_seeds(args.seeds)
+    out = Path(args.out)
+    try:
+        table = sweep(
+            args.name,
+            out,
+            grid=grid,
+            seeds=seeds,
+            quick=args.quick,
+            device=args.device,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            resume=args.resume,
+            force=args.force,
+            table_format=args.format,
+            progress=not args.no_progress,
+        )
+    except SweepInterrupted as exc:
+        _error(str(exc))
+        return EXIT_INTERRUPTED
+    rows = read_table(table)
+    failed = [row for row in rows if row["status"] != "ok"]
+    print(f"{args.name}: {len(rows) - len(failed)} runs ok, {len(failed)} failed")
+    print(f"table: {table}")
+    if (out / SUMMARY).exists():
+        print(f"summary figure: {out / SUMMARY}")
+    if failed:
+        _error(
+            f"{len(failed)} of {len(rows)} runs failed (first: {failed[0]['error']}); "
+            f"tracebacks in {out / 'errors'}; --resume runs them again"
+        )
+        return EXIT_FAILURE
+    return EXIT_OK
+
+
 def _produce(
     module: ModuleType,
     params: Any,
@@ -537,6 +584,54 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-progress", action="store_true", help="do not report progress on stderr"
     )
     p_run.set_defaults(func=_cmd_run)
+
+    p_sweep = sub.add_parser(
+        "sweep",
+        help="run a circuit over a parameter grid and seeds (Dask); one table of metrics",
+        description="Run a circuit and its twin for every combination of --grid values and "
+        "every seed, as Dask tasks (an embedded LocalCluster, or --scheduler). Writes "
+        "DIR/runs.csv (one row per run, appended as runs finish), sweep.json and "
+        "summary.png (each metric against the swept parameter).",
+    )
+    p_sweep.add_argument("name", metavar="NAME", help="circuit name (see `spikingml list`)")
+    p_sweep.add_argument(
+        "--grid",
+        nargs="+",
+        action="extend",
+        metavar="FIELD=V1,V2",
+        default=[],
+        help="values of a parameter to sweep, e.g. --grid tau_c='10 ms,20 ms' eta=0.1,0.2",
+    )
+    p_sweep.add_argument("--seeds", default="0", help="seeds, e.g. 0-9 or 0,3,5-7 (default 0)")
+    p_sweep.add_argument("--out", metavar="DIR", required=True, help="output directory")
+    p_sweep.add_argument("--quick", action="store_true", help="start from the quick preset")
+    p_sweep.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="worker processes of the embedded Dask cluster (default: number of cores)",
+    )
+    p_sweep.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        default=None,
+        help="use a running Dask scheduler (e.g. tcp://10.0.0.1:8786) instead",
+    )
+    p_sweep.add_argument("--device", default=None, metavar=_DEVICE_CHOICES, help="Brian2 device")
+    p_sweep.add_argument(
+        "--resume", action="store_true", help="keep the finished runs in DIR, run the rest"
+    )
+    p_sweep.add_argument("--force", action="store_true", help="replace a sweep in DIR")
+    p_sweep.add_argument(
+        "--format",
+        choices=("csv", "parquet"),
+        default="csv",
+        help="also write runs.parquet (needs pyarrow); runs.csv is always written",
+    )
+    p_sweep.add_argument(
+        "--no-progress", action="store_true", help="do not report progress on stderr"
+    )
+    p_sweep.set_defaults(func=_cmd_sweep)
     return parser
 
 

@@ -29,7 +29,12 @@ __all__ = [
     "versions",
     "progress_reporter",
     "standalone_build_directory",
+    "use_private_cython_cache",
 ]
+
+#: Environment variable naming a Cython cache directory that :func:`brian_device` gives
+#: Brian2 instead of its shared default (set by :func:`use_private_cython_cache`).
+CYTHON_CACHE_ENV = "SPIKINGML_CYTHON_CACHE"
 
 DEVICES = ("runtime", "cpp_standalone")
 
@@ -101,6 +106,9 @@ def brian_device(
     brian2.device.activate()
     brian2.prefs.reset_to_defaults()
     brian2.prefs.codegen.target = _runtime_target()
+    private_cache = os.environ.get(CYTHON_CACHE_ENV)
+    if private_cache:
+        brian2.prefs.codegen.runtime.cython.cache_dir = private_cache
     brian2.prefs.logging.std_redirection = False
     brian2.BrianLogger.suppress_name("resolution_conflict")
     # standalone cannot check StateMonitor indices into synapses made by connect() before
@@ -169,12 +177,26 @@ def standalone_build_directory(key: str) -> Iterator[str]:
     if not re.fullmatch(r"[A-Za-z0-9_.-]+", key):
         raise ValidationError("key", "letters, digits, '-', '_' or '.'", key)
     try:
-        import fcntl
+        import fcntl  # noqa: F401
     except ImportError:  # pragma: no cover - Windows: no flock, a fresh directory per run
         with tempfile.TemporaryDirectory(prefix=f"spikingml-{key}-") as directory:
             yield directory
         return
-    root = os.path.join(_cache_root(), "standalone")
+    directory, lock = _acquire_slot(os.path.join(_cache_root(), "standalone"), key)
+    try:
+        yield directory
+    finally:
+        _release_slot(lock)
+
+
+def _acquire_slot(root: str, key: str):
+    """Lock the first free directory ``root/<key>-<n>`` (``flock``); return it and its lock.
+
+    The lock is held until :func:`_release_slot` (or the process ends), so two processes
+    never get the same directory, and a directory is reused by later processes.
+    """
+    import fcntl
+
     os.makedirs(root, exist_ok=True)
     slot = 0
     while True:
@@ -187,12 +209,59 @@ def standalone_build_directory(key: str) -> Iterator[str]:
             lock.close()
             slot += 1
             continue
-        try:
-            yield directory
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
-            lock.close()
-        return
+        return directory, lock
+
+
+def _release_slot(lock) -> None:
+    import fcntl
+
+    fcntl.flock(lock, fcntl.LOCK_UN)
+    lock.close()
+
+
+_PRIVATE_CACHE: dict[str, object] = {}
+
+
+def use_private_cython_cache() -> str:
+    """Give this process a Cython cache directory of its own, warm from the shared one.
+
+    Parallel workers (:mod:`spikingml.sweep`) each call this once: it locks a directory
+    ``$SPIKINGML_CACHE/cython/worker-<n>`` for the rest of the process's life (another
+    process never uses it meanwhile; a later one reuses it, already compiled), hard-links
+    into it the compiled modules of Brian2's default cache that it lacks (so nothing is
+    compiled again; compiled modules are never rewritten, so sharing their files is
+    safe), and sets :data:`CYTHON_CACHE_ENV` so that :func:`brian_device` points Brian2
+    at it. No two processes then compile into, or load from, a directory that the other
+    is writing.
+
+    Returns
+    -------
+    str
+        The directory (the same one on every call in a process).
+    """
+    if "directory" in _PRIVATE_CACHE:
+        return str(_PRIVATE_CACHE["directory"])
+    try:
+        directory, lock = _acquire_slot(os.path.join(_cache_root(), "cython"), "worker")
+    except ImportError:  # pragma: no cover - Windows: no flock
+        directory, lock = tempfile.mkdtemp(prefix="spikingml-cython-"), None
+    _PRIVATE_CACHE.update(directory=directory, lock=lock)
+    from brian2.codegen.runtime.cython_rt.extension_manager import get_cython_cache_dir
+
+    shared = os.path.expanduser(get_cython_cache_dir() or "")
+    if shared and os.path.isdir(shared) and os.path.abspath(shared) != directory:
+        for name in os.listdir(shared):
+            if not name.endswith((".so", ".pyd")):
+                continue
+            target = os.path.join(directory, name)
+            if os.path.exists(target):
+                continue
+            try:
+                os.link(os.path.join(shared, name), target)
+            except OSError:  # another file system: copy instead
+                shutil.copy2(os.path.join(shared, name), target)
+    os.environ[CYTHON_CACHE_ENV] = directory
+    return directory
 
 
 def progress_reporter(enabled: bool, label: str):

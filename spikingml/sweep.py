@@ -1,0 +1,791 @@
+"""Parameter sweeps over seeds and parameter grids, run on Dask distributed.
+
+A sweep runs one circuit (simulation, twin and comparison) for every combination of a
+parameter grid and a list of seeds, and writes one tidy table: one row per run, with
+the parameters, the seed and every metric. The runs are Dask tasks, so the same code runs
+on the cores of one machine (an embedded :class:`distributed.LocalCluster`, the default)
+or on a cluster (the address of a running Dask scheduler)::
+
+    $ spikingml sweep td-conditioning --quick --grid tau_c="10 ms,20 ms" --seeds 0-4 \\
+          --out sweeps/tau_c
+    $ dask scheduler --host 10.0.0.1 &    # elsewhere: dask worker tcp://10.0.0.1:8786
+    $ spikingml sweep td-conditioning --grid eta=0.1,0.2 --seeds 0-9 \\
+          --scheduler tcp://10.0.0.1:8786 --out sweeps/eta
+
+What a sweep writes into ``DIR``
+--------------------------------
+``runs.csv``
+    The table. A row is appended (and flushed to disk) as soon as its run finishes, so
+    an interrupted or crashed sweep keeps every finished run, and ``--resume`` runs only
+    the missing ones. Columns: ``run_id`` (a hash of the parameter values and the
+    seed), ``circuit``, ``preset``, ``device``, ``seed``, one column per swept
+    parameter (the value as given, e.g. ``20 ms``), ``status`` (``ok`` or ``error``),
+    ``error`` (the one-line error of a failed run), ``wall_seconds``,
+    ``simulated_seconds``, then every metric of the circuit (``METRICS``, in order).
+``runs.parquet``
+    The same table as Parquet (``--format parquet``; needs ``pyarrow``), rewritten after
+    every finished run.
+``sweep.json``
+    What was asked: circuit, preset, device, grid, seeds, and the software versions.
+``summary.png``
+    Every metric against the (first) swept parameter: each seed as a dot, the mean over
+    seeds as a line with the standard deviation as a band, one line per combination of
+    the other swept parameters.
+``errors/RUN_ID.txt``
+    The traceback of each failed run (a failed run does not stop the sweep).
+
+Workers
+-------
+Every Dask worker process uses a Cython cache directory of its own
+(:func:`spikingml.simulation.use_private_cython_cache`): no two processes compile into
+the same directory, and the compiled code of earlier runs is reused, not compiled
+again. ``cpp_standalone`` runs build in a directory of their own as well (each circuit
+locks its build directory). Workers run one task at a time with one BLAS thread, so
+``--workers`` is the number of cores used.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import hashlib
+import itertools
+import json
+import math
+import os
+import re
+import sys
+import time
+import traceback
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from spikingml.errors import OutputExistsError, SpikingMLError, ValidationError
+
+__all__ = [
+    "SweepRun",
+    "parse_grid",
+    "parse_seeds",
+    "plan_runs",
+    "run_one",
+    "read_table",
+    "plot_summary",
+    "sweep",
+]
+
+TABLE = "runs.csv"
+PARQUET = "runs.parquet"
+SPEC = "sweep.json"
+SUMMARY = "summary.png"
+
+#: How long to wait for a ``--scheduler`` to answer.
+CONNECT_TIMEOUT = "20s"
+
+#: Columns before the swept parameters and after them (the metrics follow).
+LEAD_COLUMNS = ("run_id", "circuit", "preset", "device", "seed")
+STATUS_COLUMNS = ("status", "error", "wall_seconds", "simulated_seconds")
+
+
+class SweepInterrupted(SpikingMLError):
+    """The sweep was interrupted (Ctrl-C or SIGTERM); finished runs are in the table."""
+
+
+# -- the grid ---------------------------------------------------------------------------
+
+
+def parse_grid(items: Sequence[str] | None) -> dict[str, list[str]]:
+    """Parse ``--grid`` items ``field=v1,v2,...`` into ``{field: [v1, v2, ...]}``.
+
+    Values are kept as strings (parsed and validated by the circuit's ``Params``). A
+    field may appear once; values are stripped and may not be empty or repeated.
+
+    Raises
+    ------
+    ValidationError
+        Naming ``--grid`` and the offending item.
+    """
+    grid: dict[str, list[str]] = {}
+    for item in items or []:
+        field, sep, values = item.partition("=")
+        field = field.strip()
+        if not sep or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", field):
+            raise ValidationError("--grid", "FIELD=VALUE[,VALUE...]", item)
+        parts = [v.strip() for v in values.split(",")]
+        if not values.strip() or any(not v for v in parts):
+            raise ValidationError(f"--grid {field}", "a comma-separated list of values", item)
+        if len(set(parts)) != len(parts):
+            raise ValidationError(f"--grid {field}", "distinct values", values)
+        if field in grid:
+            raise ValidationError("--grid", f"each field once ({field} is repeated)", item)
+        grid[field] = parts
+    return grid
+
+
+def parse_seeds(text: str) -> list[int]:
+    """Parse ``--seeds``: ``7``, ``0-9`` (inclusive) or ``0,3,5-7``, into sorted seeds.
+
+    Raises
+    ------
+    ValidationError
+        Naming ``--seeds`` when a part is not a non-negative integer or range.
+    """
+    seeds: set[int] = set()
+    for part in str(text).split(","):
+        part = part.strip()
+        match = re.fullmatch(r"(\d+)(?:\s*-\s*(\d+))?", part)
+        if not match:
+            raise ValidationError("--seeds", "seeds like 0-9 or 0,3,5-7 (integers >= 0)", text)
+        first = int(match.group(1))
+        last = int(match.group(2)) if match.group(2) is not None else first
+        if last < first:
+            raise ValidationError("--seeds", f"a range low-high with low <= high ({part})", text)
+        seeds.update(range(first, last + 1))
+    return sorted(seeds)
+
+
+@dataclasses.dataclass(frozen=True)
+class SweepRun:
+    """One run of a sweep: parameter values (strings, as given) and a seed."""
+
+    values: tuple[tuple[str, str], ...]
+    seed: int
+
+    @property
+    def run_id(self) -> str:
+        """A stable 12-hex-digit identifier of the parameter values and the seed."""
+        key = json.dumps([list(self.values), self.seed])
+        return hashlib.sha1(key.encode()).hexdigest()[:12]
+
+    def describe(self) -> str:
+        """``tau_c=20 ms, seed 3``."""
+        shown = ", ".join(f"{k}={v}" for k, v in self.values)
+        return f"{shown}, seed {self.seed}" if shown else f"seed {self.seed}"
+
+
+def plan_runs(
+    module: ModuleType, grid: Mapping[str, Sequence[str]], seeds: Sequence[int], quick: bool
+) -> list[SweepRun]:
+    """Every combination of the grid and the seeds, each validated by ``Params``.
+
+    Validation happens here, before anything runs: a bad value stops the sweep with
+    the circuit's own error (naming ``Circuit.Params.field``).
+    """
+    if not seeds:
+        raise ValidationError("--seeds", "at least one seed", "none")
+    base = module.Params.quick() if quick else module.Params()
+    fields = list(grid)
+    runs = []
+    for combo in itertools.product(*(grid[f] for f in fields)):
+        values = tuple(zip(fields, combo, strict=True))
+        base.replace_from_strings(dict(values))  # raises ValidationError if bad
+        runs.extend(SweepRun(values, int(seed)) for seed in seeds)
+    return runs
+
+
+# -- one run (executed in a worker) ----------------------------------------------------
+
+
+def run_one(
+    module_path: str,
+    quick: bool,
+    values: Sequence[tuple[str, str]],
+    seed: int,
+    device: str,
+) -> dict[str, Any]:
+    """Simulate one circuit run, run its twin and compare them: one row of the table.
+
+    Runs in a Dask worker (or anywhere). Errors do not propagate: the row then has
+    ``status`` ``error``, ``error`` the one-line message and ``traceback`` the full one.
+
+    Parameters
+    ----------
+    module_path : str
+        Importable module of the circuit (a value of ``spikingml.circuits.REGISTRY``).
+    quick : bool
+        Start from the quick preset rather than the default one.
+    values : sequence of (field, value) pairs
+        Parameters to set, as strings (``--set`` syntax).
+    seed : int
+        Random seed of the run.
+    device : str
+        Brian2 device (``runtime`` or ``cpp_standalone``).
+
+    Returns
+    -------
+    dict
+        ``status``, ``error``, ``traceback``, ``wall_seconds``, ``simulated_seconds``,
+        ``metrics`` (name -> float) and ``host``.
+    """
+    import importlib
+    import platform
+
+    from spikingml.simulation import use_private_cython_cache
+
+    t0 = time.perf_counter()
+    row: dict[str, Any] = {
+        "status": "ok",
+        "error": "",
+        "traceback": "",
+        "metrics": {},
+        "simulated_seconds": float("nan"),
+        "host": platform.node(),
+    }
+    try:
+        use_private_cython_cache()
+        os.environ.setdefault("MPLBACKEND", "Agg")
+        module = importlib.import_module(module_path)
+        params = module.Params.quick() if quick else module.Params()
+        if values:
+            params = params.replace_from_strings(dict(values))
+        result = module.simulate(params, seed=seed, device=device, progress=False)
+        twin_output = module.twin(params, seed=seed)
+        row["metrics"] = {str(k): float(v) for k, v in module.compare(result, twin_output).items()}
+        row["simulated_seconds"] = float(result.simulated_seconds) or float(result.t_stop)
+    except Exception as exc:  # one failed run must not end the sweep
+        row["status"] = "error"
+        row["error"] = " ".join(f"{type(exc).__name__}: {exc}".split())
+        row["traceback"] = traceback.format_exc()
+    row["wall_seconds"] = time.perf_counter() - t0
+    return row
+
+
+# -- the table --------------------------------------------------------------------------
+
+
+def _columns(fields: Sequence[str], metrics: Sequence[str]) -> list[str]:
+    return [*LEAD_COLUMNS, *fields, *STATUS_COLUMNS, *metrics]
+
+
+def read_table(path: str | os.PathLike) -> list[dict[str, str]]:
+    """Read a sweep table (``runs.csv``) as a list of rows (column -> string).
+
+    A last line cut short by a crash (no line end) is ignored.
+    """
+    text = Path(path).read_text(encoding="utf-8")
+    if text and not text.endswith("\n"):
+        text = text[: text.rfind("\n") + 1]
+    return list(csv.DictReader(text.splitlines()))
+
+
+class _Table:
+    """The CSV journal of a sweep: a header, then one flushed line per finished run."""
+
+    def __init__(self, path: Path, columns: list[str], resume: bool) -> None:
+        self.path = path
+        self.columns = columns
+        self.rows: list[dict[str, str]] = []
+        if resume and path.exists():
+            with path.open(encoding="utf-8") as fh:
+                header = next(csv.reader(fh), None)
+            if header != columns:
+                raise ValidationError(
+                    "--resume",
+                    f"a table with the columns of this sweep ({', '.join(columns)})",
+                    f"{path} with columns {', '.join(header or [])}",
+                )
+            self.rows = read_table(path)
+            # drop a cut-off last line, so appended rows start on a line of their own
+            text = path.read_text(encoding="utf-8")
+            if text and not text.endswith("\n"):
+                path.write_text(text[: text.rfind("\n") + 1], encoding="utf-8")
+        else:
+            tmp = path.with_name(f".{path.name}.tmp")
+            with tmp.open("w", newline="", encoding="utf-8") as fh:
+                csv.writer(fh).writerow(columns)
+            os.replace(tmp, path)
+        self._fh = path.open("a", newline="", encoding="utf-8")
+        self._writer = csv.DictWriter(self._fh, fieldnames=columns)
+
+    def done(self) -> set[str]:
+        """``run_id`` of the runs that finished without error."""
+        return {row["run_id"] for row in self.rows if row.get("status") == "ok"}
+
+    def append(self, row: Mapping[str, Any]) -> None:
+        line = {c: _cell(row.get(c, "")) for c in self.columns}
+        self._writer.writerow(line)
+        self._fh.flush()
+        os.fsync(self._fh.fileno())
+        self.rows.append(line)
+
+    def close(self) -> None:
+        self._fh.close()
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float):
+        return "" if math.isnan(value) else repr(value)
+    return str(value)
+
+
+def _write_parquet(
+    rows: Sequence[Mapping[str, str]], columns: Sequence[str], n_text: int, path: Path
+) -> None:
+    """Write the table as Parquet, atomically.
+
+    The first ``n_text`` columns (identifiers, swept values as given, status, error) are
+    strings, ``seed`` an int64, and the rest (times and metrics) float64 (empty: null).
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    arrays = {}
+    for i, col in enumerate(columns):
+        cells = [row.get(col, "") for row in rows]
+        if col == "seed":
+            arrays[col] = pa.array([int(c) for c in cells], pa.int64())
+        elif i < n_text:
+            arrays[col] = pa.array(cells, pa.string())
+        else:
+            arrays[col] = pa.array([float(c) if c != "" else None for c in cells], pa.float64())
+    tmp = path.with_name(f".{path.name}.tmp")
+    pq.write_table(pa.table(arrays), tmp)
+    os.replace(tmp, path)
+
+
+def _require_parquet() -> None:
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError as exc:
+        raise ValidationError(
+            "--format",
+            "csv, or parquet with pyarrow installed (pip install spikingml[sweep])",
+            "parquet",
+        ) from exc
+
+
+# -- the summary figure -----------------------------------------------------------------
+
+
+def _numeric(module: ModuleType, field: str, text: str, quick: bool) -> tuple[float | None, str]:
+    """The value of ``field`` as a number in its unit (None if not numeric) and the unit."""
+    import dataclasses as dc
+
+    base = module.Params.quick() if quick else module.Params()
+    meta = {f.name: f.metadata for f in dc.fields(base)}[field]
+    value = getattr(base.replace_from_strings({field: text}), field)
+    unit = meta.get("unit")
+    if isinstance(value, bool) or meta.get("choices") is not None:
+        return None, ""
+    try:
+        if unit is not None and not getattr(value, "is_dimensionless", True):
+            return float(value / unit), str(unit)
+        return float(value), ""
+    except (TypeError, ValueError):
+        return None, ""
+
+
+def plot_summary(
+    rows: Sequence[Mapping[str, str]],
+    fields: Sequence[str],
+    metrics: Sequence[str],
+    path: str | os.PathLike,
+    module: ModuleType | None = None,
+    quick: bool = False,
+    title: str = "",
+) -> Path:
+    """Plot every metric against the first swept parameter, with the spread over seeds.
+
+    One panel per metric. Each finished run is a dot (slightly jittered along x); the
+    mean over seeds is a line with a band of +- one standard deviation; the other swept
+    parameters, if any, give one line each. Without swept parameters the x axis is the
+    seed.
+
+    Returns
+    -------
+    pathlib.Path
+        The written PNG.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from spikingml.plotting import save_figure
+
+    ok = [r for r in rows if r.get("status") == "ok"]
+    metrics = [m for m in metrics if any(r.get(m, "") != "" for r in ok)]
+    n = max(len(metrics), 1)
+    ncols = min(3, n)
+    nrows = math.ceil(n / ncols)
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(4.2 * ncols, 3.2 * nrows), squeeze=False, layout="constrained"
+    )
+    x_field = fields[0] if fields else "seed"
+    others = list(fields[1:])
+    # x positions: numbers in the field's unit when they are numbers, else categories
+    x_values = sorted({r[x_field] for r in ok}, key=lambda v: (len(v), v))
+    positions: dict[str, float] = {}
+    unit = ""
+    numeric = bool(fields) and module is not None
+    if numeric:
+        parsed = {v: _numeric(module, x_field, v, quick) for v in x_values}
+        numeric = all(p[0] is not None for p in parsed.values())
+        if numeric:
+            positions = {v: float(p[0]) for v, p in parsed.items()}
+            unit = next(iter(parsed.values()))[1] if parsed else ""
+    if not fields:
+        positions = {v: float(v) for v in x_values}
+        numeric = True
+    if not numeric:
+        positions = {v: float(i) for i, v in enumerate(x_values)}
+    span = (max(positions.values()) - min(positions.values())) if positions else 0.0
+    jitter = 0.015 * (span or 1.0)
+    groups = sorted({tuple(r[f] for f in others) for r in ok})
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for i, metric in enumerate(metrics):
+        ax = axes[i // ncols][i % ncols]
+        for g, group in enumerate(groups):
+            color = colors[g % len(colors)]
+            sel = [r for r in ok if tuple(r[f] for f in others) == group and r[metric] != ""]
+            label = ", ".join(f"{f}={v}" for f, v in zip(others, group, strict=True)) or None
+            xs = np.array([positions[r[x_field]] for r in sel])
+            ys = np.array([float(r[metric]) for r in sel])
+            offsets = (np.array([int(r["seed"]) for r in sel]) % 5 - 2) * jitter / 2
+            ax.plot(xs + offsets, ys, "o", ms=3, color=color, alpha=0.6)
+            if fields:
+                xu = sorted(set(xs.tolist()))
+                mean = np.array([np.nanmean(ys[xs == x]) for x in xu])
+                sd = np.array([np.nanstd(ys[xs == x]) for x in xu])
+                ax.plot(xu, mean, "-", color=color, lw=1.5, label=label)
+                ax.fill_between(xu, mean - sd, mean + sd, color=color, alpha=0.15, lw=0)
+        ax.set_title(metric, fontsize=9)
+        ax.set_xlabel(f"{x_field} ({unit})" if unit else x_field)
+        if not numeric:
+            ax.set_xticks(list(positions.values()), list(positions))
+        if others and i == 0:
+            ax.legend(fontsize=7, frameon=False)
+    for j in range(len(metrics), nrows * ncols):
+        axes[j // ncols][j % ncols].set_visible(False)
+    if not metrics:
+        axes[0][0].text(0.5, 0.5, "no finished runs", ha="center", va="center")
+        axes[0][0].set_visible(True)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    out = Path(path)
+    save_figure(fig, out)
+    plt.close(fig)
+    return out
+
+
+# -- the sweep --------------------------------------------------------------------------
+
+
+def _prepare_worker() -> str:
+    """Import Brian2 and take a private Cython cache in a worker process.
+
+    Brian2 installs a SIGINT handler when it is imported, which Python only allows in the
+    main thread; Dask runs tasks in other threads, so the import happens here, in the
+    worker's main (event-loop) thread, through :class:`_WorkerSetup`.
+    """
+    import brian2  # noqa: F401
+
+    from spikingml.simulation import use_private_cython_cache
+
+    return use_private_cython_cache()
+
+
+def _worker_setup_plugin():
+    from distributed.diagnostics.plugin import WorkerPlugin
+
+    class _WorkerSetup(WorkerPlugin):
+        name = "spikingml-worker-setup"
+
+        def setup(self, worker) -> None:
+            _prepare_worker()
+
+    return _WorkerSetup()
+
+
+def _client(workers: int, scheduler: str | None):
+    """A Dask client: on an embedded LocalCluster of ``workers`` processes, or remote."""
+    try:
+        import logging
+
+        from dask.distributed import Client, LocalCluster
+    except ImportError as exc:
+        raise ValidationError(
+            "sweep", "Dask distributed installed (pip install spikingml[sweep])", "not installed"
+        ) from exc
+    if scheduler:
+        try:
+            return Client(scheduler, timeout=CONNECT_TIMEOUT), None
+        except OSError as exc:
+            raise ValidationError(
+                "--scheduler", "the address of a running Dask scheduler", scheduler
+            ) from exc
+    one_thread = {
+        "OMP_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "MPLBACKEND": "Agg",
+    }
+    cluster = LocalCluster(
+        n_workers=workers,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        silence_logs=logging.ERROR,
+        env=one_thread,
+    )
+    return Client(cluster), cluster
+
+
+def sweep(
+    name: str,
+    out: str | os.PathLike,
+    grid: Mapping[str, Sequence[str]] | None = None,
+    seeds: Sequence[int] = (0,),
+    quick: bool = False,
+    device: str | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    resume: bool = False,
+    force: bool = False,
+    table_format: str = "csv",
+    progress: bool = True,
+    log: Callable[[str], None] | None = None,
+    client: Any = None,
+) -> Path:
+    """Run circuit ``name`` for every grid combination and seed on Dask; write the table.
+
+    Parameters
+    ----------
+    name : str
+        Registered circuit name (``spikingml list``).
+    out : path
+        Output directory (``runs.csv``, ``sweep.json``, ``summary.png``, ``errors/``).
+    grid : mapping of str to sequence of str, optional
+        Parameter values to sweep, as strings (``--set`` syntax); every combination runs.
+    seeds : sequence of int
+        Seeds; every grid combination runs with each.
+    quick : bool
+        Start from the quick preset.
+    device : str, optional
+        Brian2 device (default: the circuit's own).
+    workers : int, optional
+        Worker processes of the embedded LocalCluster (default: the number of cores).
+        Ignored with ``scheduler``.
+    scheduler : str, optional
+        Address of a running Dask scheduler (``tcp://host:8786``) to use instead.
+    resume : bool
+        Keep the finished runs of an earlier sweep into ``out`` and run only the rest
+        (runs that failed before are run again).
+    force : bool
+        Replace an earlier sweep's table in ``out``.
+    table_format : {"csv", "parquet"}
+        ``parquet`` also writes ``runs.parquet`` (needs ``pyarrow``).
+    progress : bool
+        Report each finished run on stderr.
+    log : callable, optional
+        Receives the progress lines (default: print to stderr).
+    client : dask.distributed.Client, optional
+        Run on this client's cluster (left open afterwards) instead of starting one;
+        ``workers`` and ``scheduler`` are then ignored.
+
+    Returns
+    -------
+    pathlib.Path
+        The table (``out/runs.csv``).
+
+    Raises
+    ------
+    ValidationError
+        Bad circuit, grid, seeds, device, workers or format (before anything runs).
+    OutputExistsError
+        ``out`` holds a sweep table and neither ``resume`` nor ``force`` is set.
+    SweepInterrupted
+        On Ctrl-C or SIGTERM; the table holds every run finished until then.
+    """
+    from spikingml.circuits import REGISTRY, get_circuit
+    from spikingml.simulation import check_device, check_seed, versions
+
+    module = get_circuit(name)
+    device = check_device(
+        device if device is not None else getattr(module, "DEFAULT_DEVICE", "runtime")
+    )
+    grid = {k: list(v) for k, v in (grid or {}).items()}
+    seeds = [check_seed(s) for s in seeds]
+    if table_format not in ("csv", "parquet"):
+        raise ValidationError("--format", "csv or parquet", table_format)
+    if table_format == "parquet":
+        _require_parquet()
+    if scheduler is None and client is None:
+        workers = (os.cpu_count() or 1) if workers is None else workers
+        if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+            raise ValidationError("--workers", "an integer >= 1", workers)
+    if resume and force:
+        raise ValidationError("--resume", "not together with --force", "both given")
+    runs = plan_runs(module, grid, seeds, quick)
+    metrics = list(getattr(module, "METRICS", {}))
+    columns = _columns(list(grid), metrics)
+    n_text = len(LEAD_COLUMNS) + len(grid) + 2  # ... swept values, status, error
+    emit = log or (lambda msg: print(f"[spikingml] {msg}", file=sys.stderr, flush=True))
+    say = emit if progress else (lambda msg: None)
+
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise OutputExistsError(f"output path {out} exists and is not a directory")
+    table_path = out / TABLE
+    if table_path.exists() and not (resume or force):
+        raise OutputExistsError(
+            f"{out} already holds a sweep ({TABLE}); continue it with --resume, replace it "
+            "with --force, or choose another directory with --out"
+        )
+    if resume and not table_path.exists():
+        raise ValidationError("--resume", f"a directory holding {TABLE}", str(out))
+    out.mkdir(parents=True, exist_ok=True)
+    spec = {
+        "circuit": name,
+        "preset": "quick" if quick else "default",
+        "device": device,
+        "grid": grid,
+        "seeds": seeds,
+        "versions": versions(),
+    }
+    tmp_spec = out / f".{SPEC}.tmp"
+    tmp_spec.write_text(json.dumps(spec, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    os.replace(tmp_spec, out / SPEC)
+
+    table = _Table(table_path, columns, resume=resume)
+    try:
+        done = table.done()
+        todo = [r for r in runs if r.run_id not in done]
+        say(
+            f"sweep {name}: {len(runs)} runs ({len(runs) - len(todo)} already done), "
+            f"device {device}, "
+            + (f"scheduler {scheduler}" if scheduler else f"{workers} workers")
+        )
+        if todo:
+            _execute(
+                name,
+                REGISTRY[name],
+                quick,
+                device,
+                todo,
+                table,
+                out,
+                workers,
+                scheduler,
+                table_format,
+                columns,
+                n_text,
+                say,
+                client,
+            )
+    finally:
+        table.close()
+        rows = read_table(table_path)
+        if table_format == "parquet":
+            _write_parquet(rows, columns, n_text, out / PARQUET)
+        if rows:
+            plot_summary(
+                rows,
+                list(grid),
+                metrics,
+                out / SUMMARY,
+                module=module,
+                quick=quick,
+                title=f"{name} sweep ({spec['preset']} preset, {len(seeds)} seeds)",
+            )
+    failed = sum(1 for r in rows if r["status"] != "ok")
+    say(f"sweep {name}: done, {len(rows) - failed} runs ok, {failed} failed; table {table_path}")
+    return table_path
+
+
+def _execute(
+    name,
+    module_path,
+    quick,
+    device,
+    todo,
+    table,
+    out,
+    workers,
+    scheduler,
+    table_format,
+    columns,
+    n_text,
+    say,
+    client=None,
+) -> None:
+    """Submit ``todo`` to Dask and append each finished run to the table."""
+    import signal
+
+    from dask.distributed import as_completed
+
+    def _terminate(signum, frame):  # SIGTERM: stop like Ctrl-C
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    own_client = client is None
+    cluster = None
+    if own_client:
+        client, cluster = _client(workers or 1, scheduler)
+    futures = {}
+    t_start = time.perf_counter()
+    try:
+        client.register_plugin(_worker_setup_plugin())
+        for run in todo:
+            fut = client.submit(
+                run_one,
+                module_path,
+                quick,
+                run.values,
+                run.seed,
+                device,
+                key=f"spikingml-{name}-{run.run_id}",
+                pure=False,
+            )
+            futures[fut] = run
+        finished = 0
+        for fut in as_completed(futures):
+            run = futures[fut]
+            res = fut.result()
+            row = {
+                "run_id": run.run_id,
+                "circuit": name,
+                "preset": "quick" if quick else "default",
+                "device": device,
+                "seed": run.seed,
+                **dict(run.values),
+                "status": res["status"],
+                "error": res["error"],
+                "wall_seconds": res["wall_seconds"],
+                "simulated_seconds": res["simulated_seconds"],
+                **{k: v for k, v in res["metrics"].items() if k in columns},
+            }
+            extra = sorted(set(res["metrics"]) - set(columns))
+            if extra:
+                say(f"  metrics not in {name}.METRICS (not in the table): {', '.join(extra)}")
+            if res["status"] != "ok":
+                (out / "errors").mkdir(exist_ok=True)
+                (out / "errors" / f"{run.run_id}.txt").write_text(
+                    f"{run.describe()}\n\n{res['traceback']}", encoding="utf-8"
+                )
+            table.append(row)
+            if table_format == "parquet":
+                _write_parquet(table.rows, columns, n_text, out / PARQUET)
+            finished += 1
+            elapsed = time.perf_counter() - t_start
+            eta = elapsed / finished * (len(todo) - finished)
+            status = "ok" if res["status"] == "ok" else f"FAILED ({res['error']})"
+            say(
+                f"  [{finished}/{len(todo)}] {run.describe()}: {status}, "
+                f"{res['wall_seconds']:.1f} s; ~{eta:.0f} s left"
+            )
+    except KeyboardInterrupt:
+        for fut in futures:
+            fut.cancel()
+        raise SweepInterrupted(
+            f"sweep interrupted: {len(table.rows)} runs are in {table.path}; run the same "
+            "command with --resume to finish the others"
+        ) from None
+    finally:
+        if own_client:
+            client.close()
+        if cluster is not None:
+            cluster.close()
+        signal.signal(signal.SIGTERM, previous)

@@ -1,0 +1,430 @@
+"""Tests of parameter sweeps on Dask (spikingml.sweep and ``spikingml sweep``).
+
+The swept circuit is ``tests/sweep_fake_circuit.py``: Brian2-free, with metrics that are
+known functions of the parameters and the seed, so every cell of the table can be
+checked. The sweeps run on a real embedded LocalCluster of worker processes, and on a
+Dask scheduler and worker started here as separate processes on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("distributed", reason="needs the `sweep` extra (Dask distributed)")
+
+import spikingml.circuits as circuits  # noqa: E402
+from spikingml.cli import main  # noqa: E402
+from spikingml.errors import OutputExistsError, ValidationError  # noqa: E402
+from spikingml.sweep import (  # noqa: E402
+    SweepInterrupted,
+    SweepRun,
+    parse_grid,
+    parse_seeds,
+    plan_runs,
+    plot_summary,
+    read_table,
+    sweep,
+)
+
+TESTS = Path(__file__).resolve().parent
+FAKE = "sweep-fake"
+FAKE_MODULE = "sweep_fake_circuit"
+
+import sweep_fake_circuit  # noqa: E402
+
+
+@pytest.fixture
+def fake_registered(monkeypatch):
+    monkeypatch.setitem(circuits.REGISTRY, FAKE, FAKE_MODULE)
+    monkeypatch.syspath_prepend(str(TESTS))
+    return sweep_fake_circuit
+
+
+def _expected_score(gain: float, tau_ms: float, seed: int) -> float:
+    return gain * (seed + 1) + tau_ms
+
+
+# -- parsing ----------------------------------------------------------------------------
+
+
+def test_parse_grid_keeps_values_as_given():
+    grid = parse_grid(["tau=10 ms, 20 ms", "gain=1,2.5"])
+    assert grid == {"tau": ["10 ms", "20 ms"], "gain": ["1", "2.5"]}
+    assert parse_grid(None) == {}
+
+
+@pytest.mark.parametrize(
+    "item, fragment",
+    [
+        ("tau", "FIELD=VALUE"),
+        ("=1,2", "FIELD=VALUE"),
+        ("tau=", "comma-separated"),
+        ("tau=1,,2", "comma-separated"),
+        ("tau=1,1", "distinct"),
+        ("2tau=1", "FIELD=VALUE"),
+    ],
+)
+def test_parse_grid_rejects_malformed_items(item, fragment):
+    with pytest.raises(ValidationError, match="--grid") as info:
+        parse_grid([item])
+    assert fragment in str(info.value)
+
+
+def test_parse_grid_rejects_a_repeated_field():
+    with pytest.raises(ValidationError, match="each field once"):
+        parse_grid(["gain=1", "gain=2"])
+
+
+def test_parse_seeds():
+    assert parse_seeds("0-3") == [0, 1, 2, 3]
+    assert parse_seeds("7") == [7]
+    assert parse_seeds("5-7, 0,3,3") == [0, 3, 5, 6, 7]
+    for bad in ("", "a", "-1", "5-2", "1.5", "0-"):
+        with pytest.raises(ValidationError, match="--seeds"):
+            parse_seeds(bad)
+
+
+def test_plan_validates_every_value_before_running(fake_registered):
+    runs = plan_runs(fake_registered, {"gain": ["1", "2"]}, [0, 1], quick=False)
+    assert [(r.values, r.seed) for r in runs] == [
+        ((("gain", "1"),), 0),
+        ((("gain", "1"),), 1),
+        ((("gain", "2"),), 0),
+        ((("gain", "2"),), 1),
+    ]
+    assert len({r.run_id for r in runs}) == 4
+    with pytest.raises(ValidationError, match=r"SweepFake\.Params\.tau"):
+        plan_runs(fake_registered, {"tau": ["10 ms", "-3 ms"]}, [0], quick=False)
+    with pytest.raises(ValidationError, match="field name"):
+        plan_runs(fake_registered, {"nope": ["1"]}, [0], quick=False)
+
+
+def test_run_id_is_stable_and_distinguishes_runs():
+    a = SweepRun((("gain", "1"),), 0)
+    assert a.run_id == SweepRun((("gain", "1"),), 0).run_id
+    assert a.run_id != SweepRun((("gain", "1"),), 1).run_id
+    assert a.run_id != SweepRun((("gain", "2"),), 0).run_id
+    assert len(a.run_id) == 12
+
+
+# -- sweeps on a LocalCluster -----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def dask_client():
+    """One LocalCluster (2 worker processes) shared by the tests that pass ``client=``."""
+    import logging
+
+    from dask.distributed import Client, LocalCluster
+
+    if str(TESTS) not in sys.path:  # worker processes inherit sys.path when they start
+        sys.path.insert(0, str(TESTS))
+    cluster = LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        silence_logs=logging.ERROR,
+    )
+    client = Client(cluster)
+    yield client
+    client.close()
+    cluster.close()
+
+
+def test_cli_sweep_on_embedded_local_cluster(fake_registered, tmp_path, capsys):
+    """Every run in the table with its known metrics; failed runs recorded, exit 1."""
+    out = tmp_path / "sweep"
+    status = main(
+        [
+            "sweep",
+            FAKE,
+            "--grid",
+            "gain=1,3",
+            "tau=10 ms,20 ms",
+            "fail_seed=-1,2",
+            "--seeds",
+            "0-2",
+            "--workers",
+            "2",
+            "--out",
+            str(out),
+            "--format",
+            "parquet",
+        ]
+    )
+    assert status == 1  # the sweep finished; 4 of its runs failed as planned
+    captured = capsys.readouterr()
+    assert "20 runs ok, 4 failed" in captured.out
+    assert "4 of 24 runs failed" in captured.err and "planned failure at seed 2" in captured.err
+    rows = read_table(out / "runs.csv")
+    assert len(rows) == 24
+    assert len({r["run_id"] for r in rows}) == 24
+    for row in rows:
+        assert row["circuit"] == FAKE and row["preset"] == "default"
+        if row["fail_seed"] == row["seed"]:
+            assert row["status"] == "error" and row["score"] == ""
+            assert "RuntimeError: planned failure" in row["error"]
+            trace = (out / "errors" / f"{row['run_id']}.txt").read_text()
+            assert "Traceback" in trace and "seed 2" in trace
+            continue
+        assert row["status"] == "ok" and row["error"] == ""
+        tau_ms = float(row["tau"].split()[0])
+        expected = _expected_score(float(row["gain"]), tau_ms, int(row["seed"]))
+        assert float(row["score"]) == pytest.approx(expected, rel=1e-12)
+        assert float(row["seed_echo"]) == int(row["seed"])
+        assert float(row["simulated_seconds"]) == 0.5
+        assert float(row["wall_seconds"]) >= 0
+    # the runs ran in the 2 worker processes, not in this one
+    pids = {int(float(r["worker_pid"])) for r in rows if r["status"] == "ok"}
+    assert os.getpid() not in pids and 1 <= len(pids) <= 2
+    assert (out / "summary.png").stat().st_size > 10_000
+    assert (out / "sweep.json").exists()
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(out / "runs.parquet").to_pylist()
+    assert [r["run_id"] for r in table] == [r["run_id"] for r in rows]
+    for parquet_row, row in zip(table, rows, strict=True):
+        expected = float(row["score"]) if row["score"] else None
+        assert parquet_row["score"] == expected
+    assert table[0]["seed"] == int(rows[0]["seed"]) and isinstance(table[0]["tau"], str)
+
+
+def test_resume_runs_failed_runs_again(fake_registered, tmp_path, dask_client):
+    out = tmp_path / "sweep"
+    grid = {"fail_seed": ["1"]}
+    sweep(FAKE, out, grid=grid, seeds=[0, 1, 2], client=dask_client, progress=False)
+    rows = read_table(out / "runs.csv")
+    failed_id = next(r["run_id"] for r in rows if r["status"] == "error")
+    sweep(FAKE, out, grid=grid, seeds=[0, 1, 2], client=dask_client, progress=False, resume=True)
+    rows = read_table(out / "runs.csv")
+    assert len(rows) == 4  # only the failed run ran again (and failed again)
+    assert [r["status"] for r in rows if r["run_id"] == failed_id] == ["error", "error"]
+
+
+def test_existing_sweep_needs_resume_or_force(fake_registered, tmp_path, capsys, dask_client):
+    out = tmp_path / "sweep"
+    sweep(FAKE, out, seeds=[0, 1], client=dask_client, progress=False)
+    before = (out / "runs.csv").read_text()
+    base = ["sweep", FAKE, "--workers", "1", "--out", str(out), "--no-progress"]
+    assert main([*base, "--seeds", "0-3"]) == 2
+    assert "--resume" in capsys.readouterr().err
+    assert (out / "runs.csv").read_text() == before  # untouched
+    # resume keeps the two finished runs (same lines) and adds the two missing ones
+    sweep(FAKE, out, seeds=range(4), client=dask_client, progress=False, resume=True)
+    assert (out / "runs.csv").read_text().startswith(before)
+    assert sorted(int(r["seed"]) for r in read_table(out / "runs.csv")) == [0, 1, 2, 3]
+    # a different grid cannot be appended to this table
+    assert main([*base, "--grid", "gain=1,2", "--resume"]) == 2
+    assert "columns" in capsys.readouterr().err
+    assert main([*base, "--resume", "--force"]) == 2
+    # --force starts over
+    sweep(FAKE, out, seeds=[5], client=dask_client, progress=False, force=True)
+    assert [r["seed"] for r in read_table(out / "runs.csv")] == ["5"]
+
+
+def test_resume_ignores_a_line_cut_short_by_a_crash(fake_registered, tmp_path, dask_client):
+    out = tmp_path / "sweep"
+    sweep(FAKE, out, seeds=[0, 1], client=dask_client, progress=False)
+    path = out / "runs.csv"
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text("".join(lines[:-1]) + lines[-1][:15])  # last row half written
+    assert len(read_table(path)) == 1
+    sweep(FAKE, out, seeds=[0, 1], client=dask_client, progress=False, resume=True)
+    rows = read_table(path)
+    assert sorted(r["seed"] for r in rows) == ["0", "1"]
+    assert all(r["status"] == "ok" for r in rows)
+
+
+def test_sweep_rejects_bad_options_before_running(fake_registered, tmp_path, capsys):
+    out = tmp_path / "sweep"
+    base = ["sweep", FAKE, "--out", str(out), "--no-progress"]
+    for extra, fragment in [
+        (["--workers", "0"], "--workers"),
+        (["--seeds", "3-1"], "--seeds"),
+        (["--grid", "tau=5"], "SweepFake.Params.tau"),
+        (["--device", "gpu"], "device"),
+    ]:
+        assert main([*base, *extra]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("spikingml: error:") and fragment in err
+        assert err.count("\n") == 1
+    assert not (out / "runs.csv").exists()
+    with pytest.raises(ValidationError, match="--resume"):
+        sweep(FAKE, out, resume=True, progress=False)
+    out.mkdir()
+    (out / "runs.csv").write_text("x\n")
+    with pytest.raises(OutputExistsError):
+        sweep(FAKE, out, progress=False)
+
+
+def test_sigterm_keeps_finished_runs_and_resume_completes(fake_registered, tmp_path, dask_client):
+    """SIGTERM mid-sweep: whole rows only, SweepInterrupted; resume runs the rest."""
+    import threading
+
+    out = tmp_path / "sweep"
+    table = out / "runs.csv"
+
+    def terminate_after_two_rows():
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if table.exists() and len(read_table(table)) >= 2:
+                break
+            time.sleep(0.05)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    killer = threading.Thread(target=terminate_after_two_rows, daemon=True)
+    killer.start()
+    kwargs = dict(grid={"sleep": ["300 ms"]}, seeds=range(8), client=dask_client, progress=False)
+    with pytest.raises(SweepInterrupted, match="--resume"):
+        sweep(FAKE, out, **kwargs)
+    killer.join()
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # handler restored
+    rows = read_table(table)
+    assert 2 <= len(rows) < 8
+    assert table.read_text().endswith("\n")
+    assert (out / "summary.png").exists()  # written for the finished runs
+    sweep(FAKE, out, resume=True, **kwargs)
+    final = read_table(table)
+    assert sorted(int(r["seed"]) for r in final) == list(range(8))
+    assert final[: len(rows)] == rows  # earlier rows kept as they were
+
+
+def test_cli_reports_an_interrupted_sweep_with_status_130(
+    fake_registered, tmp_path, capsys, monkeypatch
+):
+    import spikingml.sweep
+
+    def interrupted(*args, **kwargs):
+        raise SweepInterrupted("sweep interrupted: 3 runs are in x; ... --resume ...")
+
+    monkeypatch.setattr(spikingml.sweep, "sweep", interrupted)
+    assert main(["sweep", FAKE, "--out", str(tmp_path / "s")]) == 130
+    assert "3 runs are in x" in capsys.readouterr().err
+
+
+# -- a scheduler started here ---------------------------------------------------------
+
+
+def test_sweep_against_a_scheduler_on_localhost(fake_registered, tmp_path):
+    """The --scheduler path: a `dask scheduler` and a `dask worker` started as processes."""
+    scheduler_file = tmp_path / "scheduler.json"
+    env = {**os.environ, "PYTHONPATH": str(TESTS), "OMP_NUM_THREADS": "1"}
+    bin_dir = Path(sys.executable).parent
+    scheduler = subprocess.Popen(
+        [
+            str(bin_dir / "dask"),
+            "scheduler",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--no-dashboard",
+            "--scheduler-file",
+            str(scheduler_file),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    worker = None
+    try:
+        deadline = time.monotonic() + 60
+        while not scheduler_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert scheduler_file.exists(), "the Dask scheduler did not start"
+        import json
+
+        address = json.loads(scheduler_file.read_text())["address"]
+        assert address.startswith("tcp://127.0.0.1:")
+        worker = subprocess.Popen(
+            [
+                str(bin_dir / "dask"),
+                "worker",
+                address,
+                "--nthreads",
+                "1",
+                "--nworkers",
+                "1",
+                "--no-dashboard",
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        out = tmp_path / "sweep"
+        status = main(
+            [
+                "sweep",
+                FAKE,
+                "--grid",
+                "gain=0.5,2",
+                "--seeds",
+                "0-1",
+                "--scheduler",
+                address,
+                "--out",
+                str(out),
+                "--no-progress",
+            ]
+        )
+        assert status == 0
+        rows = read_table(out / "runs.csv")
+        assert len(rows) == 4
+        for row in rows:
+            expected = _expected_score(float(row["gain"]), 10.0, int(row["seed"]))
+            assert float(row["score"]) == pytest.approx(expected, rel=1e-12)
+        assert len({int(float(r["worker_pid"])) for r in rows}) == 1
+    finally:
+        for proc in (worker, scheduler):
+            if proc is not None:
+                proc.terminate()
+                proc.wait(timeout=30)
+
+
+def test_unreachable_scheduler_is_a_clean_error(fake_registered, tmp_path, capsys, monkeypatch):
+    import spikingml.sweep
+
+    monkeypatch.setattr(spikingml.sweep, "CONNECT_TIMEOUT", "2s")
+    status = main(
+        [
+            "sweep",
+            FAKE,
+            "--scheduler",
+            "tcp://127.0.0.1:9",
+            "--out",
+            str(tmp_path / "s"),
+            "--no-progress",
+        ]
+    )
+    assert status == 2
+    assert "--scheduler" in capsys.readouterr().err
+
+
+# -- the summary figure -----------------------------------------------------------------
+
+
+def test_summary_plots_a_categorical_field_and_several_groups(fake_registered, tmp_path):
+    rows = []
+    for gain in ("1", "2"):
+        for mode in ("a", "b"):
+            for seed in range(3):
+                rows.append(
+                    {
+                        "gain": gain,
+                        "mode": mode,
+                        "seed": str(seed),
+                        "status": "ok",
+                        "score": str(float(gain) + seed),
+                    }
+                )
+    rows.append({"gain": "1", "mode": "a", "seed": "9", "status": "error", "score": ""})
+    path = plot_summary(rows, ["mode", "gain"], ["score", "missing"], tmp_path / "s.png")
+    assert path.stat().st_size > 5_000
