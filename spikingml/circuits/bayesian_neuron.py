@@ -162,7 +162,7 @@ class Params(CircuitParams):
         choices=("signed", "single"),
     )
     eta: float = param(
-        1.0,
+        2.0,
         "jump of G per output spike (spike when sign (L - G) > eta / 2)",
         low=0,
         low_inclusive=False,
@@ -175,8 +175,8 @@ class Params(CircuitParams):
         low_inclusive=False,
     )
     dt: Any = param(
-        0.1 * ms,
-        "simulation time step",
+        0.25 * ms,
+        "simulation time step (input spikes of one bin sit on distinct steps)",
         unit=second,
         low=0 * ms,
         low_inclusive=False,
@@ -236,16 +236,26 @@ def stimulus(params: Params, seed: int) -> HiddenMarkovInput:
     lo, hi = float(params.rate_low), float(params.rate_high)
     q_on = rng.uniform(lo, hi, params.n_inputs)
     q_off = rng.uniform(lo, hi, params.n_inputs)
-    return hidden_markov_input(
-        params.n_bins,
-        float(params.bin_width),
-        float(params.dt),
-        float(params.r_on),
-        float(params.r_off),
-        q_on,
-        q_off,
-        rng,
-    )
+    try:
+        return hidden_markov_input(
+            params.n_bins,
+            float(params.bin_width),
+            float(params.dt),
+            float(params.r_on),
+            float(params.r_off),
+            q_on,
+            q_off,
+            rng,
+        )
+    except ValidationError as err:
+        if err.name != "bin_width":
+            raise
+        # more spikes of one input in a bin than the bin has steps
+        raise ValidationError(
+            params.qualname("dt"),
+            f"a step small enough for the input spikes ({err.expected})",
+            params.dt,
+        ) from None
 
 
 def _theta_g(params: Params, theta: float) -> float:

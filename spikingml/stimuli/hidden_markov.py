@@ -172,7 +172,9 @@ def hidden_markov_input(
         k = int(n[pos])
         if k > steps_per_bin:
             raise ValidationError(
-                "bin_width", f"room for {k} spikes of one input in a bin", bin_width
+                "bin_width",
+                f"room for {k} spikes of one input in a bin of {steps_per_bin} steps",
+                bin_width,
             )
         # the bin's first spike of this input is replaced by k distinct steps
         chosen = bins[pos] * steps_per_bin + rng.choice(steps_per_bin, size=k, replace=False)
