@@ -502,6 +502,7 @@ def figures(result: Result, twin_output: Twin, outdir: Path) -> list[Path]:
     decoder threshold; the output spikes (on and off neurons).
     """
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     from spikingml.plotting import FONT_SIZE, POPULATION_COLORS, save_figure
 
@@ -527,6 +528,7 @@ def figures(result: Result, twin_output: Twin, outdir: Path) -> list[Path]:
     colors = np.where(w[inp.indices[keep]] > 0, POPULATION_COLORS[0], POPULATION_COLORS[1])
     ax_in.scatter(inp.times[keep], rank[inp.indices[keep]], s=4, c=colors, marker="|", lw=0.8)
     ax_in.set_ylim(-0.5, len(w) - 0.5)
+    ax_in.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax_in.set_ylabel("input neuron\n(sorted by w)", fontsize=FONT_SIZE + 1)
     ax_in.text(
         1.005,
