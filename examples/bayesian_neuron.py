@@ -12,7 +12,7 @@ neurons (on and off) share a prediction ``G`` and fire when ``L`` leaves ``G`` b
 than ``eta / 2``, so ``G``, a function of the output spikes alone, tracks the exact
 log-odds. The twin is the exact forward filter of the same hidden Markov model.
 
-This script runs the quick preset (20 s of the chain; a few seconds once Brian2's Cython
+This script runs the quick preset (10 s of the chain; a few seconds once Brian2's Cython
 code is compiled, a minute or two on a cold cache) and writes ``raster.png`` and
 ``comparison.png`` to ``examples/output/bayesian-neuron``: the same as
 ``spikingml run bayesian-neuron --quick``, from Python. Deneve's original single output

@@ -206,8 +206,8 @@ class Params(CircuitParams):
 
     @classmethod
     def quick(cls) -> Params:
-        """20 s of the chain (about 40 switches)."""
-        return cls(duration=20 * second)
+        """10 s of the chain (about 20 switches; decoder fitted on the first 5 s)."""
+        return cls(duration=10 * second)
 
     @property
     def n_bins(self) -> int:
