@@ -243,6 +243,29 @@ def test_figures_written(bn_quick, tmp_path):
     assert options["t_stop"] - options["t_start"] == pytest.approx(bn.FIGURE_WINDOW)
 
 
+def test_result_round_trips_through_nix(bn_quick, tmp_path):
+    # The decoder's halves are the NEO segments; every spike and the three traces come back.
+    from spikingml.export import read_nix, write_nix
+
+    _, result, _, _ = bn_quick
+    block = read_nix(write_nix(result, tmp_path / "data.nix"))
+    assert [s.name for s in block.segments] == ["fit", "test"]
+    assert {g.name for g in block.groups} == {"inputs", "output", "hidden_state"}
+    for name, pop in result.populations.items():
+        n = sum(
+            len(st)
+            for seg in block.segments
+            for st in seg.spiketrains
+            if st.annotations["source_population"] == name
+        )
+        assert n == len(pop.times), name
+    samples = {
+        key: sum(len(a) for seg in block.segments for a in seg.analogsignals if a.name == key)
+        for key in result.signals
+    }
+    assert samples == {key: len(sig.values) for key, sig in result.signals.items()}
+
+
 def test_single_output_code_is_deneves_neuron():
     # One neuron, G pushed only up by its spikes and relaxing to the prior: G >= the
     # prior minus the overshoot of one Euler step, and "G > 0" is not a usable decoder
