@@ -22,7 +22,9 @@ The circuit
 Input neurons (``inputs``, a ``SpikeGeneratorGroup`` replaying the sampled chain of
 :mod:`spikingml.stimuli.hidden_markov`) project with weights ``w`` onto the output
 neurons, each of which integrates ``L`` as above (``L_post += w`` per input spike;
-forward Euler, step ``dt``). An output spike signals what the past output did not
+forward Euler, step ``dt`` = 0.25 ms: the drift is stiff after large jumps, where
+:math:`r e^{|L|}` reaches a few kHz, and 0.1 ms gave the same correlations at 2.5 times
+the cost). An output spike signals what the past output did not
 predict: every output neuron holds the same prediction ``G``, the log-odds a reader of
 the output spikes alone would hold,
 
