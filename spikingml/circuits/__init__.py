@@ -20,6 +20,7 @@ __all__ = ["REGISTRY", "get_circuit", "names"]
 #: Command-line name -> module implementing the circuit contract.
 REGISTRY: dict[str, str] = {
     "actor-critic": "spikingml.circuits.actor_critic",
+    "bayesian-neuron": "spikingml.circuits.bayesian_neuron",
     "rescorla-wagner": "spikingml.circuits.rescorla_wagner",
     "td-conditioning": "spikingml.circuits.td_conditioning",
     "v1-ica": "spikingml.circuits.v1_ica",
