@@ -197,6 +197,13 @@ class Params(CircuitParams):
     eta_final: float = param(0.005, "STDP learning rate at the end", low=0, low_inclusive=False)
     stdp_c: float = param(20.0, "c of the STDP rule: w -> log(c q p)", low=1)
     stdp_cap: float = param(5.0, "largest LTP factor c exp(-w)", low=0, low_inclusive=False)
+    init_boost: float = param(
+        0.1,
+        "nats added to every initial weight: neurons that have not learned yet "
+        "over-predict their inputs and win until they have (optimistic start)",
+        low=0,
+    )
+    stdp_w_min: float = param(-6.0, "lower bound of the learned weights")
     prior_eta: float = param(
         0.005, "initial learning rate of the excitabilities (0: off)", low=0
     )
@@ -252,12 +259,25 @@ class Params(CircuitParams):
 
     @property
     def seen_fraction(self) -> float:
-        """q: the chance that an active input spiked within the EPSP window (steady state)."""
-        return float(1 - np.exp(-float(self.input_rate * self.tau_epsp)))
+        """q: the chance that an active input has spiked within the EPSP window.
+
+        Averaged over a training presentation, the window being cleared at its onset:
+        ``q = 1 - (1 / T) int_0^T exp(-f min(t, tau)) dt``.
+        """
+        f, tau = float(self.input_rate), float(self.tau_epsp)
+        period = float(self.presentation)
+        silent = (1 - np.exp(-f * tau)) / f + (period - tau) * np.exp(-f * tau)
+        return float(1 - silent / period)
 
     def stdp_rule(self) -> LogProbabilitySTDP:
         """The STDP rule with these parameters."""
-        return LogProbabilitySTDP(eta=self.eta, c=self.stdp_c, cap=self.stdp_cap)
+        return LogProbabilitySTDP(
+            eta=self.eta,
+            c=self.stdp_c,
+            cap=self.stdp_cap,
+            w_min=self.stdp_w_min,
+            w_max=float(np.log(self.stdp_c)),  # the largest fixed point, log(c * 1)
+        )
 
     def prior_rule(self) -> ExcitabilityRule:
         """The excitability rule with these parameters (eta 1e-12 stands for 'off')."""
@@ -404,7 +424,7 @@ def simulate(
     w_em = np.zeros((n_sets, k, n_in))
     b_em = np.zeros((n_sets, k))
     em_loaded = {}
-    log_cq = np.log(params.stdp_c * params.seen_fraction)
+    log_cq = np.log(params.stdp_c * params.seen_fraction) + params.init_boost
     for s, name in enumerate(DATASETS):
         d = data[name]
         cols = slice(s * n_in, (s + 1) * n_in)
@@ -480,7 +500,7 @@ def simulate(
             inputs,
             outputs,
             stdp.synapse_model() + "u_post = w * y_pre : 1 (summed)\n",
-            on_post=stdp.on_post(scale),
+            on_post=stdp.on_post(scale, plastic="learn_post"),
             namespace=ns,
             name="feedforward",
         )

@@ -108,12 +108,19 @@ class LogProbabilitySTDP:
         return "w : 1\n"
 
     @staticmethod
-    def on_post(eta_scale: str = "1") -> str:
-        """``on_post`` code; the presynaptic group must define ``y`` (0 or 1)."""
-        return (
-            f"w = clip(w + stdp_eta * ({eta_scale}) * (y_pre * clip(stdp_c * exp(-w), 0, "
+    def on_post(eta_scale: str = "1", plastic: str | None = None) -> str:
+        """``on_post`` code; the presynaptic group must define ``y`` (0 or 1).
+
+        ``plastic``, an expression that is 0 or 1, leaves the synapses where it is 0
+        untouched (not even clipped), e.g. neurons with fixed, loaded weights.
+        """
+        new = (
+            f"clip(w + stdp_eta * ({eta_scale}) * (y_pre * clip(stdp_c * exp(-w), 0, "
             "stdp_cap) - 1), stdp_w_min, stdp_w_max)"
         )
+        if plastic is None:
+            return f"w = {new}"
+        return f"w += ({plastic}) * ({new} - w)"
 
     def fixed_point(self, p_on: np.ndarray) -> np.ndarray:
         """Where the expected update vanishes: ``log(c p_on)`` (clipped to the bounds)."""
