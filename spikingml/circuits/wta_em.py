@@ -203,6 +203,7 @@ class Params(CircuitParams):
         "over-predict their inputs and win until they have (optimistic start)",
         low=0,
     )
+    prior_mode: str = param("prior", "excitability rule", choices=("prior", "homeostatic"))
     stdp_w_min: float = param(-6.0, "lower bound of the learned weights")
     prior_eta: float = param(
         0.005, "initial learning rate of the excitabilities (0: off)", low=0
@@ -510,7 +511,10 @@ def simulate(
             outputs,
             outputs,
             "Z_post = exp(u_pre + b_pre) : 1 (summed)\n",
-            on_pre=prior.on_pre(scale) if params.prior_eta > 0 else "",
+            on_pre=(prior.on_pre(scale) if params.prior_mode == "prior" else
+                    f"b_post = b_post + prior_eta * {scale} * (1.0 / {k} - int(i == j))")
+            if params.prior_eta > 0
+            else "",
             namespace=ns,
             name="lateral",
         )
