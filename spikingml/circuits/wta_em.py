@@ -32,20 +32,32 @@ lateral-inhibition normaliser (summed over the block, both computed every step):
 so the block fires at the total rate ``wta_rate`` and each spike comes from neuron
 ``k`` with probability :math:`\mathrm{softmax}(u + b)_k`: the posterior of component
 ``k`` given the inputs seen, if :math:`w_{ki}` and :math:`b_k` are log-probabilities.
+The block is silent for the first ``tau_epsp`` of every image (``gate`` in the code),
+while the new image's EPSP window fills, so that every spike sees a full window.
 
 Plasticity (:mod:`spikingml.plasticity.wta_stdp`), at every output spike of neuron k::
 
-    w_ki = clip(w_ki + eta * s(t) * (y_i * min(c exp(-w_ki), cap) - 1), w_min, w_max)
-    b_j  = clip(b_j + prior_eta * s(t) * (delta_jk exp(-b_j) - 1), b_min, 0)  (all j)
+    w_ki = clip(w_ki + eta * s(t) * (y_i * min(c exp(-w_ki), cap) - 1), w_min, log(c))
+    prior_mode "prior":        b_j = clip(b_j + prior_eta * s(t) * (delta_jk exp(-b_j) - 1), -8, 0)
+    prior_mode "homeostatic":  b_j = b_j + prior_eta * s(t) * (1 / K - delta_jk)
 
-with fixed points :math:`e^{w_{ki}} = c\,q\,P(x_i = 1 \mid k)` (``q`` the chance that an
-active input has spiked in the EPSP window: a constant that cancels in the softmax,
-since every pixel drives exactly one of its two inputs) and :math:`e^{b_k} = P(k)`.
+for every neuron j of the block. The STDP rule's fixed point is
+:math:`e^{w_{ki}} = c\,q\,P(x_i = 1 \mid k)` (``q = 1 - exp(-input_rate tau_epsp)``, the
+chance that an active input has spiked in the EPSP window: a constant that cancels in
+the softmax, since every pixel drives exactly one of its two inputs) wherever
+:math:`q P > 1 / cap`; below, LTP is capped and the weight sinks to ``w_min`` (a floor
+on the probabilities, like EM's pseudo-counts). The "prior" rule's fixed point is
+:math:`e^{b_k} = P(k)` (Nessler et al. 2013); the homeostatic rule (Habenschuss et al.
+2012) gives every neuron an equal share of the spikes (EM under a posterior constraint),
+which stops one neuron from taking every input, the failure of the prior rule that
+measurements showed (see the README).
 ``s(t)`` anneals the learning rates geometrically from 1 to ``eta_final / eta`` over
 training (a stochastic-approximation schedule) and is 0 during the test.
 
 The weights start where EM starts (:func:`~spikingml.analysis.bernoulli_em.initial_params`:
-parameters estimated under random responsibilities), as :math:`\log(c\,q\,p)`.
+parameters estimated under random responsibilities), as :math:`\log(c\,q\,p)` +
+``init_boost``: neurons that have not learned yet over-predict their inputs a little,
+so they win some images and start learning.
 
 A third and fourth population per block (``<set>.em_output``) are WTA neurons that do
 not learn: they receive the same input spikes during the test, with batch EM's
@@ -60,7 +72,9 @@ Readout and metrics
 -------------------
 Test images (held out from training) are each presented for ``test_presentation``; the
 cluster of an image is the output neuron that fired most during it. NMI with the true
-labels is compared with batch EM's MAP clusters on the same images (twin).
+labels is compared with batch EM's MAP clusters on the same images (twin: the best
+training likelihood of EM from the circuit's start and ``em_restarts`` other random
+starts, since a single EM run often stops in a local optimum that the circuit escapes).
 
 References
 ----------
@@ -91,7 +105,11 @@ from spikingml.analysis import bernoulli_em as bem
 from spikingml.analysis.stats import pearson
 from spikingml.errors import ValidationError
 from spikingml.params import CircuitParams, param
-from spikingml.plasticity.wta_stdp import ExcitabilityRule, LogProbabilitySTDP
+from spikingml.plasticity.wta_stdp import (
+    ExcitabilityRule,
+    HomeostaticExcitability,
+    LogProbabilitySTDP,
+)
 from spikingml.result import Phase, Result, SpikeData
 from spikingml.simulation import (
     brian_device,
@@ -166,14 +184,16 @@ class Params(CircuitParams):
         1400, "training samples drawn from the synthetic mixture", integer=True, low=10
     )
     mixture_p_high: float = param(
-        0.75, "P(pixel = 1) inside a mixture component's blob", low=0, high=1
+        0.85, "P(pixel = 1) inside a mixture component's blob", low=0, high=1
     )
     mixture_p_low: float = param(
-        0.25, "P(pixel = 1) outside a mixture component's blob", low=0, high=1
+        0.15, "P(pixel = 1) outside a mixture component's blob", low=0, high=1
     )
     em_restarts: int = param(
-        4, "batch EM: random starts besides the circuit's (best likelihood kept)",
-        integer=True, low=0,
+        4,
+        "batch EM: random starts besides the circuit's (best likelihood kept)",
+        integer=True,
+        low=0,
     )
     digits_threshold: float = param(7.0, "grey level (0-16) above which a pixel is 1", low=0)
     # timing and rates
@@ -197,21 +217,18 @@ class Params(CircuitParams):
         200 * Hz, "total rate of a WTA block", unit=Hz, low=0 * Hz, low_inclusive=False
     )
     # plasticity
-    eta: float = param(0.05, "initial STDP learning rate", low=0, low_inclusive=False)
-    eta_final: float = param(0.005, "STDP learning rate at the end", low=0, low_inclusive=False)
+    eta: float = param(0.0125, "initial STDP learning rate", low=0, low_inclusive=False)
+    eta_final: float = param(0.002, "STDP learning rate at the end", low=0, low_inclusive=False)
     stdp_c: float = param(20.0, "c of the STDP rule: w -> log(c q p)", low=1)
-    stdp_cap: float = param(5.0, "largest LTP factor c exp(-w)", low=0, low_inclusive=False)
+    stdp_cap: float = param(40.0, "largest LTP factor c exp(-w)", low=0, low_inclusive=False)
     init_boost: float = param(
         0.1,
         "nats added to every initial weight: neurons that have not learned yet "
         "over-predict their inputs and win until they have (optimistic start)",
         low=0,
     )
-    prior_mode: str = param("prior", "excitability rule", choices=("prior", "homeostatic"))
-    stdp_w_min: float = param(-6.0, "lower bound of the learned weights")
-    prior_eta: float = param(
-        0.005, "initial learning rate of the excitabilities (0: off)", low=0
-    )
+    prior_mode: str = param("homeostatic", "excitability rule", choices=("prior", "homeostatic"))
+    prior_eta: float = param(0.01, "initial learning rate of the excitabilities (0: off)", low=0)
     dt: Any = param(
         1 * ms, "simulation time step", unit=second, low=0 * ms, low_inclusive=False, high=2 * ms
     )
@@ -254,8 +271,8 @@ class Params(CircuitParams):
 
     @classmethod
     def quick(cls) -> Params:
-        """Fewer presentations and test images: a third of the default's simulated time."""
-        return cls(n_train_presentations=1500, n_test=200)
+        """1200 training presentations, 200 test images: a third of the default's time."""
+        return cls(n_train_presentations=1200, n_test=200)
 
     @property
     def test_repeats(self) -> int:
@@ -274,13 +291,17 @@ class Params(CircuitParams):
             eta=self.eta,
             c=self.stdp_c,
             cap=self.stdp_cap,
-            w_min=self.stdp_w_min,
+            # the floor where LTP reaches its cap: fixed points exist above it
+            w_min=float(np.log(self.stdp_c / self.stdp_cap)),
             w_max=float(np.log(self.stdp_c)),  # the largest fixed point, log(c * 1)
         )
 
-    def prior_rule(self) -> ExcitabilityRule:
-        """The excitability rule with these parameters (eta 1e-12 stands for 'off')."""
-        return ExcitabilityRule(eta=max(self.prior_eta, 1e-12))
+    def prior_rule(self) -> ExcitabilityRule | HomeostaticExcitability:
+        """The excitability rule of ``prior_mode`` (eta 1e-12 stands for 'off')."""
+        eta = max(self.prior_eta, 1e-12)
+        if self.prior_mode == "homeostatic":
+            return HomeostaticExcitability(eta=eta, share=1.0 / self.n_components)
+        return ExcitabilityRule(eta=eta)
 
 
 # ------------------------------------------------------------------------------ data
@@ -438,7 +459,7 @@ def simulate(
         test_code = bp.on_off_code(d.x_test).repeat(params.test_repeats, axis=0)
         pattern[params.n_train_presentations : n_slots, cols] = test_code
         w_init[s] = np.clip(log_cq + d.start.log_p_on_off, stdp.w_min, stdp.w_max)
-        b_init[s] = np.clip(d.start.log_pi, prior.b_min, prior.b_max)
+        b_init[s] = d.start.log_pi
         em_params = _batch_em(params, seed, d).params
         em_loaded[name] = em_params
         w_em[s] = em_params.log_p_on_off
@@ -522,10 +543,7 @@ def simulate(
             outputs,
             outputs,
             "Z_post = exp(u_pre + b_pre) : 1 (summed)\n",
-            on_pre=(prior.on_pre(scale) if params.prior_mode == "prior" else
-                    f"b_post = b_post + prior_eta * {scale} * (1.0 / {k} - int(i == j))")
-            if params.prior_eta > 0
-            else "",
+            on_pre=prior.on_pre(scale) if params.prior_eta > 0 else "",
             namespace=ns,
             name="lateral",
         )

@@ -29,6 +29,15 @@ for every output neuron ``k`` (``delta`` = 1 for the neuron that fired, else 0):
 Its fixed point is :math:`e^{b_k} = P(z_k = 1)`, the share of output spikes that
 neuron ``k`` fires: :math:`b_k` is a log prior and :math:`\sum_k e^{b_k} = 1`.
 
+:class:`HomeostaticExcitability` (Habenschuss, Bill & Nessler 2012), the same events::
+
+    b = b + homeo_eta * eta_scale * (homeo_share - delta)
+
+drives every neuron's share of output spikes to ``homeo_share`` (``1 / K``): EM under
+the posterior constraint that every component explains an equal share of the data. It
+prevents the rich-get-richer runaway of an online mixture learner (one neuron firing for
+every input), at the price of ``b`` no longer being a log prior.
+
 References
 ----------
 Nessler, B., Pfeiffer, M., Buesing, L. & Maass, W. (2013). Bayesian computation emerges
@@ -49,7 +58,7 @@ import numpy as np
 
 from spikingml.errors import ValidationError
 
-__all__ = ["LogProbabilitySTDP", "ExcitabilityRule"]
+__all__ = ["LogProbabilitySTDP", "ExcitabilityRule", "HomeostaticExcitability"]
 
 
 def _check_number(name: str, value: Any, positive: bool = True) -> None:
@@ -90,7 +99,9 @@ class LogProbabilitySTDP:
         for name in ("w_min", "w_max"):
             _check_number(f"LogProbabilitySTDP.{name}", getattr(self, name), positive=False)
         if self.w_min >= self.w_max:
-            raise ValidationError("LogProbabilitySTDP.w_max", f"> w_min ({self.w_min})", self.w_max)
+            raise ValidationError(
+                "LogProbabilitySTDP.w_max", f"> w_min ({self.w_min})", self.w_max
+            )
 
     def namespace(self) -> dict[str, float]:
         """Constants of the generated code, prefixed ``stdp_``."""
@@ -184,6 +195,42 @@ class ExcitabilityRule:
         b = np.asarray(b, dtype=float)
         delta = np.zeros_like(b)
         delta[winner] = 1.0
-        return np.clip(
-            b + self.eta * eta_scale * (delta * np.exp(-b) - 1), self.b_min, self.b_max
-        )
+        return np.clip(b + self.eta * eta_scale * (delta * np.exp(-b) - 1), self.b_min, self.b_max)
+
+
+@dataclasses.dataclass(frozen=True)
+class HomeostaticExcitability:
+    """Parameters and Brian2 code of the homeostatic excitability rule.
+
+    Parameters
+    ----------
+    eta : float
+        Learning rate.
+    share : float
+        Target share of the output spikes of every neuron (``1 / K``), in (0, 1).
+    """
+
+    eta: float = 0.01
+    share: float = 0.1
+
+    def __post_init__(self) -> None:
+        _check_number("HomeostaticExcitability.eta", self.eta)
+        _check_number("HomeostaticExcitability.share", self.share)
+        if not self.share < 1:
+            raise ValidationError("HomeostaticExcitability.share", "a share < 1", self.share)
+
+    def namespace(self) -> dict[str, float]:
+        """Constants of the generated code, prefixed ``homeo_``."""
+        return {"homeo_eta": float(self.eta), "homeo_share": float(self.share)}
+
+    @staticmethod
+    def on_pre(eta_scale: str = "1") -> str:
+        """``on_pre`` code of all-to-all output -> output synapses (self-connections included)."""
+        return f"b_post = b_post + homeo_eta * ({eta_scale}) * (homeo_share - int(i == j))"
+
+    def reference_update(self, b: np.ndarray, winner: int, eta_scale: float = 1.0) -> np.ndarray:
+        """The update of one spike of neuron ``winner`` in NumPy (for tests)."""
+        b = np.asarray(b, dtype=float)
+        delta = np.zeros_like(b)
+        delta[winner] = 1.0
+        return b + self.eta * eta_scale * (self.share - delta)
