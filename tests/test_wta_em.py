@@ -16,7 +16,11 @@ from spikingml import ValidationError
 from spikingml.analysis import bernoulli_em as bem
 from spikingml.circuits import REGISTRY, get_circuit
 from spikingml.circuits import wta_em as wta
-from spikingml.plasticity.wta_stdp import ExcitabilityRule, LogProbabilitySTDP
+from spikingml.plasticity.wta_stdp import (
+    ExcitabilityRule,
+    HomeostaticExcitability,
+    LogProbabilitySTDP,
+)
 from spikingml.stimuli import binary_patterns as bp
 
 
@@ -49,8 +53,8 @@ def test_batch_em_recovers_a_separable_mixture():
     match = bem.match_components(sim)
     assert np.abs(protos - out.params.p[match]).max() < 0.08
     np.testing.assert_allclose(np.exp(out.params.log_pi).sum(), 1.0)
-    # the log-likelihood of EM never decreases (MAP prior term aside: tiny tolerance)
-    assert np.all(np.diff(out.log_likelihood) > -1e-9)
+    # the log-likelihood never decreases (EM maximises the posterior: tiny tolerance)
+    assert np.all(np.diff(out.log_likelihood) > -1e-6)
 
 
 def test_online_em_recovers_a_separable_mixture():
@@ -86,14 +90,18 @@ def test_em_rejects_bad_input():
 
 # ----------------------------------------------------------------------- the rules
 def test_stdp_fixed_point_is_a_log_probability():
-    """Iterating the rule on Bernoulli inputs converges to log(c q p)."""
+    """Iterating the rule on Bernoulli inputs converges to log(c p) (mean of 400 synapses).
+
+    One synapse fluctuates around it by ~0.1 (eta 0.002); the mean of 400 by ~0.005, and
+    Jensen's inequality biases it up by about half the variance (~0.005).
+    """
     rule = LogProbabilitySTDP(eta=0.002, c=20.0, cap=1e9, w_min=-20.0, w_max=5.0)
     rng = np.random.default_rng(0)
     p = np.array([0.1, 0.4, 0.8])
-    w = np.zeros(3)
-    for _ in range(40_000):
-        w = rule.reference_update(w, rng.random(3) < p)
-    np.testing.assert_allclose(w, np.log(20 * p), atol=0.12)
+    w = np.zeros((400, 3))
+    for _ in range(5_000):
+        w = rule.reference_update(w, rng.random(w.shape) < p)
+    np.testing.assert_allclose(w.mean(axis=0), np.log(20 * p), atol=0.03)
     np.testing.assert_allclose(rule.fixed_point(p), np.log(20 * p))
 
 
@@ -105,6 +113,23 @@ def test_prior_fixed_point_is_the_log_share_of_spikes():
     for _ in range(40_000):
         b = rule.reference_update(b, rng.choice(3, p=share))
     np.testing.assert_allclose(b, np.log(share), atol=0.1)
+
+
+def test_homeostasis_equalises_the_shares_of_spikes():
+    """Winners drawn from softmax(b + bias): b moves until every neuron wins 1/3 of the time."""
+    rule = HomeostaticExcitability(eta=0.01, share=1 / 3)
+    rng = np.random.default_rng(2)
+    bias = np.array([1.0, 0.0, -1.0])
+    b = np.zeros(3)
+    wins = np.zeros(3)
+    for step in range(30_000):
+        p = np.exp(b + bias)
+        k = rng.choice(3, p=p / p.sum())
+        b = rule.reference_update(b, k)
+        if step >= 20_000:
+            wins[k] += 1
+    np.testing.assert_allclose(wins / wins.sum(), 1 / 3, atol=0.03)
+    np.testing.assert_allclose(b - b.mean(), -(bias - bias.mean()), atol=0.15)
 
 
 def test_rules_validate_and_freeze_loaded_synapses():
@@ -160,6 +185,13 @@ def test_registry():
 
 
 # ------------------------------------------------------------------- quick preset
+# Quick preset (1200 training presentations instead of 4000), seeds 0-2: see the module
+# docstring for where the numbers come from.
+QUICK_GAP_DIGITS = 0.2
+QUICK_GAP_MIXTURE = 0.15
+QUICK_WEIGHT_R = 0.8
+
+
 def test_quick_preset_result(wta_quick):
     params, result, _, _ = wta_quick
     k = params.n_components
@@ -167,10 +199,12 @@ def test_quick_preset_result(wta_quick):
         assert result.weights[f"{name}.w"].shape == (k, 128)
         assert result.populations[f"{name}.output"].size == k
         assert len(result.extra[f"{name}.test_labels"]) == params.n_test
-    # the WTA block fires at wta_rate in total (Poisson count over the test phase)
+    # the WTA block fires at wta_rate in total while it is not gated: 3/4 of the time (it
+    # is silent for tau_epsp = 10 ms of every 40 ms slot); 200 images x 80 ms x 150 Hz =
+    # 2400 spikes, Poisson: 2% relative spread
     test = result.phases[-1]
     rate = result.populations["digits.output"].rate(test.start, test.stop) * k
-    assert rate == pytest.approx(float(params.wta_rate), rel=0.1)
+    assert rate == pytest.approx(0.75 * float(params.wta_rate), rel=0.08)
 
 
 def test_quick_preset_headline_metrics(wta_quick):
@@ -199,3 +233,17 @@ def test_default_preset_targets(seed):
     m = wta.compare(result, wta.twin(params, seed=seed))
     assert m["nmi_gap_max"] <= 0.1
     assert m["weight_logprob_correlation"] >= 0.8
+
+
+@pytest.mark.slow
+def test_cpp_standalone_runs_the_same_network():
+    """A short run under cpp_standalone (compiles a program: about a minute)."""
+    params = wta.Params(n_train_presentations=100, n_test=20)
+    result = wta.simulate(params, seed=0, device="cpp_standalone", progress=False)
+    assert result.device == "cpp_standalone"
+    test = result.phases[-1]
+    rate = result.populations["digits.em_output"].rate(test.start, test.stop) * 10
+    # the block is silent for tau_epsp of every 40 ms slot: 3/4 of wta_rate on average
+    assert rate == pytest.approx(0.75 * float(params.wta_rate), rel=0.15)
+    m = wta.compare(result, wta.twin(params, seed=0))
+    assert m["nmi_inference_bound_mixture"] > 0.8

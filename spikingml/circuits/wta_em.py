@@ -466,7 +466,6 @@ def simulate(
         b_em[s] = em_params.log_pi
     n_out = 2 * n_sets * k
     learn = np.repeat([1.0, 0.0], n_sets * k)
-    block_of_out = np.tile(np.repeat(np.arange(n_sets), k), 2)
     # input -> output: every input of a block to the learned and the EM-loaded outputs
     pre, post, w0 = [], [], []
     for half, weights in enumerate((w_init, w_em)):
