@@ -723,7 +723,7 @@ def raster_options(result: Result) -> dict[str, Any]:
         "t_start": start,
         "t_stop": start + n * float(params.test_presentation / second),
         "events": ("image",),
-        "bin_width": 0.01,
+        "bin_width": 0.02,  # 10 output neurons: finer bins are mostly empty
     }
 
 
@@ -766,8 +766,8 @@ def figures(result: Result, twin_output: Twin, outdir: Path) -> list[Path]:
                 axes[2 * s, 0].set_ylabel(f"{name}\nspiking", fontsize=FONT_SIZE)
                 axes[2 * s + 1, 0].set_ylabel(f"{name}\nbatch EM", fontsize=FONT_SIZE)
     fig.suptitle(
-        "Learned weights as P(pixel on) = sigmoid(w_on - w_off) (rows 'spiking', r: weights vs "
-        "EM log-probabilities) beside the matched EM components",
+        "Spiking: P(pixel on) = sigmoid(w_on - w_off), r = corr(weights, EM log-probabilities)"
+        "\nbatch EM: the matched component's p and mixing weight pi",
         fontsize=FONT_SIZE + 1,
     )
     return [save_figure(fig, outdir / "comparison.png")]
