@@ -10,7 +10,7 @@ log-probabilities at r ~ 0.3).
 
 import numpy as np
 import pytest
-from brian2 import ms
+from brian2 import Hz, ms
 
 from spikingml import ValidationError
 from spikingml.analysis import bernoulli_em as bem
@@ -171,6 +171,9 @@ def test_make_data_is_deterministic_and_disjoint():
         ({"eta_final": 0.5}, "eta_final"),
         ({"tau_epsp": 40 * ms}, "tau_epsp"),
         ({"prior_mode": "nope"}, "prior_mode"),
+        ({"stdp_cap": 1.0}, "stdp_cap"),
+        ({"mixture_p_low": 0.0}, "mixture_p_low"),
+        ({"wta_rate": 1000 * Hz}, "wta_rate"),
     ],
 )
 def test_params_validation_names_the_field(changes, field):

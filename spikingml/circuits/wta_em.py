@@ -184,10 +184,20 @@ class Params(CircuitParams):
         1400, "training samples drawn from the synthetic mixture", integer=True, low=10
     )
     mixture_p_high: float = param(
-        0.85, "P(pixel = 1) inside a mixture component's blob", low=0, high=1
+        0.85,
+        "P(pixel = 1) inside a mixture component's blob",
+        low=0,
+        high=1,
+        low_inclusive=False,
+        high_inclusive=False,
     )
     mixture_p_low: float = param(
-        0.15, "P(pixel = 1) outside a mixture component's blob", low=0, high=1
+        0.15,
+        "P(pixel = 1) outside a mixture component's blob",
+        low=0,
+        high=1,
+        low_inclusive=False,
+        high_inclusive=False,
     )
     em_restarts: int = param(
         4,
@@ -220,14 +230,23 @@ class Params(CircuitParams):
     eta: float = param(0.0125, "initial STDP learning rate", low=0, low_inclusive=False)
     eta_final: float = param(0.002, "STDP learning rate at the end", low=0, low_inclusive=False)
     stdp_c: float = param(20.0, "c of the STDP rule: w -> log(c q p)", low=1)
-    stdp_cap: float = param(40.0, "largest LTP factor c exp(-w)", low=0, low_inclusive=False)
+    stdp_cap: float = param(
+        40.0,
+        "largest LTP factor c exp(-w); weights floor at log(c / cap)",
+        low=1,
+        low_inclusive=False,
+    )
     init_boost: float = param(
         0.1,
         "nats added to every initial weight: neurons that have not learned yet "
         "over-predict their inputs and win until they have (optimistic start)",
         low=0,
     )
-    prior_mode: str = param("homeostatic", "excitability rule", choices=("prior", "homeostatic"))
+    prior_mode: str = param(
+        "homeostatic",
+        "excitability rule: homeostatic (equal shares of spikes) or prior (log priors)",
+        choices=("prior", "homeostatic"),
+    )
     prior_eta: float = param(0.01, "initial learning rate of the excitabilities (0: off)", low=0)
     dt: Any = param(
         1 * ms, "simulation time step", unit=second, low=0 * ms, low_inclusive=False, high=2 * ms
