@@ -507,7 +507,10 @@ def simulate(
     raster_time = min(RASTER_PRESENTATIONS, params.n_test) * params.test_presentation
     test_time = params.n_test * params.test_presentation
     t_wall = time.perf_counter()
-    with brian_device(device, seed):
+    standalone = device == "cpp_standalone"
+    # three runs (training, recorded test images, rest of the test): one program under
+    # cpp_standalone, built after the last run
+    with brian_device(device, seed, build_on_run=not standalone):
         # the prior rule writes b_post from every output spike of a step: Brian2 warns that
         # the order may matter; it applies them one after the other (runtime and standalone)
         b2.BrianLogger.suppress_hierarchy("brian2.codegen.generators.base")
@@ -572,7 +575,7 @@ def simulate(
         out_mon = b2.SpikeMonitor(outputs, name="output_spikes")
         in_mon = b2.SpikeMonitor(inputs, name="input_spikes")
         net = b2.Network(inputs, outputs, feed, lateral, out_mon, in_mon)
-        if device == "cpp_standalone":
+        if standalone:
             report = "stderr" if progress else None
         else:
             report = progress_reporter(progress, NAME)
@@ -583,6 +586,8 @@ def simulate(
         in_mon.active = False
         if test_time > raster_time:
             net.run(test_time - raster_time, report=report, report_period=5 * second)
+        if standalone:
+            b2.device.build(run=True, directory=b2.device.project_dir, with_output=False)
         out_i = np.asarray(out_mon.i[:])
         out_t = np.asarray(out_mon.t[:] / second)
         in_i = np.asarray(in_mon.i[:])
