@@ -152,7 +152,8 @@ RASTER_PRESENTATIONS = 12
 METRICS: dict[str, str] = {
     "nmi_spiking_<set>": "normalised mutual information between the test images' clusters "
     "(output neuron firing most) and their labels (higher is better)",
-    "nmi_em_<set>": "the same for batch EM's MAP components (twin; same start)",
+    "nmi_em_<set>": "the same for batch EM's MAP components (twin: best likelihood from the "
+    "circuit's start and em_restarts others)",
     "nmi_online_em_<set>": "the same for online (stepwise) EM on the same presentations",
     "nmi_gap_<set>": "nmi_em - nmi_spiking (lower is better; target <= 0.1)",
     "nmi_inference_bound_<set>": "nmi_spiking of WTA neurons with EM's parameters loaded "
@@ -160,7 +161,8 @@ METRICS: dict[str, str] = {
     "weight_logprob_correlation_<set>": "mean over components, matched one to one, of the "
     "Pearson r between learned weights and EM's [log p, log(1 - p)] (target >= 0.8)",
     "weight_logprob_correlation_min_<set>": "the worst matched component's r",
-    "prior_logprob_correlation_<set>": "Pearson r of learned b and EM's log pi (matched)",
+    "prior_logprob_correlation_<set>": "Pearson r of learned b and EM's log pi (matched; "
+    "meaningful with prior_mode=prior, where b learns log priors)",
     "output_rate_hz_<set>": "mean rate of the block's output population during the test",
     "nmi_gap_max": "the largest nmi_gap over the data sets (target <= 0.1)",
     "weight_logprob_correlation": "the smallest weight_logprob_correlation over the data "
