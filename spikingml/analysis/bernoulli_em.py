@@ -179,13 +179,16 @@ def online_em(
     order: np.ndarray,
     a: float = 1.0,
     kappa: float = 0.6,
-    t0: float = 2.0,
+    t0: float = 1000.0,
 ) -> EMResult:
     """Stepwise online EM over the samples ``x[order]`` (one E and M step per sample).
 
     The statistics start as those of ``start`` on one pseudo-sample per component
     (``s_k = pi_k``, ``t_kd = pi_k p_kd``). The log-likelihood is recorded after every
-    pass through ``len(x)`` samples.
+    pass through ``len(x)`` samples. The default ``t0`` keeps the first steps small
+    (``gamma_1 = 1001^-0.6 = 0.016``): with ``t0 = 2`` the first samples rewrite the
+    statistics and one component takes over most of the data (digits: NMI 0.35-0.64
+    instead of 0.70-0.72 on the circuit's default presentations).
     """
     x = _check_data(x)
     order = np.asarray(order, dtype=int)

@@ -154,7 +154,8 @@ METRICS: dict[str, str] = {
     "(output neuron firing most) and their labels (higher is better)",
     "nmi_em_<set>": "the same for batch EM's MAP components (twin: best likelihood from the "
     "circuit's start and em_restarts others)",
-    "nmi_online_em_<set>": "the same for online (stepwise) EM on the same presentations",
+    "nmi_online_em_<set>": "the same for online (stepwise) EM on the circuit's training "
+    "presentations, in their order",
     "nmi_gap_<set>": "nmi_em - nmi_spiking (lower is better; target <= 0.1)",
     "nmi_inference_bound_<set>": "nmi_spiking of WTA neurons with EM's parameters loaded "
     "(no learning): the ceiling set by spiking inference",
