@@ -13,6 +13,7 @@ import csv
 import json
 import os
 import platform
+import resource
 import subprocess
 import sys
 import tempfile
@@ -43,10 +44,16 @@ def run_once(
     if preset == "quick":
         cmd.append("--quick")
     t0 = time.perf_counter()
+    usage0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
     wall = time.perf_counter() - t0
+    usage1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     metrics = json.loads((outdir / "metrics.json").read_text())
     metrics["command_wall_seconds"] = wall
+    # user + system CPU of the command and its children (a circuit lists "cpu_seconds")
+    metrics["cpu_seconds"] = (usage1.ru_utime + usage1.ru_stime) - (
+        usage0.ru_utime + usage0.ru_stime
+    )
     return metrics
 
 

@@ -24,6 +24,7 @@ REGISTRY: dict[str, str] = {
     "rescorla-wagner": "spikingml.circuits.rescorla_wagner",
     "td-conditioning": "spikingml.circuits.td_conditioning",
     "v1-ica": "spikingml.circuits.v1_ica",
+    "wta-em": "spikingml.circuits.wta_em",
 }
 
 

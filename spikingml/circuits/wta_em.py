@@ -1,0 +1,800 @@
+r"""A stochastic winner-take-all circuit whose STDP performs EM on binary patterns.
+
+The ML idea
+-----------
+Expectation-maximisation for a mixture of Bernoulli distributions (twin:
+:mod:`spikingml.analysis.bernoulli_em`). Nessler, Pfeiffer, Buesing & Maass (2013)
+showed that a soft winner-take-all (WTA) population under lateral inhibition, with an
+STDP rule whose fixed point is a log-probability, performs an online EM: each output
+spike samples a component from the posterior (E step) and the synapses of the neuron
+that fired move toward the log-probabilities of the inputs that caused it (M step).
+
+The circuit
+-----------
+Two data sets run side by side, each in its own block of one network: ``mixture``
+(samples of a synthetic Bernoulli mixture over 8 x 8 pixels,
+:func:`spikingml.stimuli.binary_patterns.bernoulli_mixture`) and ``digits``
+(scikit-learn's 8 x 8 digits binarised, bundled with scikit-learn). Every image is
+presented for ``presentation``; each pixel drives an "on" and an "off" input neuron
+(``2 * 64`` inputs per block), and the active one of each pair fires as a Poisson
+process of rate ``input_rate``::
+
+    threshold:  rand() < input_rate * pattern(t, i) * dt        reset: t_last = t
+    y = int(t - t_last < tau_epsp)                               (a rectangular EPSP)
+
+``t_last`` is cleared at every image onset, so ``y`` only reflects the current image.
+Each block has ``n_components`` output neurons ``k`` with membrane potential and
+lateral-inhibition normaliser (summed over the block, both computed every step)::
+
+    u_k = sum_i w_ki y_i                 Z = sum_j exp(u_j + b_j)
+    threshold:  rand() < wta_rate * exp(u_k + b_k) / Z * dt
+
+so the block fires at the total rate ``wta_rate`` and each spike comes from neuron
+``k`` with probability :math:`\mathrm{softmax}(u + b)_k`: the posterior of component
+``k`` given the inputs seen, if :math:`w_{ki}` and :math:`b_k` are log-probabilities.
+The block is silent for the first ``tau_epsp`` of every image (``gate`` in the code),
+while the new image's EPSP window fills, so that every spike sees a full window.
+
+Plasticity (:mod:`spikingml.plasticity.wta_stdp`), at every output spike of neuron k::
+
+    w_ki = clip(w_ki + eta * s(t) * (y_i * min(c exp(-w_ki), cap) - 1), w_min, log(c))
+    prior_mode "prior":        b_j = clip(b_j + prior_eta * s(t) * (delta_jk exp(-b_j) - 1), -8, 0)
+    prior_mode "homeostatic":  b_j = b_j + prior_eta * s(t) * (1 / K - delta_jk)
+
+for every neuron j of the block. The STDP rule's fixed point is
+:math:`e^{w_{ki}} = c\,q\,P(x_i = 1 \mid k)` (``q = 1 - exp(-input_rate tau_epsp)``, the
+chance that an active input has spiked in the EPSP window: a constant that cancels in
+the softmax, since every pixel drives exactly one of its two inputs) wherever
+:math:`q P > 1 / cap`; below, LTP is capped and the weight sinks to ``w_min`` (a floor
+on the probabilities, like EM's pseudo-counts). The "prior" rule's fixed point is
+:math:`e^{b_k} = P(k)` (Nessler et al. 2013); the homeostatic rule (Habenschuss et al.
+2012) gives every neuron an equal share of the spikes (EM under a posterior constraint),
+which stops one neuron from taking every input, the failure of the prior rule that
+measurements showed (see the README).
+``s(t)`` anneals the learning rates geometrically from 1 to ``eta_final / eta`` over
+training (a stochastic-approximation schedule) and is 0 during the test.
+
+The weights start where EM starts (:func:`~spikingml.analysis.bernoulli_em.initial_params`:
+parameters estimated under random responsibilities), as :math:`\log(c\,q\,p)` +
+``init_boost``: neurons that have not learned yet over-predict their inputs a little,
+so they win some images and start learning.
+
+A third and fourth population per block (``<set>.em_output``) are WTA neurons that do
+not learn: they receive the same input spikes during the test, with batch EM's
+parameters loaded (:math:`w = \log p`, :math:`\log(1 - p)`, :math:`b = \log \pi`). Their
+clustering measures what the spiking *inference* loses, apart from learning.
+
+No ``network_operation``: the images are a ``TimedArray``, the EPSP window is reset by
+``run_regularly``, the learning-rate schedule is a ``TimedArray``, and the code runs
+under ``runtime`` and ``cpp_standalone``.
+
+Readout and metrics
+-------------------
+Test images (held out from training) are each presented for ``test_presentation``; the
+cluster of an image is the output neuron that fired most during it. NMI with the true
+labels is compared with batch EM's MAP clusters on the same images (twin: the best
+training likelihood of EM from the circuit's start and ``em_restarts`` other random
+starts, since a single EM run often stops in a local optimum that the circuit escapes).
+
+References
+----------
+Nessler, B., Pfeiffer, M., Buesing, L. & Maass, W. (2013). Bayesian computation emerges
+in generic cortical microcircuits through spike-timing-dependent plasticity. PLoS
+Comput. Biol. 9, e1003037.
+
+Dempster, A. P., Laird, N. M. & Rubin, D. B. (1977). Maximum likelihood from incomplete
+data via the EM algorithm. J. R. Stat. Soc. B 39, 1-38.
+
+Habenschuss, S., Bill, J. & Nessler, B. (2012). Homeostatic plasticity in Bayesian
+spiking networks as expectation maximization with posterior constraints. NIPS 25.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import brian2 as b2
+import numpy as np
+from brian2 import Hz, ms, second
+
+from spikingml.analysis import bernoulli_em as bem
+from spikingml.analysis.stats import pearson
+from spikingml.errors import ValidationError
+from spikingml.params import CircuitParams, param
+from spikingml.plasticity.wta_stdp import (
+    ExcitabilityRule,
+    HomeostaticExcitability,
+    LogProbabilitySTDP,
+)
+from spikingml.result import Phase, Result, SpikeData
+from spikingml.simulation import (
+    brian_device,
+    check_device,
+    check_seed,
+    progress_reporter,
+    versions,
+)
+from spikingml.stimuli import binary_patterns as bp
+
+__all__ = [
+    "NAME",
+    "DESCRIPTION",
+    "METRICS",
+    "DATASETS",
+    "Params",
+    "Data",
+    "Twin",
+    "make_data",
+    "simulate",
+    "twin",
+    "compare",
+    "figures",
+    "raster_options",
+    "test_clusters",
+]
+
+NAME = "wta-em"
+DESCRIPTION = (
+    "soft winner-take-all with log-probability STDP learns a Bernoulli mixture "
+    "(online EM) on synthetic patterns and binarised digits"
+)
+
+#: The data sets, each run by its own block of the network.
+DATASETS = ("mixture", "digits")
+
+#: Test presentations whose input spikes are recorded (for the raster).
+RASTER_PRESENTATIONS = 12
+
+METRICS: dict[str, str] = {
+    "nmi_spiking_<set>": "normalised mutual information between the test images' clusters "
+    "(output neuron firing most) and their labels (higher is better)",
+    "nmi_em_<set>": "the same for batch EM's MAP components (twin: best likelihood from the "
+    "circuit's start and em_restarts others)",
+    "nmi_online_em_<set>": "the same for online (stepwise) EM on the circuit's training "
+    "presentations, in their order",
+    "nmi_gap_<set>": "nmi_em - nmi_spiking (lower is better; target <= 0.1)",
+    "nmi_inference_bound_<set>": "nmi_spiking of WTA neurons with EM's parameters loaded "
+    "(no learning): the ceiling set by spiking inference",
+    "weight_logprob_correlation_<set>": "mean over components, matched one to one, of the "
+    "Pearson r between learned weights and EM's [log p, log(1 - p)] (target >= 0.8)",
+    "weight_logprob_correlation_min_<set>": "the worst matched component's r",
+    "prior_logprob_correlation_<set>": "Pearson r of learned b and EM's log pi (matched; "
+    "meaningful with prior_mode=prior, where b learns log priors)",
+    "output_rate_hz_<set>": "mean rate of the block's output population during the test",
+    "nmi_gap_max": "the largest nmi_gap over the data sets (target <= 0.1)",
+    "weight_logprob_correlation": "the smallest weight_logprob_correlation over the data "
+    "sets (target >= 0.8)",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Params(CircuitParams):
+    """Parameters of the WTA-EM circuit (default preset: the full run)."""
+
+    circuit_name = "WtaEm"
+
+    # data
+    n_components: int = param(10, "output neurons per block = EM components", integer=True, low=2)
+    n_test: int = param(400, "held-out test images per data set", integer=True, low=10)
+    n_train_presentations: int = param(
+        4000, "training presentations per data set", integer=True, low=10
+    )
+    mixture_train_size: int = param(
+        1400, "training samples drawn from the synthetic mixture", integer=True, low=10
+    )
+    mixture_p_high: float = param(
+        0.85,
+        "P(pixel = 1) inside a mixture component's blob",
+        low=0,
+        high=1,
+        low_inclusive=False,
+        high_inclusive=False,
+    )
+    mixture_p_low: float = param(
+        0.15,
+        "P(pixel = 1) outside a mixture component's blob",
+        low=0,
+        high=1,
+        low_inclusive=False,
+        high_inclusive=False,
+    )
+    em_restarts: int = param(
+        4,
+        "batch EM: random starts besides the circuit's (best likelihood kept)",
+        integer=True,
+        low=0,
+    )
+    digits_threshold: float = param(7.0, "grey level (0-16) above which a pixel is 1", low=0)
+    # timing and rates
+    presentation: Any = param(
+        40 * ms, "duration of a training image", unit=second, low=0 * ms, low_inclusive=False
+    )
+    test_presentation: Any = param(
+        80 * ms,
+        "duration of a test image (a multiple of presentation)",
+        unit=second,
+        low=0 * ms,
+        low_inclusive=False,
+    )
+    input_rate: Any = param(
+        100 * Hz, "rate of an active input neuron", unit=Hz, low=0 * Hz, low_inclusive=False
+    )
+    tau_epsp: Any = param(
+        10 * ms, "length of the rectangular EPSP", unit=second, low=0 * ms, low_inclusive=False
+    )
+    wta_rate: Any = param(
+        200 * Hz, "total rate of a WTA block", unit=Hz, low=0 * Hz, low_inclusive=False
+    )
+    # plasticity
+    eta: float = param(0.0125, "initial STDP learning rate", low=0, low_inclusive=False)
+    eta_final: float = param(0.002, "STDP learning rate at the end", low=0, low_inclusive=False)
+    stdp_c: float = param(20.0, "c of the STDP rule: w -> log(c q p)", low=1)
+    stdp_cap: float = param(
+        40.0,
+        "largest LTP factor c exp(-w); weights floor at log(c / cap)",
+        low=1,
+        low_inclusive=False,
+    )
+    init_boost: float = param(
+        0.1,
+        "nats added to every initial weight: neurons that have not learned yet "
+        "over-predict their inputs and win until they have (optimistic start)",
+        low=0,
+    )
+    prior_mode: str = param(
+        "homeostatic",
+        "excitability rule: homeostatic (equal shares of spikes) or prior (log priors)",
+        choices=("prior", "homeostatic"),
+    )
+    prior_eta: float = param(0.01, "initial learning rate of the excitabilities (0: off)", low=0)
+    dt: Any = param(
+        1 * ms, "simulation time step", unit=second, low=0 * ms, low_inclusive=False, high=2 * ms
+    )
+
+    def check(self) -> None:
+        """Cross-field checks."""
+        if self.mixture_p_low >= self.mixture_p_high:
+            raise ValidationError(
+                self.qualname("mixture_p_low"),
+                f"< mixture_p_high ({self.mixture_p_high})",
+                self.mixture_p_low,
+            )
+        if self.eta_final > self.eta:
+            raise ValidationError(
+                self.qualname("eta_final"), f"<= eta ({self.eta})", self.eta_final
+            )
+        for name in ("presentation", "test_presentation", "tau_epsp"):
+            ratio = float(getattr(self, name) / self.dt)
+            if abs(ratio - round(ratio)) > 1e-6:
+                raise ValidationError(
+                    self.qualname(name), f"a multiple of dt ({self.dt})", getattr(self, name)
+                )
+        ratio = float(self.test_presentation / self.presentation)
+        if abs(ratio - round(ratio)) > 1e-6:
+            raise ValidationError(
+                self.qualname("test_presentation"),
+                f"a multiple of presentation ({self.presentation})",
+                self.test_presentation,
+            )
+        if self.tau_epsp >= self.presentation:
+            raise ValidationError(
+                self.qualname("tau_epsp"), f"< presentation ({self.presentation})", self.tau_epsp
+            )
+        if self.n_test >= 1797 - self.n_components:
+            raise ValidationError(self.qualname("n_test"), "< 1797 - n_components", self.n_test)
+        if float(self.wta_rate * self.dt) > 0.5:
+            raise ValidationError(
+                self.qualname("wta_rate"), f"<= 0.5 / dt ({0.5 / self.dt})", self.wta_rate
+            )
+
+    @classmethod
+    def quick(cls) -> Params:
+        """1200 training presentations, 200 test images: a third of the default's time."""
+        return cls(n_train_presentations=1200, n_test=200)
+
+    @property
+    def test_repeats(self) -> int:
+        """Training-presentation slots per test image."""
+        return round(float(self.test_presentation / self.presentation))
+
+    @property
+    def seen_fraction(self) -> float:
+        """q = 1 - exp(-input_rate * tau_epsp): the chance that an active input has spiked
+        within the EPSP window (the outputs are silent until the window has filled)."""
+        return float(1 - np.exp(-float(self.input_rate * self.tau_epsp)))
+
+    def stdp_rule(self) -> LogProbabilitySTDP:
+        """The STDP rule with these parameters."""
+        return LogProbabilitySTDP(
+            eta=self.eta,
+            c=self.stdp_c,
+            cap=self.stdp_cap,
+            # the floor where LTP reaches its cap: fixed points exist above it
+            w_min=float(np.log(self.stdp_c / self.stdp_cap)),
+            w_max=float(np.log(self.stdp_c)),  # the largest fixed point, log(c * 1)
+        )
+
+    def prior_rule(self) -> ExcitabilityRule | HomeostaticExcitability:
+        """The excitability rule of ``prior_mode`` (eta 1e-12 stands for 'off')."""
+        eta = max(self.prior_eta, 1e-12)
+        if self.prior_mode == "homeostatic":
+            return HomeostaticExcitability(eta=eta, share=1.0 / self.n_components)
+        return ExcitabilityRule(eta=eta)
+
+
+# ------------------------------------------------------------------------------ data
+@dataclasses.dataclass(frozen=True)
+class Data:
+    """One data set of a run: training and test images, the order of training, EM's start.
+
+    Attributes
+    ----------
+    name : str
+        ``mixture`` or ``digits``.
+    x_train, x_test : ndarray of uint8, shape (n, 64)
+    y_train, y_test : ndarray of int
+        True labels (component or digit).
+    order : ndarray of int
+        Training sample shown at every training presentation.
+    start : MixtureParams
+        EM's (and the circuit's) starting parameters.
+    truth : MixtureParams or None
+        The generating mixture (synthetic data only).
+    """
+
+    name: str
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    order: np.ndarray
+    start: bem.MixtureParams
+    truth: bem.MixtureParams | None
+
+
+def make_data(params: Params, seed: int) -> dict[str, Data]:
+    """The data sets of a run, every draw from ``seed`` (deterministic)."""
+    out = {}
+    for offset, name in enumerate(DATASETS):
+        rng = np.random.default_rng([seed, offset])
+        truth = None
+        if name == "mixture":
+            k = params.n_components
+            protos = bp.mixture_prototypes(k, rng, params.mixture_p_high, params.mixture_p_low)
+            weights = np.linspace(1.0, 2.0, k)
+            x, y = bp.bernoulli_mixture(
+                params.mixture_train_size + params.n_test, protos, weights, rng
+            )
+            truth = bem.MixtureParams(np.log(weights / weights.sum()), protos)
+        else:
+            x, y = bp.binary_digits(params.digits_threshold)
+        train, test = bp.train_test_split(len(x), params.n_test, rng)
+        n_train = len(train)
+        n_epochs = -(-params.n_train_presentations // n_train)
+        order = np.concatenate([rng.permutation(n_train) for _ in range(n_epochs)])
+        order = order[: params.n_train_presentations]
+        start = bem.initial_params(x[train], params.n_components, rng)
+        out[name] = Data(name, x[train], y[train], x[test], y[test], order, start, truth)
+    return out
+
+
+_EM_CACHE: dict[str, bem.EMResult] = {}
+
+
+def _batch_em(params: Params, seed: int, data: Data) -> bem.EMResult:
+    """Batch EM: the best training log-likelihood from the run's start and ``em_restarts``
+    further random-responsibility starts (cached per parameters, seed and data set)."""
+    key = json.dumps([params.to_dict(), seed, data.name], sort_keys=True)
+    if key not in _EM_CACHE:
+        rng = np.random.default_rng([seed, 1000 + DATASETS.index(data.name)])
+        starts = [data.start] + [
+            bem.initial_params(data.x_train, params.n_components, rng)
+            for _ in range(params.em_restarts)
+        ]
+        fits = [bem.em(data.x_train, start, n_iter=200) for start in starts]
+        _EM_CACHE[key] = max(fits, key=lambda fit: fit.log_likelihood[-1])
+    return _EM_CACHE[key]
+
+
+def _eta_schedule(params: Params) -> np.ndarray:
+    """Learning-rate factor s per presentation slot: geometric annealing, then 0 (test)."""
+    n_train = params.n_train_presentations
+    ratio = params.eta_final / params.eta
+    return np.concatenate(
+        [ratio ** (np.arange(n_train) / max(n_train - 1, 1)), np.zeros(_n_test_slots(params))]
+    )
+
+
+def _n_test_slots(params: Params) -> int:
+    return params.n_test * params.test_repeats
+
+
+def _capacity(n_rows: int) -> int:
+    """Rows padded to a power of two: runs of other lengths share the compiled code."""
+    return 1 << max(int(np.ceil(np.log2(n_rows))), 10)
+
+
+# ------------------------------------------------------------------------- simulation
+def simulate(
+    params: Params | None = None,
+    seed: int = 0,
+    device: str = "runtime",
+    progress: bool = True,
+) -> Result:
+    """Train both blocks on their data sets, then test them and the EM-loaded neurons.
+
+    Parameters
+    ----------
+    params : Params, optional
+        Circuit parameters (the default preset if omitted).
+    seed : int
+        Seed of every random draw (data, training order, start, spikes).
+    device : {"runtime", "cpp_standalone"}
+        Brian2 device.
+    progress : bool
+        Show progress of the simulation on stderr.
+
+    Returns
+    -------
+    Result
+        Populations ``<set>.input`` (spikes of the first test images only),
+        ``<set>.output`` and ``<set>.em_output`` (every spike); events ``image`` (test
+        image onsets); phases ``train`` and ``test``; weights ``<set>.w`` (k x 128),
+        ``<set>.b`` (k), ``<set>.w_start``; ``extra`` holds the test labels and the EM
+        parameters loaded into ``<set>.em_output``.
+    """
+    params = Params() if params is None else params
+    if not isinstance(params, Params):
+        raise ValidationError("params", "a wta_em.Params", type(params).__name__)
+    check_device(device)
+    seed = check_seed(seed)
+    data = make_data(params, seed)
+    k = params.n_components
+    n_sets = len(DATASETS)
+    n_pix = data["digits"].x_train.shape[1]
+    n_in = 2 * n_pix  # inputs per block
+    stdp, prior = params.stdp_rule(), params.prior_rule()
+
+    # inputs: one column per input neuron of every block, one row per presentation slot
+    n_test_slots = _n_test_slots(params)
+    n_slots = params.n_train_presentations + n_test_slots
+    pattern = np.zeros((_capacity(n_slots), n_sets * n_in), dtype=np.float32)
+    eta_sched = np.zeros(_capacity(n_slots))
+    eta_sched[:n_slots] = _eta_schedule(params)
+    test_on = np.zeros(_capacity(n_slots))
+    test_on[params.n_train_presentations : n_slots] = 1.0
+    # outputs: learned blocks first, then the EM-loaded ones
+    w_init = np.zeros((n_sets, k, n_in))
+    b_init = np.zeros((n_sets, k))
+    w_em = np.zeros((n_sets, k, n_in))
+    b_em = np.zeros((n_sets, k))
+    em_loaded = {}
+    log_cq = np.log(params.stdp_c * params.seen_fraction) + params.init_boost
+    for s, name in enumerate(DATASETS):
+        d = data[name]
+        cols = slice(s * n_in, (s + 1) * n_in)
+        pattern[: params.n_train_presentations, cols] = bp.on_off_code(d.x_train[d.order])
+        test_code = bp.on_off_code(d.x_test).repeat(params.test_repeats, axis=0)
+        pattern[params.n_train_presentations : n_slots, cols] = test_code
+        w_init[s] = np.clip(log_cq + d.start.log_p_on_off, stdp.w_min, stdp.w_max)
+        b_init[s] = d.start.log_pi
+        em_params = _batch_em(params, seed, d).params
+        em_loaded[name] = em_params
+        w_em[s] = em_params.log_p_on_off
+        b_em[s] = em_params.log_pi
+    n_out = 2 * n_sets * k
+    learn = np.repeat([1.0, 0.0], n_sets * k)
+    # input -> output: every input of a block to the learned and the EM-loaded outputs
+    pre, post, w0 = [], [], []
+    for half, weights in enumerate((w_init, w_em)):
+        for s in range(n_sets):
+            outs = half * n_sets * k + s * k + np.arange(k)
+            ins = s * n_in + np.arange(n_in)
+            pre.append(np.tile(ins, k))
+            post.append(np.repeat(outs, n_in))
+            w0.append(weights[s].ravel())
+    pre, post, w0 = np.concatenate(pre), np.concatenate(post), np.concatenate(w0)
+    # output -> output within every block (all to all, self included): Z and the prior rule
+    lat_pre, lat_post = [], []
+    for blk in range(2 * n_sets):
+        outs = blk * k + np.arange(k)
+        lat_pre.append(np.repeat(outs, k))
+        lat_post.append(np.tile(outs, k))
+    lat_pre, lat_post = np.concatenate(lat_pre), np.concatenate(lat_post)
+
+    train_time = params.n_train_presentations * params.presentation
+    raster_time = min(RASTER_PRESENTATIONS, params.n_test) * params.test_presentation
+    test_time = params.n_test * params.test_presentation
+    t_wall = time.perf_counter()
+    standalone = device == "cpp_standalone"
+    # three runs (training, recorded test images, rest of the test): one program under
+    # cpp_standalone, built after the last run
+    with brian_device(device, seed, build_on_run=not standalone):
+        # the prior rule writes b_post from every output spike of a step: Brian2 warns that
+        # the order may matter; it applies them one after the other (runtime and standalone)
+        b2.BrianLogger.suppress_hierarchy("brian2.codegen.generators.base")
+        b2.defaultclock.dt = params.dt
+        ns = {
+            "pattern": b2.TimedArray(pattern, dt=params.presentation),
+            "eta_sched": b2.TimedArray(eta_sched, dt=params.presentation),
+            "test_on": b2.TimedArray(test_on, dt=params.presentation),
+            "input_rate": params.input_rate,
+            "tau_epsp": params.tau_epsp,
+            "wta_rate": params.wta_rate,
+            **stdp.namespace(),
+            **prior.namespace(),
+        }
+        inputs = b2.NeuronGroup(
+            n_sets * n_in,
+            "t_last : second\ny = int(t - t_last < tau_epsp) : 1\n",
+            threshold="rand() < input_rate * pattern(t, i) * dt",
+            reset="t_last = t",
+            namespace=ns,
+            name="inputs",
+        )
+        inputs.t_last = -1 * second
+        # an image onset clears the EPSP window: y reflects the current image only
+        inputs.run_regularly("t_last = -1*second", dt=params.presentation, when="start")
+        outputs = b2.NeuronGroup(
+            n_out,
+            "u : 1\nZ : 1\nb : 1\nlearn : 1 (constant)\nt_onset : second\n"
+            "settled = int(t - t_onset > tau_epsp - 0.5 * dt) : 1\n"
+            "gate = settled * (learn + (1 - learn) * test_on(t)) : 1\n",
+            threshold="rand() < wta_rate * gate * exp(u + b) / Z * dt",
+            namespace=ns,
+            name="outputs",
+        )
+        outputs.learn = learn
+        # silent while a new image's EPSP window fills: every spike sees a full window
+        outputs.run_regularly("t_onset = t", dt=params.presentation, when="start")
+        outputs.b = np.concatenate([b_init.ravel(), b_em.ravel()])
+        scale = "learn_post * eta_sched(t)"
+        feed = b2.Synapses(
+            inputs,
+            outputs,
+            stdp.synapse_model() + "u_post = w * y_pre : 1 (summed)\n",
+            on_post=stdp.on_post(scale, plastic="learn_post"),
+            namespace=ns,
+            name="feedforward",
+        )
+        feed.connect(i=pre, j=post)
+        feed.w = w0
+        lateral = b2.Synapses(
+            outputs,
+            outputs,
+            "Z_post = exp(u_pre + b_pre) : 1 (summed)\n",
+            on_pre=prior.on_pre(scale) if params.prior_eta > 0 else "",
+            namespace=ns,
+            name="lateral",
+        )
+        lateral.connect(i=lat_pre, j=lat_post)
+        # u must be summed before Z, which reads it
+        feed.summed_updaters["u_post"].order = -3
+        lateral.summed_updaters["Z_post"].order = -2
+        out_mon = b2.SpikeMonitor(outputs, name="output_spikes")
+        in_mon = b2.SpikeMonitor(inputs, name="input_spikes")
+        net = b2.Network(inputs, outputs, feed, lateral, out_mon, in_mon)
+        if standalone:
+            report = "stderr" if progress else None
+        else:
+            report = progress_reporter(progress, NAME)
+        in_mon.active = False
+        net.run(train_time, report=report, report_period=5 * second)
+        in_mon.active = True
+        net.run(raster_time, report=None)
+        in_mon.active = False
+        if test_time > raster_time:
+            net.run(test_time - raster_time, report=report, report_period=5 * second)
+        if standalone:
+            b2.device.build(run=True, directory=b2.device.project_dir, with_output=False)
+        out_i = np.asarray(out_mon.i[:])
+        out_t = np.asarray(out_mon.t[:] / second)
+        in_i = np.asarray(in_mon.i[:])
+        in_t = np.asarray(in_mon.t[:] / second)
+        w_final = np.asarray(feed.w[:])
+        b_final = np.asarray(outputs.b[:])
+    wall = time.perf_counter() - t_wall
+
+    t_train = float(train_time / second)
+    t_end = float((train_time + test_time) / second)
+    w_learned = w_final[: n_sets * k * n_in].reshape(n_sets, k, n_in)
+    populations: dict[str, SpikeData] = {}
+    weights: dict[str, np.ndarray] = {}
+    extra: dict[str, Any] = {"datasets": list(DATASETS)}
+    for s, name in enumerate(DATASETS):
+        sel = (in_i >= s * n_in) & (in_i < (s + 1) * n_in)
+        populations[f"{name}.input"] = SpikeData(in_i[sel] - s * n_in, in_t[sel], n_in)
+        for half, suffix in enumerate(("output", "em_output")):
+            lo = half * n_sets * k + s * k
+            sel = (out_i >= lo) & (out_i < lo + k)
+            populations[f"{name}.{suffix}"] = SpikeData(out_i[sel] - lo, out_t[sel], k)
+        weights[f"{name}.w"] = w_learned[s]
+        weights[f"{name}.b"] = b_final[s * k : (s + 1) * k]
+        weights[f"{name}.w_start"] = w_init[s]
+        weights[f"{name}.em_log_p_on_off"] = em_loaded[name].log_p_on_off
+        weights[f"{name}.em_log_pi"] = em_loaded[name].log_pi
+        extra[f"{name}.test_labels"] = data[name].y_test.tolist()
+    onsets = t_train + float(params.test_presentation / second) * np.arange(params.n_test)
+    return Result(
+        circuit=NAME,
+        params=params.to_dict(),
+        seed=int(seed),
+        device=device,
+        populations=populations,
+        events={"image": onsets},
+        phases=[Phase("train", 0.0, t_train), Phase("test", t_train, t_end)],
+        weights=weights,
+        extra=extra,
+        simulated_seconds=t_end,
+        wall_seconds=wall,
+        versions=versions(),
+    )
+
+
+# ----------------------------------------------------------------------------- twin
+@dataclasses.dataclass(frozen=True)
+class Twin:
+    """Batch and online EM on every data set of a run.
+
+    Attributes
+    ----------
+    batch, online : dict of str to EMResult
+        Per data set, from the circuit's start; online EM sees the circuit's training
+        presentations in the same order.
+    nmi_batch, nmi_online : dict of str to float
+        NMI of their MAP components on the test images.
+    data : dict of str to Data
+        The data sets.
+    """
+
+    batch: dict[str, bem.EMResult]
+    online: dict[str, bem.EMResult]
+    nmi_batch: dict[str, float]
+    nmi_online: dict[str, float]
+    data: dict[str, Data]
+
+
+def twin(params: Params | None = None, seed: int = 0) -> Twin:
+    """Batch and online EM with ``n_components`` components on the run's data (same start)."""
+    params = Params() if params is None else params
+    seed = check_seed(seed)
+    data = make_data(params, seed)
+    batch, online, nmi_b, nmi_o = {}, {}, {}, {}
+    for name, d in data.items():
+        batch[name] = _batch_em(params, seed, d)
+        online[name] = bem.online_em(d.x_train, d.start, d.order)
+        nmi_b[name] = bem.nmi(bem.assign(d.x_test, batch[name].params), d.y_test)
+        nmi_o[name] = bem.nmi(bem.assign(d.x_test, online[name].params), d.y_test)
+    return Twin(batch, online, nmi_b, nmi_o, data)
+
+
+# --------------------------------------------------------------------------- compare
+def _params_of(result: Result) -> Params:
+    return Params.from_dict(result.params)
+
+
+def test_clusters(result: Result, population: str) -> np.ndarray:
+    """Cluster of every test image: the neuron of ``population`` firing most during it.
+
+    Images during which the population is silent get the cluster ``size`` (one extra).
+    """
+    params = _params_of(result)
+    spikes = result.populations[population]
+    onsets = np.asarray(result.events["image"])
+    width = float(params.test_presentation / second)
+    image = np.floor((spikes.times - onsets[0]) / width + 1e-9).astype(int)
+    ok = (image >= 0) & (image < len(onsets))
+    counts = np.zeros((len(onsets), spikes.size + 1))
+    np.add.at(counts, (image[ok], spikes.indices[ok]), 1)
+    counts[:, -1] = 0.5 * (counts[:, :-1].sum(axis=1) == 0)
+    return np.argmax(counts, axis=1)
+
+
+def matched_correlations(learned: np.ndarray, reference: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Pair learned and reference rows one to one (largest total r); return (match, r).
+
+    ``match[k]`` is the reference row matched to learned row ``k``; ``r[k]`` their
+    Pearson correlation.
+    """
+    k = learned.shape[0]
+    r = np.array([[pearson(learned[a], reference[c]) for c in range(k)] for a in range(k)])
+    match = bem.match_components(r)
+    return match, r[np.arange(k), match]
+
+
+def compare(result: Result, twin_output: Twin) -> dict[str, float]:
+    """The metrics of :data:`METRICS` for a run and its twin."""
+    params = _params_of(result)
+    metrics: dict[str, float] = {}
+    gaps, corrs = [], []
+    t_test = result.phases[-1]
+    for name in DATASETS:
+        labels = np.asarray(result.extra[f"{name}.test_labels"])
+        nmi_s = bem.nmi(test_clusters(result, f"{name}.output"), labels)
+        nmi_bound = bem.nmi(test_clusters(result, f"{name}.em_output"), labels)
+        em_params = twin_output.batch[name].params
+        match, r = matched_correlations(result.weights[f"{name}.w"], em_params.log_p_on_off)
+        metrics[f"nmi_spiking_{name}"] = nmi_s
+        metrics[f"nmi_em_{name}"] = twin_output.nmi_batch[name]
+        metrics[f"nmi_online_em_{name}"] = twin_output.nmi_online[name]
+        metrics[f"nmi_gap_{name}"] = twin_output.nmi_batch[name] - nmi_s
+        metrics[f"nmi_inference_bound_{name}"] = nmi_bound
+        metrics[f"weight_logprob_correlation_{name}"] = float(np.mean(r))
+        metrics[f"weight_logprob_correlation_min_{name}"] = float(np.min(r))
+        metrics[f"prior_logprob_correlation_{name}"] = pearson(
+            result.weights[f"{name}.b"], em_params.log_pi[match]
+        )
+        metrics[f"output_rate_hz_{name}"] = result.populations[f"{name}.output"].rate(
+            t_test.start, t_test.stop
+        )
+        gaps.append(metrics[f"nmi_gap_{name}"])
+        corrs.append(metrics[f"weight_logprob_correlation_{name}"])
+    metrics["nmi_gap_max"] = float(max(gaps))
+    metrics["weight_logprob_correlation"] = float(min(corrs))
+    del params
+    return metrics
+
+
+# --------------------------------------------------------------------------- figures
+def raster_options(result: Result) -> dict[str, Any]:
+    """What ``raster.png`` shows: the digits block during the first test images."""
+    params = _params_of(result)
+    start = result.phases[-1].start
+    n = min(RASTER_PRESENTATIONS, params.n_test)
+    return {
+        "populations": ["digits.input", "digits.output", "digits.em_output"],
+        "t_start": start,
+        "t_stop": start + n * float(params.test_presentation / second),
+        "events": ("image",),
+        "bin_width": 0.02,  # 10 output neurons: finer bins are mostly empty
+    }
+
+
+def figures(result: Result, twin_output: Twin, outdir: Path) -> list[Path]:
+    """Write ``comparison.png``: learned weights as images beside EM's components.
+
+    For each data set, the pixel probability each output neuron's weights encode,
+    :math:`\\sigma(w_{on} - w_{off})`, above EM's :math:`p_k` of the matched component
+    (same grey scale, 0 to 1).
+    """
+    from matplotlib.figure import Figure
+
+    from spikingml.plotting import FONT_SIZE, save_figure
+
+    outdir = Path(outdir)
+    side = bp.IMAGE_SIDE
+    n_pix = side * side
+    k = _params_of(result).n_components
+    fig = Figure(figsize=(1.0 + 0.75 * k, 1.2 + 1.6 * len(DATASETS)), layout="constrained")
+    axes = fig.subplots(2 * len(DATASETS), k, squeeze=False)
+    for s, name in enumerate(DATASETS):
+        w = result.weights[f"{name}.w"]
+        em_params = twin_output.batch[name].params
+        match, r = matched_correlations(w, em_params.log_p_on_off)
+        implied = 1 / (1 + np.exp(-(w[:, :n_pix] - w[:, n_pix:])))
+        order = np.argsort(match)
+        for col, unit in enumerate(order):
+            for row, (img, label) in enumerate(
+                (
+                    (implied[unit], f"r={r[unit]:.2f}"),
+                    (em_params.p[match[unit]], f"pi={np.exp(em_params.log_pi[match[unit]]):.2f}"),
+                )
+            ):
+                ax = axes[2 * s + row, col]
+                ax.imshow(img.reshape(side, side), cmap="gray_r", vmin=0, vmax=1)
+                ax.set_xticks([])
+                ax.set_yticks([])
+                ax.set_title(label, fontsize=FONT_SIZE - 1, pad=2)
+            if col == 0:
+                axes[2 * s, 0].set_ylabel(f"{name}\nspiking", fontsize=FONT_SIZE)
+                axes[2 * s + 1, 0].set_ylabel(f"{name}\nbatch EM", fontsize=FONT_SIZE)
+    fig.suptitle(
+        "Spiking: P(pixel on) = sigmoid(w_on - w_off), r = corr(weights, EM log-probabilities)"
+        "\nbatch EM: the matched component's p and mixing weight pi",
+        fontsize=FONT_SIZE + 1,
+    )
+    return [save_figure(fig, outdir / "comparison.png")]
