@@ -22,6 +22,7 @@ REGISTRY: dict[str, str] = {
     "actor-critic": "spikingml.circuits.actor_critic",
     "rescorla-wagner": "spikingml.circuits.rescorla_wagner",
     "td-conditioning": "spikingml.circuits.td_conditioning",
+    "tempotron": "spikingml.circuits.tempotron",
     "v1-ica": "spikingml.circuits.v1_ica",
 }
 
