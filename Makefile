@@ -57,6 +57,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_v1_ica.py
 	$(PY) benchmarks/bench_rescorla_wagner.py
 	$(PY) benchmarks/bench_actor_critic.py
+	$(PY) benchmarks/bench_tempotron.py
 
 ## NEST vs spikingml deviations of the three-factor rule (needs NEST; half a minute).
 bench-nest: $(STAMP)
