@@ -13,6 +13,7 @@ import csv
 import json
 import os
 import platform
+import resource
 import subprocess
 import sys
 import tempfile
@@ -43,10 +44,16 @@ def run_once(
     if preset == "quick":
         cmd.append("--quick")
     t0 = time.perf_counter()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     wall = time.perf_counter() - t0
     metrics = json.loads((outdir / "metrics.json").read_text())
     metrics["command_wall_seconds"] = wall
+    # CPU time (user + sys) of the command and its children (the twin runs in a fork)
+    metrics["cpu_seconds"] = (after.ru_utime - before.ru_utime) + (
+        after.ru_stime - before.ru_stime
+    )
     return metrics
 
 

@@ -55,6 +55,7 @@ COLUMNS = [
     "crosscheck_decision_agreement",
     "simulate_wall_seconds",
     "wall_seconds",
+    "cpu_seconds",
     "simulated_seconds",
 ]
 
