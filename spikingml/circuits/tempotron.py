@@ -475,7 +475,8 @@ def simulate(
     t_frozen = 2 * T  # and then one whole window with the weights frozen
 
     t_wall = time.perf_counter()
-    with brian_device(device, seed):
+    standalone = device == "cpp_standalone"
+    with brian_device(device, seed, build_on_run=not standalone):
         b2.defaultclock.dt = dt
         ns = {
             "tau": params.tau,
@@ -573,6 +574,8 @@ def simulate(
         net.run(t_train, report=report, report_period=5 * second)
         afferents.learning = 0.0
         net.run(t_frozen, report=report, report_period=5 * second)
+        if standalone:  # two runs: one program, built once both are declared
+            b2.device.build(run=True, directory=b2.device.project_dir, with_output=False)
         w_final = np.asarray(afferents.w[:])
         ev_i = np.asarray(windows.i[:])
         ev_step = np.rint(np.asarray(windows.t[:] / dt)).astype(np.int64)
