@@ -321,3 +321,9 @@ def test_default_preset_capacity_target(seed):
     params = tp.Params()
     result = tp.simulate(params, seed=seed, progress=False)
     assert tp.compare(result, tp.twin(params, seed=seed))["capacity_alpha"] >= 2.5
+
+
+def test_window_offsets_of_the_two_schedules():
+    # staggered: windows spread evenly over a pattern (online-like); batch: aligned
+    np.testing.assert_array_equal(tp._offsets(4, 500, "staggered"), [0, 125, 250, 375])
+    np.testing.assert_array_equal(tp._offsets(3, 500, "batch"), [0, 0, 0])
