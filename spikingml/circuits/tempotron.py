@@ -36,8 +36,8 @@ applied by the input neurons at every time step::
     dw = mu_step * dw + lam(t) * grad        w += gain * dw
     lam(t) = lam0 / (1 + t / tau_lr)         gain = (1 - mu_step) / (1 - momentum)
 
-``grad`` holds the summed gradients of the patterns that ended in that step (zero in
-most steps); ``dw`` relaxes with ``mu_step`` per step, and ``gain`` makes one gradient
+``grad`` holds the summed gradients of the patterns that ended in that step with an
+error (zero otherwise); ``dw`` relaxes with ``mu_step`` per step, and ``gain`` makes one gradient
 move ``w`` by ``lam * grad / (1 - momentum)`` in all, as the online rule with momentum
 does. The learning rate falls slowly (``lr_decay_epochs``): with a constant rate the
 accuracy kept jumping by 10-20 % from epoch to epoch at high loads.
@@ -955,7 +955,7 @@ def figures(result: Result, twin_output: Twin, outdir: Path) -> list[Path]:
             ax.tick_params(labelsize=FONT_SIZE)
             handles, labels = ax.get_legend_handles_labels()
             uniq = dict(zip(labels, handles, strict=True))
-            ax.legend(uniq.values(), uniq.keys(), fontsize=FONT_SIZE - 1, loc="upper right")
+            ax.legend(uniq.values(), uniq.keys(), fontsize=FONT_SIZE - 1, loc="lower left")
     fig.suptitle(
         "Tempotron (timing task): membrane potential before and after learning",
         fontsize=FONT_SIZE + 2,
