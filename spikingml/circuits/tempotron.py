@@ -93,8 +93,8 @@ on two cores. Measured at seeds 0-2 (``benchmarks/results/tempotron.md``): capac
 NumPy (random order, same rule, N = 250) also stayed below 95 % at alpha 2.5 (0.93 after
 300 epochs), and the circuit with N = 500 (seed 0, loads 2 and 2.5 only, learning rate
 3e-5; at 1e-4 it locked into one class) reached best epochs of 0.96 and 0.88 within 200
-epochs: the limit is the rule's learning time within this budget, not the size or the
-circuit. The perceptron on the same patterns (their N spike times) stores 1.5. The batch
+epochs; with N = 250 and 400 epochs alpha 2.5 stayed at 0.86 (a plateau). The limit is
+the rule's learning at these sizes and budgets, not the size or the circuit. The perceptron on the same patterns (their N spike times) stores 1.5. The batch
 schedule learns more slowly than the staggered one (seed 0: 0.86 against 1.0 at alpha
 1.5), which is why staggered is the default.
 
