@@ -94,9 +94,10 @@ NumPy (random order, same rule, N = 250) also stayed below 95 % at alpha 2.5 (0.
 300 epochs), and the circuit with N = 500 (seed 0, loads 2 and 2.5 only, learning rate
 3e-5; at 1e-4 it locked into one class) reached best epochs of 0.96 and 0.88 within 200
 epochs; with N = 250 and 400 epochs alpha 2.5 stayed at 0.86 (a plateau). The limit is
-the rule's learning at these sizes and budgets, not the size or the circuit. The perceptron on the same patterns (their N spike times) stores 1.5. The batch
-schedule learns more slowly than the staggered one (seed 0: 0.86 against 1.0 at alpha
-1.5), which is why staggered is the default.
+the rule's learning at these sizes and budgets, not the size or the circuit. The
+perceptron on the same patterns (their N spike times) stores 1.5. The batch schedule
+learns more slowly than the staggered one (seed 0: 0.86 against 1.0 at alpha 1.5), which
+is why staggered is the default.
 
 References
 ----------
