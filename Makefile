@@ -59,6 +59,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_actor_critic.py
 	$(PY) benchmarks/bench_bayesian_neuron.py
 	$(PY) benchmarks/bench_wta_em.py
+	$(PY) benchmarks/bench_tempotron.py
 
 ## NEST vs spikingml deviations of the three-factor rule (needs NEST; half a minute).
 bench-nest: $(STAMP)

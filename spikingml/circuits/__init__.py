@@ -23,6 +23,7 @@ REGISTRY: dict[str, str] = {
     "bayesian-neuron": "spikingml.circuits.bayesian_neuron",
     "rescorla-wagner": "spikingml.circuits.rescorla_wagner",
     "td-conditioning": "spikingml.circuits.td_conditioning",
+    "tempotron": "spikingml.circuits.tempotron",
     "v1-ica": "spikingml.circuits.v1_ica",
     "wta-em": "spikingml.circuits.wta_em",
 }

@@ -1,0 +1,55 @@
+"""
+The tempotron: a spiking neuron that learns spike-timing decisions, vs LDA and perceptron
+=========================================================================================
+
+Gutig & Sompolinsky (2006): a leaky integrate-and-fire neuron classifies a spatio-temporal
+spike pattern by firing or staying silent. When it errs, each synapse changes by the
+postsynaptic potential its spikes left at the time of the neuron's voltage maximum,
+``Delta w_i = lambda * err * sum K(t_max - t_i)``; so the neuron learns from *when* its
+inputs fired, not only how often.
+
+Two tasks run side by side in one Brian2 network, each pattern presented to its own copy
+of the neuron, all copies sharing one set of weights (held by the input neurons):
+
+* capacity: random latency patterns (every afferent fires once, at a random time) with
+  random labels, at several loads alpha = patterns per synapse;
+* timing: a few templates per class with jittered spike times; every afferent fires once
+  in every sample of both classes, so spike counts are identical and only timing tells
+  the classes apart. LDA and a perceptron on the counts stay at chance; on counts in
+  50 ms bins they see the timing.
+
+This script runs the quick preset (N = 100; about 7 s of simulation once Brian2's code is
+compiled, a minute or two the first time) and writes ``raster.png``, ``comparison.png``
+(capacity curves, learning curves, timing task) and ``voltage_traces.png`` (V of a + and a
+- pattern before and after learning) to ``examples/output/tempotron``: the same as
+``spikingml run tempotron --quick``, from Python.
+"""
+
+from pathlib import Path
+
+from spikingml.circuits import tempotron as tp
+from spikingml.plotting import raster, save_figure
+
+params = tp.Params.quick()
+result = tp.simulate(params, seed=0)
+twin = tp.twin(params, seed=0)
+metrics = tp.compare(result, twin)
+
+for name, value in metrics.items():
+    doc = tp.METRICS.get(name, "")
+    for prefix in (
+        "tempotron_accuracy_alpha_",
+        "tempotron_best_accuracy_alpha_",
+        "epochs_to_criterion_alpha_",
+        "perceptron_accuracy_alpha_",
+    ):
+        if name.startswith(prefix):
+            doc = tp.METRICS[prefix + "<a>"]
+    print(f"{name:36s} {value:10.4g}   {doc[:70]}")
+
+outdir = Path(__file__).resolve().parent / "output" / "tempotron"
+outdir.mkdir(parents=True, exist_ok=True)
+ax_raster, _ = raster(result, **tp.raster_options(result))
+save_figure(ax_raster.figure, outdir / "raster.png")
+for path in [outdir / "raster.png", *tp.figures(result, twin, outdir)]:
+    print("wrote", path)

@@ -1,0 +1,982 @@
+r"""The tempotron: a LIF neuron that learns spike-timing decisions, vs discriminant analysis.
+
+The ML idea
+-----------
+A perceptron (Rosenblatt 1958) weighs its inputs' activities and thresholds the sum; on
+spike *counts* it cannot tell apart patterns that differ only in the timing of their
+spikes. Linear discriminant analysis (Fisher 1936) and the perceptron are the twins here,
+fitted with scikit-learn on spike counts and on counts in time bins
+(:mod:`spikingml.analysis.tempotron`). The tempotron (Gutig & Sompolinsky 2006) is a
+leaky integrate-and-fire neuron whose decision is whether it fires at all during a
+pattern; its gradient-like rule reads the timing of the inputs, and it stores about 3
+random latency patterns per synapse, against the perceptron's 2 (Cover 1965).
+
+The circuit
+-----------
+Membrane potential in units of the distance from rest to threshold (rest 0, threshold
+``theta`` = 1), the PSP kernel integrated exactly as two exponentials::
+
+    dA/dt = -A / tau        dB/dt = -B / tau_s        V = V0 * (A - B)
+    an input spike of afferent i:   A += w_i (1 - fired),   B += w_i (1 - fired)
+
+so that :math:`V(t) = \sum_i w_i \sum_{t_i} K(t - t_i)` with :math:`K(s) = V_0 (e^{-s /
+\tau} - e^{-s/\tau_s})`, ``V0`` normalising the peak of ``K`` to 1. The neuron fires when
+``V > theta`` (``fired = 1``); after that its inputs are shunted, as in the paper. A
+custom event ``newmax`` (``V > Vmax`` before the spike) keeps ``Vmax`` and ``tmax``: the
+time of the maximum of ``V``, or of the spike. At the end of a pattern the tempotron rule
+
+.. math::
+
+    \Delta w_i = \lambda \, \mathrm{err} \sum_{t_i < t_{max}} K(t_{max} - t_i), \qquad
+    \mathrm{err} = \tfrac{1 + \mathrm{label}}{2} - \mathrm{fired}
+
+(+1: a + pattern without a spike, -1: a - pattern with one, 0: correct), with momentum,
+applied by the input neurons at every time step::
+
+    dw = mu_step * dw + lam(t) * grad        w += gain * dw
+    lam(t) = lam0 / (1 + t / tau_lr)         gain = (1 - mu_step) / (1 - momentum)
+
+``grad`` holds the summed gradients of the patterns that ended in that step with an
+error (zero otherwise); ``dw`` relaxes with ``mu_step`` per step, and ``gain`` makes one gradient
+move ``w`` by ``lam * grad / (1 - momentum)`` in all, as the online rule with momentum
+does. The learning rate falls slowly (``lr_decay_epochs``): with a constant rate the
+accuracy kept jumping by 10-20 % from epoch to epoch at high loads.
+
+Learning happens in the Brian2 network. All patterns of a task are presented in
+parallel to copies of the neuron (``copies``: one per pattern) whose weights are held
+once, by the input neurons (``afferents``, variable ``w``), and read by the synapses as
+``w_pre``. Afferent ``i`` emits one event per pattern duration ``T``; the synapse from
+it to copy ``p`` has the delay ``offset_p + t_pi``, where ``t_pi`` is afferent ``i``'s
+spike time in pattern ``p``, so copy ``p`` receives pattern ``p`` once every ``T`` (an
+epoch). With ``schedule = "staggered"`` (default) the copies' presentation windows are
+offset evenly across ``T``: a window ends every time step or so, and its error updates
+the shared weights at once, as the online rule does after each pattern (``P`` updates
+per epoch; the per-step momentum ``mu_step = momentum ** (P / n_steps)`` decays by
+``momentum`` per pattern). With ``schedule = "batch"`` every window ends together and
+the summed errors update the weights once per epoch (``mu_step = momentum ** (1 /
+n_steps)``). The end of a copy's window is a custom event ``wend``; it sends the copy's
+``err``, ``tmax`` to the afferents through the synapses ``learning`` (variable ``ts``,
+the spike time), which sum ``grad_post += err_pre * K(tmax_pre - ts)``; the afferents
+apply the update every time step (``run_regularly``, ``grad`` is zero between updates),
+and the copy is reset. No ``network_operation``: the code also runs under
+``cpp_standalone``.
+
+Spike times lie on the time grid ``dt`` (steps ``1 .. n_steps - 1`` of a pattern); ``V``
+on that grid equals the event-based sum :func:`spikingml.analysis.tempotron.evaluate`
+exactly, which the metric ``voltage_crosscheck_error`` checks on every pattern after
+training, with the weights frozen.
+
+Protocol
+--------
+Two tasks run side by side in one network, each with its own afferents (weights):
+
+1. capacity: for each load ``alpha`` in ``alpha_min, alpha_min + alpha_step, ...,
+   alpha_max``, ``P = round(alpha * n_afferents)`` random latency patterns (every
+   afferent fires once at a uniform random time) with random balanced labels;
+2. timing: ``n_templates`` latency templates per class, ``n_train`` and ``n_test``
+   samples per template with Gaussian jitter ``jitter`` on every spike; every afferent
+   fires once in every sample, so the classes have identical spike counts. The held-out
+   samples are presented too, but do not learn.
+
+Training lasts ``n_epochs`` windows per copy (the epoch budget), then learning stops
+(``learning = 0``) and every copy is presented its pattern once more with the weights
+frozen: the final accuracies come from that window.
+
+Epoch budget, size and what was measured
+----------------------------------------
+The default preset trains for 200 epochs with N = 250 afferents (the feasibility study
+used N = 500). The cost of an epoch grows as ``alpha * N**2`` (one synaptic event per
+input spike of every pattern), and loads 1.5-3 with N = 500 do not fit a one-minute run
+on two cores. Measured at seeds 0-2 (``benchmarks/results/tempotron.md``): capacity 1.5-2
+(fraction correct at alpha 2: 0.87-0.98, at 2.5: 0.82-0.89), below the issue's target of
+2.5 and the literature's ~3 (N = 500, longer training); a plain online tempotron in
+NumPy (random order, same rule, N = 250) also stayed below 95 % at alpha 2.5 (0.93 after
+300 epochs), and the circuit with N = 500 (seed 0, loads 2 and 2.5 only, learning rate
+3e-5; at 1e-4 it locked into one class) reached best epochs of 0.96 and 0.88 within 200
+epochs; with N = 250 and 400 epochs alpha 2.5 stayed at 0.86 (a plateau). The limit is
+the rule's learning at these sizes and budgets, not the size or the circuit. The
+perceptron on the same patterns (their N spike times) stores 1.5. The batch schedule
+learns more slowly than the staggered one (seed 0: 0.86 against 1.0 at alpha 1.5), which
+is why staggered is the default.
+
+References
+----------
+Gutig, R. & Sompolinsky, H. (2006). The tempotron: a neuron that learns spike
+timing-based decisions. Nat. Neurosci. 9, 420-428.
+
+Rosenblatt, F. (1958). The perceptron: a probabilistic model for information storage and
+organization in the brain. Psychol. Rev. 65, 386-408.
+
+Fisher, R. A. (1936). The use of multiple measurements in taxonomic problems. Ann.
+Eugenics 7, 179-188.
+
+Cover, T. M. (1965). Geometrical and statistical properties of systems of linear
+inequalities with applications in pattern recognition. IEEE Trans. Electron. Comput.
+EC-14, 326-334.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from pathlib import Path
+from typing import Any
+
+import brian2 as b2
+import numpy as np
+from brian2 import ms, second
+
+from spikingml.analysis import tempotron as tp
+from spikingml.errors import ValidationError
+from spikingml.params import CircuitParams, param
+from spikingml.result import Phase, Result, Signal, SpikeData
+from spikingml.simulation import (
+    brian_device,
+    check_device,
+    check_seed,
+    progress_reporter,
+    versions,
+)
+from spikingml.stimuli.spike_patterns import (
+    TimingTask,
+    binned_counts,
+    latency_patterns,
+    spike_counts,
+    timing_task,
+)
+
+__all__ = [
+    "NAME",
+    "DESCRIPTION",
+    "METRICS",
+    "Params",
+    "Tasks",
+    "Twin",
+    "tasks",
+    "simulate",
+    "twin",
+    "compare",
+    "figures",
+    "raster_options",
+    "alpha_key",
+]
+
+NAME = "tempotron"
+DESCRIPTION = (
+    "a LIF neuron learns spike-timing decisions with the tempotron rule (capacity, "
+    "timing-only classes) vs perceptron and LDA on spike counts"
+)
+
+#: Every metric :func:`compare` returns; ``<a>`` is a load such as ``2_5`` (alpha 2.5).
+METRICS: dict[str, str] = {
+    "capacity_alpha": "largest load alpha (patterns per synapse) of the grid up to which the "
+    "tempotron classifies >= criterion (95 %) of its patterns correctly after the epoch "
+    "budget (n_epochs: 200 in the default preset, 100 quick), weights frozen (higher is "
+    "better; target >= 2.5; literature ~3 at N = 500)",
+    "perceptron_capacity_alpha": "the same for a perceptron (scikit-learn) on the same "
+    "patterns, each pattern given as its N spike times, trained for the same number of "
+    "epochs (reference; theory 2)",
+    "timing_task_accuracy": "tempotron's accuracy on held-out samples of the timing task "
+    "(identical counts, classes differ in timing), weights frozen (target >= 0.95)",
+    "timing_train_accuracy": "the same on the training samples",
+    "lda_counts_accuracy": "held-out accuracy of LDA on spike counts (target <= 0.6: "
+    "counts are identical)",
+    "lda_binned_accuracy": "held-out accuracy of LDA on counts in bins of bin_width "
+    "(reported; binned counts do carry timing)",
+    "perceptron_counts_accuracy": "held-out accuracy of a perceptron on spike counts",
+    "perceptron_binned_accuracy": "held-out accuracy of a perceptron on binned counts",
+    "tempotron_accuracy_alpha_<a>": "fraction of the load's patterns classified correctly "
+    "after training, weights frozen",
+    "tempotron_best_accuracy_alpha_<a>": "best fraction correct in one training epoch "
+    "(each pattern with the weights of its presentation)",
+    "epochs_to_criterion_alpha_<a>": "first training epoch (1-based) at which >= criterion "
+    "were correct (NaN: not within the budget)",
+    "perceptron_accuracy_alpha_<a>": "perceptron's training accuracy after the last epoch",
+    "voltage_crosscheck_error": "largest |Vmax| difference between the circuit and the "
+    "event-based evaluation of V (analysis.tempotron.evaluate) over every pattern of the "
+    "frozen window (lower is better; ~1e-12)",
+    "crosscheck_decision_agreement": "fraction of patterns whose fire / no-fire decision "
+    "agrees between circuit and event-based evaluation (target 1)",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Params(CircuitParams):
+    """Parameters of the tempotron circuit (default preset: N = 250, 200 epochs)."""
+
+    circuit_name = "Tempotron"
+
+    n_afferents: int = param(250, "input neurons (synapses) N", integer=True, low=2)
+    duration: Any = param(
+        500 * ms,
+        "duration T of a pattern (one epoch)",
+        unit=second,
+        low=0 * ms,
+        low_inclusive=False,
+    )
+    tau: Any = param(
+        15 * ms, "membrane time constant", unit=second, low=0 * ms, low_inclusive=False
+    )
+    tau_s: Any = param(
+        3.75 * ms,
+        "synaptic time constant (< tau)",
+        unit=second,
+        low=0 * ms,
+        low_inclusive=False,
+    )
+    theta: float = param(
+        1.0, "threshold in units of the PSP kernel's peak", low=0, low_inclusive=False
+    )
+    dt: Any = param(
+        1 * ms,
+        "time step; spike times lie on this grid",
+        unit=second,
+        low=0 * ms,
+        low_inclusive=False,
+        high=5 * ms,
+    )
+    # capacity task
+    alpha_min: float = param(
+        1.5, "smallest load (patterns per synapse)", low=0, low_inclusive=False
+    )
+    alpha_max: float = param(3.0, "largest load", low=0, low_inclusive=False)
+    alpha_step: float = param(0.5, "step of the loads", low=0, low_inclusive=False)
+    # learning
+    n_epochs: int = param(
+        200, "epoch budget: training presentations of every pattern", integer=True, low=1
+    )
+    learning_rate: float = param(1e-4, "lam0 of the tempotron rule", low=0, low_inclusive=False)
+    momentum: float = param(0.99, "momentum per update", low=0, high=1, high_inclusive=False)
+    lr_decay_epochs: float = param(
+        20.0,
+        "tau_lr / T: the learning rate falls as 1 / (1 + epoch / lr_decay_epochs)",
+        low=0,
+        low_inclusive=False,
+    )
+    w_init_std: float = param(0.01, "standard deviation of the initial weights (mean 0)", low=0)
+    schedule: str = param(
+        "staggered",
+        "presentation windows offset across T (online-like) or aligned (batch)",
+        choices=("staggered", "batch"),
+    )
+    criterion: float = param(0.95, "fraction correct that counts as learnt", low=0.5, high=1)
+    # timing task
+    n_templates: int = param(10, "templates per class (timing task)", integer=True, low=1)
+    n_train: int = param(10, "training samples per template", integer=True, low=1)
+    n_test: int = param(10, "held-out samples per template", integer=True, low=1)
+    jitter: Any = param(
+        5 * ms, "standard deviation of the spike-time jitter", unit=second, low=0 * ms
+    )
+    bin_width: Any = param(
+        50 * ms,
+        "bin width of the binned counts (twins)",
+        unit=second,
+        low=0 * ms,
+        low_inclusive=False,
+    )
+
+    def check(self) -> None:
+        """Cross-field checks: grid, time constants, loads."""
+        n = float(self.duration / self.dt)
+        if abs(n - round(n)) > 1e-6 or round(n) < 10:
+            raise ValidationError(
+                self.qualname("duration"),
+                f"a multiple of dt ({self.dt}), >= 10 steps",
+                self.duration,
+            )
+        b = float(self.bin_width / self.dt)
+        if abs(b - round(b)) > 1e-6 or self.bin_width > self.duration:
+            raise ValidationError(
+                self.qualname("bin_width"),
+                f"a multiple of dt ({self.dt}) <= duration",
+                self.bin_width,
+            )
+        if self.tau_s >= self.tau:
+            raise ValidationError(self.qualname("tau_s"), f"< tau ({self.tau})", self.tau_s)
+        if self.alpha_max < self.alpha_min:
+            raise ValidationError(
+                self.qualname("alpha_max"), f">= alpha_min ({self.alpha_min})", self.alpha_max
+            )
+        for alpha in self.alphas:
+            if round(alpha * self.n_afferents) < 2:
+                raise ValidationError(
+                    self.qualname("alpha_min"),
+                    f"a load of at least 2 patterns with n_afferents = {self.n_afferents}",
+                    self.alpha_min,
+                )
+
+    @classmethod
+    def quick(cls) -> Params:
+        """N = 100, loads 1-2, 100 epochs, 5 templates per class: about 7 s simulating.
+
+        With fewer afferents each must carry a larger weight, so the learning rate is
+        larger (3e-4; at 1e-4 load 1.5 reached 0.92 in 100 epochs, at 3e-4 1.0).
+        """
+        return cls(
+            n_afferents=100,
+            alpha_min=1.0,
+            alpha_max=2.0,
+            n_epochs=100,
+            n_templates=5,
+            learning_rate=3e-4,
+        )
+
+    @property
+    def alphas(self) -> np.ndarray:
+        """The loads of the capacity task, from ``alpha_min`` to ``alpha_max``."""
+        n = int(np.floor((self.alpha_max - self.alpha_min) / self.alpha_step + 1e-9)) + 1
+        return np.round(self.alpha_min + self.alpha_step * np.arange(n), 10)
+
+    @property
+    def n_steps(self) -> int:
+        """Time steps per pattern."""
+        return round(float(self.duration / self.dt))
+
+
+def alpha_key(alpha: float) -> str:
+    """Metric suffix of a load: 2.5 -> ``"2_5"``."""
+    return f"{alpha:g}".replace(".", "_")
+
+
+# ----------------------------------------------------------------------------- tasks
+@dataclasses.dataclass(frozen=True)
+class Tasks:
+    """The patterns of a run (from the seed): capacity loads and the timing task.
+
+    Attributes
+    ----------
+    alphas : ndarray
+        Loads of the capacity task.
+    capacity_steps : list of ndarray, shape (P_a, n_afferents)
+        Spike steps of the patterns of every load.
+    capacity_labels : list of ndarray, shape (P_a,)
+    timing : TimingTask
+    """
+
+    alphas: np.ndarray
+    capacity_steps: list[np.ndarray]
+    capacity_labels: list[np.ndarray]
+    timing: TimingTask
+
+
+def tasks(params: Params, seed: int) -> Tasks:
+    """The patterns of a run; the same for circuit and twin (one generator per task)."""
+    seed = check_seed(seed)
+    steps, labels = [], []
+    for k, alpha in enumerate(params.alphas):
+        rng = np.random.default_rng([seed, 1, k])
+        s, y = latency_patterns(
+            round(alpha * params.n_afferents), params.n_afferents, params.n_steps, rng
+        )
+        steps.append(s)
+        labels.append(y)
+    timing = timing_task(
+        params.n_afferents,
+        params.n_templates,
+        params.n_train,
+        params.n_test,
+        params.n_steps,
+        float(params.jitter / params.dt),
+        np.random.default_rng([seed, 2]),
+    )
+    return Tasks(params.alphas, steps, labels, timing)
+
+
+def _problems(params: Params, task: Tasks) -> list[dict[str, Any]]:
+    """One problem per weight vector: every capacity load, then the timing task."""
+    out = []
+    for alpha, s, y in zip(task.alphas, task.capacity_steps, task.capacity_labels, strict=True):
+        out.append(
+            {
+                "name": f"alpha_{alpha_key(alpha)}",
+                "steps": s,
+                "labels": y,
+                "learner": np.ones(len(y), bool),
+            }
+        )
+    timing = task.timing
+    out.append(
+        {
+            "name": "timing",
+            "steps": np.vstack([timing.train_steps, timing.test_steps]),
+            "labels": np.r_[timing.train_labels, timing.test_labels],
+            "learner": np.r_[
+                np.ones(len(timing.train_labels), bool), np.zeros(len(timing.test_labels), bool)
+            ],
+        }
+    )
+    return out
+
+
+def _offsets(n: int, n_steps: int, schedule: str) -> np.ndarray:
+    """Window offsets (steps) of ``n`` copies: spread evenly across a pattern, or 0."""
+    if schedule == "batch":
+        return np.zeros(n, dtype=int)
+    return np.floor(np.arange(n) * n_steps / n).astype(int)
+
+
+# ------------------------------------------------------------------------- simulation
+def simulate(
+    params: Params | None = None,
+    seed: int = 0,
+    device: str = "runtime",
+    progress: bool = True,
+) -> Result:
+    """Train one tempotron per problem (every load, the timing task) in one network.
+
+    Parameters
+    ----------
+    params : Params, optional
+        Circuit parameters (the default preset if omitted).
+    seed : int
+        Seed of every random draw (patterns, initial weights).
+    device : {"runtime", "cpp_standalone"}
+        Brian2 device.
+    progress : bool
+        Show progress of the simulation on stderr.
+
+    Returns
+    -------
+    Result
+        Populations ``input`` (the spikes the two traced copies receive: afferent index
+        and arrival time) and ``output`` (the output spikes of the timing task's copies,
+        training samples first); signals ``V_plus_before``, ``V_plus_after``,
+        ``V_minus_before``, ``V_minus_after`` (V of a + and a - training sample of the
+        timing task in their first and their frozen window); weights ``w_<problem>``
+        (final weights) and, per problem, ``err_<problem>`` (epochs x patterns: err of
+        every window, the last row the frozen one) and ``vmax_<problem>`` (Vmax of the
+        frozen window); phases ``training`` and ``frozen``.
+    """
+    params = Params() if params is None else params
+    if not isinstance(params, Params):
+        raise ValidationError("params", "a tempotron.Params", type(params).__name__)
+    check_device(device)
+    seed = check_seed(seed)
+    task = tasks(params, seed)
+    problems = _problems(params, task)
+    n_aff, n_steps = params.n_afferents, params.n_steps
+    rng = np.random.default_rng([seed, 3])
+
+    # copies of every problem, and their windows
+    sizes = [len(p["labels"]) for p in problems]
+    first_copy = np.r_[0, np.cumsum(sizes)]
+    n_copies = int(first_copy[-1])
+    problem_of = np.repeat(np.arange(len(problems)), sizes)
+    labels = np.concatenate([p["labels"] for p in problems]).astype(float)
+    learner = np.concatenate([p["learner"] for p in problems])
+    steps = np.vstack([p["steps"] for p in problems])
+    offsets = np.zeros(n_copies, dtype=int)
+    mu_step = np.zeros(len(problems) * n_aff)
+    for k, p in enumerate(problems):
+        idx = np.arange(first_copy[k], first_copy[k + 1])
+        # only learners update the weights; held-out copies fill the windows between them
+        n_learn = int(p["learner"].sum())
+        offsets[idx] = _offsets(len(idx), n_steps, params.schedule)
+        per_step = (n_learn if params.schedule == "staggered" else 1) / n_steps
+        mu_step[k * n_aff : (k + 1) * n_aff] = params.momentum**per_step
+    # each gradient moves w by lam * grad / (1 - momentum) in all, as in the online rule
+    gain = (1 - mu_step) / (1 - params.momentum)
+    # synapses afferent (problem k, i) -> copy p, one per input spike
+    pre = (problem_of[:, None] * n_aff + np.arange(n_aff)[None, :]).ravel()
+    post = np.repeat(np.arange(n_copies), n_aff)
+    spike_step = steps.ravel()
+    learn_sel = np.repeat(learner, n_aff)
+    # traced copies: the first + and the first - training sample of the timing task
+    k_timing = len(problems) - 1
+    t_labels = problems[k_timing]["labels"]
+    traced = [int(first_copy[k_timing] + np.flatnonzero(t_labels == s)[0]) for s in (1, -1)]
+
+    T = params.duration
+    dt = params.dt
+    v0 = tp.kernel_norm(float(params.tau), float(params.tau_s))
+    t_train = (params.n_epochs + 1) * T  # every copy completes n_epochs training windows
+    t_frozen = 2 * T  # and then one whole window with the weights frozen
+
+    t_wall = time.perf_counter()
+    standalone = device == "cpp_standalone"
+    with brian_device(device, seed, build_on_run=not standalone):
+        b2.defaultclock.dt = dt
+        ns = {
+            "tau": params.tau,
+            "tau_s": params.tau_s,
+            "V0": v0,
+            "theta": float(params.theta),
+            "n_steps": n_steps,
+            "lam0": float(params.learning_rate),
+            "tau_lr": float(params.lr_decay_epochs) * T,
+        }
+        afferents = b2.NeuronGroup(
+            len(problems) * n_aff,
+            "w : 1\n"
+            "dw : 1\n"
+            "grad : 1\n"
+            "mu_step : 1 (constant)\n"
+            "gain : 1 (constant)\n"
+            "learning : 1 (shared)",
+            threshold="t_in_timesteps % n_steps == 0",
+            reset="",
+            namespace=ns,
+            name="afferents",
+        )
+        afferents.w = rng.normal(0.0, params.w_init_std, len(problems) * n_aff)
+        afferents.mu_step = mu_step
+        afferents.gain = gain
+        afferents.learning = 1.0
+        afferents.run_regularly(
+            "dw = mu_step * dw + learning * lam0 / (1 + t / tau_lr) * grad\n"
+            "w += learning * gain * dw\n"
+            "grad = 0",
+            when="end",
+            name="afferents_update",
+        )
+        in_window = "(t_in_timesteps - offset) % n_steps != 0"
+        copies = b2.NeuronGroup(
+            n_copies,
+            "dA/dt = -A / tau : 1\n"
+            "dB/dt = -B / tau_s : 1\n"
+            "V = V0 * (A - B) : 1\n"
+            "Vmax : 1\n"
+            "tmax : second\n"
+            "t0 : second\n"
+            "fired : 1\n"
+            "label : 1 (constant)\n"
+            "offset : integer (constant)\n"
+            "err = (1 + label) / 2 - fired : 1",
+            threshold=f"V > theta and fired == 0 and {in_window}",
+            reset="fired = 1",
+            events={
+                "newmax": f"V > Vmax and fired == 0 and {in_window}",
+                "wend": "(t_in_timesteps - offset) % n_steps == 0",
+            },
+            method="exact",
+            namespace=ns,
+            name="copies",
+        )
+        copies.run_on_event("newmax", "Vmax = V\ntmax = t - t0")
+        copies.run_on_event("wend", "A = 0\nB = 0\nVmax = -1e9\ntmax = 0 * ms\nfired = 0\nt0 = t")
+        copies.label = labels
+        copies.offset = offsets
+        copies.Vmax = -1e9
+        drive = b2.Synapses(
+            afferents,
+            copies,
+            on_pre="A_post += w_pre * (1 - fired_post)\nB_post += w_pre * (1 - fired_post)",
+            namespace=ns,
+            name="drive",
+        )
+        drive.connect(i=pre, j=post)
+        drive.delay = (np.repeat(offsets, n_aff) + spike_step) * dt
+        learning = b2.Synapses(
+            copies,
+            afferents,
+            "ts : second (constant)",
+            on_pre="grad_post += err_pre * int(tmax_pre > ts) * V0"
+            " * (exp(-(tmax_pre - ts) / tau) - exp(-(tmax_pre - ts) / tau_s))",
+            on_event={"pre": "wend"},
+            namespace=ns,
+            name="learning",
+        )
+        learning.connect(i=post[learn_sel], j=pre[learn_sel])
+        learning.ts = spike_step[learn_sel] * dt
+        windows = b2.EventMonitor(copies, "wend", variables=["err", "Vmax"], name="windows")
+        out_spikes = b2.SpikeMonitor(copies, name="output_spikes")
+        # V as the threshold sees it (after the step's integration, before the spike)
+        v_mon = b2.StateMonitor(
+            copies, "V", record=traced, when="thresholds", order=-1, name="voltage"
+        )
+        net = b2.Network(afferents, copies, drive, learning, windows, out_spikes, v_mon)
+        if device == "cpp_standalone":
+            report = "stderr" if progress else None
+        else:
+            report = progress_reporter(progress, NAME)
+        net.run(t_train, report=report, report_period=5 * second)
+        afferents.learning = 0.0
+        net.run(t_frozen, report=report, report_period=5 * second)
+        if standalone:  # two runs: one program, built once both are declared
+            b2.device.build(run=True, directory=b2.device.project_dir, with_output=False)
+        w_final = np.asarray(afferents.w[:])
+        ev_i = np.asarray(windows.i[:])
+        ev_step = np.rint(np.asarray(windows.t[:] / dt)).astype(np.int64)
+        ev_err = np.asarray(windows.err[:])
+        ev_vmax = np.asarray(windows.Vmax[:])
+        spike_i = np.asarray(out_spikes.i[:])
+        spike_t = np.asarray(out_spikes.t[:] / second)
+        v_trace = np.asarray(v_mon.V[:])
+    wall = time.perf_counter() - t_wall
+
+    # window k of copy p ends at step (k + 1) * n_steps + offset_p; -1 is the first event
+    window = (ev_step - offsets[ev_i]) // n_steps - 1
+    frozen_window = params.n_epochs + 1
+    keep = (window >= 0) & (window < params.n_epochs)
+    weights: dict[str, np.ndarray] = {"offsets": offsets}
+    for k, p in enumerate(problems):
+        lo, hi = first_copy[k], first_copy[k + 1]
+        err = np.full((params.n_epochs + 1, hi - lo), np.nan)
+        sel = keep & (ev_i >= lo) & (ev_i < hi)
+        err[window[sel], ev_i[sel] - lo] = ev_err[sel]
+        sel = (window == frozen_window) & (ev_i >= lo) & (ev_i < hi)
+        err[-1, ev_i[sel] - lo] = ev_err[sel]
+        vmax = np.full(hi - lo, np.nan)
+        vmax[ev_i[sel] - lo] = ev_vmax[sel]
+        weights[f"err_{p['name']}"] = err
+        weights[f"vmax_{p['name']}"] = vmax
+        weights[f"w_{p['name']}"] = w_final[k * n_aff : (k + 1) * n_aff]
+
+    t_stop = float((t_train + t_frozen) / second)
+    lo_t = int(first_copy[k_timing])
+    sel = spike_i >= lo_t
+    populations = {
+        "input": _input_spikes(steps[traced], offsets[traced], params, t_stop),
+        "output": SpikeData(spike_i[sel] - lo_t, spike_t[sel], int(n_copies - lo_t)),
+    }
+    signals = {}
+    t_step = float(dt)
+    for channel, (sign, copy) in enumerate(zip(("plus", "minus"), traced, strict=True)):
+        for when, k in (("before", 0), ("after", frozen_window)):
+            # the window's steps 1 .. n_steps - 1 (its first step closes the previous one)
+            start = k * n_steps + offsets[copy] + 1
+            stop = start + n_steps - 1
+            signals[f"V_{sign}_{when}"] = Signal(
+                v_trace[channel, start:stop],
+                dt=t_step,
+                unit="1",
+                t_start=start * t_step,
+                channels=np.array([copy - lo_t]),
+                population="output",
+            )
+    phases = [
+        Phase("training", 0.0, float(t_train / second)),
+        Phase("frozen", float(t_train / second), t_stop),
+    ]
+    extra = {
+        "problems": [p["name"] for p in problems],
+        "traced": [c - lo_t for c in traced],
+        "n_train_timing": int(learner[lo_t:].sum()),
+    }
+    return Result(
+        circuit=NAME,
+        params=params.to_dict(),
+        seed=seed,
+        device=device,
+        populations=populations,
+        signals=signals,
+        events={"pattern_onset": np.arange(0.0, t_stop - 1e-9, float(T))},
+        phases=phases,
+        weights=weights,
+        extra=extra,
+        simulated_seconds=t_stop,
+        wall_seconds=wall,
+        versions=versions(),
+    )
+
+
+def _input_spikes(
+    steps: np.ndarray, offsets: np.ndarray, params: Params, t_stop: float
+) -> SpikeData:
+    """Arrival times of the inputs of the traced copies (afferents of copy 0, then 1)."""
+    n_aff, n_steps = params.n_afferents, params.n_steps
+    dt = float(params.dt)
+    index, times = [], []
+    for c, (s, o) in enumerate(zip(steps, offsets, strict=True)):
+        starts = np.arange(0, int(round(t_stop / dt)), n_steps) + o
+        arrival = (starts[:, None] + s[None, :]).ravel() * dt
+        inside = arrival < t_stop
+        index.append(np.tile(np.arange(n_aff) + c * n_aff, len(starts))[inside])
+        times.append(arrival[inside])
+    return SpikeData(np.concatenate(index), np.concatenate(times), 2 * n_aff)
+
+
+# ----------------------------------------------------------------------------- twin
+@dataclasses.dataclass(frozen=True)
+class Twin:
+    """Perceptron and LDA on the circuit's patterns.
+
+    Attributes
+    ----------
+    alphas : ndarray
+        Loads of the capacity task.
+    perceptron_curves : ndarray, shape (n_loads, n_epochs)
+        Perceptron training accuracy after every epoch, per load (features: spike times).
+    timing : dict of str to float
+        Held-out accuracies of the timing task: ``lda_counts``, ``lda_binned``,
+        ``perceptron_counts``, ``perceptron_binned``.
+    """
+
+    alphas: np.ndarray
+    perceptron_curves: np.ndarray
+    timing: dict[str, float]
+
+
+def twin(params: Params | None = None, seed: int = 0) -> Twin:
+    """Perceptron (capacity and timing) and LDA (timing) fitted on the same patterns."""
+    params = Params() if params is None else params
+    task = tasks(params, seed)
+    curves = np.array(
+        [
+            tp.perceptron_curve(s * float(params.dt), y, params.n_epochs, seed=seed)
+            for s, y in zip(task.capacity_steps, task.capacity_labels, strict=True)
+        ]
+    )
+    timing = task.timing
+    bin_steps = round(float(params.bin_width / params.dt))
+    feats = {
+        "counts": (spike_counts(timing.train_steps), spike_counts(timing.test_steps)),
+        "binned": (
+            binned_counts(timing.train_steps, params.n_steps, bin_steps),
+            binned_counts(timing.test_steps, params.n_steps, bin_steps),
+        ),
+    }
+    scores = {}
+    for name, (x_train, x_test) in feats.items():
+        scores[f"lda_{name}"] = tp.lda_accuracy(
+            x_train, timing.train_labels, x_test, timing.test_labels, seed=seed
+        )
+        scores[f"perceptron_{name}"] = tp.perceptron_accuracy(
+            x_train, timing.train_labels, x_test, timing.test_labels, params.n_epochs, seed=seed
+        )
+    return Twin(task.alphas, curves, scores)
+
+
+# --------------------------------------------------------------------------- compare
+def _params_of(result: Result) -> Params:
+    return Params.from_dict(result.params)
+
+
+def accuracy_curves(result: Result) -> dict[str, np.ndarray]:
+    """Fraction correct per epoch for every problem (last entry: the frozen window).
+
+    For ``timing`` the training samples only; ``timing_test`` the held-out samples.
+    """
+    out = {}
+    n_train = result.extra["n_train_timing"]
+    for name in result.extra["problems"]:
+        err = result.weights[f"err_{name}"]
+        if name == "timing":
+            out["timing"] = np.mean(err[:, :n_train] == 0, axis=1)
+            out["timing_test"] = np.mean(err[:, n_train:] == 0, axis=1)
+        else:
+            out[name] = np.mean(err == 0, axis=1)
+    return out
+
+
+def crosscheck(result: Result) -> tuple[float, float]:
+    """Event-based evaluation of the frozen window vs the circuit's Vmax and decisions.
+
+    Returns
+    -------
+    max_error, agreement : float
+        Largest ``|Vmax|`` difference over every pattern and the fraction of equal
+        fire / no-fire decisions.
+    """
+    params = _params_of(result)
+    task = tasks(params, result.seed)
+    problems = _problems(params, task)
+    worst, agree, total = 0.0, 0, 0
+    for p in problems:
+        ev = tp.evaluate(
+            result.weights[f"w_{p['name']}"],
+            p["steps"],
+            params.n_steps,
+            float(params.dt),
+            float(params.tau),
+            float(params.tau_s),
+            float(params.theta),
+        )
+        vmax = result.weights[f"vmax_{p['name']}"]
+        fired = result.weights[f"err_{p['name']}"][-1] != 0
+        fired = np.where(p["labels"] > 0, ~fired, fired)  # err 0 on a + pattern: it fired
+        worst = max(worst, float(np.max(np.abs(vmax - ev.v_max))))
+        agree += int(np.sum(fired == ev.fired))
+        total += len(fired)
+    return worst, agree / total
+
+
+def compare(result: Result, twin_output: Twin) -> dict[str, float]:
+    """The metrics of :data:`METRICS` for a run and its twin."""
+    params = _params_of(result)
+    curves = accuracy_curves(result)
+    m: dict[str, float] = {}
+    final = []
+    for alpha in params.alphas:
+        key = alpha_key(alpha)
+        curve = curves[f"alpha_{key}"]
+        final.append(curve[-1])
+        m[f"tempotron_accuracy_alpha_{key}"] = float(curve[-1])
+        m[f"tempotron_best_accuracy_alpha_{key}"] = float(np.max(curve[:-1]))
+        hit = np.flatnonzero(curve[:-1] >= params.criterion)
+        m[f"epochs_to_criterion_alpha_{key}"] = float(hit[0] + 1) if len(hit) else float("nan")
+    perceptron_final = twin_output.perceptron_curves[:, -1]
+    for alpha, acc in zip(params.alphas, perceptron_final, strict=True):
+        m[f"perceptron_accuracy_alpha_{alpha_key(alpha)}"] = float(acc)
+    m["capacity_alpha"] = tp.capacity(params.alphas, np.array(final), params.criterion)
+    m["perceptron_capacity_alpha"] = tp.capacity(params.alphas, perceptron_final, params.criterion)
+    m["timing_task_accuracy"] = float(curves["timing_test"][-1])
+    m["timing_train_accuracy"] = float(curves["timing"][-1])
+    for name in ("lda_counts", "lda_binned", "perceptron_counts", "perceptron_binned"):
+        m[f"{name}_accuracy"] = float(twin_output.timing[name])
+    error, agreement = crosscheck(result)
+    m["voltage_crosscheck_error"] = error
+    m["crosscheck_decision_agreement"] = agreement
+    return m
+
+
+# --------------------------------------------------------------------------- figures
+def raster_options(result: Result) -> dict[str, Any]:
+    """``raster.png``: inputs of the traced copies and the timing task's outputs, 2 epochs.
+
+    The last training epoch and the frozen one.
+    """
+    params = _params_of(result)
+    t_stop = result.t_stop
+    return {
+        "populations": ["input", "output"],
+        "t_start": t_stop - 3 * float(params.duration),
+        "t_stop": t_stop,
+        "events": ("pattern_onset",),
+        "bin_width": 0.01,
+    }
+
+
+def figures(result: Result, twin_output: Twin, outdir: Path) -> list[Path]:
+    """Write ``comparison.png`` (capacity and timing task) and ``voltage_traces.png``."""
+    from matplotlib.figure import Figure
+
+    from spikingml.plotting import FONT_SIZE, save_figure
+
+    params = _params_of(result)
+    outdir = Path(outdir)
+    curves = accuracy_curves(result)
+    alphas = params.alphas
+    m = compare(result, twin_output)
+
+    fig = Figure(figsize=(12.0, 4.2), layout="constrained")
+    ax_cap, ax_learn, ax_timing = fig.subplots(1, 3)
+    temp_final = [curves[f"alpha_{alpha_key(a)}"][-1] for a in alphas]
+    temp_best = [np.max(curves[f"alpha_{alpha_key(a)}"][:-1]) for a in alphas]
+    ax_cap.plot(alphas, temp_final, "o-", color="#0072B2", label="tempotron (frozen, end)")
+    ax_cap.plot(
+        alphas, temp_best, "o:", color="#0072B2", alpha=0.6, label="tempotron (best epoch)"
+    )
+    ax_cap.plot(
+        alphas,
+        twin_output.perceptron_curves[:, -1],
+        "s-",
+        color="#D55E00",
+        label="perceptron on spike times (end)",
+    )
+    ax_cap.plot(
+        alphas,
+        twin_output.perceptron_curves.max(axis=1),
+        "s:",
+        color="#D55E00",
+        alpha=0.6,
+        label="perceptron (best epoch)",
+    )
+    ax_cap.axhline(params.criterion, color="0.5", lw=0.8, ls="--")
+    ax_cap.set_xlabel("load alpha (patterns per synapse)", fontsize=FONT_SIZE + 1)
+    ax_cap.set_ylabel("fraction of patterns correct", fontsize=FONT_SIZE + 1)
+    ax_cap.set_title(
+        f"capacity (N = {params.n_afferents}, budget {params.n_epochs} epochs):\n"
+        f"tempotron {m['capacity_alpha']:g}, perceptron {m['perceptron_capacity_alpha']:g}"
+        f" (criterion {params.criterion:g})",
+        fontsize=FONT_SIZE,
+    )
+    ax_cap.legend(fontsize=FONT_SIZE - 1, loc="lower left")
+    ax_cap.set_ylim(0.45, 1.02)
+
+    epochs = np.arange(1, params.n_epochs + 1)
+    colors = ["#0072B2", "#56B4E9", "#E69F00", "#D55E00", "#000000", "#999999", "#B8A100"]
+    for k, a in enumerate(alphas):
+        ax_learn.plot(
+            epochs,
+            curves[f"alpha_{alpha_key(a)}"][:-1],
+            lw=1,
+            color=colors[k % len(colors)],
+            label=f"alpha {a:g}",
+        )
+    ax_learn.plot(
+        epochs, curves["timing_test"][:-1], lw=1.2, color="#009E73", label="timing task, held out"
+    )
+    ax_learn.axhline(params.criterion, color="0.5", lw=0.8, ls="--")
+    ax_learn.set_xlabel("training epoch", fontsize=FONT_SIZE + 1)
+    ax_learn.set_ylabel("fraction correct in the epoch", fontsize=FONT_SIZE + 1)
+    ax_learn.set_title(
+        f"tempotron learning curves (Brian2 circuit,\n{params.schedule} presentation)",
+        fontsize=FONT_SIZE,
+    )
+    ax_learn.legend(fontsize=FONT_SIZE - 1, loc="lower right")
+    ax_learn.set_ylim(0.45, 1.02)
+
+    names = [
+        "tempotron",
+        "LDA\ncounts",
+        "LDA\nbinned",
+        "percep-\ntron\ncounts",
+        "percep-\ntron\nbinned",
+    ]
+    values = [
+        m["timing_task_accuracy"],
+        m["lda_counts_accuracy"],
+        m["lda_binned_accuracy"],
+        m["perceptron_counts_accuracy"],
+        m["perceptron_binned_accuracy"],
+    ]
+    bars = ax_timing.bar(
+        names, values, color=["#0072B2", "#D55E00", "#E69F00", "#D55E00", "#E69F00"]
+    )
+    for bar, value in zip(bars, values, strict=True):
+        ax_timing.text(
+            bar.get_x() + bar.get_width() / 2,
+            value + 0.01,
+            f"{value:.2f}",
+            ha="center",
+            fontsize=FONT_SIZE,
+        )
+    ax_timing.axhline(0.5, color="0.5", lw=0.8, ls="--")
+    ax_timing.set_ylim(0, 1.1)
+    ax_timing.set_ylabel("held-out accuracy", fontsize=FONT_SIZE + 1)
+    ax_timing.set_title(
+        f"timing task, identical counts: {params.n_templates} templates per class,\n"
+        f"jitter {float(params.jitter / ms):g} ms; bins of {float(params.bin_width / ms):g} ms",
+        fontsize=FONT_SIZE,
+    )
+    for ax in (ax_cap, ax_learn, ax_timing):
+        ax.tick_params(labelsize=FONT_SIZE)
+    paths = [save_figure(fig, outdir / "comparison.png")]
+
+    fig = Figure(figsize=(10.0, 5.5), layout="constrained")
+    axes = fig.subplots(2, 2, sharey=True)
+    for row, sign in enumerate(("plus", "minus")):
+        for col, when in enumerate(("before", "after")):
+            ax = axes[row, col]
+            sig = result.signals[f"V_{sign}_{when}"]
+            t = (1 + np.arange(sig.values.shape[0])) * sig.dt * 1e3  # from step 1
+            ax.plot(t, sig.values[:, 0], color="#0072B2" if sign == "plus" else "#D55E00", lw=1)
+            ax.axhline(params.theta, color="0.3", lw=0.8, ls="--", label="threshold")
+            spikes = result.populations["output"]
+            ch = sig.channels[0]
+            hit = (
+                (spikes.indices == ch)
+                & (spikes.times >= sig.t_start)
+                & (spikes.times < sig.t_start + sig.values.shape[0] * sig.dt)
+            )
+            for ts in spikes.times[hit]:
+                ax.axvline(
+                    (ts - sig.t_start + sig.dt) * 1e3, color="k", lw=1.5, label="output spike"
+                )
+            label = "+ pattern (should fire)" if sign == "plus" else "- pattern (should not)"
+            phase = "first epoch" if when == "before" else "after learning (frozen)"
+            ax.set_title(f"{label}, {phase}", fontsize=FONT_SIZE + 1)
+            ax.set_xlabel("time in the pattern (ms)", fontsize=FONT_SIZE + 1)
+            if col == 0:
+                ax.set_ylabel("V (threshold = 1)", fontsize=FONT_SIZE + 1)
+            ax.tick_params(labelsize=FONT_SIZE)
+            handles, labels = ax.get_legend_handles_labels()
+            uniq = dict(zip(labels, handles, strict=True))
+            ax.legend(uniq.values(), uniq.keys(), fontsize=FONT_SIZE - 1, loc="lower left")
+    fig.suptitle(
+        "Tempotron (timing task): membrane potential before and after learning",
+        fontsize=FONT_SIZE + 2,
+    )
+    paths.append(save_figure(fig, outdir / "voltage_traces.png"))
+    return paths
