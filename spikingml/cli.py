@@ -1,4 +1,4 @@
-"""The ``spikingml`` command line: list, inspect and run the registered circuits.
+"""The ``spikingml`` command line: list, inspect, run and sweep the registered circuits.
 
 Usage examples
 --------------
@@ -20,6 +20,12 @@ Run the quick preset with a different seed and two parameters changed, writing t
 Run the default preset under ``cpp_standalone`` and overwrite an earlier run::
 
     $ spikingml run td-conditioning --device cpp_standalone --force
+
+Run the quick preset for two values of a parameter and seeds 0-9 on 2 worker processes
+(Dask; see :mod:`spikingml.sweep`), one row per run in ``sweeps/td/runs.csv``::
+
+    $ spikingml sweep td-conditioning --quick --grid tau_c="10 ms,20 ms" --seeds 0-9 \\
+          --workers 2 --out sweeps/td
 
 ``python -m spikingml ...`` works the same way.
 
