@@ -29,6 +29,7 @@ __all__ = [
     "versions",
     "progress_reporter",
     "standalone_build_directory",
+    "share_private_cython_cache",
     "use_private_cython_cache",
 ]
 
@@ -245,23 +246,57 @@ def use_private_cython_cache() -> str:
         directory, lock = _acquire_slot(os.path.join(_cache_root(), "cython"), "worker")
     except ImportError:  # pragma: no cover - Windows: no flock
         directory, lock = tempfile.mkdtemp(prefix="spikingml-cython-"), None
-    _PRIVATE_CACHE.update(directory=directory, lock=lock)
     from brian2.codegen.runtime.cython_rt.extension_manager import get_cython_cache_dir
 
-    shared = os.path.expanduser(get_cython_cache_dir() or "")
-    if shared and os.path.isdir(shared) and os.path.abspath(shared) != directory:
-        for name in os.listdir(shared):
-            if not name.endswith((".so", ".pyd")):
-                continue
-            target = os.path.join(directory, name)
-            if os.path.exists(target):
-                continue
-            try:
-                os.link(os.path.join(shared, name), target)
-            except OSError:  # another file system: copy instead
-                shutil.copy2(os.path.join(shared, name), target)
+    shared = os.path.abspath(os.path.expanduser(get_cython_cache_dir() or ""))
+    _PRIVATE_CACHE.update(directory=directory, lock=lock, shared=shared)
+    if shared != os.path.abspath(directory):
+        _link_compiled(shared, directory)
     os.environ[CYTHON_CACHE_ENV] = directory
     return directory
+
+
+def _link_compiled(source: str, target: str) -> int:
+    """Hard-link (or copy) the compiled modules of ``source`` missing from ``target``."""
+    if not os.path.isdir(source) or not os.path.isdir(target):
+        return 0
+    linked = 0
+    for name in os.listdir(source):
+        if not name.endswith((".so", ".pyd")) or os.path.exists(os.path.join(target, name)):
+            continue
+        try:
+            os.link(os.path.join(source, name), os.path.join(target, name))
+        except FileExistsError:  # another process linked it meanwhile
+            continue
+        except OSError:  # another file system: copy (to a temporary name, then rename)
+            tmp = os.path.join(target, f".{name}.{os.getpid()}.tmp")
+            shutil.copy2(os.path.join(source, name), tmp)
+            os.replace(tmp, os.path.join(target, name))
+        linked += 1
+    return linked
+
+
+def share_private_cython_cache() -> int:
+    """Offer what this process compiled in its private cache to the shared cache.
+
+    Called after each task of a parallel sweep, so that code compiled by one worker is
+    reused by the others (when they start) and by later ordinary runs. Only finished
+    modules are linked, and a module file is never rewritten, so this is safe while
+    other processes load from the shared cache.
+
+    Returns
+    -------
+    int
+        The number of modules linked.
+    """
+    if "directory" not in _PRIVATE_CACHE:
+        return 0
+    shared = str(_PRIVATE_CACHE["shared"])
+    try:
+        os.makedirs(shared, exist_ok=True)
+        return _link_compiled(str(_PRIVATE_CACHE["directory"]), shared)
+    except OSError:  # a read-only shared cache: nothing to offer it, nothing lost
+        return 0
 
 
 def progress_reporter(enabled: bool, label: str):

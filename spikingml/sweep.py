@@ -221,7 +221,7 @@ def run_one(
     import importlib
     import platform
 
-    from spikingml.simulation import use_private_cython_cache
+    from spikingml.simulation import share_private_cython_cache, use_private_cython_cache
 
     t0 = time.perf_counter()
     row: dict[str, Any] = {
@@ -247,6 +247,8 @@ def run_one(
         row["status"] = "error"
         row["error"] = " ".join(f"{type(exc).__name__}: {exc}".split())
         row["traceback"] = traceback.format_exc()
+    finally:
+        share_private_cython_cache()
     row["wall_seconds"] = time.perf_counter() - t0
     return row
 
