@@ -457,6 +457,10 @@ def plot_summary(
         ax.set_xlabel(f"{x_field} ({unit})" if unit else x_field)
         if not numeric:
             ax.set_xticks(list(positions.values()), list(positions))
+        elif not fields:  # seeds: integer ticks
+            from matplotlib.ticker import MaxNLocator
+
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         if others and i == 0:
             ax.legend(fontsize=7, frameon=False)
     for j in range(len(metrics), nrows * ncols):
