@@ -10,7 +10,7 @@ DEMO_OUT ?= demo-output/td-conditioning
 # install, carry on without it (its tests are then skipped). 0: do not try.
 WITH_NEST ?= 1
 
-.PHONY: demo test test-slow test-all lint format bench bench-nest clean venv
+.PHONY: demo test test-slow test-all lint format bench bench-nest bench-sweep clean venv
 
 venv: $(STAMP)
 
@@ -60,6 +60,10 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_bayesian_neuron.py
 	$(PY) benchmarks/bench_wta_em.py
 	$(PY) benchmarks/bench_tempotron.py
+
+## Parallel efficiency of `spikingml sweep` (20 quick runs on 1 and 2 workers; idle machine).
+bench-sweep: $(STAMP)
+	$(PY) benchmarks/bench_sweep.py
 
 ## NEST vs spikingml deviations of the three-factor rule (needs NEST; half a minute).
 bench-nest: $(STAMP)
