@@ -103,6 +103,9 @@ def brian_device(
         The device name.
     """
     check_device(device)
+    # circuits set defaultclock.dt; it is put back afterwards, so code run later in the
+    # same process (another circuit, a test) sees the dt it expects
+    saved_dt = brian2.defaultclock.dt_
     brian2.device.reinit()
     brian2.device.activate()
     brian2.prefs.reset_to_defaults()
@@ -134,6 +137,7 @@ def brian_device(
     try:
         yield device
     finally:
+        brian2.defaultclock.dt_ = saved_dt
         if device == "cpp_standalone":
             brian2.device.reinit()
             brian2.device.activate()

@@ -2,6 +2,7 @@
 
 import os
 import signal
+import threading
 import time
 
 import numpy as np
@@ -25,6 +26,9 @@ def _fail_validation():
 class _Unpicklable(Exception):
     def __init__(self, a, b):
         super().__init__(f"{a}/{b}")
+        # a lock cannot be pickled, even once tblib (imported by Dask) has made
+        # exceptions with other constructors picklable
+        self.lock = threading.Lock()
 
 
 def _fail_unpicklable():

@@ -17,10 +17,12 @@ from spikingml.plasticity.opponent import GO, NOGO, OpponentDopamineRule
 @pytest.fixture
 def numpy_target():
     """Brian2's NumPy target (nothing to compile), restored afterwards."""
-    old = b2.prefs.codegen.target
+    old, old_dt = b2.prefs.codegen.target, b2.defaultclock.dt
     b2.prefs.codegen.target = "numpy"
+    b2.defaultclock.dt = 0.1 * b2.ms  # circuits run earlier may have changed it
     yield
     b2.prefs.codegen.target = old
+    b2.defaultclock.dt = old_dt
 
 
 def _run(rule: OpponentDopamineRule, n_offsets: list[float]):

@@ -24,10 +24,12 @@ RTOL = 1e-9
 @pytest.fixture(autouse=True)
 def numpy_target():
     """NumPy code generation: no compilation, and the same arithmetic as Cython."""
-    old = brian2.prefs.codegen.target
+    old, old_dt = brian2.prefs.codegen.target, brian2.defaultclock.dt
     brian2.prefs.codegen.target = "numpy"
+    brian2.defaultclock.dt = 0.1 * brian2.ms  # circuits run earlier may have changed it
     yield
     brian2.prefs.codegen.target = old
+    brian2.defaultclock.dt = old_dt
 
 
 def _generators(pairs, dopa_times_ms, dopa_indices=None):
