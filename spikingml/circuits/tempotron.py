@@ -87,17 +87,31 @@ Epoch budget, size and what was measured
 The default preset trains for 200 epochs with N = 250 afferents (the feasibility study
 used N = 500). The cost of an epoch grows as ``alpha * N**2`` (one synaptic event per
 input spike of every pattern), and loads 1.5-3 with N = 500 do not fit a one-minute run
-on two cores. Measured at seeds 0-2 (``benchmarks/results/tempotron.md``): capacity 1.5-2
-(fraction correct at alpha 2: 0.87-0.98, at 2.5: 0.82-0.89), below the issue's target of
-2.5 and the literature's ~3 (N = 500, longer training); a plain online tempotron in
-NumPy (random order, same rule, N = 250) also stayed below 95 % at alpha 2.5 (0.93 after
-300 epochs), and the circuit with N = 500 (seed 0, loads 2 and 2.5 only, learning rate
-3e-5; at 1e-4 it locked into one class) reached best epochs of 0.96 and 0.88 within 200
-epochs; with N = 250 and 400 epochs alpha 2.5 stayed at 0.86 (a plateau). The limit is
-the rule's learning at these sizes and budgets, not the size or the circuit. The
-perceptron on the same patterns (their N spike times) stores 1.5. The batch schedule
-learns more slowly than the staggered one (seed 0: 0.86 against 1.0 at alpha 1.5), which
-is why staggered is the default.
+on two cores. Measured at seeds 0-2 (``benchmarks/results/tempotron.md``): capacity
+1.5-2 (fraction correct at alpha 2: 0.87-0.98, at 2.5: 0.82-0.89), below the issue's
+target of 2.5 and the literature's ~3 (N = 500, longer training). The limit is the
+circuit's presentation, not the rule or N: a plain online tempotron in NumPy
+(``benchmarks/tempotron_online_numpy.py``; N = 250, alpha 2.5, 200 epochs, its own
+random patterns, seeds 0-2) with the patterns in a fresh random order every epoch,
+learning rate 3e-4 falling as 1 / (1 + epoch / 50) and momentum 0.99 ended at 1.0, 1.0,
+0.97; with the patterns in a fixed order (as here) and learning rate 1e-2, momentum 0.9,
+1.0, 0.997, 1.0 -- but only if every decision uses the current weights. Here about P
+windows overlap, so a decision uses weights up to one epoch (P updates) old; in the
+NumPy rule, deciding on weights 80 updates old already gave 0.97, 0.89, 0.91 (160 old:
+0.89, 0.88, 0.91; random order and 300 old: 0.87, 0.87 at seeds 0, 1). In the circuit
+the settings that work without that delay gave 0.91 (seed 0, alpha 2.5 alone, initial
+weights of sd 0.2; 0.63 at alpha 2.5 of the full run; an experimental variant with four
+pattern durations per epoch, a quarter of the overlap, also 0.91), and learning rate
+3e-4 with ``lr_decay_epochs`` = 50 gave capacity 2.0, 1.5, 2.0 (alpha 2.5: 0.91, 0.88,
+0.86; alpha 3 stuck at 0.5 on two seeds: the delayed corrections overshoot until every
+weight is negative, no ``V`` rises above 0 and the gradient at ``tmax`` vanishes).
+Larger learning rates (>= 5e-4 with momentum 0.99) left alpha 2.5 at 0.50 (no pattern
+fires); with the note's setting at N = 500 the NumPy rule reached only 0.92 at alpha 2.5
+in 200 epochs (the feasibility study's 2.5 in ~200 epochs is not reproduced). With N =
+250 and 400 epochs the circuit left alpha 2.5 at 0.86 (a plateau). The perceptron on the
+same patterns (their N spike times) stores 1.5. The batch schedule learns more slowly
+than the staggered one (seed 0: 0.86 against 1.0 at alpha 1.5), which is why staggered
+is the default.
 
 References
 ----------
