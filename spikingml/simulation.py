@@ -37,6 +37,17 @@ __all__ = [
 #: Brian2 instead of its shared default (set by :func:`use_private_cython_cache`).
 CYTHON_CACHE_ENV = "SPIKINGML_CYTHON_CACHE"
 
+#: Environment variable: ``1`` compiles generated code without optimisation (``-O0``),
+#: about twice as fast to compile and slower to run; for test suites, where most code is
+#: compiled once and run for a fraction of a second. Such code is kept apart (its own
+#: Cython cache and standalone build directories), never mixed with optimised code.
+FAST_COMPILE_ENV = "SPIKINGML_FAST_COMPILE"
+
+
+def _fast_compile() -> bool:
+    return os.environ.get(FAST_COMPILE_ENV, "") == "1"
+
+
 DEVICES = ("runtime", "cpp_standalone")
 
 
@@ -111,6 +122,11 @@ def brian_device(
     brian2.prefs.reset_to_defaults()
     brian2.prefs.codegen.target = _runtime_target()
     private_cache = os.environ.get(CYTHON_CACHE_ENV)
+    if _fast_compile():
+        brian2.prefs.codegen.cpp.extra_compile_args_gcc = ["-w", "-O0"]
+        # Brian2's cache key ignores compiler flags: unoptimised modules get a cache of
+        # their own, so they never stand in for optimised ones
+        private_cache = os.path.join(private_cache or _cache_root(), "cython-O0")
     if private_cache:
         brian2.prefs.codegen.runtime.cython.cache_dir = private_cache
     brian2.prefs.logging.std_redirection = False
@@ -187,6 +203,8 @@ def standalone_build_directory(key: str) -> Iterator[str]:
         with tempfile.TemporaryDirectory(prefix=f"spikingml-{key}-") as directory:
             yield directory
         return
+    if _fast_compile():  # unoptimised programs are built apart from optimised ones
+        key += "-O0"
     directory, lock = _acquire_slot(os.path.join(_cache_root(), "standalone"), key)
     try:
         yield directory

@@ -1,9 +1,17 @@
 """Shared fixtures: one quick run of the TD-conditioning circuit for the whole session."""
 
+import os
+
 import matplotlib
 import pytest
 
 matplotlib.use("Agg")
+
+# Compile Brian2's generated code without optimisation (-O0): the suite compiles
+# hundreds of code objects and runs each for seconds at most, so this halves a cold run.
+# The modules go to a cache of their own (spikingml.simulation.FAST_COMPILE_ENV). Set
+# SPIKINGML_FAST_COMPILE=0 to test optimised code.
+os.environ.setdefault("SPIKINGML_FAST_COMPILE", "1")
 
 
 @pytest.fixture(scope="session")

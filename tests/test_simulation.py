@@ -11,6 +11,7 @@ from spikingml.simulation import standalone_build_directory
 
 def test_build_directory_is_persistent_and_exclusive(tmp_path, monkeypatch):
     monkeypatch.setenv("SPIKINGML_CACHE", str(tmp_path))
+    monkeypatch.setenv("SPIKINGML_FAST_COMPILE", "0")
     with standalone_build_directory("circuit-abc") as first:
         (tmp_path / "standalone" / "circuit-abc-0" / "marker").write_text("built")
         # a second user while the first holds it (a parallel run) gets its own slot
@@ -67,6 +68,7 @@ def test_private_cython_cache_starts_warm_and_shares_back(tmp_path, monkeypatch)
     monkeypatch.setenv("SPIKINGML_CACHE", str(tmp_path / "cache"))
     monkeypatch.setattr(simulation, "_PRIVATE_CACHE", {})
     monkeypatch.setenv(simulation.CYTHON_CACHE_ENV, "")  # restored (unset) afterwards
+    monkeypatch.setenv(simulation.FAST_COMPILE_ENV, "0")
     brian2.prefs.codegen.runtime.cython.cache_dir = str(shared)
     try:
         private = simulation.use_private_cython_cache()
@@ -85,3 +87,25 @@ def test_private_cython_cache_starts_warm_and_shares_back(tmp_path, monkeypatch)
     assert simulation.share_private_cython_cache() == 1
     assert (shared / "_cython_magic_b.so").read_bytes() == b"compiled b"
     assert simulation.share_private_cython_cache() == 0
+
+
+def test_fast_compile_uses_O0_and_caches_of_its_own(tmp_path, monkeypatch):
+    """Unoptimised code is compiled with -O0 into caches that optimised code never uses."""
+    import brian2
+
+    from spikingml import simulation
+
+    monkeypatch.setenv("SPIKINGML_CACHE", str(tmp_path))
+    monkeypatch.setenv(simulation.CYTHON_CACHE_ENV, "")
+    monkeypatch.setenv(simulation.FAST_COMPILE_ENV, "1")
+    with simulation.brian_device("runtime", seed=0):
+        assert brian2.prefs.codegen.cpp.extra_compile_args_gcc == ["-w", "-O0"]
+        assert brian2.prefs.codegen.runtime.cython.cache_dir == str(tmp_path / "cython-O0")
+    with simulation.standalone_build_directory("prog") as directory:
+        assert Path(directory).name == "prog-O0-0"
+    monkeypatch.setenv(simulation.FAST_COMPILE_ENV, "0")
+    with simulation.brian_device("runtime", seed=0):
+        assert "-O3" in brian2.prefs.codegen.cpp.extra_compile_args_gcc
+        assert brian2.prefs.codegen.runtime.cython.cache_dir is None
+    with simulation.standalone_build_directory("prog") as directory:
+        assert Path(directory).name == "prog-0"
