@@ -279,8 +279,8 @@ class _Table:
         self.columns = columns
         self.rows: list[dict[str, str]] = []
         if resume and path.exists():
-            with path.open(encoding="utf-8") as fh:
-                header = next(csv.reader(fh), None)
+            text = path.read_text(encoding="utf-8")
+            header = next(csv.reader(text.splitlines()[:1]), None)
             if header != columns:
                 raise ValidationError(
                     "--resume",
@@ -289,7 +289,6 @@ class _Table:
                 )
             self.rows = read_table(path)
             # drop a cut-off last line, so appended rows start on a line of their own
-            text = path.read_text(encoding="utf-8")
             if text and not text.endswith("\n"):
                 path.write_text(text[: text.rfind("\n") + 1], encoding="utf-8")
         else:
@@ -362,10 +361,8 @@ def _require_parquet() -> None:
 
 def _numeric(module: ModuleType, field: str, text: str, quick: bool) -> tuple[float | None, str]:
     """The value of ``field`` as a number in its unit (None if not numeric) and the unit."""
-    import dataclasses as dc
-
     base = module.Params.quick() if quick else module.Params()
-    meta = {f.name: f.metadata for f in dc.fields(base)}[field]
+    meta = {f.name: f.metadata for f in dataclasses.fields(base)}[field]
     value = getattr(base.replace_from_strings({field: text}), field)
     unit = meta.get("unit")
     if isinstance(value, bool) or meta.get("choices") is not None:
