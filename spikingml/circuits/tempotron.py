@@ -131,7 +131,10 @@ EC-14, 326-334.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import hashlib
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -149,6 +152,7 @@ from spikingml.simulation import (
     check_device,
     check_seed,
     progress_reporter,
+    standalone_build_directory,
     versions,
 )
 from spikingml.stimuli.spike_patterns import (
@@ -173,6 +177,9 @@ __all__ = [
     "figures",
     "raster_options",
     "alpha_key",
+    "Schedule",
+    "schedule",
+    "DEFAULT_DEVICE",
 ]
 
 NAME = "tempotron"
@@ -180,6 +187,10 @@ DESCRIPTION = (
     "a LIF neuron learns spike-timing decisions with the tempotron rule (capacity, "
     "timing-only classes) vs perceptron and LDA on spike counts"
 )
+
+#: ~10 million time steps in the default preset: compiled once, ``cpp_standalone`` is
+#: many times faster than ``runtime`` (same results).
+DEFAULT_DEVICE = "cpp_standalone"
 
 #: Every metric :func:`compare` returns; ``<a>`` is a load such as ``2_5`` (alpha 2.5).
 METRICS: dict[str, str] = {
@@ -223,7 +234,7 @@ class Params(CircuitParams):
     n_afferents: int = param(250, "input neurons (synapses) N", integer=True, low=2)
     duration: Any = param(
         500 * ms,
-        "duration T of a pattern (one epoch)",
+        "duration T of a pattern's presentation window",
         unit=second,
         low=0 * ms,
         low_inclusive=False,
@@ -259,8 +270,8 @@ class Params(CircuitParams):
     n_epochs: int = param(
         200, "epoch budget: training presentations of every pattern", integer=True, low=1
     )
-    learning_rate: float = param(1e-4, "lam0 of the tempotron rule", low=0, low_inclusive=False)
-    momentum: float = param(0.99, "momentum per update", low=0, high=1, high_inclusive=False)
+    learning_rate: float = param(1e-2, "lam0 of the tempotron rule", low=0, low_inclusive=False)
+    momentum: float = param(0.9, "momentum per update", low=0, high=1, high_inclusive=False)
     lr_decay_epochs: float = param(
         20.0,
         "tau_lr / T: the learning rate falls as 1 / (1 + epoch / lr_decay_epochs)",
@@ -268,10 +279,12 @@ class Params(CircuitParams):
         low_inclusive=False,
     )
     w_init_std: float = param(0.01, "standard deviation of the initial weights (mean 0)", low=0)
-    schedule: str = param(
-        "staggered",
-        "presentation windows offset across T (online-like) or aligned (batch)",
-        choices=("staggered", "batch"),
+    in_flight: int = param(
+        10,
+        "copies of the neuron presenting the largest problem's patterns at once: a "
+        "decision uses weights at most this many updates old",
+        integer=True,
+        low=1,
     )
     criterion: float = param(0.95, "fraction correct that counts as learnt", low=0.5, high=1)
     # timing task
@@ -332,7 +345,6 @@ class Params(CircuitParams):
             alpha_max=2.0,
             n_epochs=100,
             n_templates=5,
-            learning_rate=3e-4,
         )
 
     @property
@@ -422,18 +434,73 @@ def _problems(params: Params, task: Tasks) -> list[dict[str, Any]]:
     return out
 
 
-def _offsets(n: int, n_steps: int, schedule: str) -> np.ndarray:
-    """Window offsets (steps) of ``n`` copies: spread evenly across a pattern, or 0."""
-    if schedule == "batch":
-        return np.zeros(n, dtype=int)
-    return np.floor(np.arange(n) * n_steps / n).astype(int)
+@dataclasses.dataclass(frozen=True)
+class Schedule:
+    """Who presents which pattern when: copies of the neuron, slots, offsets (steps).
+
+    Attributes
+    ----------
+    windows_per_epoch : int
+        ``m``: windows of every copy per epoch (an epoch lasts ``m * n_steps`` steps).
+    first_copy : ndarray of int
+        First copy of every problem (and the total number of copies at the end).
+    copy_of, slot_of : ndarray of int, shape (n_patterns,)
+        The copy that presents each pattern (of all problems, in order) and its window in
+        the epoch (0 .. m - 1).
+    offsets : ndarray of int, shape (n_copies,)
+        Step at which each copy's first window starts; within a problem spread evenly
+        over ``n_steps``, so a window of the problem ends every ``n_steps / K`` steps.
+    """
+
+    windows_per_epoch: int
+    first_copy: np.ndarray
+    copy_of: np.ndarray
+    slot_of: np.ndarray
+    offsets: np.ndarray
+
+
+def schedule(sizes: list[int], in_flight: int, n_steps: int) -> Schedule:
+    """Share every problem's patterns among at most ``in_flight`` copies of the neuron.
+
+    The largest problem gets ``in_flight`` copies, each presenting ``m = ceil(P_max /
+    in_flight)`` patterns one after the other; a problem of ``P`` patterns gets
+    ``ceil(P / m)`` copies (pattern ``p`` to copy ``p % K``, window ``p // K``), so every
+    problem completes an epoch in the same ``m`` windows.
+    """
+    m = int(np.ceil(max(sizes) / in_flight))
+    n_copies = [int(np.ceil(s / m)) for s in sizes]
+    first_copy = np.r_[0, np.cumsum(n_copies)].astype(int)
+    copy_of, slot_of, offsets = [], [], []
+    for size, k, first in zip(sizes, n_copies, first_copy, strict=False):
+        p = np.arange(size)
+        copy_of.append(first + p % k)
+        slot_of.append(p // k)
+        offsets.append(np.floor(np.arange(k) * n_steps / k).astype(int))
+    return Schedule(
+        m,
+        first_copy,
+        np.concatenate(copy_of),
+        np.concatenate(slot_of),
+        np.concatenate(offsets),
+    )
+
+
+def _build_key(params: Params) -> str:
+    """Name of the persistent standalone build directory: the parameters in its code."""
+    values_only = ("learning_rate", "momentum", "lr_decay_epochs", "w_init_std", "jitter")
+    values_only += ("criterion", "bin_width")
+    shaping = {k: v for k, v in params.to_dict().items() if k not in values_only}
+    digest = hashlib.sha1(json.dumps(shaping, sort_keys=True, default=str).encode()).hexdigest()[
+        :12
+    ]
+    return f"{NAME}-{digest}"
 
 
 # ------------------------------------------------------------------------- simulation
 def simulate(
     params: Params | None = None,
     seed: int = 0,
-    device: str = "runtime",
+    device: str = DEFAULT_DEVICE,
     progress: bool = True,
 ) -> Result:
     """Train one tempotron per problem (every load, the timing task) in one network.
@@ -444,22 +511,26 @@ def simulate(
         Circuit parameters (the default preset if omitted).
     seed : int
         Seed of every random draw (patterns, initial weights).
-    device : {"runtime", "cpp_standalone"}
-        Brian2 device.
+    device : {"cpp_standalone", "runtime"}
+        Brian2 device. The default preset runs ~10 million time steps: compiled once
+        (the build directory is kept and reused by later runs of the same parameters),
+        ``cpp_standalone`` takes seconds; ``runtime`` gives the same result but pays
+        Python's overhead on every step (many minutes).
     progress : bool
         Show progress of the simulation on stderr.
 
     Returns
     -------
     Result
-        Populations ``input`` (the spikes the two traced copies receive: afferent index
-        and arrival time) and ``output`` (the output spikes of the timing task's copies,
-        training samples first); signals ``V_plus_before``, ``V_plus_after``,
-        ``V_minus_before``, ``V_minus_after`` (V of a + and a - training sample of the
-        timing task in their first and their frozen window); weights ``w_<problem>``
-        (final weights) and, per problem, ``err_<problem>`` (epochs x patterns: err of
-        every window, the last row the frozen one) and ``vmax_<problem>`` (Vmax of the
-        frozen window); phases ``training`` and ``frozen``.
+        Populations ``input`` (the spikes the traced copies receive in their recorded
+        windows: afferent index and arrival time) and ``output`` (the output spikes of the
+        timing task's copies); signals ``V_plus_before``, ``V_plus_after``,
+        ``V_minus_before``, ``V_minus_after`` (V during the window of a + and a -
+        training sample of the timing task in the first and in the frozen epoch);
+        weights ``w_<problem>`` (final weights) and, per problem, ``err_<problem>``
+        (epochs x patterns: err of every window, the last row the frozen one) and
+        ``vmax_<problem>`` (Vmax of the frozen window); phases ``training`` and
+        ``frozen``.
     """
     params = Params() if params is None else params
     if not isinstance(params, Params):
@@ -471,78 +542,70 @@ def simulate(
     n_aff, n_steps = params.n_afferents, params.n_steps
     rng = np.random.default_rng([seed, 3])
 
-    # copies of every problem, and their windows
     sizes = [len(p["labels"]) for p in problems]
-    first_copy = np.r_[0, np.cumsum(sizes)]
-    n_copies = int(first_copy[-1])
+    sched = schedule(sizes, params.in_flight, n_steps)
+    m = sched.windows_per_epoch
+    epoch = m * n_steps  # steps per epoch
+    n_copies = int(sched.first_copy[-1])
+    first_pattern = np.r_[0, np.cumsum(sizes)].astype(int)
     problem_of = np.repeat(np.arange(len(problems)), sizes)
     labels = np.concatenate([p["labels"] for p in problems]).astype(float)
     learner = np.concatenate([p["learner"] for p in problems])
     steps = np.vstack([p["steps"] for p in problems])
-    offsets = np.zeros(n_copies, dtype=int)
-    mu_step = np.zeros(len(problems) * n_aff)
-    for k, p in enumerate(problems):
-        idx = np.arange(first_copy[k], first_copy[k + 1])
-        # only learners update the weights; held-out copies fill the windows between them
-        n_learn = int(p["learner"].sum())
-        offsets[idx] = _offsets(len(idx), n_steps, params.schedule)
-        per_step = (n_learn if params.schedule == "staggered" else 1) / n_steps
-        mu_step[k * n_aff : (k + 1) * n_aff] = params.momentum**per_step
-    # each gradient moves w by lam * grad / (1 - momentum) in all, as in the online rule
-    gain = (1 - mu_step) / (1 - params.momentum)
-    # synapses afferent (problem k, i) -> copy p, one per input spike
+    n_patterns = len(labels)
+    offsets = sched.offsets
+    # drive: afferent (problem, i) -> the copy presenting pattern p, one synapse per
+    # input spike, delayed to its window: slot * n_steps + offset + spike step
     pre = (problem_of[:, None] * n_aff + np.arange(n_aff)[None, :]).ravel()
-    post = np.repeat(np.arange(n_copies), n_aff)
+    post = np.repeat(sched.copy_of, n_aff)
+    pattern = np.repeat(np.arange(n_patterns), n_aff)
     spike_step = steps.ravel()
+    delay_steps = np.repeat(sched.slot_of * n_steps + offsets[sched.copy_of], n_aff) + spike_step
     learn_sel = np.repeat(learner, n_aff)
-    # traced copies: the first + and the first - training sample of the timing task
+    # traced: the first + and the first - training sample of the timing task
     k_timing = len(problems) - 1
     t_labels = problems[k_timing]["labels"]
-    traced = [int(first_copy[k_timing] + np.flatnonzero(t_labels == s)[0]) for s in (1, -1)]
+    traced = [int(first_pattern[k_timing] + np.flatnonzero(t_labels == s)[0]) for s in (1, -1)]
+    traced_copies = sorted({int(sched.copy_of[p]) for p in traced})
 
-    T = params.duration
     dt = params.dt
     v0 = tp.kernel_norm(float(params.tau), float(params.tau_s))
-    t_train = (params.n_epochs + 1) * T  # every copy completes n_epochs training windows
-    t_frozen = 2 * T  # and then one whole window with the weights frozen
+    # every training window has ended and sent its update (one step later)
+    train_steps = params.n_epochs * epoch + n_steps + 1
+    first_steps = epoch + n_steps  # the first epoch, recorded
+    frozen_steps = epoch + n_steps  # every pattern once, wholly after training
 
     t_wall = time.perf_counter()
     standalone = device == "cpp_standalone"
-    with brian_device(device, seed, build_on_run=not standalone):
+    with contextlib.ExitStack() as stack:
+        directory = None
+        if standalone:
+            directory = stack.enter_context(standalone_build_directory(_build_key(params)))
+        stack.enter_context(brian_device(device, seed, directory, build_on_run=False))
         b2.defaultclock.dt = dt
+        # Brian2 warns that writing a post variable from a synapse may depend on the
+        # order of the synapses; here each cell has one incoming decision synapse and
+        # each afferent gets at most one update per step (one window of a problem ends
+        # per step), so the order does not matter
+        b2.BrianLogger.suppress_hierarchy("brian2.codegen.generators.base")
         ns = {
             "tau": params.tau,
             "tau_s": params.tau_s,
             "V0": v0,
             "theta": float(params.theta),
             "n_steps": n_steps,
-            "lam0": float(params.learning_rate),
-            "tau_lr": float(params.lr_decay_epochs) * T,
+            "m": m,
+            "epoch_steps": epoch,
         }
         afferents = b2.NeuronGroup(
             len(problems) * n_aff,
-            "w : 1\n"
-            "dw : 1\n"
-            "grad : 1\n"
-            "mu_step : 1 (constant)\n"
-            "gain : 1 (constant)\n"
-            "learning : 1 (shared)",
-            threshold="t_in_timesteps % n_steps == 0",
+            "w : 1\ndw : 1",
+            threshold="t_in_timesteps % epoch_steps == 0",
             reset="",
             namespace=ns,
             name="afferents",
         )
         afferents.w = rng.normal(0.0, params.w_init_std, len(problems) * n_aff)
-        afferents.mu_step = mu_step
-        afferents.gain = gain
-        afferents.learning = 1.0
-        afferents.run_regularly(
-            "dw = mu_step * dw + learning * lam0 / (1 + t / tau_lr) * grad\n"
-            "w += learning * gain * dw\n"
-            "grad = 0",
-            when="end",
-            name="afferents_update",
-        )
         in_window = "(t_in_timesteps - offset) % n_steps != 0"
         copies = b2.NeuronGroup(
             n_copies,
@@ -553,14 +616,12 @@ def simulate(
             "tmax : second\n"
             "t0 : second\n"
             "fired : 1\n"
-            "label : 1 (constant)\n"
-            "offset : integer (constant)\n"
-            "err = (1 + label) / 2 - fired : 1",
+            "offset : integer (constant)",
             threshold=f"V > theta and fired == 0 and {in_window}",
             reset="fired = 1",
             events={
                 "newmax": f"V > Vmax and fired == 0 and {in_window}",
-                "wend": "(t_in_timesteps - offset) % n_steps == 0",
+                "wend": "(t_in_timesteps - offset) % n_steps == 0 and t_in_timesteps > offset",
             },
             method="exact",
             namespace=ns,
@@ -568,9 +629,36 @@ def simulate(
         )
         copies.run_on_event("newmax", "Vmax = V\ntmax = t - t0")
         copies.run_on_event("wend", "A = 0\nB = 0\nVmax = -1e9\ntmax = 0 * ms\nfired = 0\nt0 = t")
-        copies.label = labels
         copies.offset = offsets
+        copies.t0 = offsets * dt
         copies.Vmax = -1e9
+        # one cell per pattern: it receives its copy's decision at the end of the
+        # pattern's window and, the next step, sends the rule's update to the afferents
+        cells = b2.NeuronGroup(
+            n_patterns,
+            "label : 1 (constant)\n"
+            "slot : integer (constant)\n"
+            "fired : 1\n"
+            "tmax : second\n"
+            "Vmax : 1\n"
+            "pending : 1\n"
+            "learning : 1 (shared)\n"
+            "lam0 : 1 (shared, constant)\n"
+            "mu : 1 (shared, constant)\n"
+            "tau_lr : second (shared, constant)\n"
+            "err = (1 + label) / 2 - fired : 1",
+            threshold="pending > 0",
+            reset="pending = 0",
+            namespace=ns,
+            name="patterns",
+        )
+        cells.label = labels
+        cells.slot = sched.slot_of
+        cells.learning = 1.0
+        # values, not constants of the code: a new rate does not recompile the program
+        cells.lam0 = float(params.learning_rate)
+        cells.mu = float(params.momentum)
+        cells.tau_lr = float(params.lr_decay_epochs) * epoch * dt
         drive = b2.Synapses(
             afferents,
             copies,
@@ -579,35 +667,54 @@ def simulate(
             name="drive",
         )
         drive.connect(i=pre, j=post)
-        drive.delay = (np.repeat(offsets, n_aff) + spike_step) * dt
-        learning = b2.Synapses(
+        drive.delay = delay_steps * dt
+        decision = b2.Synapses(
             copies,
-            afferents,
-            "ts : second (constant)",
-            on_pre="grad_post += err_pre * int(tmax_pre > ts) * V0"
-            " * (exp(-(tmax_pre - ts) / tau) - exp(-(tmax_pre - ts) / tau_s))",
+            cells,
+            on_pre="fired_post = fired_pre\n"
+            "tmax_post = tmax_pre\n"
+            "Vmax_post = Vmax_pre\n"
+            "pending_post = int(((t_in_timesteps - offset_pre) // n_steps - 1) % m == slot_post)",
             on_event={"pre": "wend"},
             namespace=ns,
-            name="learning",
+            name="decision",
         )
-        learning.connect(i=post[learn_sel], j=pre[learn_sel])
+        decision.connect(i=sched.copy_of, j=np.arange(n_patterns))
+        learning = b2.Synapses(
+            cells,
+            afferents,
+            "ts : second (constant)",
+            on_pre="dw_post = mu_pre * dw_post + learning_pre * lam0_pre / (1 + t / tau_lr_pre)"
+            " * err_pre * int(tmax_pre > ts) * V0"
+            " * (exp(-(tmax_pre - ts) / tau) - exp(-(tmax_pre - ts) / tau_s))\n"
+            "w_post += learning_pre * dw_post",
+            namespace=ns,
+            name="update",
+        )
+        learning.connect(i=pattern[learn_sel], j=pre[learn_sel])
         learning.ts = spike_step[learn_sel] * dt
-        windows = b2.EventMonitor(copies, "wend", variables=["err", "Vmax"], name="windows")
+        windows = b2.SpikeMonitor(cells, variables=["err", "Vmax"], name="windows")
         out_spikes = b2.SpikeMonitor(copies, name="output_spikes")
         # V as the threshold sees it (after the step's integration, before the spike)
         v_mon = b2.StateMonitor(
-            copies, "V", record=traced, when="thresholds", order=-1, name="voltage"
+            copies, "V", record=traced_copies, when="thresholds", order=-1, name="voltage"
         )
-        net = b2.Network(afferents, copies, drive, learning, windows, out_spikes, v_mon)
-        if device == "cpp_standalone":
+        net = b2.Network(
+            afferents, copies, cells, drive, decision, learning, windows, out_spikes, v_mon
+        )
+        if standalone:
             report = "stderr" if progress else None
         else:
             report = progress_reporter(progress, NAME)
-        net.run(t_train, report=report, report_period=5 * second)
-        afferents.learning = 0.0
-        net.run(t_frozen, report=report, report_period=5 * second)
-        if standalone:  # two runs: one program, built once both are declared
-            b2.device.build(run=True, directory=b2.device.project_dir, with_output=False)
+        net.run(first_steps * dt, report=report, report_period=5 * second)
+        v_mon.active = False
+        if train_steps > first_steps:
+            net.run((train_steps - first_steps) * dt, report=report, report_period=5 * second)
+        cells.learning = 0.0
+        v_mon.active = True
+        net.run(frozen_steps * dt, report=report, report_period=5 * second)
+        if standalone:  # several runs: one program, built once all are declared
+            b2.device.build(run=True, directory=directory, with_output=False)
         w_final = np.asarray(afferents.w[:])
         ev_i = np.asarray(windows.i[:])
         ev_step = np.rint(np.asarray(windows.t[:] / dt)).astype(np.int64)
@@ -616,19 +723,32 @@ def simulate(
         spike_i = np.asarray(out_spikes.i[:])
         spike_t = np.asarray(out_spikes.t[:] / second)
         v_trace = np.asarray(v_mon.V[:])
+        v_steps = np.rint(np.asarray(v_mon.t[:] / dt)).astype(np.int64)
     wall = time.perf_counter() - t_wall
 
-    # window k of copy p ends at step (k + 1) * n_steps + offset_p; -1 is the first event
-    window = (ev_step - offsets[ev_i]) // n_steps - 1
-    frozen_window = params.n_epochs + 1
-    keep = (window >= 0) & (window < params.n_epochs)
-    weights: dict[str, np.ndarray] = {"offsets": offsets}
+    # a cell's event comes one step after its window ended; its window started n_steps
+    # earlier, at epoch * e + slot * n_steps + offset
+    start = ev_step - 1 - n_steps - sched.slot_of[ev_i] * n_steps - offsets[sched.copy_of[ev_i]]
+    window = start // epoch
+    # frozen: every input of the window arrived after the last update
+    frozen = ev_step - 1 - n_steps >= train_steps - 1
+    keep = ~frozen & (window < params.n_epochs)
+    weights: dict[str, np.ndarray] = {
+        "offsets": offsets,
+        "copy_of": sched.copy_of,
+        "slot_of": sched.slot_of,
+    }
+    # the first window of every pattern that began after training
+    first_frozen = np.zeros(len(ev_i), bool)
+    order = np.flatnonzero(frozen)
+    _, first = np.unique(ev_i[order], return_index=True)
+    first_frozen[order[first]] = True
     for k, p in enumerate(problems):
-        lo, hi = first_copy[k], first_copy[k + 1]
+        lo, hi = first_pattern[k], first_pattern[k + 1]
         err = np.full((params.n_epochs + 1, hi - lo), np.nan)
         sel = keep & (ev_i >= lo) & (ev_i < hi)
         err[window[sel], ev_i[sel] - lo] = ev_err[sel]
-        sel = (window == frozen_window) & (ev_i >= lo) & (ev_i < hi)
+        sel = first_frozen & (ev_i >= lo) & (ev_i < hi)
         err[-1, ev_i[sel] - lo] = ev_err[sel]
         vmax = np.full(hi - lo, np.nan)
         vmax[ev_i[sel] - lo] = ev_vmax[sel]
@@ -636,37 +756,45 @@ def simulate(
         weights[f"vmax_{p['name']}"] = vmax
         weights[f"w_{p['name']}"] = w_final[k * n_aff : (k + 1) * n_aff]
 
-    t_stop = float((t_train + t_frozen) / second)
-    lo_t = int(first_copy[k_timing])
-    sel = spike_i >= lo_t
-    populations = {
-        "input": _input_spikes(steps[traced], offsets[traced], params, t_stop),
-        "output": SpikeData(spike_i[sel] - lo_t, spike_t[sel], int(n_copies - lo_t)),
-    }
+    t_stop = float((train_steps + frozen_steps) * dt / second)
+    lo_c, hi_c = sched.first_copy[k_timing], sched.first_copy[k_timing + 1]
+    sel = spike_i >= lo_c
     signals = {}
-    t_step = float(dt)
-    for channel, (sign, copy) in enumerate(zip(("plus", "minus"), traced, strict=True)):
-        for when, k in (("before", 0), ("after", frozen_window)):
+    spans = []
+    for sign, p in zip(("plus", "minus"), traced, strict=True):
+        c = int(sched.copy_of[p])
+        row = traced_copies.index(c)
+        for when, e in (("before", 0), ("after", None)):
+            s0 = int(sched.slot_of[p] * n_steps + offsets[c])
+            if e is None:  # the pattern's first window after training
+                e = params.n_epochs if s0 >= n_steps else params.n_epochs + 1
             # the window's steps 1 .. n_steps - 1 (its first step closes the previous one)
-            start = k * n_steps + offsets[copy] + 1
-            stop = start + n_steps - 1
+            begin = e * epoch + s0 + 1
+            idx = np.searchsorted(v_steps, begin)
             signals[f"V_{sign}_{when}"] = Signal(
-                v_trace[channel, start:stop],
-                dt=t_step,
+                v_trace[row, idx : idx + n_steps - 1],
+                dt=float(dt),
                 unit="1",
-                t_start=start * t_step,
-                channels=np.array([copy - lo_t]),
+                t_start=begin * float(dt),
+                channels=np.array([c - lo_c]),
                 population="output",
             )
-    phases = [
-        Phase("training", 0.0, float(t_train / second)),
-        Phase("frozen", float(t_train / second), t_stop),
-    ]
+            spans.append((p, c, begin - 1))
+    populations = {
+        "input": _input_spikes(steps, spans, params),
+        "output": SpikeData(spike_i[sel] - lo_c, spike_t[sel], int(hi_c - lo_c)),
+    }
+    train_end = float(train_steps * dt / second)
+    phases = [Phase("training", 0.0, train_end), Phase("frozen", train_end, t_stop)]
     extra = {
         "problems": [p["name"] for p in problems],
-        "traced": [c - lo_t for c in traced],
-        "n_train_timing": int(learner[lo_t:].sum()),
+        "traced": [int(p - first_pattern[k_timing]) for p in traced],
+        "n_train_timing": int(problems[k_timing]["learner"].sum()),
+        "windows_per_epoch": m,
+        "epoch_seconds": float(epoch * dt / second),
+        "copies_per_problem": np.diff(sched.first_copy).tolist(),
     }
+    onsets = (np.arange(0, train_steps + frozen_steps, epoch) * dt / second).astype(float)
     return Result(
         circuit=NAME,
         params=params.to_dict(),
@@ -674,7 +802,7 @@ def simulate(
         device=device,
         populations=populations,
         signals=signals,
-        events={"pattern_onset": np.arange(0.0, t_stop - 1e-9, float(T))},
+        events={"epoch_onset": np.asarray(onsets, dtype=float)},
         phases=phases,
         weights=weights,
         extra=extra,
@@ -685,19 +813,24 @@ def simulate(
 
 
 def _input_spikes(
-    steps: np.ndarray, offsets: np.ndarray, params: Params, t_stop: float
+    steps: np.ndarray, spans: list[tuple[int, int, int]], params: Params
 ) -> SpikeData:
-    """Arrival times of the inputs of the traced copies (afferents of copy 0, then 1)."""
-    n_aff, n_steps = params.n_afferents, params.n_steps
+    """Inputs of the traced windows: afferent index and arrival time.
+
+    ``spans``: (pattern, copy, first step of the window); the afferents of the first
+    traced copy are numbered 0 .. N - 1, those of a second one N .. 2 N - 1.
+    """
+    n_aff = params.n_afferents
     dt = float(params.dt)
+    copies = sorted({c for _, c, _ in spans})
     index, times = [], []
-    for c, (s, o) in enumerate(zip(steps, offsets, strict=True)):
-        starts = np.arange(0, int(round(t_stop / dt)), n_steps) + o
-        arrival = (starts[:, None] + s[None, :]).ravel() * dt
-        inside = arrival < t_stop
-        index.append(np.tile(np.arange(n_aff) + c * n_aff, len(starts))[inside])
-        times.append(arrival[inside])
-    return SpikeData(np.concatenate(index), np.concatenate(times), 2 * n_aff)
+    for p, c, begin in spans:
+        index.append(np.arange(n_aff) + copies.index(c) * n_aff)
+        times.append((begin + steps[p]) * dt)
+    order = np.argsort(np.concatenate(times), kind="stable")
+    return SpikeData(
+        np.concatenate(index)[order], np.concatenate(times)[order], len(copies) * n_aff
+    )
 
 
 # ----------------------------------------------------------------------------- twin
