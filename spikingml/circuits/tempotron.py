@@ -581,7 +581,10 @@ def simulate(
         directory = None
         if standalone:
             directory = stack.enter_context(standalone_build_directory(_build_key(params)))
-        stack.enter_context(brian_device(device, seed, directory, build_on_run=False))
+        # the network draws no random numbers (the patterns and initial weights come from
+        # the seed through NumPy): Brian2's own seed is fixed, so the generated program
+        # is the same for every seed and a warm build directory is not recompiled
+        stack.enter_context(brian_device(device, 0, directory, build_on_run=False))
         b2.defaultclock.dt = dt
         # Brian2 warns that writing a post variable from a synapse may depend on the
         # order of the synapses; here each cell has one incoming decision synapse and
