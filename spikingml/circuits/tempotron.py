@@ -268,7 +268,7 @@ class Params(CircuitParams):
     alpha_step: float = param(0.5, "step of the loads", low=0, low_inclusive=False)
     # learning
     n_epochs: int = param(
-        200, "epoch budget: training presentations of every pattern", integer=True, low=1
+        100, "epoch budget: training presentations of every pattern", integer=True, low=1
     )
     learning_rate: float = param(1e-2, "lam0 of the tempotron rule", low=0, low_inclusive=False)
     momentum: float = param(0.9, "momentum per update", low=0, high=1, high_inclusive=False)
@@ -488,7 +488,7 @@ def schedule(sizes: list[int], in_flight: int, n_steps: int) -> Schedule:
 def _build_key(params: Params) -> str:
     """Name of the persistent standalone build directory: the parameters in its code."""
     values_only = ("learning_rate", "momentum", "lr_decay_epochs", "w_init_std", "jitter")
-    values_only += ("criterion", "bin_width")
+    values_only += ("criterion", "bin_width", "n_epochs")  # n_epochs: run lengths only
     shaping = {k: v for k, v in params.to_dict().items() if k not in values_only}
     digest = hashlib.sha1(json.dumps(shaping, sort_keys=True, default=str).encode()).hexdigest()[
         :12
