@@ -8,8 +8,9 @@ postsynaptic potential its spikes left at the time of the neuron's voltage maxim
 ``Delta w_i = lambda * err * sum K(t_max - t_i)``; so the neuron learns from *when* its
 inputs fired, not only how often.
 
-Two tasks run side by side in one Brian2 network, each pattern presented to its own copy
-of the neuron, all copies sharing one set of weights (held by the input neurons):
+Two tasks run side by side in one Brian2 network; a few copies of the neuron present each
+task's patterns one after the other, their windows staggered, all copies sharing one set
+of weights (held by the input neurons), so each decision uses nearly current weights:
 
 * capacity: random latency patterns (every afferent fires once, at a random time) with
   random labels, at several loads alpha = patterns per synapse;
@@ -18,8 +19,8 @@ of the neuron, all copies sharing one set of weights (held by the input neurons)
   the classes apart. LDA and a perceptron on the counts stay at chance; on counts in
   50 ms bins they see the timing.
 
-This script runs the quick preset (N = 100; about 7 s of simulation once Brian2's code is
-compiled, a minute or two the first time) and writes ``raster.png``, ``comparison.png``
+This script runs the quick preset (N = 100; about 2 s of simulation once the
+cpp_standalone program is compiled, a minute or two the first time) and writes ``raster.png``, ``comparison.png``
 (capacity curves, learning curves, timing task) and ``voltage_traces.png`` (V of a + and a
 - pattern before and after learning) to ``examples/output/tempotron``: the same as
 ``spikingml run tempotron --quick``, from Python.

@@ -30,41 +30,43 @@ time of the maximum of ``V``, or of the spike. At the end of a pattern the tempo
     \Delta w_i = \lambda \, \mathrm{err} \sum_{t_i < t_{max}} K(t_{max} - t_i), \qquad
     \mathrm{err} = \tfrac{1 + \mathrm{label}}{2} - \mathrm{fired}
 
-(+1: a + pattern without a spike, -1: a - pattern with one, 0: correct), with momentum,
-applied by the input neurons at every time step::
+(+1: a + pattern without a spike, -1: a - pattern with one, 0: correct), applied with
+momentum after every pattern, as the online rule::
 
-    dw = mu_step * dw + lam(t) * grad        w += gain * dw
-    lam(t) = lam0 / (1 + t / tau_lr)         gain = (1 - mu_step) / (1 - momentum)
+    dw = mu * dw + lam(t) * err * K(tmax - ts)        w += dw
+    lam(t) = lam0 / (1 + t / tau_lr)                  tau_lr = lr_decay_epochs * epoch
 
-``grad`` holds the summed gradients of the patterns that ended in that step with an
-error (zero otherwise); ``dw`` relaxes with ``mu_step`` per step, and ``gain`` makes one gradient
-move ``w`` by ``lam * grad / (1 - momentum)`` in all, as the online rule with momentum
-does. The learning rate falls slowly (``lr_decay_epochs``): with a constant rate the
-accuracy kept jumping by 10-20 % from epoch to epoch at high loads.
+(``ts``: the afferent's spike time in the pattern; ``mu`` = ``momentum``, ``lam0`` =
+``learning_rate``). The learning rate falls slowly (``lr_decay_epochs``).
 
-Learning happens in the Brian2 network. All patterns of a task are presented in
-parallel to copies of the neuron (``copies``: one per pattern) whose weights are held
-once, by the input neurons (``afferents``, variable ``w``), and read by the synapses as
-``w_pre``. Afferent ``i`` emits one event per pattern duration ``T``; the synapse from
-it to copy ``p`` has the delay ``offset_p + t_pi``, where ``t_pi`` is afferent ``i``'s
-spike time in pattern ``p``, so copy ``p`` receives pattern ``p`` once every ``T`` (an
-epoch). With ``schedule = "staggered"`` (default) the copies' presentation windows are
-offset evenly across ``T``: a window ends every time step or so, and its error updates
-the shared weights at once, as the online rule does after each pattern (``P`` updates
-per epoch; the per-step momentum ``mu_step = momentum ** (P / n_steps)`` decays by
-``momentum`` per pattern). With ``schedule = "batch"`` every window ends together and
-the summed errors update the weights once per epoch (``mu_step = momentum ** (1 /
-n_steps)``). The end of a copy's window is a custom event ``wend``; it sends the copy's
-``err``, ``tmax`` to the afferents through the synapses ``learning`` (variable ``ts``,
-the spike time), which sum ``grad_post += err_pre * K(tmax_pre - ts)``; the afferents
-apply the update every time step (``run_regularly``, ``grad`` is zero between updates),
-and the copy is reset. No ``network_operation``: the code also runs under
-``cpp_standalone``.
+Learning happens in the Brian2 network. The weights are held once per problem, by the
+input neurons (``afferents``, variable ``w``), and read by the synapses as ``w_pre``
+when a spike arrives. A problem's ``P`` patterns are presented by a few copies of the
+neuron at once (``K``: ``in_flight`` for the largest problem), each copy presenting its
+``m = ceil(P_max / in_flight)`` patterns one after the other in windows of ``T`` (pattern
+``p`` to copy ``p % K``, window ``p // K``; an epoch lasts ``m T``). The copies' windows
+are offset by ``T / K``, so a window of the problem ends every ``T / K`` and each
+decision is made on weights at most ``K`` updates old: the online rule with a small delay
+(with one window per pattern all in parallel, as before, decisions used weights up to an
+epoch old and the capacity stayed at 1.5-2). Afferent ``i`` emits one event per epoch;
+the synapse from it that carries pattern ``p`` to its copy has the delay ``slot_p T +
+offset_k + ts``. The end of a copy's window is a custom event ``wend``; the synapses
+``decision`` pass the copy's ``fired``, ``tmax``, ``Vmax`` to the pattern's cell
+(``patterns``: one per pattern, ``err = (1 + label) / 2 - fired``), which fires in the
+next step; its synapses ``update`` to the afferents (variable ``ts``) apply the rule
+above (every afferent fires once in every pattern, so each update also decays ``dw`` of
+every afferent once, as the online rule). The copy is reset at ``wend``. No
+``network_operation``: the code runs under ``cpp_standalone`` (the default:
+:data:`DEFAULT_DEVICE`; the program is built once per parameter set in a kept directory
+and reused by every seed) and ``runtime`` (the same results, much slower: the default
+preset has ~5.6 million time steps). With ``in_flight = 1`` the circuit reproduces the
+plain online rule in NumPy (``benchmarks/tempotron_online_numpy.py``) to 1e-15.
 
-Spike times lie on the time grid ``dt`` (steps ``1 .. n_steps - 1`` of a pattern); ``V``
-on that grid equals the event-based sum :func:`spikingml.analysis.tempotron.evaluate`
-exactly, which the metric ``voltage_crosscheck_error`` checks on every pattern after
-training, with the weights frozen.
+Spike times lie on the time grid ``dt`` = 1 ms (steps ``1 .. n_steps - 1`` of a window,
+the patterns and the twin's features are defined on that grid); ``V`` on that grid equals
+the event-based sum :func:`spikingml.analysis.tempotron.evaluate` exactly, which the
+metric ``voltage_crosscheck_error`` checks on every pattern after training, with the
+weights frozen.
 
 Protocol
 --------
@@ -78,40 +80,16 @@ Two tasks run side by side in one network, each with its own afferents (weights)
    fires once in every sample, so the classes have identical spike counts. The held-out
    samples are presented too, but do not learn.
 
-Training lasts ``n_epochs`` windows per copy (the epoch budget), then learning stops
-(``learning = 0``) and every copy is presented its pattern once more with the weights
-frozen: the final accuracies come from that window.
+Training lasts ``n_epochs`` epochs (the epoch budget: every pattern presented
+``n_epochs`` times, in the same order), then learning stops (``learning = 0``) and every
+pattern is presented once more with the weights frozen: the final accuracies come from
+that window.
 
 Epoch budget, size and what was measured
 ----------------------------------------
-The default preset trains for 200 epochs with N = 250 afferents (the feasibility study
-used N = 500). The cost of an epoch grows as ``alpha * N**2`` (one synaptic event per
-input spike of every pattern), and loads 1.5-3 with N = 500 do not fit a one-minute run
-on two cores. Measured at seeds 0-2 (``benchmarks/results/tempotron.md``): capacity
-1.5-2 (fraction correct at alpha 2: 0.87-0.98, at 2.5: 0.82-0.89), below the issue's
-target of 2.5 and the literature's ~3 (N = 500, longer training). The limit is the
-circuit's presentation, not the rule or N: a plain online tempotron in NumPy
-(``benchmarks/tempotron_online_numpy.py``; N = 250, alpha 2.5, 200 epochs, its own
-random patterns, seeds 0-2) with the patterns in a fresh random order every epoch,
-learning rate 3e-4 falling as 1 / (1 + epoch / 50) and momentum 0.99 ended at 1.0, 1.0,
-0.97; with the patterns in a fixed order (as here) and learning rate 1e-2, momentum 0.9,
-1.0, 0.997, 1.0 -- but only if every decision uses the current weights. Here about P
-windows overlap, so a decision uses weights up to one epoch (P updates) old; in the
-NumPy rule, deciding on weights 80 updates old already gave 0.97, 0.89, 0.91 (160 old:
-0.89, 0.88, 0.91; random order and 300 old: 0.87, 0.87 at seeds 0, 1). In the circuit
-the settings that work without that delay gave 0.91 (seed 0, alpha 2.5 alone, initial
-weights of sd 0.2; 0.63 at alpha 2.5 of the full run; an experimental variant with four
-pattern durations per epoch, a quarter of the overlap, also 0.91), and learning rate
-3e-4 with ``lr_decay_epochs`` = 50 gave capacity 2.0, 1.5, 2.0 (alpha 2.5: 0.91, 0.88,
-0.86; alpha 3 stuck at 0.5 on two seeds: the delayed corrections overshoot until every
-weight is negative, no ``V`` rises above 0 and the gradient at ``tmax`` vanishes).
-Larger learning rates (>= 5e-4 with momentum 0.99) left alpha 2.5 at 0.50 (no pattern
-fires); with the note's setting at N = 500 the NumPy rule reached only 0.92 at alpha 2.5
-in 200 epochs (the feasibility study's 2.5 in ~200 epochs is not reproduced). With N =
-250 and 400 epochs the circuit left alpha 2.5 at 0.86 (a plateau). The perceptron on the
-same patterns (their N spike times) stores 1.5. The batch schedule learns more slowly
-than the staggered one (seed 0: 0.86 against 1.0 at alpha 1.5), which is why staggered
-is the default.
+The literature setting (Gutig & Sompolinsky 2006): T = 500 ms, tau = 15 ms, tau_s =
+tau / 4; here N = 250 afferents (the paper: 500), ``in_flight`` = 10 copies, a budget of
+NEPOCHS epochs. MEASURED
 
 References
 ----------
@@ -972,17 +950,19 @@ def compare(result: Result, twin_output: Twin) -> dict[str, float]:
 
 # --------------------------------------------------------------------------- figures
 def raster_options(result: Result) -> dict[str, Any]:
-    """``raster.png``: inputs of the traced copies and the timing task's outputs, 2 epochs.
+    """``raster.png``: the traced windows after training and the timing task's outputs.
 
-    The last training epoch and the frozen one.
+    The inputs are kept only in the traced windows (a + and a - training sample of the
+    timing task, before and after training); the raster shows those after training.
     """
     params = _params_of(result)
-    t_stop = result.t_stop
+    T = float(params.duration)
+    starts = [result.signals[f"V_{s}_after"].t_start for s in ("plus", "minus")]
     return {
         "populations": ["input", "output"],
-        "t_start": t_stop - 3 * float(params.duration),
-        "t_stop": t_stop,
-        "events": ("pattern_onset",),
+        "t_start": min(starts) - 0.2 * T,
+        "t_stop": min(max(starts) + 1.2 * T, result.t_stop),
+        "events": ("epoch_onset",),
         "bin_width": 0.01,
     }
 
@@ -1051,7 +1031,7 @@ def figures(result: Result, twin_output: Twin, outdir: Path) -> list[Path]:
     ax_learn.set_xlabel("training epoch", fontsize=FONT_SIZE + 1)
     ax_learn.set_ylabel("fraction correct in the epoch", fontsize=FONT_SIZE + 1)
     ax_learn.set_title(
-        f"tempotron learning curves (Brian2 circuit,\n{params.schedule} presentation)",
+        f"tempotron learning curves (Brian2 circuit,\n{params.in_flight} copies in flight)",
         fontsize=FONT_SIZE,
     )
     ax_learn.legend(fontsize=FONT_SIZE - 1, loc="lower right")
