@@ -20,9 +20,10 @@ of weights (held by the input neurons), so each decision uses nearly current wei
   50 ms bins they see the timing.
 
 This script runs the quick preset (N = 100; about 2 s of simulation once the
-cpp_standalone program is compiled, a minute or two the first time) and writes ``raster.png``, ``comparison.png``
-(capacity curves, learning curves, timing task) and ``voltage_traces.png`` (V of a + and a
-- pattern before and after learning) to ``examples/output/tempotron``: the same as
+cpp_standalone program is compiled, a minute or two the first time) and writes
+``raster.png``, ``comparison.png`` (capacity curves, learning curves, timing task) and
+``voltage_traces.png`` (V of a + and a - pattern before and after learning) to
+``examples/output/tempotron``: the same as
 ``spikingml run tempotron --quick``, from Python.
 """
 
