@@ -174,7 +174,7 @@ DEFAULT_DEVICE = "cpp_standalone"
 METRICS: dict[str, str] = {
     "capacity_alpha": "largest load alpha (patterns per synapse) of the grid up to which the "
     "tempotron classifies >= criterion (95 %) of its patterns correctly after the epoch "
-    "budget (n_epochs: 200 in the default preset, 100 quick), weights frozen (higher is "
+    "budget (n_epochs: 100 in both presets), weights frozen (higher is "
     "better; target >= 2.5; literature ~3 at N = 500)",
     "perceptron_capacity_alpha": "the same for a perceptron (scikit-learn) on the same "
     "patterns, each pattern given as its N spike times, trained for the same number of "
@@ -205,7 +205,7 @@ METRICS: dict[str, str] = {
 
 @dataclasses.dataclass(frozen=True)
 class Params(CircuitParams):
-    """Parameters of the tempotron circuit (default preset: N = 250, 200 epochs)."""
+    """Parameters of the tempotron circuit (default preset: N = 250, 100 epochs)."""
 
     circuit_name = "Tempotron"
 
@@ -312,10 +312,9 @@ class Params(CircuitParams):
 
     @classmethod
     def quick(cls) -> Params:
-        """N = 100, loads 1-2, 100 epochs, 5 templates per class: about 7 s simulating.
+        """N = 100, loads 1-2, 100 epochs, 5 templates per class: ~1 million time steps.
 
-        With fewer afferents each must carry a larger weight, so the learning rate is
-        larger (3e-4; at 1e-4 load 1.5 reached 0.92 in 100 epochs, at 3e-4 1.0).
+        The largest load (200 patterns) on 10 copies: 20 windows per copy and epoch.
         """
         return cls(
             n_afferents=100,
