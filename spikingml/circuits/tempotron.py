@@ -95,8 +95,8 @@ patterns in a fixed order, stores alpha 2.5 at seeds 0-2: 1.0, 0.997, 1.0 in 200
 >= 95 % from epoch 57-68). Measured at seeds 0-2 (``benchmarks/results/tempotron.md``):
 capacity 2.5, 2.0, 2.5 (fraction correct at alpha 2.5: 1.0, 0.90, 0.98; at alpha 3:
 0.85-0.94), so the target 2.5 is met at seeds 0 and 2, not at seed 1; a run costs 35-41
-s of CPU (the program ~20 s). The decisions are not quite those of the online rule (weights up to ``K`` updates
-old), and at alpha 2.5 that shows on some seeds: with 10 copies seed 1 reached 0.90 in
+s of CPU (the program ~20 s). The decisions are not quite those of the online rule
+(weights up to ``K`` updates old), and at alpha 2.5 that shows on some seeds: with 10 copies seed 1 reached 0.90 in
 100 epochs and 0.93 in 200 (a plateau); learning rate 2e-2 gave 0.97 at seed 1 but 0.93
 at seed 0 (150 epochs); momentum 0.5 with learning rate 5e-2 0.97 at seed 1, 0.89 at
 seed 0; 5 copies in flight (150 windows per copy, twice the time steps and the time)
