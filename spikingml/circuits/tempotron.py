@@ -87,25 +87,25 @@ that window.
 
 Epoch budget, size and what was measured
 ----------------------------------------
-The literature setting (Gutig & Sompolinsky 2006): T = 500 ms, tau = 15 ms, tau_s =
-tau / 4; here N = 250 afferents (the paper: 500), ``in_flight`` = 10 copies (75 windows
-per copy and epoch), a budget of 100 epochs, learning rate 1e-2 falling as 1 / (1 +
-epoch / 20), momentum 0.9 (the settings with which the plain online rule in NumPy,
-patterns in a fixed order, stores alpha 2.5 at seeds 0-2: 1.0, 0.997, 1.0 in 200 epochs,
->= 95 % from epoch 57-68). Measured at seeds 0-2 (``benchmarks/results/tempotron.md``):
-capacity 2.5, 2.0, 2.5 (fraction correct at alpha 2.5: 1.0, 0.90, 0.98; at alpha 3:
-0.85-0.94), so the target 2.5 is met at seeds 0 and 2, not at seed 1; a run costs 35-41
-s of CPU (the program ~20 s). The decisions are not quite those of the online rule
-(weights up to ``K`` updates old), and at alpha 2.5 that shows on some seeds: with 10 copies seed 1 reached 0.90 in
-100 epochs and 0.93 in 200 (a plateau); learning rate 2e-2 gave 0.97 at seed 1 but 0.93
-at seed 0 (150 epochs); momentum 0.5 with learning rate 5e-2 0.97 at seed 1, 0.89 at
-seed 0; 5 copies in flight (150 windows per copy, twice the time steps and the time)
-0.947 at seed 1 (0.95 first at epoch 99). In NumPy a decision on weights 12 updates old
-(momentum 0.9) already lowers seed 0 to 0.93. The perceptron on the same patterns (their
-N spike times) stores 1.5. The previous design, every pattern on its own copy (about P
-windows in flight, decisions on weights up to an epoch old), stored 1.5-2.0 within 200
-epochs whatever the learning rate, momentum, batch updates, margin, N = 500 or 400
-epochs.
+The literature setting (Gutig & Sompolinsky 2006): T = 500 ms, tau = 15 ms, tau_s = tau
+/ 4; here N = 250 afferents (the paper: 500), ``in_flight`` = 10 copies (75 windows per
+copy and epoch), a budget of 100 epochs, learning rate 1e-2 falling as 1 / (1 + epoch /
+20), momentum 0.9 (the settings with which the plain online rule in NumPy, patterns in a
+fixed order, stores alpha 2.5 at seeds 0-2: 1.0, 0.997, 1.0 in 200 epochs, >= 95 % from
+epoch 57-68). Measured at seeds 0-2 (``benchmarks/results/tempotron.md``): capacity 2.5,
+2.0, 2.5 (fraction correct at alpha 2.5: 1.0, 0.90, 0.98; at alpha 3: 0.85-0.94), so the
+target 2.5 is met at seeds 0 and 2, not at seed 1; a run costs 35-41 s of CPU (the
+program ~20 s). The decisions are not quite those of the online rule (weights up to
+``K`` updates old), and at alpha 2.5 that shows on some seeds: with 10 copies seed 1
+reached 0.90 in 100 epochs and 0.93 in 200 (a plateau); learning rate 2e-2 gave 0.97 at
+seed 1 but 0.93 at seed 0 (150 epochs); momentum 0.5 with learning rate 5e-2 0.97 at
+seed 1, 0.89 at seed 0; 5 copies in flight (150 windows per copy, twice the time steps
+and the time) 0.947 at seed 1 (0.95 first at epoch 99). In NumPy a decision on weights
+12 updates old (momentum 0.9) already lowers seed 0 to 0.93. The perceptron on the same
+patterns (their N spike times) stores 1.5. The previous design, every pattern on its own
+copy (about P windows in flight, decisions on weights up to an epoch old), stored
+1.5-2.0 within 200 epochs whatever the learning rate, momentum, batch updates, margin, N
+= 500 or 400 epochs.
 
 References
 ----------
