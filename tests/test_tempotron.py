@@ -24,7 +24,7 @@ TAU, TAU_S, DT = 15e-3, 3.75e-3, 1e-3
 
 @pytest.fixture(scope="module")
 def tp_quick():
-    """(params, result, twin, metrics) of the quick preset, seed 0 (about 7 s once compiled)."""
+    """(params, result, twin, metrics) of the quick preset, seed 0 (~2 s program once built)."""
     params = tp.Params.quick()
     result = tp.simulate(params, seed=0, progress=False)
     twin = tp.twin(params, seed=0)
