@@ -33,7 +33,8 @@ What ``run`` writes
 -------------------
 Into ``DIR`` (default ``./spikingml-output/NAME``): ``metrics.json`` (a flat mapping of
 every metric of the circuit plus ``circuit``, ``seed``, ``device``, ``params``,
-``wall_seconds``, ``simulated_seconds`` and ``simulate_wall_seconds``), ``params.json``,
+``wall_seconds``, ``simulated_seconds``, ``simulate_wall_seconds``, ``synaptic_events``
+and, under ``cpp_standalone``, ``compile_seconds`` and ``binary_seconds``), ``params.json``,
 ``data.nix`` (NEO, see :mod:`spikingml.export`), ``raster.png``, ``comparison.png`` and any
 circuit-specific figures. JSON is indented with sorted keys; non-finite numbers are written
 as ``null``.
@@ -95,6 +96,9 @@ RESERVED_KEYS: tuple[str, ...] = (
     "wall_seconds",
     "simulated_seconds",
     "simulate_wall_seconds",
+    "synaptic_events",
+    "compile_seconds",
+    "binary_seconds",
 )
 
 EXIT_OK = 0
@@ -417,14 +421,16 @@ def _produce(
     from spikingml._background import Background
     from spikingml.export import write_nix
     from spikingml.plotting import raster, save_figure
+    from spikingml.simulation import record_device_times
 
     # the twin (abstract algorithm) runs in a forked child while the circuit simulates
     twin_task = Background(_twin_of, module, params, seed)
     try:
         t0 = time.perf_counter()
-        result = module.simulate(
-            params, seed=seed, device=device, progress=progress, **dict(training or {})
-        )
+        with record_device_times() as device_times:
+            result = module.simulate(
+                params, seed=seed, device=device, progress=progress, **dict(training or {})
+            )
         simulate_wall = time.perf_counter() - t0
         log(f"simulation done in {simulate_wall:.1f} s; waiting for the twin")
     except BaseException:
@@ -462,7 +468,14 @@ def _produce(
         params=params.to_dict(),
         simulated_seconds=simulated,
         simulate_wall_seconds=simulate_wall,
+        synaptic_events=int(result.synaptic_events),
     )
+    if device == "cpp_standalone":
+        # where the simulation's wall time went: compiling, and the compiled program
+        metrics.update(
+            compile_seconds=device_times.compile_seconds,
+            binary_seconds=device_times.binary_seconds,
+        )
     return metrics
 
 

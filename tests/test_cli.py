@@ -111,6 +111,7 @@ def make_fake_module(name: str = FAKE, module_name: str = FAKE_MODULE) -> types.
             phases=[Phase("run", 0.0, duration)],
             simulated_seconds=duration,
             wall_seconds=0.01,
+            synaptic_events=1234,
         )
 
     def twin(params, seed: int = 0):
@@ -250,7 +251,9 @@ def test_run_writes_every_file(fake, tmp_path, capsys):
         "wall_seconds",
         "simulated_seconds",
         "simulate_wall_seconds",
+        "synaptic_events",
     }
+    assert metrics["synaptic_events"] == 1234  # the Result's count, not recomputed
     assert metrics["error"] == pytest.approx(3.125)
     assert metrics["undefined"] is None  # NaN -> null
     assert metrics["circuit"] == FAKE

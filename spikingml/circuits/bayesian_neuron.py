@@ -89,6 +89,7 @@ from spikingml.errors import ValidationError
 from spikingml.params import CircuitParams, param
 from spikingml.result import Phase, Result, Signal, SpikeData
 from spikingml.simulation import (
+    SynapticEventCounter,
     brian_device,
     check_device,
     check_seed,
@@ -349,6 +350,7 @@ def simulate(
         out_mon = b2.SpikeMonitor(output, name="output_spikes")
         state_mon = b2.StateMonitor(output, ["L", "G"], record=[0], dt=params.bin_width)
         net = b2.Network(inputs, output, feed, share, in_mon, out_mon, state_mon)
+        counter = SynapticEventCounter(net)
         if device == "cpp_standalone":
             report = "stderr" if progress else None
         else:
@@ -358,6 +360,7 @@ def simulate(
         out_i, out_t = np.asarray(out_mon.i[:]), np.asarray(out_mon.t[:] / second)
         L_rec = np.asarray(state_mon.L[0])
         G_rec = np.asarray(state_mon.G[0])
+        synaptic_events = counter.total()
     wall = time.perf_counter() - t_wall
 
     bw = float(params.bin_width)
@@ -390,6 +393,7 @@ def simulate(
         },
         simulated_seconds=duration,
         wall_seconds=wall,
+        synaptic_events=synaptic_events,
         versions=versions(),
     )
 

@@ -166,6 +166,7 @@ from spikingml.errors import ValidationError
 from spikingml.params import CircuitParams, param
 from spikingml.result import Phase, Result, SpikeData
 from spikingml.simulation import (
+    SynapticEventCounter,
     brian_device,
     check_device,
     check_seed,
@@ -349,6 +350,8 @@ class _Network:
         self.seed = seed
         self.d = params.patch_size**2
         self._built = False
+        #: synaptic events of every chunk run so far
+        self.synaptic_events = 0
 
     def _make(self, stimulus: np.ndarray, eta_at: np.ndarray, state: State) -> dict[str, Any]:
         p = self.params
@@ -474,6 +477,7 @@ class _Network:
         net = b2.Network(inputs, drive, v1, ff, fb, lateral, spikes)
         return {
             "net": net,
+            "counter": SynapticEventCounter(net),
             "stimulus": stim,
             "eta_at": eta,
             "ff": ff,
@@ -573,6 +577,7 @@ class _Network:
 
     def _collect(self, objs: dict[str, Any], seen: int) -> tuple[State, np.ndarray, np.ndarray]:
         mon = objs["spikes"]
+        self.synaptic_events += objs["counter"].total()
         # fb synapse index = i * d + k; it learns by the same rule as Q, so equals Q
         self.feedback = np.asarray(objs["fb"].Qb[:]).reshape(self.params.n_units, self.d).copy()
         return (
@@ -789,6 +794,7 @@ def simulate(
         },
         simulated_seconds=(trained + n_test) * T,
         wall_seconds=wall,
+        synaptic_events=network.synaptic_events,
         versions=versions(),
     )
 

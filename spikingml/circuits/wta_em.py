@@ -112,6 +112,7 @@ from spikingml.plasticity.wta_stdp import (
 )
 from spikingml.result import Phase, Result, SpikeData
 from spikingml.simulation import (
+    SynapticEventCounter,
     brian_device,
     check_device,
     check_seed,
@@ -578,6 +579,7 @@ def simulate(
         out_mon = b2.SpikeMonitor(outputs, name="output_spikes")
         in_mon = b2.SpikeMonitor(inputs, name="input_spikes")
         net = b2.Network(inputs, outputs, feed, lateral, out_mon, in_mon)
+        counter = SynapticEventCounter(net)
         if standalone:
             report = "stderr" if progress else None
         else:
@@ -597,6 +599,7 @@ def simulate(
         in_t = np.asarray(in_mon.t[:] / second)
         w_final = np.asarray(feed.w[:])
         b_final = np.asarray(outputs.b[:])
+        synaptic_events = counter.total()
     wall = time.perf_counter() - t_wall
 
     t_train = float(train_time / second)
@@ -631,6 +634,7 @@ def simulate(
         extra=extra,
         simulated_seconds=t_end,
         wall_seconds=wall,
+        synaptic_events=synaptic_events,
         versions=versions(),
     )
 
