@@ -10,7 +10,7 @@ DEMO_OUT ?= demo-output/td-conditioning
 # install, carry on without it (its tests are then skipped). 0: do not try.
 WITH_NEST ?= 1
 
-.PHONY: demo test test-slow test-all lint format bench bench-nest bench-sweep clean venv
+.PHONY: demo test test-slow test-all lint format bench bench-targets bench-nest bench-sweep clean venv
 
 venv: $(STAMP)
 
@@ -51,8 +51,13 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(VENV)/bin/ruff format spikingml tests examples benchmarks
 
-## Benchmarks: issue targets of every circuit over seeds (about 20 minutes).
+## Performance of every circuit: default and quick presets, runtime and cpp_standalone
+## (wall, compile, real-time factor, memory, synaptic events/s; about 40 minutes).
 bench: $(STAMP)
+	$(PY) benchmarks/bench_performance.py
+
+## Issue targets of every circuit over seeds (about 20 minutes).
+bench-targets: $(STAMP)
 	$(PY) benchmarks/bench_td_conditioning.py
 	$(PY) benchmarks/bench_v1_ica.py
 	$(PY) benchmarks/bench_rescorla_wagner.py
