@@ -152,7 +152,12 @@ def brian_device(
             with_output=False,
         )
         brian2.prefs.devices.cpp_standalone.openmp_threads = 0
-        make_args = list(brian2.prefs.devices.cpp_standalone.extra_make_args_unix)
+        # Brian2's default "-j" starts every compiler job at once (dozens); one per core
+        # is as fast and keeps parallel runs from swamping the machine
+        make_args = [
+            f"-j{os.cpu_count() or 1}" if arg == "-j" else arg
+            for arg in brian2.prefs.devices.cpp_standalone.extra_make_args_unix
+        ]
         brian2.prefs.devices.cpp_standalone.extra_make_args_unix = [*make_args, "-s"]
         _time_device_methods(brian2.get_device())
     brian2.seed(seed)
