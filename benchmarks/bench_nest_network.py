@@ -20,8 +20,9 @@ compared. Ratios are NEST's run time over spikingml's: above 1, spikingml is fas
 
 Usage: ``python benchmarks/bench_nest_network.py`` (``make bench-nest-network``; needs
 NEST, about 25 minutes of CPU, most of it NEST with its default ``deliver_interval``).
-``--kinds`` runs a subset and ``--keep`` keeps the rows already in the CSV, so that
-the runs can be made in parts. Writes ``benchmarks/results/nest_network.md`` / ``.csv``.
+``--kinds`` runs a subset; ``--keep`` keeps the rows already in the CSV and ``--merge``
+adds those of other CSVs, so that the runs can be made in parts (``--kinds ""`` only
+rewrites the tables). Writes ``benchmarks/results/nest_network.md`` / ``.csv``.
 """
 
 from __future__ import annotations
@@ -106,6 +107,17 @@ def run_kind(kind: str, duration: float | None) -> dict:
 def _mean(rows: list[dict], kind: str, key: str) -> float | None:
     values = [float(r[key]) for r in rows if r["kind"] == kind and r.get(key) not in ("", None)]
     return sum(values) / len(values) if values else None
+
+
+def read_rows(path: Path) -> list[dict]:
+    """Rows of a CSV written by this script, numbers as floats."""
+    with open(path) as f:
+        rows = list(csv.DictReader(f))
+    for row in rows:
+        for k, v in list(row.items()):
+            if k not in ("kind", "repeat") and isinstance(v, str) and v:
+                row[k] = float(v)
+    return rows
 
 
 def write_tables(rows: list[dict], rate_tol: float) -> list[str]:
@@ -212,17 +224,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate-tol", type=float, default=0.10)
     parser.add_argument("--duration", type=float, default=None, help="seconds (default 60)")
     parser.add_argument("--keep", action="store_true", help="keep the rows already in the CSV")
+    parser.add_argument(
+        "--merge",
+        default="",
+        help="comma-separated CSVs of earlier runs (parts of the benchmark) to table with",
+    )
+    parser.add_argument("--results", default=str(RESULTS), help="directory of the tables")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
         worker(args.worker, args.out, args.duration)
         return 0
-    kinds = args.kinds.split(",")
+    global RESULTS
+    RESULTS = Path(args.results)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    kinds = [k for k in args.kinds.split(",") if k]
     rows: list[dict] = []
     if args.keep and (RESULTS / "nest_network.csv").exists():
-        with open(RESULTS / "nest_network.csv") as f:
-            rows = [r for r in csv.DictReader(f) if r["kind"] not in kinds]
+        rows = [r for r in read_rows(RESULTS / "nest_network.csv") if r["kind"] not in kinds]
+    for path in filter(None, args.merge.split(",")):
+        rows += read_rows(Path(path))
     if "runtime" in kinds:
         print("warm-up: runtime for 0.1 s (fills Brian2's Cython cache)", flush=True)
         run_kind("runtime", 0.1)
@@ -235,10 +257,6 @@ def main(argv: list[str] | None = None) -> int:
             print({k: row.get(k) for k in COLUMNS}, flush=True)
     order = {k: i for i, k in enumerate(KINDS)}
     rows.sort(key=lambda r: (order.get(r["kind"], 99), int(r["repeat"])))
-    for row in rows:  # values read back from the CSV are strings
-        for k, v in list(row.items()):
-            if k not in ("kind", "repeat") and isinstance(v, str) and v:
-                row[k] = float(v)
     return 1 if write_tables(rows, args.rate_tol) else 0
 
 
