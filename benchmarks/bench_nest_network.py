@@ -229,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
         default="",
         help="comma-separated CSVs of earlier runs (parts of the benchmark) to table with",
     )
-    parser.add_argument("--results", default=str(RESULTS), help="directory of the tables")
+    parser.add_argument("--results", default=None, help="directory of the tables")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -237,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
         worker(args.worker, args.out, args.duration)
         return 0
     global RESULTS
-    RESULTS = Path(args.results)
+    RESULTS = Path(args.results) if args.results else RESULTS
     RESULTS.mkdir(parents=True, exist_ok=True)
     kinds = [k for k in args.kinds.split(",") if k]
     rows: list[dict] = []
