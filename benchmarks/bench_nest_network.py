@@ -74,7 +74,9 @@ def worker(kind: str, out: str, duration: float | None) -> None:
     params = NetworkParams()
     if duration is not None:
         params = dataclasses.replace(params, duration=duration * second)
-    if kind == "nest":
+    if kind.startswith("profile-"):
+        run = simulate_brian2(params, seed=0, device=kind[len("profile-") :], profile=True)
+    elif kind == "nest":
         run = simulate_nest(params, seed=0)
     elif kind == "nest-di1000":
         run = simulate_nest(params, seed=0, deliver_interval=1000)
@@ -120,7 +122,7 @@ def read_rows(path: Path) -> list[dict]:
     return rows
 
 
-def write_tables(rows: list[dict], rate_tol: float) -> list[str]:
+def write_tables(rows: list[dict], rate_tol: float, profiles: dict | None = None) -> list[str]:
     """Write the CSV and the Markdown; return the missed targets (or failed checks)."""
     import brian2
 
@@ -164,6 +166,13 @@ def write_tables(rows: list[dict], rate_tol: float) -> list[str]:
     ref_e, ref_i = _mean(rows, "nest", "rate_E"), _mean(rows, "nest", "rate_I")
     if ref_e is None:
         ref_e, ref_i = _mean(rows, "nest-di1000", "rate_E"), _mean(rows, "nest-di1000", "rate_I")
+    for row in rows:
+        if row["kind"].startswith("nest"):
+            lines.append(
+                f"- {row['kind']} (repeat {row['repeat']}): exc {float(row['rate_E']):.3f} Hz, "
+                f"inh {float(row['rate_I']):.3f} Hz, mean plastic weight "
+                f"{float(row['w_mean_start']):.3f} -> {float(row['w_mean_end']):.4f} pA"
+            )
     rates_ok = True
     for row in rows:
         if row["kind"] not in ("runtime", "cpp_standalone") or ref_e is None:
@@ -176,7 +185,8 @@ def write_tables(rows: list[dict], rate_tol: float) -> list[str]:
             f"- {row['kind']} (repeat {row['repeat']}): exc {float(row['rate_E']):.3f} Hz, "
             f"inh {float(row['rate_I']):.3f} Hz; NEST {ref_e:.3f} / {ref_i:.3f} Hz; "
             f"relative difference {de:.1%} / {di:.1%} (tolerance {rate_tol:.0%}): "
-            f"{'agree' if ok else 'DIFFER'}"
+            f"{'agree' if ok else 'DIFFER'}; mean plastic weight "
+            f"{float(row['w_mean_start']):.3f} -> {float(row['w_mean_end']):.4f} pA"
         )
         if not ok:
             missed.append(f"{row['kind']} repeat {row['repeat']}: rates differ from NEST")
@@ -202,6 +212,15 @@ def write_tables(rows: list[dict], rate_tol: float) -> list[str]:
             )
             if not met:
                 missed.append(f"{kind} repeat {row['repeat']} vs {nest_kind}")
+    for kind, text in (profiles or {}).items():
+        lines += [
+            "",
+            f"## Where spikingml's time goes: Brian2 profile, {kind} (shorter run)",
+            "",
+            "```",
+            text.strip(),
+            "```",
+        ]
     lines += [
         "",
         "NEST's time is the mean of its runs; a target counts as met when both the wall "
@@ -230,6 +249,12 @@ def main(argv: list[str] | None = None) -> int:
         help="comma-separated CSVs of earlier runs (parts of the benchmark) to table with",
     )
     parser.add_argument("--results", default=None, help="directory of the tables")
+    parser.add_argument(
+        "--profile",
+        type=float,
+        default=0.0,
+        help="also profile runtime and cpp_standalone for this many simulated seconds",
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -255,9 +280,18 @@ def main(argv: list[str] | None = None) -> int:
             row.update(kind=kind, repeat=repeat)
             rows.append(row)
             print({k: row.get(k) for k in COLUMNS}, flush=True)
+    profiles = {}
+    if args.profile > 0:
+        for device in ("runtime", "cpp_standalone"):
+            print(f"profile: {device}, {args.profile} s", flush=True)
+            run = run_kind(f"profile-{device}", args.profile)
+            profiles[f"{device}, {args.profile:g} s simulated"] = (
+                f"{run['profile']}\nrun: {run['run_wall']:.2f} s wall, "
+                f"{run['run_cpu']:.2f} s CPU (profiling included)"
+            )
     order = {k: i for i, k in enumerate(KINDS)}
     rows.sort(key=lambda r: (order.get(r["kind"], 99), int(r["repeat"])))
-    return 1 if write_tables(rows, args.rate_tol) else 0
+    return 1 if write_tables(rows, args.rate_tol, profiles) else 0
 
 
 if __name__ == "__main__":
