@@ -161,7 +161,10 @@ def write_tables(rows: list[dict], rate_tol: float, profiles: dict | None = None
         cells = []
         for c in COLUMNS:
             v = row.get(c, "")
-            cells.append(f"{float(v):.3f}" if isinstance(v, float) else str(v))
+            if c == "n_spikes" and v != "":
+                cells.append(str(int(v)))
+            else:
+                cells.append(f"{float(v):.3f}" if isinstance(v, float) else str(v))
         lines.append("| " + " | ".join(cells) + " |")
     # Rates first: NEST's mean over its runs against each Brian2 run.
     lines += ["", "## Firing rates", ""]
