@@ -2,8 +2,9 @@
 
 The two simulators build the same network (the same connectivity, neuron, synapse and
 plasticity parameters; their own random drive), so their firing rates must agree within
-sampling noise, and the plastic weights must move in both. Needs NEST; skipped without
-it, except when ``SPIKINGML_REQUIRE_NEST=1``.
+sampling noise, and the plastic weights must move in both (about 11 CPU seconds with a
+warm Cython cache). Needs NEST; skipped without it, except when
+``SPIKINGML_REQUIRE_NEST=1``.
 """
 
 from __future__ import annotations
