@@ -130,7 +130,8 @@ class NetworkRun(NamedTuple):
         Number of spikes of the network.
     seconds : dict
         Wall and CPU seconds of each phase (``build_wall``, ``run_wall``, ``run_cpu``,
-        and device-specific ones such as ``compile_wall``), and ``info`` strings.
+        and device-specific ones such as ``compile_wall``), and ``profile`` (Brian2's
+        profiling summary, a text) when asked for.
     """
 
     rate_E: float
@@ -386,6 +387,7 @@ def simulate_brian2(
         t0, c0 = time.perf_counter(), _cpu_self()
         objects = build_brian2(p, seed)
         net, plastic, neurons = objects["network"], objects["plastic"], objects["neurons"]
+        # standalone cannot read values before the program runs: the value set is J_E
         w_start = float(np.mean(plastic.w[:])) if not standalone else p.J_E
         t1, c1 = time.perf_counter(), _cpu_self()
         secs.update(build_wall=t1 - t0, build_cpu=c1 - c0)
