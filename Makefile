@@ -10,7 +10,7 @@ DEMO_OUT ?= demo-output/td-conditioning
 # install, carry on without it (its tests are then skipped). 0: do not try.
 WITH_NEST ?= 1
 
-.PHONY: demo test test-slow test-all lint format bench bench-targets bench-nest bench-sweep clean venv
+.PHONY: demo test test-slow test-all lint format bench bench-targets bench-nest bench-nest-network bench-sweep clean venv
 
 venv: $(STAMP)
 
@@ -73,6 +73,11 @@ bench-sweep: $(STAMP)
 ## NEST vs spikingml deviations of the three-factor rule (needs NEST; half a minute).
 bench-nest: $(STAMP)
 	$(PY) benchmarks/bench_nest_parity.py
+
+## The same plastic 1000-neuron network in NEST and spikingml: rates, then run times
+## (needs NEST; about 25 CPU minutes, most of it NEST with its default deliver_interval).
+bench-nest-network: $(STAMP)
+	$(PY) benchmarks/bench_nest_network.py
 
 clean:
 	rm -rf demo-output spikingml-output .pytest_cache
