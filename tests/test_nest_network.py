@@ -38,6 +38,9 @@ def runs():
     return params, simulate_nest(params, seed=3), simulate_brian2(params, seed=3)
 
 
+# a cold Brian2 compile of this network costs a minute, and the default suite is at its
+# budget: the two simulations run with `make test-slow`
+@pytest.mark.slow
 def test_rates_agree(runs):
     # Seed to seed, NEST's rates in this network vary by 2.3% (excitatory) and 4.6%
     # (inhibitory, 40 neurons) of their mean (8 seeds); Brian2's came out 3-4% higher
@@ -52,6 +55,7 @@ def test_rates_agree(runs):
     assert pooled[1] == pytest.approx(pooled[0], rel=0.15)
 
 
+@pytest.mark.slow
 def test_weights_plastic_in_both(runs):
     params, nest_run, brian2_run = runs
     for run in (nest_run, brian2_run):
