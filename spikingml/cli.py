@@ -64,7 +64,7 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -297,7 +297,11 @@ def _cmd_params(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    """``spikingml run NAME``: simulate, run the twin, compare, write every output."""
+    """``spikingml run NAME``: simulate, run the twin, compare, write every output.
+
+    With ``--seeds``, one run per seed into ``DIR/seed-N``; under ``cpp_standalone`` a
+    circuit with a ``simulate_seeds`` hook compiles its program once for all of them.
+    """
     t_begin = time.perf_counter()
     if "matplotlib.pyplot" not in sys.modules:  # no display needed: only files are written
         os.environ.setdefault("MPLBACKEND", "Agg")
@@ -311,13 +315,22 @@ def _cmd_run(args: argparse.Namespace) -> int:
     )
     if args.seed < 0:
         raise ValidationError("--seed", "an integer >= 0", args.seed)
+    seeds = None
+    if args.seeds is not None:
+        from spikingml.sweep import parse_seeds
+
+        seeds = parse_seeds(args.seeds)
+        if args.resume is not None:
+            raise ValidationError("--resume", "a run of one seed (not with --seeds)", "--seeds")
     assignments = parse_assignments(args.set)
     params = module.Params.quick() if args.quick else module.Params()
     if assignments:
         params = params.replace_from_strings(assignments)
     out = Path(args.out) if args.out is not None else Path("spikingml-output") / args.name
-    _check_output(out, OUTPUT_FILES, args.force or args.resume is not None)
-    training = _training_options(module, args, out)
+    force = args.force or args.resume is not None
+    outs = {args.seed: out} if seeds is None else {s: out / f"seed-{s}" for s in seeds}
+    for seed_out in outs.values():
+        _check_output(seed_out, OUTPUT_FILES, force)
 
     progress = not args.no_progress
     log: Callable[[str], None] = (
@@ -326,19 +339,82 @@ def _cmd_run(args: argparse.Namespace) -> int:
         else (lambda msg: None)
     )
     preset = "quick" if args.quick else "default"
-    log(f"running {args.name} ({preset} preset, seed {args.seed}, device {device})")
+    if seeds is None:
+        training = _training_options(module, args, out)
+        log(f"running {args.name} ({preset} preset, seed {args.seed}, device {device})")
+        metrics, produced = _run_into(
+            module, params, args, args.seed, device, out, log, training, t_begin
+        )
+        _print_summary(args.name, metrics, out, produced, module)
+        return EXIT_OK
 
+    from spikingml.circuits import reuses_compiled, simulate_seeds
+
+    trainings = {s: _training_options(module, args, o) for s, o in outs.items()}
+    reuse = reuses_compiled(module, device) and not any(trainings.values())
+    log(
+        f"running {args.name} ({preset} preset, seeds {args.seeds}, device {device}"
+        + (", compiled once)" if reuse else ")")
+    )
+    results = simulate_seeds(module, params, seeds, device, progress) if reuse else None
+    try:
+        for seed, seed_out in outs.items():
+            t_seed = time.perf_counter()
+            log(f"seed {seed} -> {seed_out}")
+            metrics, _ = _run_into(
+                module, params, args, seed, device, seed_out, log, trainings[seed], t_seed, results
+            )
+            print(
+                f"{args.name}: seed {seed}: {metrics['simulated_seconds']:.6g} s simulated in "
+                f"{metrics['simulate_wall_seconds']:.1f} s (total {metrics['wall_seconds']:.1f}"
+                f" s); files in {seed_out}",
+                flush=True,
+            )
+    finally:
+        if results is not None:
+            results.close()
+    print(f"{args.name}: {len(seeds)} seeds in {time.perf_counter() - t_begin:.1f} s")
+    return EXIT_OK
+
+
+def _run_into(
+    module: ModuleType,
+    params: Any,
+    args: argparse.Namespace,
+    seed: int,
+    device: str,
+    out: Path,
+    log: Callable[[str], None],
+    training: Mapping[str, Any],
+    t_begin: float,
+    results: Iterator[Any] | None = None,
+) -> tuple[dict[str, Any], list[str]]:
+    """One run's outputs, written into a temporary directory and then moved into ``out``.
+
+    ``results`` yields the simulation (from :func:`spikingml.circuits.simulate_seeds`);
+    without it the circuit's ``simulate`` runs. Returns the metrics and the files.
+    """
+    force = args.force or args.resume is not None
     parent = out.resolve().parent
     parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.resolve().name or 'out'}.tmp-", dir=parent))
     try:
         metrics = _produce(
-            module, params, args.name, args.seed, device, progress, tmp, log, training
+            module,
+            params,
+            args.name,
+            seed,
+            device,
+            not args.no_progress,
+            tmp,
+            log,
+            training,
+            results,
         )
         metrics["wall_seconds"] = time.perf_counter() - t_begin
         _write_json(tmp / "metrics.json", metrics)
         produced = _ordered_files(tmp)
-        _check_output(out, produced, args.force or args.resume is not None)
+        _check_output(out, produced, force)
         out.mkdir(parents=True, exist_ok=True)
         for rel in produced:
             dest = out / rel
@@ -346,9 +422,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             os.replace(tmp / rel, dest)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-
-    _print_summary(args.name, metrics, out, produced, module)
-    return EXIT_OK
+    return metrics, produced
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
@@ -408,10 +482,12 @@ def _produce(
     tmp: Path,
     log: Callable[[str], None],
     training: Mapping[str, Any] | None = None,
+    results: Iterator[Any] | None = None,
 ) -> dict[str, Any]:
     """Run simulation, twin and comparison; write every output but metrics.json to ``tmp``.
 
     ``training`` holds extra keyword arguments of ``simulate`` (checkpoint, resume).
+    ``results``, if given, yields the simulation of this seed instead of ``simulate``.
     Returns the content of ``metrics.json`` without ``wall_seconds``.
     """
     from spikingml._background import Background
@@ -422,9 +498,14 @@ def _produce(
     twin_task = Background(_twin_of, module, params, seed)
     try:
         t0 = time.perf_counter()
-        result = module.simulate(
-            params, seed=seed, device=device, progress=progress, **dict(training or {})
-        )
+        if results is not None:
+            result = next(results)
+            if result.seed != seed:  # pragma: no cover - the caller's bug
+                raise RuntimeError(f"expected the result of seed {seed}, got {result.seed}")
+        else:
+            result = module.simulate(
+                params, seed=seed, device=device, progress=progress, **dict(training or {})
+            )
         simulate_wall = time.perf_counter() - t0
         log(f"simulation done in {simulate_wall:.1f} s; waiting for the twin")
     except BaseException:
@@ -553,7 +634,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p_run.add_argument("name", metavar="NAME", help="circuit name (see `spikingml list`)")
     p_run.add_argument("--quick", action="store_true", help="use the quick preset")
-    p_run.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    seed_group = p_run.add_mutually_exclusive_group()
+    seed_group.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    seed_group.add_argument(
+        "--seeds",
+        default=None,
+        metavar="SEEDS",
+        help="several seeds, e.g. 0-9 or 0,3,5-7: one run per seed into DIR/seed-N; under "
+        "cpp_standalone circuits that can compile once and rerun the program per seed",
+    )
     p_run.add_argument(
         "--out",
         metavar="DIR",
