@@ -328,7 +328,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
         params = params.replace_from_strings(assignments)
     out = Path(args.out) if args.out is not None else Path("spikingml-output") / args.name
     force = args.force or args.resume is not None
-    outs = {args.seed: out} if seeds is None else {s: out / f"seed-{s}" for s in seeds}
+    # absolute: while a seed's files are written, Brian2 runs the next one in its build
+    # directory (the working directory of the process meanwhile)
+    outs = {args.seed: out} if seeds is None else {s: out.resolve() / f"seed-{s}" for s in seeds}
     for seed_out in outs.values():
         _check_output(seed_out, OUTPUT_FILES, force)
 
@@ -356,7 +358,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
         f"running {args.name} ({preset} preset, seeds {args.seeds}, device {device}"
         + (", compiled once)" if reuse else ")")
     )
-    results = simulate_seeds(module, params, seeds, device, progress) if reuse else None
+    results = None
+    if reuse:
+        from spikingml._background import Prefetch
+
+        _import_writers()  # before the working directory may change
+        # the next seed simulates (in a thread) while this one's files are written
+        results = Prefetch(simulate_seeds(module, params, seeds, device, progress))
     try:
         for seed, seed_out in outs.items():
             t_seed = time.perf_counter()
@@ -375,6 +383,15 @@ def _cmd_run(args: argparse.Namespace) -> int:
             results.close()
     print(f"{args.name}: {len(seeds)} seeds in {time.perf_counter() - t_begin:.1f} s")
     return EXIT_OK
+
+
+def _import_writers() -> None:
+    """Import what writing the outputs needs (NIX, figures) now, not on first use."""
+    import matplotlib.figure  # noqa: F401
+    import neo  # noqa: F401
+
+    import spikingml.export  # noqa: F401
+    import spikingml.plotting  # noqa: F401
 
 
 def _run_into(
@@ -502,11 +519,13 @@ def _produce(
             result = next(results)
             if result.seed != seed:  # pragma: no cover - the caller's bug
                 raise RuntimeError(f"expected the result of seed {seed}, got {result.seed}")
+            # its own simulation (the first's includes compiling), not the wait for it
+            simulate_wall = float(result.wall_seconds)
         else:
             result = module.simulate(
                 params, seed=seed, device=device, progress=progress, **dict(training or {})
             )
-        simulate_wall = time.perf_counter() - t0
+            simulate_wall = time.perf_counter() - t0
         log(f"simulation done in {simulate_wall:.1f} s; waiting for the twin")
     except BaseException:
         twin_task.cancel()
