@@ -428,3 +428,21 @@ def test_summary_plots_a_categorical_field_and_several_groups(fake_registered, t
     rows.append({"gain": "1", "mode": "a", "seed": "9", "status": "error", "score": ""})
     path = plot_summary(rows, ["mode", "gain"], ["score", "missing"], tmp_path / "s.png")
     assert path.stat().st_size > 5_000
+
+
+def test_run_seeds_gives_the_rows_of_run_one(fake_registered):
+    # the seeds of one combination in one task: the same rows as one task per seed, and a
+    # failing seed neither hides the others nor stops them
+    from spikingml.sweep import run_one, run_seeds
+
+    values = (("gain", "3"), ("fail_seed", "1"))
+    rows = run_seeds(FAKE_MODULE, False, values, [0, 1, 2], "runtime")
+    singles = [run_one(FAKE_MODULE, False, values, s, "runtime") for s in (0, 1, 2)]
+    assert [r["status"] for r in rows] == ["ok", "error", "ok"]
+    assert "planned failure at seed 1" in rows[1]["error"]
+    for row, single in zip(rows, singles, strict=True):
+        assert row["status"] == single["status"]
+        assert {k: v for k, v in row["metrics"].items() if k != "worker_pid"} == {
+            k: v for k, v in single["metrics"].items() if k != "worker_pid"
+        }
+        assert row["wall_seconds"] >= 0
