@@ -21,6 +21,11 @@ Run the default preset under ``cpp_standalone`` and overwrite an earlier run::
 
     $ spikingml run td-conditioning --device cpp_standalone --force
 
+Run seeds 0-9 under ``cpp_standalone``, compiled once (circuits with a ``simulate_seeds``
+hook, such as ``td-conditioning``), into ``out/td/seed-0`` ... ``out/td/seed-9``::
+
+    $ spikingml run td-conditioning --device cpp_standalone --seeds 0-9 --out out/td
+
 Run the quick preset for two values of a parameter and seeds 0-9 on 2 worker processes
 (Dask; see :mod:`spikingml.sweep`), one row per run in ``sweeps/td/runs.csv``::
 
@@ -43,6 +48,14 @@ when every file has been written are they moved into ``DIR`` (one :func:`os.repl
 file) and the temporary directory removed. An interrupted or failed run therefore never
 leaves half-written outputs behind and never clobbers earlier ones. If ``DIR`` already
 holds output files, ``run`` refuses (before simulating) unless ``--force`` is given.
+
+With ``--seeds``, each seed's files go to ``DIR/seed-N``, exactly the files (and, but for
+the timings in ``metrics.json``, the content) of a run with ``--seed N``; every
+``DIR/seed-N`` is checked before anything runs. Under ``cpp_standalone`` a circuit with
+a ``simulate_seeds`` hook compiles its program once and reruns it per seed
+(:func:`spikingml.circuits.simulate_seeds`), the next seed simulating while one's files
+are written; ``simulate_wall_seconds`` is then that seed's own simulation (the first
+seed's includes the compilation) and ``wall_seconds`` the seed's share of the command.
 
 Exit status
 -----------

@@ -34,6 +34,13 @@ What a sweep writes into ``DIR``
 ``errors/RUN_ID.txt``
     The traceback of each failed run (a failed run does not stop the sweep).
 
+Seeds compiled once
+-------------------
+Under ``cpp_standalone``, for circuits with a ``simulate_seeds`` hook (e.g.
+``td-conditioning``), all seeds of one parameter combination are one task
+(:func:`run_seeds`): the program is compiled once and rerun per seed, and the task's rows
+are appended together when it finishes. Different combinations still run in parallel.
+
 Workers
 -------
 Every Dask worker process uses a Cython cache directory of its own

@@ -659,10 +659,10 @@ def test_resume_from_a_missing_file_is_one_line(fake, tmp_path, capsys):
 
 def test_run_seeds_writes_one_directory_per_seed_like_single_runs(fake, tmp_path, capsys):
     many, one = tmp_path / "many", tmp_path / "one"
-    rc, out, err = run_cli(capsys, "run", FAKE, "--quick", "--seeds", "0-1,4", "--out", str(many))
+    rc, out, err = run_cli(capsys, "run", FAKE, "--quick", "--seeds", "1,4", "--out", str(many))
     assert rc == 0, err
-    assert sorted(p.name for p in many.iterdir()) == ["seed-0", "seed-1", "seed-4"]
-    assert [c[1] for c in fake.calls] == [0, 1, 4]
+    assert sorted(p.name for p in many.iterdir()) == ["seed-1", "seed-4"]
+    assert [c[1] for c in fake.calls] == [1, 4]
     rc, _, err = run_cli(capsys, "run", FAKE, "--quick", "--seed", "4", "--out", str(one))
     assert rc == 0, err
     seed4 = many / "seed-4"
@@ -691,20 +691,19 @@ def test_run_seeds_uses_the_circuits_compile_once_hook(fake, tmp_path, capsys):
 
     fake.simulate_seeds = simulate_seeds
     out_dir = tmp_path / "out"
-    argv = ["run", FAKE, "--device", "cpp_standalone", "--seeds", "2-3", "--out", str(out_dir)]
+    argv = ["run", FAKE, "--device", "cpp_standalone", "--seeds", "2,3", "--out", str(out_dir)]
     rc, out, err = run_cli(capsys, *argv)
     assert rc == 0, err
     assert hook_calls == [([2, 3], "cpp_standalone")]
+    assert fake.calls == [(FakeParams(), s, "cpp_standalone", False) for s in (2, 3)]
     for seed in (2, 3):
         metrics = json.loads((out_dir / f"seed-{seed}" / "metrics.json").read_text())
         assert metrics["seed"] == seed and metrics["device"] == "cpp_standalone"
         assert metrics["simulate_wall_seconds"] == 0.25  # the simulation's own time
     assert "compiled once" in err
-    # the runtime device does not use the hook
-    hook_calls.clear()
-    rc, _, err = run_cli(capsys, "run", FAKE, "--seeds", "0", "--out", str(tmp_path / "rt"))
-    assert rc == 0, err
-    assert hook_calls == []
+    # the runtime device simulates seed by seed
+    assert circuits.reuses_compiled(fake, "cpp_standalone")
+    assert not circuits.reuses_compiled(fake, "runtime")
 
 
 def test_run_seeds_refuses_existing_output_of_any_seed_before_simulating(fake, tmp_path, capsys):
