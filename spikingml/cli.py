@@ -379,8 +379,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         # the next seed simulates (in a thread) while this one's files are written
         results = Prefetch(simulate_seeds(module, params, seeds, device, progress))
     try:
+        t_seed = t_begin  # the first seed's time counts from the start, like a single run
         for seed, seed_out in outs.items():
-            t_seed = time.perf_counter()
             log(f"seed {seed} -> {seed_out}")
             metrics, _ = _run_into(
                 module, params, args, seed, device, seed_out, log, trainings[seed], t_seed, results
@@ -391,6 +391,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
                 f" s); files in {seed_out}",
                 flush=True,
             )
+            t_seed = time.perf_counter()
     finally:
         if results is not None:
             results.close()
