@@ -10,7 +10,7 @@ DEMO_OUT ?= demo-output/td-conditioning
 # install, carry on without it (its tests are then skipped). 0: do not try.
 WITH_NEST ?= 1
 
-.PHONY: demo test test-slow test-all lint format bench bench-targets bench-nest bench-nest-network bench-sweep clean venv
+.PHONY: demo test test-slow test-all lint format bench bench-targets bench-nest bench-nest-network bench-sweep bench-reuse clean venv
 
 venv: $(STAMP)
 
@@ -69,6 +69,11 @@ bench-targets: $(STAMP)
 ## Parallel efficiency of `spikingml sweep` (20 quick runs on 1 and 2 workers; idle machine).
 bench-sweep: $(STAMP)
 	$(PY) benchmarks/bench_sweep.py
+
+## Seeds 0-9 of td-conditioning under cpp_standalone, compiled once: cost per seed vs
+## the first run (two compilations; a few minutes on an idle machine).
+bench-reuse: $(STAMP)
+	$(PY) benchmarks/bench_standalone_reuse.py
 
 ## NEST vs spikingml deviations of the three-factor rule (needs NEST; half a minute).
 bench-nest: $(STAMP)

@@ -21,6 +21,11 @@ Run the default preset under ``cpp_standalone`` and overwrite an earlier run::
 
     $ spikingml run td-conditioning --device cpp_standalone --force
 
+Run seeds 0-9 under ``cpp_standalone``, compiled once (circuits with a ``simulate_seeds``
+hook, such as ``td-conditioning``), into ``out/td/seed-0`` ... ``out/td/seed-9``::
+
+    $ spikingml run td-conditioning --device cpp_standalone --seeds 0-9 --out out/td
+
 Run the quick preset for two values of a parameter and seeds 0-9 on 2 worker processes
 (Dask; see :mod:`spikingml.sweep`), one row per run in ``sweeps/td/runs.csv``::
 
@@ -45,6 +50,14 @@ file) and the temporary directory removed. An interrupted or failed run therefor
 leaves half-written outputs behind and never clobbers earlier ones. If ``DIR`` already
 holds output files, ``run`` refuses (before simulating) unless ``--force`` is given.
 
+With ``--seeds``, each seed's files go to ``DIR/seed-N``, exactly the files (and, but for
+the timings in ``metrics.json``, the content) of a run with ``--seed N``; every
+``DIR/seed-N`` is checked before anything runs. Under ``cpp_standalone`` a circuit with
+a ``simulate_seeds`` hook compiles its program once and reruns it per seed
+(:func:`spikingml.circuits.simulate_seeds`), the next seed simulating while one's files
+are written; ``simulate_wall_seconds`` is then that seed's own simulation (the first
+seed's includes the compilation) and ``wall_seconds`` the seed's share of the command.
+
 Exit status
 -----------
 ``0`` success; ``2`` bad usage or input (unknown circuit, bad ``--set``, bad device,
@@ -65,7 +78,7 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -301,7 +314,11 @@ def _cmd_params(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    """``spikingml run NAME``: simulate, run the twin, compare, write every output."""
+    """``spikingml run NAME``: simulate, run the twin, compare, write every output.
+
+    With ``--seeds``, one run per seed into ``DIR/seed-N``; under ``cpp_standalone`` a
+    circuit with a ``simulate_seeds`` hook compiles its program once for all of them.
+    """
     t_begin = time.perf_counter()
     if "matplotlib.pyplot" not in sys.modules:  # no display needed: only files are written
         os.environ.setdefault("MPLBACKEND", "Agg")
@@ -315,13 +332,24 @@ def _cmd_run(args: argparse.Namespace) -> int:
     )
     if args.seed < 0:
         raise ValidationError("--seed", "an integer >= 0", args.seed)
+    seeds = None
+    if args.seeds is not None:
+        from spikingml.sweep import parse_seeds
+
+        seeds = parse_seeds(args.seeds)
+        if args.resume is not None:
+            raise ValidationError("--resume", "a run of one seed (not with --seeds)", "--seeds")
     assignments = parse_assignments(args.set)
     params = module.Params.quick() if args.quick else module.Params()
     if assignments:
         params = params.replace_from_strings(assignments)
     out = Path(args.out) if args.out is not None else Path("spikingml-output") / args.name
-    _check_output(out, OUTPUT_FILES, args.force or args.resume is not None)
-    training = _training_options(module, args, out)
+    force = args.force or args.resume is not None
+    # absolute: while a seed's files are written, Brian2 runs the next one in its build
+    # directory (the working directory of the process meanwhile)
+    outs = {args.seed: out} if seeds is None else {s: out.resolve() / f"seed-{s}" for s in seeds}
+    for seed_out in outs.values():
+        _check_output(seed_out, OUTPUT_FILES, force)
 
     progress = not args.no_progress
     log: Callable[[str], None] = (
@@ -330,19 +358,98 @@ def _cmd_run(args: argparse.Namespace) -> int:
         else (lambda msg: None)
     )
     preset = "quick" if args.quick else "default"
-    log(f"running {args.name} ({preset} preset, seed {args.seed}, device {device})")
+    if seeds is None:
+        training = _training_options(module, args, out)
+        log(f"running {args.name} ({preset} preset, seed {args.seed}, device {device})")
+        metrics, produced = _run_into(
+            module, params, args, args.seed, device, out, log, training, t_begin
+        )
+        _print_summary(args.name, metrics, out, produced, module)
+        return EXIT_OK
 
+    from spikingml.circuits import reuses_compiled, simulate_seeds
+
+    trainings = {s: _training_options(module, args, o) for s, o in outs.items()}
+    reuse = reuses_compiled(module, device) and not any(trainings.values())
+    log(
+        f"running {args.name} ({preset} preset, seeds {args.seeds}, device {device}"
+        + (", compiled once)" if reuse else ")")
+    )
+    results = None
+    if reuse:
+        from spikingml._background import Prefetch
+
+        _import_writers()  # before the working directory may change
+        # the next seed simulates (in a thread) while this one's files are written
+        results = Prefetch(simulate_seeds(module, params, seeds, device, progress))
+    try:
+        t_seed = t_begin  # the first seed's time counts from the start, like a single run
+        for seed, seed_out in outs.items():
+            log(f"seed {seed} -> {seed_out}")
+            metrics, _ = _run_into(
+                module, params, args, seed, device, seed_out, log, trainings[seed], t_seed, results
+            )
+            print(
+                f"{args.name}: seed {seed}: {metrics['simulated_seconds']:.6g} s simulated in "
+                f"{metrics['simulate_wall_seconds']:.1f} s (total {metrics['wall_seconds']:.1f}"
+                f" s); files in {seed_out}",
+                flush=True,
+            )
+            t_seed = time.perf_counter()
+    finally:
+        if results is not None:
+            results.close()
+    print(f"{args.name}: {len(seeds)} seeds in {time.perf_counter() - t_begin:.1f} s")
+    return EXIT_OK
+
+
+def _import_writers() -> None:
+    """Import what writing the outputs needs (NIX, figures) now, not on first use."""
+    import matplotlib.figure  # noqa: F401
+    import neo  # noqa: F401
+
+    import spikingml.export  # noqa: F401
+    import spikingml.plotting  # noqa: F401
+
+
+def _run_into(
+    module: ModuleType,
+    params: Any,
+    args: argparse.Namespace,
+    seed: int,
+    device: str,
+    out: Path,
+    log: Callable[[str], None],
+    training: Mapping[str, Any],
+    t_begin: float,
+    results: Iterator[Any] | None = None,
+) -> tuple[dict[str, Any], list[str]]:
+    """One run's outputs, written into a temporary directory and then moved into ``out``.
+
+    ``results`` yields the simulation (from :func:`spikingml.circuits.simulate_seeds`);
+    without it the circuit's ``simulate`` runs. Returns the metrics and the files.
+    """
+    force = args.force or args.resume is not None
     parent = out.resolve().parent
     parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.resolve().name or 'out'}.tmp-", dir=parent))
     try:
         metrics = _produce(
-            module, params, args.name, args.seed, device, progress, tmp, log, training
+            module,
+            params,
+            args.name,
+            seed,
+            device,
+            not args.no_progress,
+            tmp,
+            log,
+            training,
+            results,
         )
         metrics["wall_seconds"] = time.perf_counter() - t_begin
         _write_json(tmp / "metrics.json", metrics)
         produced = _ordered_files(tmp)
-        _check_output(out, produced, args.force or args.resume is not None)
+        _check_output(out, produced, force)
         out.mkdir(parents=True, exist_ok=True)
         for rel in produced:
             dest = out / rel
@@ -350,9 +457,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             os.replace(tmp / rel, dest)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-
-    _print_summary(args.name, metrics, out, produced, module)
-    return EXIT_OK
+    return metrics, produced
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
@@ -412,10 +517,12 @@ def _produce(
     tmp: Path,
     log: Callable[[str], None],
     training: Mapping[str, Any] | None = None,
+    results: Iterator[Any] | None = None,
 ) -> dict[str, Any]:
     """Run simulation, twin and comparison; write every output but metrics.json to ``tmp``.
 
     ``training`` holds extra keyword arguments of ``simulate`` (checkpoint, resume).
+    ``results``, if given, yields the simulation of this seed instead of ``simulate``.
     Returns the content of ``metrics.json`` without ``wall_seconds``.
     """
     from spikingml._background import Background
@@ -427,11 +534,19 @@ def _produce(
     twin_task = Background(_twin_of, module, params, seed)
     try:
         t0 = time.perf_counter()
-        with record_device_times() as device_times:
-            result = module.simulate(
-                params, seed=seed, device=device, progress=progress, **dict(training or {})
-            )
-        simulate_wall = time.perf_counter() - t0
+        device_times = None  # a seed of a compiled-once series has no compile of its own
+        if results is not None:
+            result = next(results)
+            if result.seed != seed:  # pragma: no cover - the caller's bug
+                raise RuntimeError(f"expected the result of seed {seed}, got {result.seed}")
+            # its own simulation (the first's includes compiling), not the wait for it
+            simulate_wall = float(result.wall_seconds)
+        else:
+            with record_device_times() as device_times:
+                result = module.simulate(
+                    params, seed=seed, device=device, progress=progress, **dict(training or {})
+                )
+            simulate_wall = time.perf_counter() - t0
         log(f"simulation done in {simulate_wall:.1f} s; waiting for the twin")
     except BaseException:
         twin_task.cancel()
@@ -470,7 +585,7 @@ def _produce(
         simulate_wall_seconds=simulate_wall,
         synaptic_events=int(result.synaptic_events),
     )
-    if device == "cpp_standalone":
+    if device == "cpp_standalone" and device_times is not None:
         # where the simulation's wall time went: compiling, and the compiled program
         metrics.update(
             compile_seconds=device_times.compile_seconds,
@@ -566,7 +681,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p_run.add_argument("name", metavar="NAME", help="circuit name (see `spikingml list`)")
     p_run.add_argument("--quick", action="store_true", help="use the quick preset")
-    p_run.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    seed_group = p_run.add_mutually_exclusive_group()
+    seed_group.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    seed_group.add_argument(
+        "--seeds",
+        default=None,
+        metavar="SEEDS",
+        help="several seeds, e.g. 0-9 or 0,3,5-7: one run per seed into DIR/seed-N; under "
+        "cpp_standalone circuits that can compile once and rerun the program per seed",
+    )
     p_run.add_argument(
         "--out",
         metavar="DIR",

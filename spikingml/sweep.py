@@ -34,6 +34,13 @@ What a sweep writes into ``DIR``
 ``errors/RUN_ID.txt``
     The traceback of each failed run (a failed run does not stop the sweep).
 
+Seeds compiled once
+-------------------
+Under ``cpp_standalone``, for circuits with a ``simulate_seeds`` hook (e.g.
+``td-conditioning``), all seeds of one parameter combination are one task
+(:func:`run_seeds`): the program is compiled once and rerun per seed, and the task's rows
+are appended together when it finishes. Different combinations still run in parallel.
+
 Workers
 -------
 Every Dask worker process uses a Cython cache directory of its own
@@ -70,6 +77,7 @@ __all__ = [
     "parse_seeds",
     "plan_runs",
     "run_one",
+    "run_seeds",
     "read_table",
     "plot_summary",
     "sweep",
@@ -251,6 +259,85 @@ def run_one(
         share_private_cython_cache()
     row["wall_seconds"] = time.perf_counter() - t0
     return row
+
+
+def run_seeds(
+    module_path: str,
+    quick: bool,
+    values: Sequence[tuple[str, str]],
+    seeds: Sequence[int],
+    device: str,
+) -> list[dict[str, Any]]:
+    """The rows of :func:`run_one` for several seeds of one parameter combination.
+
+    The simulations come from :func:`spikingml.circuits.simulate_seeds`, so a circuit
+    that can compiles its ``cpp_standalone`` program once for all the seeds. A seed
+    whose simulation fails gets an error row; the seeds after it then run one by one
+    (:func:`run_one`). A row's ``wall_seconds`` is that seed's share: the first one's
+    includes building and compiling the program.
+    """
+    import importlib
+    import platform
+
+    from spikingml.circuits import simulate_seeds
+    from spikingml.simulation import share_private_cython_cache, use_private_cython_cache
+
+    rows: list[dict[str, Any]] = []
+    t0 = time.perf_counter()
+    try:
+        use_private_cython_cache()
+        os.environ.setdefault("MPLBACKEND", "Agg")
+        module = importlib.import_module(module_path)
+        params = module.Params.quick() if quick else module.Params()
+        if values:
+            params = params.replace_from_strings(dict(values))
+        results = simulate_seeds(module, params, seeds, device, progress=False)
+        try:
+            for seed in seeds:
+                row: dict[str, Any] = {
+                    "status": "ok",
+                    "error": "",
+                    "traceback": "",
+                    "metrics": {},
+                    "simulated_seconds": float("nan"),
+                    "host": platform.node(),
+                }
+                rows.append(row)
+                try:
+                    result = next(results)
+                    twin_output = module.twin(params, seed=seed)
+                    metrics = module.compare(result, twin_output)
+                    row["metrics"] = {str(k): float(v) for k, v in metrics.items()}
+                    row["simulated_seconds"] = float(result.simulated_seconds) or float(
+                        result.t_stop
+                    )
+                except Exception as exc:  # one failed run must not end the sweep
+                    row["status"] = "error"
+                    row["error"] = " ".join(f"{type(exc).__name__}: {exc}".split())
+                    row["traceback"] = traceback.format_exc()
+                    break
+                finally:
+                    row["wall_seconds"] = time.perf_counter() - t0
+                    t0 = time.perf_counter()
+        finally:
+            results.close()
+    except Exception as exc:  # e.g. the module or the parameters: every seed fails alike
+        rows = [
+            {
+                "status": "error",
+                "error": " ".join(f"{type(exc).__name__}: {exc}".split()),
+                "traceback": traceback.format_exc(),
+                "metrics": {},
+                "simulated_seconds": float("nan"),
+                "host": platform.node(),
+                "wall_seconds": time.perf_counter() - t0,
+            }
+            for _ in seeds
+        ]
+    finally:
+        share_private_cython_cache()
+    rows += [run_one(module_path, quick, values, s, device) for s in seeds[len(rows) :]]
+    return rows
 
 
 # -- the table --------------------------------------------------------------------------
@@ -698,6 +785,74 @@ def sweep(
     return table_path
 
 
+def _record(
+    name,
+    quick,
+    device,
+    run,
+    res,
+    columns,
+    table,
+    out,
+    table_format,
+    n_text,
+    say,
+    finished,
+    n_todo,
+    t_start,
+) -> int:
+    """Append one finished run to the table (and its traceback to errors/); report it."""
+    row = {
+        "run_id": run.run_id,
+        "circuit": name,
+        "preset": "quick" if quick else "default",
+        "device": device,
+        "seed": run.seed,
+        **dict(run.values),
+        "status": res["status"],
+        "error": res["error"],
+        "wall_seconds": res["wall_seconds"],
+        "simulated_seconds": res["simulated_seconds"],
+        **{k: v for k, v in res["metrics"].items() if k in columns},
+    }
+    extra = sorted(set(res["metrics"]) - set(columns))
+    if extra:
+        say(f"  metrics not in {name}.METRICS (not in the table): {', '.join(extra)}")
+    if res["status"] != "ok":
+        (out / "errors").mkdir(exist_ok=True)
+        (out / "errors" / f"{run.run_id}.txt").write_text(
+            f"{run.describe()}\n\n{res['traceback']}", encoding="utf-8"
+        )
+    table.append(row)
+    if table_format == "parquet":
+        _write_parquet(table.rows, columns, n_text, out / PARQUET)
+    finished += 1
+    elapsed = time.perf_counter() - t_start
+    eta = elapsed / finished * (n_todo - finished)
+    status = "ok" if res["status"] == "ok" else f"FAILED ({res['error']})"
+    say(
+        f"  [{finished}/{n_todo}] {run.describe()}: {status}, "
+        f"{res['wall_seconds']:.1f} s; ~{eta:.0f} s left"
+    )
+    return finished
+
+
+def _groups(module_path: str, device: str, todo: Sequence[SweepRun]) -> list[list[SweepRun]]:
+    """Runs to submit together: under ``cpp_standalone``, for circuits that compile once
+    (:func:`spikingml.circuits.reuses_compiled`), all seeds of a parameter combination;
+    otherwise each run alone (spread over all workers)."""
+    import importlib
+
+    from spikingml.circuits import reuses_compiled
+
+    if not reuses_compiled(importlib.import_module(module_path), device):
+        return [[run] for run in todo]
+    groups: dict[tuple[tuple[str, str], ...], list[SweepRun]] = {}
+    for run in todo:
+        groups.setdefault(run.values, []).append(run)
+    return list(groups.values())
+
+
 def _execute(
     name,
     module_path,
@@ -731,54 +886,52 @@ def _execute(
     t_start = time.perf_counter()
     try:
         client.register_plugin(_worker_setup_plugin())
-        for run in todo:
-            fut = client.submit(
-                run_one,
-                module_path,
-                quick,
-                run.values,
-                run.seed,
-                device,
-                key=f"spikingml-{name}-{run.run_id}",
-                pure=False,
-            )
-            futures[fut] = run
+        for group in _groups(module_path, device, todo):
+            if len(group) == 1:
+                run = group[0]
+                fut = client.submit(
+                    run_one,
+                    module_path,
+                    quick,
+                    run.values,
+                    run.seed,
+                    device,
+                    key=f"spikingml-{name}-{run.run_id}",
+                    pure=False,
+                )
+            else:  # seeds of one combination: one compiled program (run_seeds)
+                fut = client.submit(
+                    run_seeds,
+                    module_path,
+                    quick,
+                    group[0].values,
+                    [run.seed for run in group],
+                    device,
+                    key=f"spikingml-{name}-{group[0].run_id}-{len(group)}-seeds",
+                    pure=False,
+                )
+            futures[fut] = group
         finished = 0
         for fut in as_completed(futures):
-            run = futures[fut]
-            res = fut.result()
-            row = {
-                "run_id": run.run_id,
-                "circuit": name,
-                "preset": "quick" if quick else "default",
-                "device": device,
-                "seed": run.seed,
-                **dict(run.values),
-                "status": res["status"],
-                "error": res["error"],
-                "wall_seconds": res["wall_seconds"],
-                "simulated_seconds": res["simulated_seconds"],
-                **{k: v for k, v in res["metrics"].items() if k in columns},
-            }
-            extra = sorted(set(res["metrics"]) - set(columns))
-            if extra:
-                say(f"  metrics not in {name}.METRICS (not in the table): {', '.join(extra)}")
-            if res["status"] != "ok":
-                (out / "errors").mkdir(exist_ok=True)
-                (out / "errors" / f"{run.run_id}.txt").write_text(
-                    f"{run.describe()}\n\n{res['traceback']}", encoding="utf-8"
+            group = futures[fut]
+            outcome = fut.result()
+            for run, res in zip(group, outcome if len(group) > 1 else [outcome], strict=True):
+                finished = _record(
+                    name,
+                    quick,
+                    device,
+                    run,
+                    res,
+                    columns,
+                    table,
+                    out,
+                    table_format,
+                    n_text,
+                    say,
+                    finished,
+                    len(todo),
+                    t_start,
                 )
-            table.append(row)
-            if table_format == "parquet":
-                _write_parquet(table.rows, columns, n_text, out / PARQUET)
-            finished += 1
-            elapsed = time.perf_counter() - t_start
-            eta = elapsed / finished * (len(todo) - finished)
-            status = "ok" if res["status"] == "ok" else f"FAILED ({res['error']})"
-            say(
-                f"  [{finished}/{len(todo)}] {run.describe()}: {status}, "
-                f"{res['wall_seconds']:.1f} s; ~{eta:.0f} s left"
-            )
     except KeyboardInterrupt:
         for fut in futures:
             fut.cancel()

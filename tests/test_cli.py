@@ -655,3 +655,73 @@ def test_resume_from_a_missing_file_is_one_line(fake, tmp_path, capsys):
         str(tmp_path / "o"),
     )
     assert_one_line_error(rc, err, "--resume", "nope.npz")
+
+
+# -- several seeds -----------------------------------------------------------------------
+
+
+def test_run_seeds_writes_one_directory_per_seed_like_single_runs(fake, tmp_path, capsys):
+    many, one = tmp_path / "many", tmp_path / "one"
+    rc, out, err = run_cli(capsys, "run", FAKE, "--quick", "--seeds", "1,4", "--out", str(many))
+    assert rc == 0, err
+    assert sorted(p.name for p in many.iterdir()) == ["seed-1", "seed-4"]
+    assert [c[1] for c in fake.calls] == [1, 4]
+    rc, _, err = run_cli(capsys, "run", FAKE, "--quick", "--seed", "4", "--out", str(one))
+    assert rc == 0, err
+    seed4 = many / "seed-4"
+    assert sorted(p.name for p in seed4.iterdir()) == sorted(p.name for p in one.iterdir())
+    timing = {"wall_seconds", "simulate_wall_seconds"}
+    m_many, m_one = (json.loads((d / "metrics.json").read_text()) for d in (seed4, one))
+    assert m_many["seed"] == 4
+    assert {k: v for k, v in m_many.items() if k not in timing} == {
+        k: v for k, v in m_one.items() if k not in timing
+    }
+    for name in ("params.json", "raster.png", "comparison.png", "weights.png"):
+        assert (seed4 / name).read_bytes() == (one / name).read_bytes(), name
+    assert leftovers(many) == [] and leftovers(tmp_path) == []
+
+
+def test_run_seeds_uses_the_circuits_compile_once_hook(fake, tmp_path, capsys):
+    # under cpp_standalone, a circuit's simulate_seeds hook makes every seed's simulation
+    hook_calls = []
+
+    def simulate_seeds(params, seeds, device, progress):
+        hook_calls.append((list(seeds), device))
+        for seed in seeds:
+            result = fake.simulate(params, seed=seed, device=device, progress=False)
+            result.wall_seconds = 0.25
+            yield result
+
+    fake.simulate_seeds = simulate_seeds
+    out_dir = tmp_path / "out"
+    argv = ["run", FAKE, "--device", "cpp_standalone", "--seeds", "2,3", "--out", str(out_dir)]
+    rc, out, err = run_cli(capsys, *argv)
+    assert rc == 0, err
+    assert hook_calls == [([2, 3], "cpp_standalone")]
+    assert fake.calls == [(FakeParams(), s, "cpp_standalone", False) for s in (2, 3)]
+    for seed in (2, 3):
+        metrics = json.loads((out_dir / f"seed-{seed}" / "metrics.json").read_text())
+        assert metrics["seed"] == seed and metrics["device"] == "cpp_standalone"
+        assert metrics["simulate_wall_seconds"] == 0.25  # the simulation's own time
+    assert "compiled once" in err
+    # the runtime device simulates seed by seed
+    assert circuits.reuses_compiled(fake, "cpp_standalone")
+    assert not circuits.reuses_compiled(fake, "runtime")
+
+
+def test_run_seeds_refuses_existing_output_of_any_seed_before_simulating(fake, tmp_path, capsys):
+    (tmp_path / "out" / "seed-1").mkdir(parents=True)
+    (tmp_path / "out" / "seed-1" / "metrics.json").write_text("{}")
+    rc, _, err = run_cli(capsys, "run", FAKE, "--seeds", "0-2", "--out", str(tmp_path / "out"))
+    assert_one_line_error(rc, err, "seed-1", "--force")
+    assert fake.calls == []
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["--seed", "1", "--seeds", "0-2"], ["--seeds", "2-1"], ["--seeds", "x"]],
+)
+def test_run_seeds_bad_usage(fake, tmp_path, capsys, argv):
+    rc, _, err = run_cli(capsys, "run", FAKE, *argv, "--out", str(tmp_path / "o"))
+    assert rc == 2
+    assert fake.calls == []

@@ -428,3 +428,51 @@ def test_summary_plots_a_categorical_field_and_several_groups(fake_registered, t
     rows.append({"gain": "1", "mode": "a", "seed": "9", "status": "error", "score": ""})
     path = plot_summary(rows, ["mode", "gain"], ["score", "missing"], tmp_path / "s.png")
     assert path.stat().st_size > 5_000
+
+
+def test_run_seeds_gives_the_rows_of_run_one(fake_registered):
+    # the seeds of one combination in one task: the same rows as one task per seed, and a
+    # failing seed neither hides the others nor stops them
+    from spikingml.sweep import run_one, run_seeds
+
+    values = (("gain", "3"), ("fail_seed", "1"))
+    rows = run_seeds(FAKE_MODULE, False, values, [0, 1, 2], "runtime")
+    singles = [run_one(FAKE_MODULE, False, values, s, "runtime") for s in (0, 1, 2)]
+    assert [r["status"] for r in rows] == ["ok", "error", "ok"]
+    assert "planned failure at seed 1" in rows[1]["error"]
+    # seed 0 came from the hook; after the failure, seed 2 ran on its own
+    assert [r["metrics"].get("batch_size") for r in rows] == [3.0, None, 1.0]
+    ignore = {"worker_pid", "batch_size"}
+    for row, single in zip(rows, singles, strict=True):
+        assert row["status"] == single["status"]
+        assert {k: v for k, v in row["metrics"].items() if k not in ignore} == {
+            k: v for k, v in single["metrics"].items() if k not in ignore
+        }
+        assert row["wall_seconds"] >= 0
+
+
+def test_standalone_sweep_runs_the_seeds_of_a_combination_together(
+    fake_registered, tmp_path, dask_client
+):
+    # cpp_standalone and a simulate_seeds hook: one task per combination, its seeds
+    # simulated together (compiled once); runtime: one task per run
+    out = tmp_path / "standalone"
+    grid = {"gain": ["1", "3"]}
+    sweep(
+        FAKE,
+        out,
+        grid=grid,
+        seeds=[0, 1, 2],
+        device="cpp_standalone",
+        client=dask_client,
+        progress=False,
+    )
+    rows = read_table(out / "runs.csv")
+    assert len(rows) == 6 and all(r["status"] == "ok" for r in rows)
+    assert {float(r["batch_size"]) for r in rows} == {3.0}
+    for gain in ("1", "3"):
+        assert len({r["worker_pid"] for r in rows if r["gain"] == gain}) == 1
+        assert sorted(int(r["seed"]) for r in rows if r["gain"] == gain) == [0, 1, 2]
+    sweep(FAKE, tmp_path / "runtime", grid=grid, seeds=[0, 1], client=dask_client, progress=False)
+    rows = read_table(tmp_path / "runtime" / "runs.csv")
+    assert {float(r["batch_size"]) for r in rows} == {1.0}

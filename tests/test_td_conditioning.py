@@ -194,3 +194,69 @@ def test_default_preset_meets_issue_targets():
     assert m["delta_correlation"] >= 0.85
     assert m["value_correlation"] >= 0.8
     assert m["extinction_drop"] >= 0.5
+
+
+def test_initial_phases_are_the_seeds_only_draw():
+    params = td.Params.quick()
+    phases = td.initial_phases(params, 4)
+    rng = np.random.default_rng(4)
+    sizes = (params.n_bins * params.cells_per_bin, params.n_critic, params.n_dopamine)
+    np.testing.assert_array_equal(phases, np.concatenate([rng.uniform(0, 1, n) for n in sizes]))
+    assert not np.array_equal(phases, td.initial_phases(params, 5))
+
+
+def test_simulate_seeds_checks_its_arguments():
+    with pytest.raises(ValidationError, match="seed"):
+        next(td.simulate_seeds(td.Params.quick(), seeds=[0, -1]))
+    with pytest.raises(ValidationError, match="device"):
+        next(td.simulate_seeds(td.Params.quick(), seeds=[0], device="gpu"))
+
+
+@pytest.mark.slow
+@pytest.mark.standalone
+def test_rerun_seed_equals_a_fresh_single_run(tmp_path, monkeypatch):
+    # Seeds compiled once and rerun (run args) give the spikes, weights and every output
+    # file of a separate single run of that seed, under cpp_standalone.
+    import json
+
+    import neo
+
+    from spikingml.cli import main
+
+    monkeypatch.setenv("SPIKINGML_CACHE", str(tmp_path / "cache"))  # compiles here
+    params = td.Params.quick().replace(n_acquisition=6, n_extinction=2, omission_every=3)
+    results = list(td.simulate_seeds(params, seeds=[0, 2], progress=False))
+    single = td.simulate(params, seed=2, device="cpp_standalone", progress=False)
+    assert [r.seed for r in results] == [0, 2]
+    for name, pop in single.populations.items():
+        np.testing.assert_array_equal(results[1].populations[name].indices, pop.indices)
+        np.testing.assert_array_equal(results[1].populations[name].times, pop.times)
+    np.testing.assert_array_equal(results[1].weights["critic_w"], single.weights["critic_w"])
+    assert not np.array_equal(
+        results[0].populations["dopamine"].times, single.populations["dopamine"].times
+    )
+
+    # the command line: DIR/seed-N holds what a single run of seed N writes
+    sets = ["--set", "n_acquisition=6", "n_extinction=2", "omission_every=3"]
+    common = ["run", "td-conditioning", "--quick", "--device", "cpp_standalone", "--no-progress"]
+    assert main([*common, "--seeds", "0,2", "--out", str(tmp_path / "many"), *sets]) == 0
+    assert main([*common, "--seed", "2", "--out", str(tmp_path / "one"), *sets]) == 0
+    many, one = tmp_path / "many" / "seed-2", tmp_path / "one"
+    assert sorted(p.name for p in many.iterdir()) == sorted(p.name for p in one.iterdir())
+    timing = {"wall_seconds", "simulate_wall_seconds"}
+    m_many, m_one = (json.loads((d / "metrics.json").read_text()) for d in (many, one))
+    assert {k: v for k, v in m_many.items() if k not in timing} == {
+        k: v for k, v in m_one.items() if k not in timing
+    }
+    for name in ("params.json", "raster.png", "comparison.png", "learning_curves.png"):
+        assert (many / name).read_bytes() == (one / name).read_bytes(), name
+    blocks = []
+    for d in (many, one):
+        io = neo.io.NixIO(str(d / "data.nix"), mode="ro")
+        try:
+            blocks.append(io.read_block())
+        finally:
+            io.close()
+    for seg_many, seg_one in zip(blocks[0].segments, blocks[1].segments, strict=True):
+        for a, b in zip(seg_many.spiketrains, seg_one.spiketrains, strict=True):
+            np.testing.assert_array_equal(a.magnitude, b.magnitude)
