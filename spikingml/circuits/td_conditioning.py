@@ -144,6 +144,7 @@ from spikingml.params import CircuitParams, param
 from spikingml.plasticity.three_factor import PresynapticDopamineRule
 from spikingml.result import Phase, Result, Signal, SpikeData
 from spikingml.simulation import (
+    SynapticEventCounter,
     brian_device,
     check_device,
     check_seed,
@@ -568,6 +569,7 @@ def _build(
     )
     n_mon = b2.StateMonitor(neurons, "n", record=0, dt=5 * ms, name="concentration")
     net = b2.Network(neurons, tagging, learning, critic_da, release, spike_mon, w_mon, n_mon)
+    counter = SynapticEventCounter(net)
     duration = sched.duration * second
     if device == "cpp_standalone":
         report = "stderr" if progress else None
@@ -580,6 +582,7 @@ def _build(
         "spikes": spike_mon,
         "weights": w_mon,
         "concentration": n_mon,
+        "counter": counter,
     }
 
 
@@ -626,6 +629,7 @@ def _collect(
         extra={"trial_kind": sched.kind.tolist()},
         simulated_seconds=float(sched.duration),
         wall_seconds=wall,
+        synaptic_events=objs["counter"].total(),
         versions=versions(),
     )
 
