@@ -54,8 +54,8 @@ every field (spikes come back sorted by time within each population). The layout
 * What NWB has no place for is in ``scratch``: ``scratch["spikingml"]``, a JSON string
   with the circuit, params, seed, device, versions, run times, synaptic events, the
   sizes of the populations, the exact ``dt``, channels and population of every signal,
-  the order of event keys (empty ones included), and ``result.extra`` (NumPy arrays
-  and tuples tagged so that they come back as such); and one ``scratch`` array per
+  the order of event keys (empty ones included), and ``result.extra`` (NumPy arrays,
+  NumPy scalars and tuples tagged so that they come back as such); and one ``scratch`` array per
   entry of ``result.weights`` (``weights_0``, ``weights_1``, ... described by their key).
   A value of ``extra`` that JSON cannot hold is stored as its ``repr`` with a warning.
 """
@@ -515,10 +515,10 @@ def _pynwb():
 
 def _encode(value, where: str, lost: list[str]):
     """``value`` as JSON-ready data; arrays and tuples tagged to come back as such."""
+    if isinstance(value, np.generic) and value.dtype.kind in "biufU":  # before float
+        return {"__scalar__": value.item(), "dtype": value.dtype.str}
     if value is None or isinstance(value, bool | int | float | str):
         return value
-    if isinstance(value, np.generic) and not isinstance(value, np.complexfloating):
-        return value.item()
     if isinstance(value, np.ndarray) and value.dtype.kind in "biufU":
         return {"__ndarray__": value.tolist(), "dtype": value.dtype.str, "shape": value.shape}
     if isinstance(value, tuple):
@@ -545,6 +545,8 @@ def _decode(value):
         return value
     if "__ndarray__" in value:
         return np.array(value["__ndarray__"], dtype=value["dtype"]).reshape(value["shape"])
+    if "__scalar__" in value:
+        return np.dtype(value["dtype"]).type(value["__scalar__"])
     if "__tuple__" in value:
         return tuple(_decode(v) for v in value["__tuple__"])
     if "__items__" in value:
@@ -685,7 +687,7 @@ def _nwbfile(result: Result):
     for k, (key, w) in enumerate(result.weights.items()):
         arr = np.asarray(w)
         if arr.ndim == 0 or arr.dtype.kind not in "biuf" or arr.size == 0:
-            meta["weights"][key] = {"json": _encode(arr, f"Result.weights[{key!r}]", lost)}
+            meta["weights"][key] = {"json": _encode(w, f"Result.weights[{key!r}]", lost)}
             continue
         name = f"weights_{k}"
         meta["weights"][key] = {"scratch": name}
