@@ -8,6 +8,7 @@ would no longer be there.
 
 import numpy as np
 import pytest
+from _roundtrip import check_round_trips
 from brian2 import ms, second
 
 from spikingml import ValidationError
@@ -227,3 +228,9 @@ def test_default_preset_meets_issue_targets():
     assert m["last5_over_control"] <= 0.3
     # measured seeds 0-4: 0.86-0.92; the learned value rises towards the platform in both
     assert m["value_map_correlation"] >= 0.7
+
+
+def test_round_trips_through_nix_and_nwb(quick, tmp_path):
+    # every spike, population, phase, event and signal back from data.nix; every field
+    # of the Result back from data.nwb (tests/_roundtrip.py)
+    check_round_trips(quick[1], tmp_path)

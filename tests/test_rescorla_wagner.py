@@ -9,6 +9,7 @@ would no longer be there.
 
 import numpy as np
 import pytest
+from _roundtrip import check_round_trips
 
 from spikingml import ValidationError
 from spikingml.analysis import rescorla_wagner as rwa
@@ -352,3 +353,9 @@ def test_default_preset_meets_issue_targets(seed):
     assert m["conditioned_inhibitor_value"] <= -0.5
     assert m["overexpectation_drop"] > 0
     assert m["curve_correlation_min"] >= 0.9
+
+
+def test_round_trips_through_nix_and_nwb(rw_quick, tmp_path):
+    # every spike, population, phase, event and signal back from data.nix; every field
+    # of the Result back from data.nwb (tests/_roundtrip.py)
+    check_round_trips(rw_quick[1], tmp_path)

@@ -7,6 +7,7 @@ says where it comes from.
 
 import numpy as np
 import pytest
+from _roundtrip import check_round_trips
 
 from spikingml import ValidationError
 from spikingml.analysis import tempotron as tpa
@@ -329,3 +330,9 @@ def test_window_offsets_of_the_two_schedules():
     # staggered: windows spread evenly over a pattern (online-like); batch: aligned
     np.testing.assert_array_equal(tp._offsets(4, 500, "staggered"), [0, 125, 250, 375])
     np.testing.assert_array_equal(tp._offsets(3, 500, "batch"), [0, 0, 0])
+
+
+def test_round_trips_through_nix_and_nwb(tp_quick, tmp_path):
+    # every spike, population, phase, event and signal back from data.nix; every field
+    # of the Result back from data.nwb (tests/_roundtrip.py)
+    check_round_trips(tp_quick[1], tmp_path)
