@@ -786,10 +786,13 @@ def read_nwb(path: str | os.PathLike) -> Result:
     pynwb = _pynwb()
     try:
         io = pynwb.NWBHDF5IO(str(path), mode="r")
-    except (OSError, ValueError) as err:
+    except Exception as err:  # h5py and hdmf raise OSError, ValueError, ...
         raise ValidationError("path", "an NWB (HDF5) file", str(path)) from err
     with io:
-        nwb = io.read()
+        try:
+            nwb = io.read()
+        except Exception as err:  # an HDF5 file that is not NWB (TypeError from pynwb)
+            raise ValidationError("path", "an NWB file", str(path)) from err
         if NWB_META not in nwb.scratch:
             raise ValidationError(
                 "path", f"an NWB file written by spikingml (scratch[{NWB_META!r}])", str(path)

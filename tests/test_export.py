@@ -477,12 +477,22 @@ def test_bad_destination_is_a_validation_error(writer, result, tmp_path):
 
 
 def test_read_nwb_bad_paths(result, tmp_path):
-    pytest.importorskip("pynwb")
+    pynwb = pytest.importorskip("pynwb")
     with pytest.raises(ValidationError, match="an existing NWB file"):
         read_nwb(tmp_path / "missing.nwb")
     (tmp_path / "text.nwb").write_text("not HDF5")
     with pytest.raises(ValidationError, match="an NWB"):
         read_nwb(tmp_path / "text.nwb")
+    write_nix(result, tmp_path / "data.nix")  # HDF5, not NWB
+    with pytest.raises(ValidationError, match="an NWB file"):
+        read_nwb(tmp_path / "data.nix")
+    import datetime
+
+    other = pynwb.NWBFile("not spikingml", "x", datetime.datetime.now(datetime.UTC))
+    with pynwb.NWBHDF5IO(str(tmp_path / "other.nwb"), mode="w") as io:
+        io.write(other)
+    with pytest.raises(ValidationError, match="written by spikingml"):
+        read_nwb(tmp_path / "other.nwb")
 
 
 def test_no_temporary_nwb_file_left_on_failure(result, tmp_path, monkeypatch):
