@@ -378,16 +378,15 @@ def _loads(value, default):
 
 
 def from_neo(block: neo.Block) -> Result:
-    """Turn a block laid out by :func:`to_neo` (for example read by :func:`read_nix`) back
-    into a :class:`Result`.
+    """Turn a block laid out by :func:`to_neo` back into a :class:`Result`.
 
-    Phases come from the segments (their spike trains' ``t_start``/``t_stop``), spikes
-    from the trains' ``source_population``/``source_index`` annotations (a population's
-    size is its number of trains), signals from the analog signals (pieces of one signal
-    in successive segments are joined; a gap between phases is filled with NaN), events
-    from the :class:`neo.Event` objects, and circuit, params, seed, device, run times
-    and versions from the block's annotations. ``weights`` and ``extra`` are empty:
-    NEO does not hold them.
+    The block may come from :func:`read_nix`. Phases come from the segments (their spike
+    trains' ``t_start``/``t_stop``), spikes from the trains'
+    ``source_population``/``source_index`` annotations (a population's size is its number of
+    trains), signals from the analog signals (pieces of one signal in successive segments
+    are joined; a gap between phases is filled with NaN), events from the :class:`neo.Event`
+    objects, and circuit, params, seed, device, run times and versions from the block's
+    annotations. ``weights`` and ``extra`` are empty: NEO does not hold them.
 
     Parameters
     ----------
