@@ -1,7 +1,12 @@
 """Round trips of a run through NIX and NWB, shared by the circuit test modules.
 
-Each circuit's test module calls :func:`check_round_trips` on the run its module-scoped
-fixture already simulated, so these checks add no simulation to the suite.
+Each circuit's test module checks the run its module-scoped fixture already simulated,
+so these checks add no simulation to the suite. The NWB round trip (about a second) of
+every circuit's quick run is in the default suite. Reading NIX costs ~12 ms of CPU per
+spike train, so the default suite does the NIX round trip where the module already reads
+that file (td-conditioning, bayesian-neuron, rescorla-wagner's small blocking run) or the
+run is small (v1-ica's runtime run); for the quick runs of actor-critic, tempotron,
+rescorla-wagner and wta-em (thousands of trains) it is a ``slow`` test.
 
 Spike, event and phase times are float64 seconds in both formats, stored as they are:
 they must come back to within ``TIME_TOL`` = 1e-12 s, far below any simulation time
