@@ -1,4 +1,4 @@
-"""The ``spikingml`` command line: list, inspect, run and sweep the registered circuits.
+"""The ``spikingml`` command line: list, inspect, run, export and sweep the circuits.
 
 Usage examples
 --------------
@@ -26,6 +26,15 @@ hook, such as ``td-conditioning``), into ``out/td/seed-0`` ... ``out/td/seed-9``
 
     $ spikingml run td-conditioning --device cpp_standalone --seeds 0-9 --out out/td
 
+Write the recorded data as NWB (``data.nwb``) instead of NIX, or as both::
+
+    $ spikingml run td-conditioning --quick --format nwb
+    $ spikingml run td-conditioning --quick --format both
+
+Convert the ``data.nix`` of an earlier run to ``data.nwb`` (or back with ``--to nix``)::
+
+    $ spikingml export spikingml-output/td-conditioning --to nwb
+
 Run the quick preset for two values of a parameter and seeds 0-9 on 2 worker processes
 (Dask; see :mod:`spikingml.sweep`), one row per run in ``sweeps/td/runs.csv``::
 
@@ -42,7 +51,17 @@ every metric of the circuit plus ``circuit``, ``seed``, ``device``, ``params``,
 and, under ``cpp_standalone``, ``compile_seconds`` and ``binary_seconds``), ``params.json``,
 ``data.nix`` (NEO, see :mod:`spikingml.export`), ``raster.png``, ``comparison.png`` and any
 circuit-specific figures. JSON is indented with sorted keys; non-finite numbers are written
-as ``null``.
+as ``null``. ``--format`` chooses the data file: ``nix`` (the default, ``data.nix``),
+``nwb`` (``data.nwb`` instead, written by :func:`spikingml.export.write_nwb`; it also keeps
+the run's weights and extra data, which NIX does not hold; needs the extra ``nwb``) or
+``both``.
+
+What ``export`` writes
+----------------------
+``spikingml export DIR --to nwb`` reads ``DIR/data.nix`` and writes ``DIR/data.nwb``
+(atomically; an existing file only with ``--force``); ``--to nix`` goes the other way.
+A ``data.nwb`` made from ``data.nix`` has no weights and extra data (NIX does not hold
+them); ``run --format nwb`` writes them.
 
 Everything is first written into a fresh hidden temporary directory next to ``DIR``; only
 when every file has been written are they moved into ``DIR`` (one :func:`os.replace` per
@@ -87,7 +106,7 @@ import numpy as np
 
 from spikingml.errors import OutputExistsError, SpikingMLError, ValidationError
 
-__all__ = ["main", "build_parser", "OUTPUT_FILES", "RESERVED_KEYS"]
+__all__ = ["main", "build_parser", "OUTPUT_FILES", "DATA_FILES", "RESERVED_KEYS"]
 
 PROG = "spikingml"
 
@@ -99,6 +118,14 @@ OUTPUT_FILES: tuple[str, ...] = (
     "raster.png",
     "comparison.png",
 )
+
+#: The data file(s) written by each ``--format`` of ``run`` (``data.nix`` replaced in
+#: :data:`OUTPUT_FILES`).
+DATA_FILES: dict[str, tuple[str, ...]] = {
+    "nix": ("data.nix",),
+    "nwb": ("data.nwb",),
+    "both": ("data.nix", "data.nwb"),
+}
 
 #: Keys of ``metrics.json`` that are not metrics; a circuit may not use them as metric names.
 RESERVED_KEYS: tuple[str, ...] = (
@@ -345,11 +372,15 @@ def _cmd_run(args: argparse.Namespace) -> int:
         params = params.replace_from_strings(assignments)
     out = Path(args.out) if args.out is not None else Path("spikingml-output") / args.name
     force = args.force or args.resume is not None
+    data_files = DATA_FILES[args.format]
+    if "data.nwb" in data_files:
+        _require_pynwb()
+    expected = [f for f in OUTPUT_FILES if f != "data.nix"] + list(data_files)
     # absolute: while a seed's files are written, Brian2 runs the next one in its build
     # directory (the working directory of the process meanwhile)
     outs = {args.seed: out} if seeds is None else {s: out.resolve() / f"seed-{s}" for s in seeds}
     for seed_out in outs.values():
-        _check_output(seed_out, OUTPUT_FILES, force)
+        _check_output(seed_out, expected, force)
 
     progress = not args.no_progress
     log: Callable[[str], None] = (
@@ -444,7 +475,8 @@ def _run_into(
             tmp,
             log,
             training,
-            results,
+            results=results,
+            data_files=DATA_FILES[args.format],
         )
         metrics["wall_seconds"] = time.perf_counter() - t_begin
         _write_json(tmp / "metrics.json", metrics)
@@ -458,6 +490,27 @@ def _run_into(
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return metrics, produced
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    """``spikingml export DIR --to nwb|nix``: convert a run's data file to the other format."""
+    from spikingml.export import from_neo, read_nix, read_nwb, write_nix, write_nwb
+
+    directory = Path(args.run_dir)
+    source, dest = ("data.nix", "data.nwb") if args.to == "nwb" else ("data.nwb", "data.nix")
+    if not (directory / source).is_file():
+        raise ValidationError("RUN_DIR", f"a run directory holding {source}", str(directory))
+    if args.to == "nwb":
+        _require_pynwb()
+        written = write_nwb(
+            from_neo(read_nix(directory / source)), directory / dest, force=args.force
+        )
+        note = " (without weights and extra data, which data.nix does not hold)"
+    else:
+        written = write_nix(read_nwb(directory / source), directory / dest, force=args.force)
+        note = " (without weights and extra data, which NIX does not hold)"
+    print(f"wrote {written}{note}")
+    return EXIT_OK
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
@@ -518,15 +571,16 @@ def _produce(
     log: Callable[[str], None],
     training: Mapping[str, Any] | None = None,
     results: Iterator[Any] | None = None,
+    data_files: Sequence[str] = ("data.nix",),
 ) -> dict[str, Any]:
     """Run simulation, twin and comparison; write every output but metrics.json to ``tmp``.
 
     ``training`` holds extra keyword arguments of ``simulate`` (checkpoint, resume).
     ``results``, if given, yields the simulation of this seed instead of ``simulate``.
+    ``data_files`` names the data files to write (``data.nix``, ``data.nwb``).
     Returns the content of ``metrics.json`` without ``wall_seconds``.
     """
     from spikingml._background import Background
-    from spikingml.export import write_nix
     from spikingml.plotting import raster, save_figure
     from spikingml.simulation import record_device_times
 
@@ -561,19 +615,19 @@ def _produce(
         )
     metrics: dict[str, Any] = {str(k): float(v) for k, v in raw.items()}
 
-    log("writing data.nix and figures")
+    log(f"writing {' and '.join(data_files)} and figures")
     _write_json(tmp / "params.json", params.to_dict())
-    # data.nix is written by a forked child while this process draws the figures
-    nix_task = Background(write_nix, result, tmp / "data.nix")
+    # the data files are written by a forked child while this process draws the figures
+    data_task = Background(_write_data, result, tmp, tuple(data_files))
     try:
         ax_raster, _ = raster(result, **_raster_options(module, result))
         ax_raster.set_title(f"{name} (seed {seed})", loc="right", fontsize=9)
         save_figure(ax_raster.figure, tmp / "raster.png")
         module.figures(result, twin_output, tmp)
     except BaseException:
-        nix_task.cancel()
+        data_task.cancel()
         raise
-    nix_task.wait()
+    data_task.wait()
 
     simulated = float(result.simulated_seconds) or float(result.t_stop)
     metrics.update(
@@ -592,6 +646,25 @@ def _produce(
             binary_seconds=device_times.binary_seconds,
         )
     return metrics
+
+
+def _write_data(result: Any, directory: Path, data_files: Sequence[str]) -> None:
+    """Write ``data.nix`` and/or ``data.nwb`` of a run into ``directory``."""
+    from spikingml.export import write_nix, write_nwb
+
+    writers = {"data.nix": write_nix, "data.nwb": write_nwb}
+    for name in data_files:
+        writers[name](result, directory / name)
+
+
+def _require_pynwb() -> None:
+    """Fail before any work if NWB output is asked for and pynwb is missing."""
+    try:
+        import pynwb  # noqa: F401
+    except ImportError as exc:
+        raise _Failure(
+            "NWB output needs pynwb: pip install 'spikingml[nwb]' (or pip install pynwb)"
+        ) from exc
 
 
 def _raster_options(module: ModuleType, result: Any) -> dict[str, Any]:
@@ -677,7 +750,8 @@ def build_parser() -> argparse.ArgumentParser:
         "run",
         help="run a circuit and its twin, write metrics, data and figures",
         description="Run a circuit and its twin, compare them and write metrics.json, "
-        "params.json, data.nix, raster.png, comparison.png and the circuit's figures.",
+        "params.json, data.nix (or data.nwb, see --format), raster.png, comparison.png and "
+        "the circuit's figures.",
     )
     p_run.add_argument("name", metavar="NAME", help="circuit name (see `spikingml list`)")
     p_run.add_argument("--quick", action="store_true", help="use the quick preset")
@@ -697,6 +771,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="output directory (default ./spikingml-output/NAME)",
     )
     p_run.add_argument("--force", action="store_true", help="overwrite existing output")
+    p_run.add_argument(
+        "--format",
+        choices=sorted(DATA_FILES),
+        default="nix",
+        help="data file: nix (data.nix, the default), nwb (data.nwb, NWB; keeps weights and "
+        "extra data too; needs pynwb) or both",
+    )
     p_run.add_argument(
         "--device",
         default=None,
@@ -726,6 +807,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-progress", action="store_true", help="do not report progress on stderr"
     )
     p_run.set_defaults(func=_cmd_run)
+
+    p_export = sub.add_parser(
+        "export",
+        help="convert the data file of a run directory (data.nix -> data.nwb, or back)",
+        description="Read RUN_DIR/data.nix and write RUN_DIR/data.nwb (--to nwb), or read "
+        "data.nwb and write data.nix (--to nix). An existing file is kept unless --force.",
+    )
+    p_export.add_argument("run_dir", metavar="RUN_DIR", help="output directory of `run`")
+    p_export.add_argument("--to", choices=["nwb", "nix"], required=True, help="format to write")
+    p_export.add_argument("--force", action="store_true", help="overwrite the written file")
+    p_export.set_defaults(func=_cmd_export)
 
     p_sweep = sub.add_parser(
         "sweep",

@@ -725,3 +725,65 @@ def test_run_seeds_bad_usage(fake, tmp_path, capsys, argv):
     rc, _, err = run_cli(capsys, "run", FAKE, *argv, "--out", str(tmp_path / "o"))
     assert rc == 2
     assert fake.calls == []
+
+
+# -- NWB output and export ---------------------------------------------------------------
+
+
+def test_run_format_nwb_writes_data_nwb_instead(fake, tmp_path, capsys):
+    pytest.importorskip("pynwb")
+    from spikingml.export import read_nwb
+
+    out_dir = tmp_path / "out"
+    rc, out, err = run_cli(
+        capsys, "run", FAKE, "--quick", "--format", "nwb", "--out", str(out_dir)
+    )
+    assert rc == 0, err
+    names = sorted(p.name for p in out_dir.iterdir())
+    assert "data.nwb" in names and "data.nix" not in names
+    back = read_nwb(out_dir / "data.nwb")
+    assert back.circuit == FAKE and back.synaptic_events == 1234
+    assert str(out_dir / "data.nwb") in out
+
+
+def test_run_format_both_and_refusal(fake, tmp_path, capsys):
+    pytest.importorskip("pynwb")
+    out_dir = tmp_path / "out"
+    rc, _, err = run_cli(capsys, "run", FAKE, "--quick", "--format", "both", "--out", str(out_dir))
+    assert rc == 0, err
+    assert (out_dir / "data.nix").is_file() and (out_dir / "data.nwb").is_file()
+    rc, _, err = run_cli(capsys, "run", FAKE, "--quick", "--format", "nwb", "--out", str(out_dir))
+    assert_one_line_error(rc, err, "data.nwb", "--force")
+
+
+def test_run_bad_format_is_a_usage_error(fake, tmp_path, capsys):
+    rc, _, err = run_cli(capsys, "run", FAKE, "--format", "hdf5", "--out", str(tmp_path))
+    assert rc == 2 and "invalid choice" in err
+
+
+def test_export_converts_nix_to_nwb_and_back(fake, tmp_path, capsys):
+    pytest.importorskip("pynwb")
+    from spikingml.export import read_nwb
+
+    out_dir = tmp_path / "out"
+    assert run_cli(capsys, "run", FAKE, "--quick", "--out", str(out_dir))[0] == 0
+    rc, out, err = run_cli(capsys, "export", str(out_dir), "--to", "nwb")
+    assert rc == 0, err
+    assert "without weights and extra" in out
+    nix = read_nix(out_dir / "data.nix")
+    back = read_nwb(out_dir / "data.nwb")
+    n_nix = sum(len(st) for seg in nix.segments for st in seg.spiketrains)
+    assert sum(len(sd.times) for sd in back.populations.values()) == n_nix
+    assert back.circuit == FAKE
+
+    rc, _, err = run_cli(capsys, "export", str(out_dir), "--to", "nwb")
+    assert_one_line_error(rc, err, "data.nwb", "force=True")
+    (out_dir / "data.nix").unlink()
+    rc, _, err = run_cli(capsys, "export", str(out_dir), "--to", "nix")
+    assert rc == 0, err
+    assert read_nix(out_dir / "data.nix").annotations["circuit"] == FAKE
+
+
+def test_export_without_data_file_is_one_line(fake, tmp_path, capsys):
+    rc, _, err = run_cli(capsys, "export", str(tmp_path), "--to", "nwb")
+    assert_one_line_error(rc, err, "RUN_DIR", "data.nix")

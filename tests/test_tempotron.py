@@ -7,6 +7,7 @@ says where it comes from.
 
 import numpy as np
 import pytest
+from _roundtrip import check_nix_round_trip, check_nwb
 
 from spikingml import ValidationError
 from spikingml.analysis import tempotron as tpa
@@ -329,3 +330,15 @@ def test_window_offsets_of_the_two_schedules():
     # staggered: windows spread evenly over a pattern (online-like); batch: aligned
     np.testing.assert_array_equal(tp._offsets(4, 500, "staggered"), [0, 125, 250, 375])
     np.testing.assert_array_equal(tp._offsets(3, 500, "batch"), [0, 0, 0])
+
+
+def test_round_trips_through_nwb(tp_quick, tmp_path):
+    # every field of the Result back from data.nwb (tests/_roundtrip.py)
+    check_nwb(tp_quick[1], tmp_path)
+
+
+@pytest.mark.slow
+def test_round_trips_through_nix(tp_quick, tmp_path):
+    # every spike, population, phase, event and signal back from data.nix; slow because
+    # NixIO reads the spike trains one by one (80 s on a loaded 2-core machine)
+    check_nix_round_trip(tp_quick[1], tmp_path / "data.nix")
