@@ -214,6 +214,10 @@ METRICS: dict[str, str] = {
 }
 
 
+#: Most loads (alpha values) one run may scan: each is a full training of the readout.
+MAX_LOADS = 1000
+
+
 @dataclasses.dataclass(frozen=True)
 class Params(CircuitParams):
     """Parameters of the tempotron circuit (default preset: N = 250, 200 epochs)."""
@@ -310,6 +314,14 @@ class Params(CircuitParams):
         if self.alpha_max < self.alpha_min:
             raise ValidationError(
                 self.qualname("alpha_max"), f">= alpha_min ({self.alpha_min})", self.alpha_max
+            )
+        n_loads = (self.alpha_max - self.alpha_min) / self.alpha_step
+        if not n_loads < MAX_LOADS:  # also catches an overflow to inf
+            raise ValidationError(
+                self.qualname("alpha_step"),
+                f"at most {MAX_LOADS} loads from alpha_min to alpha_max "
+                f"({self.alpha_min} to {self.alpha_max})",
+                self.alpha_step,
             )
         for alpha in self.alphas:
             if round(alpha * self.n_afferents) < 2:
