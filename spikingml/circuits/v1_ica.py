@@ -155,6 +155,7 @@ import json
 import os
 import sys
 import time
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -640,12 +641,17 @@ def load_checkpoint(path: str | os.PathLike, params: Params, seed: int) -> tuple
     path = Path(path)
     if not path.is_file():
         raise ValidationError("resume", "an existing checkpoint file (.npz)", str(path))
-    try:
+    try:  # never unpickled: a checkpoint is a user-supplied path
         with np.load(path, allow_pickle=False) as z:
             data = {k: z[k] for k in z.files}
-    except (OSError, ValueError) as exc:
+        saved = json.loads(str(data["params"]))
+        if not isinstance(saved, dict):
+            raise ValueError("params is not a table")
+        checkpoint_seed = int(data["seed"])
+        state = State(data["Q"], data["W"], data["theta"], int(data["patches_seen"]))
+        history = {"patches": list(data["history_patches"]), "Q": list(data["history_Q"])}
+    except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as exc:
         raise ValidationError("resume", "a checkpoint written by v1-ica", str(path)) from exc
-    saved = json.loads(str(data["params"]))
     current = params.to_dict()
     differ = sorted(
         k
@@ -658,12 +664,10 @@ def load_checkpoint(path: str | os.PathLike, params: Params, seed: int) -> tuple
             f"a checkpoint of a run with the same parameters (differing: {', '.join(differ)})",
             str(path),
         )
-    if int(data["seed"]) != seed:
+    if checkpoint_seed != seed:
         raise ValidationError(
-            "resume", f"a checkpoint of a run with seed {seed}", f"seed {int(data['seed'])}"
+            "resume", f"a checkpoint of a run with seed {seed}", f"seed {checkpoint_seed}"
         )
-    state = State(data["Q"], data["W"], data["theta"], int(data["patches_seen"]))
-    history = {"patches": list(data["history_patches"]), "Q": list(data["history_Q"])}
     return state, history
 
 
