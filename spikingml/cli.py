@@ -60,6 +60,7 @@ import argparse
 import json
 import math
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -225,6 +226,8 @@ def _missing_dirs(directory: Path) -> list[Path]:
 def _remove_empty(created: Sequence[Path]) -> None:
     """Remove directories a failed run created, innermost first, while they are empty."""
     for d in reversed(created):
+        if not os.path.lexists(d):  # not made after all (the run failed before)
+            continue
         try:
             d.rmdir()
         except OSError:  # not empty (or gone): keep it
@@ -674,6 +677,14 @@ def _print_summary(
 # -- parser and entry point ------------------------------------------------------------
 
 
+def integer(text: str) -> int:
+    """An argparse type: a decimal integer in ASCII digits (``int()`` takes any Unicode
+    digit, and thousands of them)."""
+    if not re.fullmatch(r"[-+]?[0-9]{1,40}", text.strip()):
+        raise ValueError(text)
+    return int(text)
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, with usage errors reported on one line (exit status 2)."""
 
@@ -711,7 +722,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p_run.add_argument("name", metavar="NAME", help="circuit name (see `spikingml list`)")
     p_run.add_argument("--quick", action="store_true", help="use the quick preset")
-    p_run.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p_run.add_argument("--seed", type=integer, default=0, help="random seed (default 0)")
     p_run.add_argument(
         "--out",
         metavar="DIR",
@@ -785,7 +796,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p_sweep.add_argument(
         "--workers",
-        type=int,
+        type=integer,
         default=None,
         help="worker processes of the embedded Dask cluster (default: number of cores)",
     )
