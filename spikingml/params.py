@@ -167,10 +167,13 @@ class CircuitParams:
     circuit_name: ClassVar[str] = "Circuit"
 
     def __post_init__(self) -> None:
-        for f in dataclasses.fields(self):
-            if f.metadata:
-                self._validate_field(f, getattr(self, f.name))
-        self.check()
+        # extreme values may overflow in the checks' arithmetic (compared as inf) or when a
+        # message shows them; NumPy's warnings would add lines to a one-line error
+        with np.errstate(all="ignore"):
+            for f in dataclasses.fields(self):
+                if f.metadata:
+                    self._validate_field(f, getattr(self, f.name))
+            self.check()
 
     # -- validation -------------------------------------------------------------------
     def qualname(self, field_name: str) -> str:
