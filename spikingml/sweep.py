@@ -691,7 +691,7 @@ def sweep(
         )
     if resume and not table_path.exists():
         raise ValidationError("--resume", f"a directory holding {TABLE}", str(out))
-    if resume and base:
+    if resume:
         _check_same_base(out / SPEC, base)
     remote = None
     if client is None and scheduler is not None:
@@ -728,7 +728,9 @@ def _check_same_base(spec_path: Path, base: Mapping[str, str]) -> None:
     """A resumed sweep must use the base parameters of the sweep it continues."""
     try:
         earlier = json.loads(spec_path.read_text(encoding="utf-8")).get("base", {})
-    except (OSError, ValueError, AttributeError):
+    except FileNotFoundError:
+        earlier = {}
+    except (OSError, ValueError, AttributeError):  # unreadable: cannot tell, so refuse
         earlier = None
     if earlier != dict(base):
         raise ValidationError(
