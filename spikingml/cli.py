@@ -374,7 +374,9 @@ def _check_output(out: Path, names: Iterable[str], force: bool) -> None:
 CHECKPOINT = "checkpoint.npz"
 
 
-def _training_options(module: ModuleType, args: argparse.Namespace, out: Path) -> dict[str, Any]:
+def _training_options(
+    module: ModuleType, args: argparse.Namespace, out: Path, params: Any = None
+) -> dict[str, Any]:
     """Checkpoint and resume arguments for circuits that train long (``SUPPORTS_RESUME``).
 
     Such circuits write ``DIR/checkpoint.npz`` during training, so that an interrupted run
@@ -392,6 +394,9 @@ def _training_options(module: ModuleType, args: argparse.Namespace, out: Path) -
         resume = Path(args.resume) if args.resume else checkpoint
         if not resume.is_file():
             raise ValidationError("--resume", "an existing checkpoint file", str(resume))
+        check = getattr(module, "load_checkpoint", None)
+        if check is not None and params is not None:
+            check(resume, params, args.seed)  # a foreign or damaged file: refused now
         out.mkdir(parents=True, exist_ok=True)
         return {"checkpoint": checkpoint, "resume": resume}
     if checkpoint.exists() and not args.force:
@@ -463,7 +468,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     out = output_path(args.out) if args.out is not None else Path("spikingml-output") / args.name
     _check_output(out, OUTPUT_FILES, args.force or args.resume is not None)
     created = _missing_dirs(out.resolve())  # removed again if the run fails
-    training = _training_options(module, args, out)
+    training = _training_options(module, args, out, params)
 
     progress = not args.no_progress
     log: Callable[[str], None] = (

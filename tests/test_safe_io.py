@@ -228,3 +228,21 @@ def test_json_outputs_are_written_through_a_temporary_file(tmp_path, monkeypatch
     cli._write_json(tmp_path / "x.json", {"a": 1})
     assert [Path(b).name for _, b in moves] == ["x.json"]
     assert [p.name for p in tmp_path.iterdir()] == ["x.json"]
+
+
+def test_a_foreign_checkpoint_is_refused_before_simulating(tmp_path, capsys, monkeypatch):
+    from spikingml.circuits import v1_ica
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("simulated despite a bad checkpoint")
+
+    monkeypatch.setattr(v1_ica, "simulate", refuse)
+    monkeypatch.setattr(v1_ica, "twin", refuse)
+    bad = tmp_path / "checkpoint.npz"
+    bad.write_bytes(b"PK\x03\x04 not really a zip")
+    out = tmp_path / "out"
+    argv = ["run", "v1-ica", "--quick", "--out", str(out), "--resume", str(bad)]
+    assert main(argv) == 2
+    line = one_line(capsys.readouterr().err)
+    assert "resume: expected a checkpoint written by v1-ica" in line and str(bad) in line
+    assert [p.name for p in tmp_path.iterdir()] == ["checkpoint.npz"]
