@@ -31,7 +31,7 @@ from brian2.units.fundamentalunits import DIMENSIONLESS, Quantity, Unit, get_dim
 
 from spikingml.errors import ValidationError
 
-__all__ = ["CircuitParams", "param", "parse_quantity", "quantity_to_str"]
+__all__ = ["CircuitParams", "is_whole", "param", "parse_quantity", "quantity_to_str"]
 
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 # ASCII only: "\d" would otherwise take any Unicode digit ("٣" parses as 3)
@@ -91,6 +91,15 @@ def param(
     if isinstance(default, np.ndarray):  # Brian2 quantities are unhashable arrays
         return dataclasses.field(default_factory=lambda: default, metadata=meta)
     return dataclasses.field(default=default, metadata=meta)
+
+
+def is_whole(ratio: float, tol: float = 1e-6) -> bool:
+    """Whether ``ratio`` is finite and within ``tol`` of an integer.
+
+    For the "is a multiple of dt" checks: ``round()`` of an infinite ratio (a huge value
+    over a tiny one) raises ``OverflowError`` instead of saying no.
+    """
+    return math.isfinite(ratio) and abs(ratio - round(ratio)) <= tol
 
 
 def _unit_name(unit: Unit | None) -> str:
@@ -172,7 +181,10 @@ class CircuitParams:
         with np.errstate(all="ignore"):
             for f in dataclasses.fields(self):
                 if f.metadata:
-                    self._validate_field(f, getattr(self, f.name))
+                    value = getattr(self, f.name)
+                    self._validate_field(f, value)
+                    if f.metadata["integer"] and not isinstance(value, int):
+                        object.__setattr__(self, f.name, int(value))  # NumPy ints as int
             self.check()
 
     # -- validation -------------------------------------------------------------------

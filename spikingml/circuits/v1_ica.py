@@ -164,7 +164,7 @@ import numpy as np
 from brian2 import ms, second
 
 from spikingml.errors import ValidationError
-from spikingml.params import CircuitParams, param
+from spikingml.params import CircuitParams, is_whole, param
 from spikingml.result import Phase, Result, SpikeData
 from spikingml.simulation import (
     brian_device,
@@ -256,7 +256,7 @@ class Params(CircuitParams):
                 self.qualname("n_components"), f"<= patch_size**2 = {d}", self.n_components
             )
         ratio = float(self.patch_duration / self.dt)
-        if abs(ratio - round(ratio)) > 1e-6 or round(ratio) < 2:
+        if not is_whole(ratio) or round(ratio) < 2:
             raise ValidationError(
                 self.qualname("patch_duration"),
                 f"a multiple (>= 2) of dt ({self.dt})",
