@@ -799,3 +799,41 @@ def test_read_nix_rejects_damaged_files(nix_bytes):
                 assert got is not None
 
     _run(30, body)
+
+
+# -- found by longer runs of the properties above, kept as plain examples ---------------
+
+
+@pytest.mark.parametrize("name", CIRCUITS)
+def test_numpy_scalars_are_taken_for_every_field(name):
+    """np.int64 / np.float64 values are accepted and stored as Python numbers
+    (actor-critic's maze refused an np.int64 place_grid, blaming goal_x)."""
+    module = get_circuit(name)
+    preset = module.Params.quick()
+    changes = {}
+    for f in _fields(module.Params):
+        value = getattr(preset, f.name)
+        if _kind(f) == "int":
+            changes[f.name] = np.int64(value)
+        elif _kind(f) == "float":
+            changes[f.name] = np.float64(value)
+    params = preset.replace(**changes)
+    assert params == preset
+    assert all(type(getattr(params, k)) is int for k, v in changes.items() if type(v) is np.int64)
+
+
+@pytest.mark.parametrize("name", CIRCUITS)
+def test_extreme_in_bounds_quantities_are_refused_cleanly(name):
+    """A huge value over a tiny one made the "multiple of dt" checks raise OverflowError."""
+    module = get_circuit(name)
+    preset = module.Params.quick()
+    circuit = module.Params.circuit_name
+    for f in _fields(module.Params):
+        if _kind(f) != "quantity":
+            continue
+        low, high = _bounds(f)
+        for x in (1e-300, 1e308):  # 1e308 / dt overflows to inf
+            if (low is not None and x <= low) or (high is not None and x >= high):
+                continue
+            value = _with_unit(f, x)
+            _expect(lambda f=f, v=value: preset.replace(**{f.name: v}), f"{circuit}.Params", False)
