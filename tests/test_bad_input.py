@@ -493,10 +493,18 @@ def no_simulation(monkeypatch):
     def refuse(*args, **kwargs):
         raise Simulated("the CLI simulated (or started Dask) despite bad input")
 
+    class NoFork:  # the twin's child process is not needed to see simulate reached
+        def __init__(self, *args, **kwargs) -> None:
+            pass
+
+        def cancel(self) -> None:
+            pass
+
     for name in CIRCUITS:
         module = get_circuit(name)
         monkeypatch.setattr(module, "simulate", refuse)
         monkeypatch.setattr(module, "twin", refuse)
+    monkeypatch.setattr("spikingml._background.Background", NoFork)
     monkeypatch.setattr(sweep_module, "_execute", refuse)
     monkeypatch.setattr(sweep_module, "_client", refuse)
 
