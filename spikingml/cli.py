@@ -17,6 +17,11 @@ Run the quick preset with a different seed and two parameters changed, writing t
     $ spikingml run td-conditioning --quick --seed 3 --out out/td \\
           --set tau_c="20 ms" n_acquisition=40
 
+Take the parameters from a file (``.json`` or ``.toml``, ``field = value``, such as the
+``params.json`` of an earlier run); ``--set`` overrides it::
+
+    $ spikingml run td-conditioning --quick --params td.toml --set n_acquisition=40
+
 Run the default preset under ``cpp_standalone`` and overwrite an earlier run::
 
     $ spikingml run td-conditioning --device cpp_standalone --force
@@ -46,8 +51,9 @@ holds output files, ``run`` refuses (before simulating) unless ``--force`` is gi
 
 Exit status
 -----------
-``0`` success; ``2`` bad usage or input (unknown circuit, bad ``--set``, bad device,
-existing output without ``--force``), reported as one line
+``0`` success; ``2`` bad usage or input (unknown circuit, bad ``--set`` or ``--params``
+file, bad ``--seed``, device or ``--out``, existing output without ``--force``), found
+before anything is simulated or written and reported as one line
 ``spikingml: error: <message>`` on stderr; ``1`` a circuit module that cannot be
 imported or a file-system error, also reported on one line; ``130`` interrupted
 (Ctrl-C). Any other exception is a bug and propagates with its traceback, after the
