@@ -17,6 +17,11 @@ Run the quick preset with a different seed and two parameters changed, writing t
     $ spikingml run td-conditioning --quick --seed 3 --out out/td \\
           --set tau_c="20 ms" n_acquisition=40
 
+Take the parameters from a file (``.json`` or ``.toml``, ``field = value``, such as the
+``params.json`` of an earlier run); ``--set`` overrides it::
+
+    $ spikingml run td-conditioning --quick --params td.toml --set n_acquisition=40
+
 Run the default preset under ``cpp_standalone`` and overwrite an earlier run::
 
     $ spikingml run td-conditioning --device cpp_standalone --force
@@ -79,8 +84,9 @@ seed's includes the compilation) and ``wall_seconds`` the seed's share of the co
 
 Exit status
 -----------
-``0`` success; ``2`` bad usage or input (unknown circuit, bad ``--set``, bad device,
-existing output without ``--force``), reported as one line
+``0`` success; ``2`` bad usage or input (unknown circuit, bad ``--set`` or ``--params``
+file, bad ``--seed``, device or ``--out``, existing output without ``--force``), found
+before anything is simulated or written and reported as one line
 ``spikingml: error: <message>`` on stderr; ``1`` a circuit module that cannot be
 imported or a file-system error, also reported on one line; ``130`` interrupted
 (Ctrl-C). Any other exception is a bug and propagates with its traceback, after the
@@ -93,10 +99,12 @@ import argparse
 import json
 import math
 import os
+import re
 import shutil
 import sys
 import tempfile
 import time
+import tomllib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import ModuleType
@@ -106,7 +114,15 @@ import numpy as np
 
 from spikingml.errors import OutputExistsError, SpikingMLError, ValidationError
 
-__all__ = ["main", "build_parser", "OUTPUT_FILES", "DATA_FILES", "RESERVED_KEYS"]
+__all__ = [
+    "main",
+    "build_parser",
+    "load_params_file",
+    "output_path",
+    "OUTPUT_FILES",
+    "DATA_FILES",
+    "RESERVED_KEYS",
+]
 
 PROG = "spikingml"
 
@@ -147,6 +163,9 @@ EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
 _DEVICE_CHOICES = "{runtime,cpp_standalone}"
+
+#: Largest parameter file read (a parameter file holds a few dozen short lines).
+MAX_PARAMS_FILE_BYTES = 1 << 20
 
 
 class _Failure(SpikingMLError):
@@ -214,6 +233,141 @@ def parse_assignments(items: Iterable[str] | None) -> dict[str, str]:
     return assignments
 
 
+def output_path(text: str, flag: str = "--out") -> Path:
+    """Check an output directory given by the user, before anything runs or is written.
+
+    Refuses an empty path, NUL characters, names the file system cannot hold, and a path
+    that would have to pass through an existing file; says so naming ``flag``.
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise ValidationError(flag, "a directory path", text)
+    if "\0" in text:
+        raise ValidationError(flag, "a path without NUL characters", text)
+    try:
+        parts = [os.fsencode(part) for part in Path(text).parts]
+    except UnicodeError:
+        raise ValidationError(flag, "a path the file system can encode", text) from None
+    if any(len(part) > 255 for part in parts):
+        raise ValidationError(flag, "a path whose names have at most 255 bytes", text)
+    path = Path(text)
+    for ancestor in path.absolute().parents:
+        if os.path.lexists(ancestor):
+            if not ancestor.is_dir():
+                raise ValidationError(
+                    flag, "a path below a directory", f"{text} ({ancestor} is a file)"
+                )
+            if not os.access(ancestor, os.W_OK | os.X_OK) and not path.exists():
+                raise ValidationError(
+                    flag, "a path below a directory you may write to", f"{text} ({ancestor})"
+                )
+            break
+    return path
+
+
+def _missing_dirs(directory: Path) -> list[Path]:
+    """``directory`` and those of its parents that do not exist yet, outermost first."""
+    missing = []
+    for d in [directory, *directory.parents]:
+        if os.path.lexists(d):
+            break
+        missing.append(d)
+    return missing[::-1]
+
+
+def _remove_empty(created: Sequence[Path]) -> None:
+    """Remove directories a failed run created, innermost first, while they are empty."""
+    for d in reversed(created):
+        if not os.path.lexists(d):  # not made after all (the run failed before)
+            continue
+        try:
+            d.rmdir()
+        except OSError:  # not empty (or gone): keep it
+            break
+
+
+def _file_value(key: str, value: Any, origin: str) -> str:
+    """A value of a parameter file as the text ``--set`` would give."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)):
+        try:
+            return repr(value)
+        except ValueError:  # an int of more digits than Python converts
+            raise ValidationError(f"{key} (in {origin})", "a number", "a huge integer") from None
+    raise ValidationError(
+        f"{key} (in {origin})", "a number, a string such as '20 ms' or a boolean", value
+    )
+
+
+def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [k for k, _ in pairs]
+    repeated = sorted({k for k in keys if keys.count(k) > 1})
+    if repeated:
+        raise ValueError(f"key {repeated[0]!r} given twice")
+    return dict(pairs)
+
+
+def load_params_file(text: str, flag: str = "--params") -> dict[str, str]:
+    """Read a parameter file: a flat JSON object or TOML table of ``field = value``.
+
+    Values are numbers, booleans or strings in ``--set`` syntax (``"20 ms"``), and are
+    returned as that text, to be validated by the circuit's ``Params`` exactly like
+    ``--set``. Only JSON (:mod:`json`) and TOML (:mod:`tomllib`) are parsed; nothing is
+    evaluated or unpickled.
+
+    Raises
+    ------
+    ValidationError
+        Naming ``flag`` and the file (missing, unreadable, too big, not UTF-8, malformed,
+        not a flat table), or a field of the file whose value is a list or table.
+    """
+    if not isinstance(text, str) or not text.strip() or "\0" in text:
+        raise ValidationError(flag, "a .json or .toml file", text)
+    path = Path(text)
+    suffix = path.suffix.lower()
+    if suffix not in (".json", ".toml"):
+        raise ValidationError(flag, "a file name ending in .json or .toml", text)
+    try:
+        if not path.is_file():
+            raise ValidationError(flag, "an existing .json or .toml file", text)
+        if path.stat().st_size > MAX_PARAMS_FILE_BYTES:
+            raise ValidationError(
+                flag, f"a parameter file of at most {MAX_PARAMS_FILE_BYTES} bytes", text
+            )
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ValidationError(flag, "a readable file", f"{text} ({exc.strerror})") from None
+    try:
+        content = raw.decode("utf-8")
+        if suffix == ".json":
+            data = json.loads(content, object_pairs_hook=_reject_duplicates)
+        else:
+            data = tomllib.loads(content)
+    except (ValueError, RecursionError) as exc:  # JSON, TOML and UTF-8 errors are ValueErrors
+        kind = "JSON" if suffix == ".json" else "TOML"
+        reason = " ".join(str(exc).split())[:100] or type(exc).__name__
+        raise ValidationError(flag, f"a valid {kind} file ({reason})", text) from None
+    if not isinstance(data, dict):
+        raise ValidationError(
+            flag, "a file holding one table of field = value", f"{text} (a {type(data).__name__})"
+        )
+    return {str(k): _file_value(str(k), v, text) for k, v in data.items()}
+
+
+def _params_from(module: ModuleType, args: argparse.Namespace) -> Any:
+    """The preset, then the values of ``--params FILE``, then ``--set`` (which wins)."""
+    from_file = load_params_file(args.params) if args.params is not None else {}
+    from_set = parse_assignments(args.set)
+    params = module.Params.quick() if args.quick else module.Params()
+    assignments = {**from_file, **from_set}
+    if assignments:
+        origins = {k: args.params for k in from_file if k not in from_set}
+        params = params.replace_from_strings(assignments, origins=origins)
+    return params
+
+
 def _jsonable(value: Any) -> Any:
     """Convert ``value`` to plain JSON types; non-finite numbers become ``None``."""
     from brian2.units.fundamentalunits import Quantity
@@ -241,9 +395,11 @@ def _jsonable(value: Any) -> Any:
 
 
 def _write_json(path: Path, data: Mapping[str, Any]) -> Path:
-    """Write ``data`` as indented JSON with sorted keys (NaN as ``null``)."""
+    """Write ``data`` as indented JSON with sorted keys (NaN as ``null``), atomically."""
     text = json.dumps(_jsonable(data), indent=2, sort_keys=True, allow_nan=False)
-    path.write_text(text + "\n", encoding="utf-8")
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text + "\n", encoding="utf-8")
+    os.replace(tmp, path)
     return path
 
 
@@ -269,7 +425,9 @@ def _check_output(out: Path, names: Iterable[str], force: bool) -> None:
 CHECKPOINT = "checkpoint.npz"
 
 
-def _training_options(module: ModuleType, args: argparse.Namespace, out: Path) -> dict[str, Any]:
+def _training_options(
+    module: ModuleType, args: argparse.Namespace, out: Path, params: Any = None
+) -> dict[str, Any]:
     """Checkpoint and resume arguments for circuits that train long (``SUPPORTS_RESUME``).
 
     Such circuits write ``DIR/checkpoint.npz`` during training, so that an interrupted run
@@ -287,6 +445,9 @@ def _training_options(module: ModuleType, args: argparse.Namespace, out: Path) -
         resume = Path(args.resume) if args.resume else checkpoint
         if not resume.is_file():
             raise ValidationError("--resume", "an existing checkpoint file", str(resume))
+        check = getattr(module, "load_checkpoint", None)
+        if check is not None and params is not None:
+            check(resume, params, args.seed)  # a foreign or damaged file: refused now
         out.mkdir(parents=True, exist_ok=True)
         return {"checkpoint": checkpoint, "resume": resume}
     if checkpoint.exists() and not args.force:
@@ -352,13 +513,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     # Validate everything before any simulation.
     module = _load_circuit(args.name)
-    from spikingml.simulation import check_device
+    from spikingml.simulation import check_device, check_seed
 
     device = check_device(
         args.device if args.device is not None else getattr(module, "DEFAULT_DEVICE", "runtime")
     )
-    if args.seed < 0:
-        raise ValidationError("--seed", "an integer >= 0", args.seed)
+    check_seed(args.seed, "--seed")
     seeds = None
     if args.seeds is not None:
         from spikingml.sweep import parse_seeds
@@ -366,11 +526,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         seeds = parse_seeds(args.seeds)
         if args.resume is not None:
             raise ValidationError("--resume", "a run of one seed (not with --seeds)", "--seeds")
-    assignments = parse_assignments(args.set)
-    params = module.Params.quick() if args.quick else module.Params()
-    if assignments:
-        params = params.replace_from_strings(assignments)
-    out = Path(args.out) if args.out is not None else Path("spikingml-output") / args.name
+    params = _params_from(module, args)
+    out = output_path(args.out) if args.out is not None else Path("spikingml-output") / args.name
     force = args.force or args.resume is not None
     data_files = DATA_FILES[args.format]
     if "data.nwb" in data_files:
@@ -381,6 +538,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     outs = {args.seed: out} if seeds is None else {s: out.resolve() / f"seed-{s}" for s in seeds}
     for seed_out in outs.values():
         _check_output(seed_out, expected, force)
+    created = _missing_dirs(out.resolve())  # removed again if the run fails
 
     progress = not args.no_progress
     log: Callable[[str], None] = (
@@ -390,17 +548,17 @@ def _cmd_run(args: argparse.Namespace) -> int:
     )
     preset = "quick" if args.quick else "default"
     if seeds is None:
-        training = _training_options(module, args, out)
+        training = _training_options(module, args, out, params)
         log(f"running {args.name} ({preset} preset, seed {args.seed}, device {device})")
         metrics, produced = _run_into(
-            module, params, args, args.seed, device, out, log, training, t_begin
+            module, params, args, args.seed, device, out, log, training, t_begin, created=created
         )
         _print_summary(args.name, metrics, out, produced, module)
         return EXIT_OK
 
     from spikingml.circuits import reuses_compiled, simulate_seeds
 
-    trainings = {s: _training_options(module, args, o) for s, o in outs.items()}
+    trainings = {s: _training_options(module, args, o, params) for s, o in outs.items()}
     reuse = reuses_compiled(module, device) and not any(trainings.values())
     log(
         f"running {args.name} ({preset} preset, seeds {args.seeds}, device {device}"
@@ -418,7 +576,17 @@ def _cmd_run(args: argparse.Namespace) -> int:
         for seed, seed_out in outs.items():
             log(f"seed {seed} -> {seed_out}")
             metrics, _ = _run_into(
-                module, params, args, seed, device, seed_out, log, trainings[seed], t_seed, results
+                module,
+                params,
+                args,
+                seed,
+                device,
+                seed_out,
+                log,
+                trainings[seed],
+                t_seed,
+                results,
+                created=created,
             )
             print(
                 f"{args.name}: seed {seed}: {metrics['simulated_seconds']:.6g} s simulated in "
@@ -454,11 +622,14 @@ def _run_into(
     training: Mapping[str, Any],
     t_begin: float,
     results: Iterator[Any] | None = None,
+    created: Sequence[Path] = (),
 ) -> tuple[dict[str, Any], list[str]]:
     """One run's outputs, written into a temporary directory and then moved into ``out``.
 
     ``results`` yields the simulation (from :func:`spikingml.circuits.simulate_seeds`);
-    without it the circuit's ``simulate`` runs. Returns the metrics and the files.
+    without it the circuit's ``simulate`` runs. ``created`` are directories this command
+    made for its output, removed again (while empty) if the run fails. Returns the
+    metrics and the files.
     """
     force = args.force or args.resume is not None
     parent = out.resolve().parent
@@ -487,8 +658,11 @@ def _run_into(
             dest = out / rel
             dest.parent.mkdir(parents=True, exist_ok=True)
             os.replace(tmp / rel, dest)
-    finally:
+    except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
+        _remove_empty(created)
+        raise
+    shutil.rmtree(tmp, ignore_errors=True)
     return metrics, produced
 
 
@@ -526,12 +700,15 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
     grid = parse_grid(args.grid)
     seeds = parse_seeds(args.seeds)
-    out = Path(args.out)
+    out = output_path(args.out)
+    base = load_params_file(args.params) if args.params is not None else {}
     try:
         table = sweep(
             args.name,
             out,
             grid=grid,
+            base=base,
+            base_origin=args.params,
             seeds=seeds,
             quick=args.quick,
             device=args.device,
@@ -726,11 +903,28 @@ def _print_summary(
 # -- parser and entry point ------------------------------------------------------------
 
 
+def integer(text: str) -> int:
+    """An argparse type: a decimal integer in ASCII digits (``int()`` takes any Unicode
+    digit, and thousands of them)."""
+    if not re.fullmatch(r"[-+]?[0-9]{1,40}", text.strip()):
+        raise ValueError(text)
+    return int(text)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with usage errors reported on one line (exit status 2)."""
+
+    def error(self, message: str):
+        usage = " ".join(self.format_usage().split())
+        _error(f"{message} ({usage}; see {self.prog} --help)")
+        self.exit(EXIT_USAGE)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``spikingml`` command."""
     from spikingml import __version__
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog=PROG,
         description="Machine-learning algorithms as spiking circuits (Brian2), "
         "each run beside its abstract twin.",
@@ -756,7 +950,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_run.add_argument("name", metavar="NAME", help="circuit name (see `spikingml list`)")
     p_run.add_argument("--quick", action="store_true", help="use the quick preset")
     seed_group = p_run.add_mutually_exclusive_group()
-    seed_group.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    seed_group.add_argument("--seed", type=integer, default=0, help="random seed (default 0)")
     seed_group.add_argument(
         "--seeds",
         default=None,
@@ -804,6 +998,13 @@ def build_parser() -> argparse.ArgumentParser:
         "(see `spikingml params NAME`)",
     )
     p_run.add_argument(
+        "--params",
+        metavar="FILE",
+        default=None,
+        help="read parameters from a .json or .toml file of field = value (e.g. an earlier "
+        "run's params.json); --set overrides it",
+    )
+    p_run.add_argument(
         "--no-progress", action="store_true", help="do not report progress on stderr"
     )
     p_run.set_defaults(func=_cmd_run)
@@ -840,8 +1041,15 @@ def build_parser() -> argparse.ArgumentParser:
     p_sweep.add_argument("--out", metavar="DIR", required=True, help="output directory")
     p_sweep.add_argument("--quick", action="store_true", help="start from the quick preset")
     p_sweep.add_argument(
+        "--params",
+        metavar="FILE",
+        default=None,
+        help="base parameters from a .json or .toml file of field = value (the grid "
+        "overrides them)",
+    )
+    p_sweep.add_argument(
         "--workers",
-        type=int,
+        type=integer,
         default=None,
         help="worker processes of the embedded Dask cluster (default: number of cores)",
     )

@@ -348,16 +348,25 @@ def read_nix(path: str | os.PathLike) -> neo.Block:
     Raises
     ------
     ValidationError
-        If ``path`` does not exist.
+        If ``path`` is not an existing, readable NIX file holding a block (an empty,
+        truncated or foreign file, a plain HDF5 file); the message names the file and
+        what the reader found.
     """
     path = Path(path)
     if not path.is_file():
         raise ValidationError("path", "an existing NIX file", str(path))
-    io = neo.io.NixIO(str(path), mode="ro")
     try:
-        return io.read_block(lazy=False)
-    finally:
-        io.close()
+        io = neo.io.NixIO(str(path), mode="ro")
+        try:
+            block = io.read_block(lazy=False)
+        finally:
+            io.close()
+    except Exception as exc:  # a damaged or foreign file fails in h5py, nixio or neo
+        reason = " ".join(f"{type(exc).__name__}: {exc}".split())[:120]
+        raise ValidationError("path", "a readable NIX file", f"{path} ({reason})") from exc
+    if block is None:
+        raise ValidationError("path", "a NIX file holding a NEO block", f"{path} (none)")
+    return block
 
 
 # -------------------------------------------------------------------- NEO -> Result

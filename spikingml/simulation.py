@@ -63,10 +63,18 @@ def check_device(device: str) -> str:
     return device
 
 
-def check_seed(seed: int) -> int:
-    """Return ``seed`` as an int if it is an integer >= 0 (not a bool), else raise."""
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValidationError("seed", "an integer >= 0", seed)
+#: Largest seed: Brian2's ``seed()`` and NumPy's legacy generators take 32-bit seeds.
+MAX_SEED = 2**32 - 1
+
+
+def check_seed(seed: int, name: str = "seed") -> int:
+    """Return ``seed`` as an int if it is an integer in [0, MAX_SEED] (not a bool), else raise."""
+    if (
+        isinstance(seed, bool)
+        or not isinstance(seed, (int, np.integer))
+        or not 0 <= seed <= MAX_SEED
+    ):
+        raise ValidationError(name, f"an integer from 0 to {MAX_SEED}", seed)
     return int(seed)
 
 

@@ -91,6 +91,15 @@ SUMMARY = "summary.png"
 #: How long to wait for a ``--scheduler`` to answer.
 CONNECT_TIMEOUT = "20s"
 
+#: Most runs one sweep may plan (grid combinations times seeds).
+MAX_RUNS = 100_000
+
+#: Most worker processes of the embedded cluster.
+MAX_WORKERS = 256
+
+#: A Dask scheduler address: ``tcp://host:8786``, ``host:8786``, ``tls://[::1]:8786``.
+_ADDRESS_RE = re.compile(r"(?:[a-z][a-z0-9+.-]*://)?[A-Za-z0-9._\-\[\]:%]+/?", re.ASCII)
+
 #: Columns before the swept parameters and after them (the metrics follow).
 LEAD_COLUMNS = ("run_id", "circuit", "preset", "device", "seed")
 STATUS_COLUMNS = ("status", "error", "wall_seconds", "simulated_seconds")
@@ -139,16 +148,25 @@ def parse_seeds(text: str) -> list[int]:
     ValidationError
         Naming ``--seeds`` when a part is not a non-negative integer or range.
     """
+    from spikingml.simulation import MAX_SEED
+
     seeds: set[int] = set()
+    expected = f"seeds like 0-9 or 0,3,5-7 (integers from 0 to {MAX_SEED})"
+    if len(str(text)) > 1000:
+        raise ValidationError("--seeds", f"{expected}, in at most 1000 characters", text)
     for part in str(text).split(","):
         part = part.strip()
-        match = re.fullmatch(r"(\d+)(?:\s*-\s*(\d+))?", part)
+        match = re.fullmatch(r"(\d{1,10})(?:\s*-\s*(\d{1,10}))?", part, re.ASCII)
         if not match:
-            raise ValidationError("--seeds", "seeds like 0-9 or 0,3,5-7 (integers >= 0)", text)
+            raise ValidationError("--seeds", expected, text)
         first = int(match.group(1))
         last = int(match.group(2)) if match.group(2) is not None else first
+        if last > MAX_SEED:
+            raise ValidationError("--seeds", expected, text)
         if last < first:
             raise ValidationError("--seeds", f"a range low-high with low <= high ({part})", text)
+        if last - first + 1 + len(seeds) > MAX_RUNS:
+            raise ValidationError("--seeds", f"at most {MAX_RUNS} seeds", text)
         seeds.update(range(first, last + 1))
     return sorted(seeds)
 
@@ -173,21 +191,36 @@ class SweepRun:
 
 
 def plan_runs(
-    module: ModuleType, grid: Mapping[str, Sequence[str]], seeds: Sequence[int], quick: bool
+    module: ModuleType,
+    grid: Mapping[str, Sequence[str]],
+    seeds: Sequence[int],
+    quick: bool,
+    base: Mapping[str, str] | None = None,
+    base_origin: str | None = None,
 ) -> list[SweepRun]:
     """Every combination of the grid and the seeds, each validated by ``Params``.
 
     Validation happens here, before anything runs: a bad value stops the sweep with
-    the circuit's own error (naming ``Circuit.Params.field``).
+    the circuit's own error (naming ``Circuit.Params.field``). ``base`` holds parameters
+    every run shares (``--params FILE``, whose name ``base_origin`` errors then give); the
+    grid overrides them.
     """
     if not seeds:
         raise ValidationError("--seeds", "at least one seed", "none")
-    base = module.Params.quick() if quick else module.Params()
+    n_runs = math.prod(len(v) for v in grid.values()) * len(seeds)
+    if n_runs > MAX_RUNS:
+        raise ValidationError(
+            "--grid", f"at most {MAX_RUNS} runs (grid combinations times seeds)", n_runs
+        )
+    preset = module.Params.quick() if quick else module.Params()
+    base = dict(base or {})
+    origins = {k: base_origin or "the base parameters" for k in base if k not in grid}
     fields = list(grid)
     runs = []
     for combo in itertools.product(*(grid[f] for f in fields)):
         values = tuple(zip(fields, combo, strict=True))
-        base.replace_from_strings(dict(values))  # raises ValidationError if bad
+        # raises ValidationError if bad
+        preset.replace_from_strings({**base, **dict(values)}, origins=origins)
         runs.extend(SweepRun(values, int(seed)) for seed in seeds)
     return runs
 
@@ -630,6 +663,8 @@ def sweep(
     seeds: Sequence[int] = (0,),
     quick: bool = False,
     device: str | None = None,
+    base: Mapping[str, str] | None = None,
+    base_origin: str | None = None,
     workers: int | None = None,
     scheduler: str | None = None,
     resume: bool = False,
@@ -655,6 +690,12 @@ def sweep(
         Start from the quick preset.
     device : str, optional
         Brian2 device (default: the circuit's own).
+    base : mapping of str to str, optional
+        Parameters every run shares, as strings (``--set`` syntax; ``--params FILE``);
+        the grid overrides them. Recorded in ``sweep.json``; a resumed sweep must use the
+        same.
+    base_origin : str, optional
+        Where ``base`` comes from (a file name), named in errors about its values.
     workers : int, optional
         Worker processes of the embedded LocalCluster (default: the number of cores).
         Ignored with ``scheduler``.
@@ -689,8 +730,8 @@ def sweep(
     SweepInterrupted
         On Ctrl-C or SIGTERM; the table holds every run finished until then.
     """
-    from spikingml.circuits import REGISTRY, get_circuit
-    from spikingml.simulation import check_device, check_seed, versions
+    from spikingml.circuits import get_circuit
+    from spikingml.simulation import check_device, check_seed
 
     module = get_circuit(name)
     device = check_device(
@@ -703,12 +744,23 @@ def sweep(
     if table_format == "parquet":
         _require_parquet()
     if scheduler is None and client is None:
-        workers = (os.cpu_count() or 1) if workers is None else workers
-        if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-            raise ValidationError("--workers", "an integer >= 1", workers)
+        workers = min(os.cpu_count() or 1, MAX_WORKERS) if workers is None else workers
+        if (
+            isinstance(workers, bool)
+            or not isinstance(workers, int)
+            or not 1 <= workers <= MAX_WORKERS
+        ):
+            raise ValidationError("--workers", f"an integer from 1 to {MAX_WORKERS}", workers)
+    if scheduler is not None and (
+        not isinstance(scheduler, str) or not _ADDRESS_RE.fullmatch(scheduler)
+    ):
+        raise ValidationError(
+            "--scheduler", "the address of a Dask scheduler, such as tcp://host:8786", scheduler
+        )
     if resume and force:
         raise ValidationError("--resume", "not together with --force", "both given")
-    runs = plan_runs(module, grid, seeds, quick)
+    base = {str(k): v for k, v in (base or {}).items()}
+    runs = plan_runs(module, grid, seeds, quick, base=base, base_origin=base_origin)
     metrics = list(getattr(module, "METRICS", {}))
     columns = _columns(list(grid), metrics)
     n_text = len(LEAD_COLUMNS) + len(grid) + 2  # ... swept values, status, error
@@ -726,12 +778,86 @@ def sweep(
         )
     if resume and not table_path.exists():
         raise ValidationError("--resume", f"a directory holding {TABLE}", str(out))
+    if resume:
+        _check_same_base(out / SPEC, base)
+    remote = None
+    if client is None and scheduler is not None:
+        # connect before anything is written: a wrong address leaves no directory behind
+        client, _ = _client(1, scheduler)
+        remote = client
+    try:
+        return _sweep_into(
+            name=name,
+            module=module,
+            out=out,
+            grid=grid,
+            base=base,
+            seeds=seeds,
+            quick=quick,
+            device=device,
+            workers=workers,
+            scheduler=scheduler,
+            resume=resume,
+            table_format=table_format,
+            metrics=metrics,
+            columns=columns,
+            n_text=n_text,
+            runs=runs,
+            say=say,
+            client=client,
+        )
+    finally:
+        if remote is not None:
+            remote.close()
+
+
+def _check_same_base(spec_path: Path, base: Mapping[str, str]) -> None:
+    """A resumed sweep must use the base parameters of the sweep it continues."""
+    try:
+        earlier = json.loads(spec_path.read_text(encoding="utf-8")).get("base", {})
+    except FileNotFoundError:
+        earlier = {}
+    except (OSError, ValueError, AttributeError):  # unreadable: cannot tell, so refuse
+        earlier = None
+    if earlier != dict(base):
+        raise ValidationError(
+            "--params", f"the base parameters of the sweep in {spec_path.parent}", dict(base)
+        )
+
+
+def _sweep_into(
+    *,
+    name,
+    module,
+    out,
+    grid,
+    base,
+    seeds,
+    quick,
+    device,
+    workers,
+    scheduler,
+    resume,
+    table_format,
+    metrics,
+    columns,
+    n_text,
+    runs,
+    say,
+    client,
+) -> Path:
+    """Write the spec and the table into ``out`` and run what is not done yet."""
+    from spikingml.circuits import REGISTRY
+    from spikingml.simulation import versions
+
+    table_path = out / TABLE
     out.mkdir(parents=True, exist_ok=True)
     spec = {
         "circuit": name,
         "preset": "quick" if quick else "default",
         "device": device,
         "grid": grid,
+        "base": dict(base),
         "seeds": seeds,
         "versions": versions(),
     }
@@ -764,6 +890,7 @@ def sweep(
                 n_text,
                 say,
                 client,
+                base,
             )
     finally:
         table.close()
@@ -868,6 +995,7 @@ def _execute(
     n_text,
     say,
     client=None,
+    base=None,
 ) -> None:
     """Submit ``todo`` to Dask and append each finished run to the table."""
     import signal
@@ -887,13 +1015,15 @@ def _execute(
     try:
         client.register_plugin(_worker_setup_plugin())
         for group in _groups(module_path, device, todo):
+            # the grid's values win over the base values (--params)
+            values = (*dict(base or {}).items(), *group[0].values)
             if len(group) == 1:
                 run = group[0]
                 fut = client.submit(
                     run_one,
                     module_path,
                     quick,
-                    run.values,
+                    values,
                     run.seed,
                     device,
                     key=f"spikingml-{name}-{run.run_id}",
@@ -904,7 +1034,7 @@ def _execute(
                     run_seeds,
                     module_path,
                     quick,
-                    group[0].values,
+                    values,
                     [run.seed for run in group],
                     device,
                     key=f"spikingml-{name}-{group[0].run_id}-{len(group)}-seeds",

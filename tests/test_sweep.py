@@ -8,6 +8,7 @@ Dask scheduler and worker started here as separate processes on 127.0.0.1.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -207,6 +208,37 @@ def test_resume_runs_failed_runs_again(fake_registered, tmp_path, dask_client):
     rows = read_table(out / "runs.csv")
     assert len(rows) == 4  # only the failed run ran again (and failed again)
     assert [r["status"] for r in rows if r["run_id"] == failed_id] == ["error", "error"]
+
+
+def test_params_file_gives_the_base_values_and_the_grid_wins(
+    fake_registered, tmp_path, capsys, dask_client, monkeypatch
+):
+    import spikingml.sweep as sweep_module
+
+    real_sweep = sweep_module.sweep
+    monkeypatch.setattr(  # the CLI on the shared cluster rather than one of its own
+        sweep_module, "sweep", lambda *a, **k: real_sweep(*a, **{**k, "client": dask_client})
+    )
+    base_file = tmp_path / "base.toml"
+    base_file.write_text('gain = 3\ntau = "40 ms"\n')
+    out = tmp_path / "sweep"
+    argv = ["sweep", FAKE, "--out", str(out), "--no-progress", "--params", str(base_file)]
+    assert main([*argv, "--grid", "tau=10 ms,20 ms", "--seeds", "0-1"]) == 0
+    rows = read_table(out / "runs.csv")
+    for row in rows:  # gain from the file, tau from the grid
+        tau_ms = float(row["tau"].split()[0])
+        assert float(row["score"]) == pytest.approx(_expected_score(3.0, tau_ms, int(row["seed"])))
+    assert json.loads((out / "sweep.json").read_text())["base"] == {"gain": "3", "tau": "40 ms"}
+    # resuming with other base values would mix two sweeps in one table
+    base_file.write_text("gain = 4\n")
+    assert main([*argv, "--grid", "tau=10 ms,20 ms", "--seeds", "0-2", "--resume"]) == 2
+    assert "--params" in capsys.readouterr().err
+    # a bad value in the file names the file and the field, before anything runs
+    base_file.write_text('tau = "-1 ms"\n')
+    assert main([*argv[:3], str(tmp_path / "other"), *argv[4:]]) == 2
+    err = capsys.readouterr().err
+    assert f"SweepFake.Params.tau (in {base_file})" in err
+    assert not (tmp_path / "other").exists()
 
 
 def test_existing_sweep_needs_resume_or_force(fake_registered, tmp_path, capsys, dask_client):

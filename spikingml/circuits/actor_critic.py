@@ -325,8 +325,9 @@ class Params(CircuitParams):
             )
         try:
             self.maze()
-        except ValidationError as err:
-            raise ValidationError(self.qualname("goal_x"), err.expected, err.given) from None
+        except ValidationError as err:  # named after the field behind the maze's attribute
+            field = {"Maze.grid": "place_grid", "Maze.size": "size"}.get(err.name, "goal_x")
+            raise ValidationError(self.qualname(field), err.expected, err.given) from None
 
     @classmethod
     def quick(cls) -> Params:

@@ -86,7 +86,7 @@ from brian2 import Hz, ms, second
 from spikingml.analysis import hmm
 from spikingml.analysis.stats import pearson
 from spikingml.errors import ValidationError
-from spikingml.params import CircuitParams, param
+from spikingml.params import CircuitParams, is_whole, param
 from spikingml.result import Phase, Result, Signal, SpikeData
 from spikingml.simulation import (
     SynapticEventCounter,
@@ -193,14 +193,14 @@ class Params(CircuitParams):
                 self.qualname("rate_high"), f">= rate_low ({self.rate_low})", self.rate_high
             )
         steps = float(self.bin_width / self.dt)
-        if abs(steps - round(steps)) > 1e-6 or round(steps) < 1:
+        if not is_whole(steps) or round(steps) < 1:
             raise ValidationError(
                 self.qualname("bin_width"),
                 f"a whole number of steps dt ({self.dt})",
                 self.bin_width,
             )
         bins = float(self.duration / self.bin_width)
-        if abs(bins - round(bins)) > 1e-6 or round(bins) < 4:
+        if not is_whole(bins) or round(bins) < 4:
             raise ValidationError(
                 self.qualname("duration"),
                 f"a whole number (>= 4) of bins of {self.bin_width}",

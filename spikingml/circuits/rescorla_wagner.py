@@ -128,7 +128,7 @@ from brian2 import Hz, ms, second
 from spikingml.analysis import rescorla_wagner as rw
 from spikingml.analysis.stats import pearson
 from spikingml.errors import ValidationError
-from spikingml.params import CircuitParams, param
+from spikingml.params import CircuitParams, is_whole, param
 from spikingml.plasticity.opponent import GO, NOGO, OpponentDopamineRule
 from spikingml.result import Phase, Result, SpikeData
 from spikingml.simulation import (
@@ -320,7 +320,7 @@ class Params(CircuitParams):
             "probe_duration",
         ):
             ratio = float(getattr(self, name) / TIMING_GRID)
-            if abs(ratio - round(ratio)) > 1e-6:
+            if not is_whole(ratio):
                 raise ValidationError(
                     self.qualname(name), f"a multiple of {TIMING_GRID}", getattr(self, name)
                 )
@@ -385,7 +385,7 @@ class Params(CircuitParams):
                 self.dopamine_rate,
             )
         ratio = float(self.update_interval / self.dt)
-        if abs(ratio - round(ratio)) > 1e-6:
+        if not is_whole(ratio):
             raise ValidationError(
                 self.qualname("update_interval"),
                 f"a multiple of dt ({self.dt})",

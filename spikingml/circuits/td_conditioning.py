@@ -140,7 +140,7 @@ from brian2 import Hz, ms, second
 from spikingml.analysis import td as td_analysis
 from spikingml.analysis.stats import pearson
 from spikingml.errors import ValidationError
-from spikingml.params import CircuitParams, param
+from spikingml.params import CircuitParams, is_whole, param
 from spikingml.plasticity.three_factor import PresynapticDopamineRule
 from spikingml.result import Phase, Result, Signal, SpikeData
 from spikingml.simulation import (
@@ -307,7 +307,7 @@ class Params(CircuitParams):
         bins = {}
         for name in ("trial_duration", "cs_onset", "us_delay"):
             ratio = float(getattr(self, name) / self.bin_width)
-            if abs(ratio - round(ratio)) > 1e-6:
+            if not is_whole(ratio):
                 raise ValidationError(
                     self.qualname(name),
                     f"a multiple of bin_width ({self.bin_width})",
@@ -335,7 +335,7 @@ class Params(CircuitParams):
                 self.cs_onset,
             )
         ratio = float(self.update_interval / self.dt)
-        if abs(ratio - round(ratio)) > 1e-6:
+        if not is_whole(ratio):
             raise ValidationError(
                 self.qualname("update_interval"),
                 f"a multiple of dt ({self.dt})",

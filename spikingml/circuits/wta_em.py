@@ -104,7 +104,7 @@ from brian2 import Hz, ms, second
 from spikingml.analysis import bernoulli_em as bem
 from spikingml.analysis.stats import pearson
 from spikingml.errors import ValidationError
-from spikingml.params import CircuitParams, param
+from spikingml.params import CircuitParams, is_whole, param
 from spikingml.plasticity.wta_stdp import (
     ExcitabilityRule,
     HomeostaticExcitability,
@@ -270,12 +270,12 @@ class Params(CircuitParams):
             )
         for name in ("presentation", "test_presentation", "tau_epsp"):
             ratio = float(getattr(self, name) / self.dt)
-            if abs(ratio - round(ratio)) > 1e-6:
+            if not is_whole(ratio):
                 raise ValidationError(
                     self.qualname(name), f"a multiple of dt ({self.dt})", getattr(self, name)
                 )
         ratio = float(self.test_presentation / self.presentation)
-        if abs(ratio - round(ratio)) > 1e-6:
+        if not is_whole(ratio):
             raise ValidationError(
                 self.qualname("test_presentation"),
                 f"a multiple of presentation ({self.presentation})",
