@@ -10,7 +10,7 @@ DEMO_OUT ?= demo-output/td-conditioning
 # install, carry on without it (its tests are then skipped). 0: do not try.
 WITH_NEST ?= 1
 
-.PHONY: demo test test-slow test-all lint format bench bench-nest bench-sweep clean venv
+.PHONY: demo test test-slow test-all lint format bench bench-targets bench-nest bench-nest-network bench-sweep bench-reuse clean venv
 
 venv: $(STAMP)
 
@@ -51,8 +51,13 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(VENV)/bin/ruff format spikingml tests examples benchmarks
 
-## Benchmarks: issue targets of every circuit over seeds (about 20 minutes).
+## Performance of every circuit: default and quick presets, runtime and cpp_standalone
+## (wall, compile, real-time factor, memory, synaptic events/s; about 40 minutes).
 bench: $(STAMP)
+	$(PY) benchmarks/bench_performance.py
+
+## Issue targets of every circuit over seeds (about 20 minutes).
+bench-targets: $(STAMP)
 	$(PY) benchmarks/bench_td_conditioning.py
 	$(PY) benchmarks/bench_v1_ica.py
 	$(PY) benchmarks/bench_rescorla_wagner.py
@@ -65,9 +70,19 @@ bench: $(STAMP)
 bench-sweep: $(STAMP)
 	$(PY) benchmarks/bench_sweep.py
 
+## Seeds 0-9 of td-conditioning under cpp_standalone, compiled once: cost per seed vs
+## the first run (two compilations; a few minutes on an idle machine).
+bench-reuse: $(STAMP)
+	$(PY) benchmarks/bench_standalone_reuse.py
+
 ## NEST vs spikingml deviations of the three-factor rule (needs NEST; half a minute).
 bench-nest: $(STAMP)
 	$(PY) benchmarks/bench_nest_parity.py
+
+## The same plastic 1000-neuron network in NEST and spikingml: rates, then run times
+## (needs NEST; about 25 CPU minutes, most of it NEST with its default deliver_interval).
+bench-nest-network: $(STAMP)
+	$(PY) benchmarks/bench_nest_network.py
 
 clean:
 	rm -rf demo-output spikingml-output .pytest_cache

@@ -22,7 +22,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["Background", "fork_available"]
+__all__ = ["Background", "Prefetch", "fork_available"]
 
 
 def fork_available() -> bool:
@@ -117,3 +117,70 @@ class Background:
         self._process.join()
         self._conn.close()
         self._process = None
+
+
+class Prefetch:
+    """Iterate over ``iterable`` one item ahead, in a thread, while the caller works.
+
+    ``spikingml run --seeds`` writes a seed's NIX file and figures while the compiled
+    program simulates the next seed (a subprocess: the thread waits without holding the
+    GIL). At most one item is computed ahead. The thread changes no global state of its
+    own, but the iterable may: Brian2's ``device.run`` changes the working directory
+    while the program runs, so callers use absolute paths meanwhile.
+
+    Parameters
+    ----------
+    iterable : iterable
+        Produces the items; an exception it raises is raised again by ``next``.
+    """
+
+    def __init__(self, iterable: Any) -> None:
+        import queue
+        import threading
+
+        self._it = iter(iterable)
+        self._requests: queue.Queue = queue.Queue()
+        self._results: queue.Queue = queue.Queue()
+        self._pending = False
+        self._thread = threading.Thread(target=self._work, name="spikingml-prefetch", daemon=True)
+        self._thread.start()
+
+    def _work(self) -> None:
+        try:
+            while self._requests.get():
+                try:
+                    item = next(self._it)
+                except StopIteration:
+                    self._results.put(("done", None))
+                    return
+                except BaseException as exc:  # noqa: BLE001 - raised again in the caller
+                    self._results.put(("error", exc))
+                    return
+                self._results.put(("item", item))
+        finally:
+            close = getattr(self._it, "close", None)
+            if close is not None:
+                close()
+
+    def __iter__(self) -> Prefetch:
+        return self
+
+    def __next__(self) -> Any:
+        if not self._thread.is_alive() and not self._pending and self._results.empty():
+            raise StopIteration
+        if not self._pending:
+            self._requests.put(True)
+        kind, value = self._results.get()
+        self._pending = False
+        if kind == "done":
+            raise StopIteration
+        if kind == "error":
+            raise value
+        self._requests.put(True)  # start on the next item while the caller works
+        self._pending = True
+        return value
+
+    def close(self) -> None:
+        """Stop after the item being computed (if any) and close the iterable."""
+        self._requests.put(False)
+        self._thread.join()

@@ -1,4 +1,4 @@
-"""The ``spikingml`` command line: list, inspect, run and sweep the registered circuits.
+"""The ``spikingml`` command line: list, inspect, run, export and sweep the circuits.
 
 Usage examples
 --------------
@@ -17,9 +17,28 @@ Run the quick preset with a different seed and two parameters changed, writing t
     $ spikingml run td-conditioning --quick --seed 3 --out out/td \\
           --set tau_c="20 ms" n_acquisition=40
 
+Take the parameters from a file (``.json`` or ``.toml``, ``field = value``, such as the
+``params.json`` of an earlier run); ``--set`` overrides it::
+
+    $ spikingml run td-conditioning --quick --params td.toml --set n_acquisition=40
+
 Run the default preset under ``cpp_standalone`` and overwrite an earlier run::
 
     $ spikingml run td-conditioning --device cpp_standalone --force
+
+Run seeds 0-9 under ``cpp_standalone``, compiled once (circuits with a ``simulate_seeds``
+hook, such as ``td-conditioning``), into ``out/td/seed-0`` ... ``out/td/seed-9``::
+
+    $ spikingml run td-conditioning --device cpp_standalone --seeds 0-9 --out out/td
+
+Write the recorded data as NWB (``data.nwb``) instead of NIX, or as both::
+
+    $ spikingml run td-conditioning --quick --format nwb
+    $ spikingml run td-conditioning --quick --format both
+
+Convert the ``data.nix`` of an earlier run to ``data.nwb`` (or back with ``--to nix``)::
+
+    $ spikingml export spikingml-output/td-conditioning --to nwb
 
 Run the quick preset for two values of a parameter and seeds 0-9 on 2 worker processes
 (Dask; see :mod:`spikingml.sweep`), one row per run in ``sweeps/td/runs.csv``::
@@ -33,10 +52,21 @@ What ``run`` writes
 -------------------
 Into ``DIR`` (default ``./spikingml-output/NAME``): ``metrics.json`` (a flat mapping of
 every metric of the circuit plus ``circuit``, ``seed``, ``device``, ``params``,
-``wall_seconds``, ``simulated_seconds`` and ``simulate_wall_seconds``), ``params.json``,
+``wall_seconds``, ``simulated_seconds``, ``simulate_wall_seconds``, ``synaptic_events``
+and, under ``cpp_standalone``, ``compile_seconds`` and ``binary_seconds``), ``params.json``,
 ``data.nix`` (NEO, see :mod:`spikingml.export`), ``raster.png``, ``comparison.png`` and any
 circuit-specific figures. JSON is indented with sorted keys; non-finite numbers are written
-as ``null``.
+as ``null``. ``--format`` chooses the data file: ``nix`` (the default, ``data.nix``),
+``nwb`` (``data.nwb`` instead, written by :func:`spikingml.export.write_nwb`; it also keeps
+the run's weights and extra data, which NIX does not hold; needs the extra ``nwb``) or
+``both``.
+
+What ``export`` writes
+----------------------
+``spikingml export DIR --to nwb`` reads ``DIR/data.nix`` and writes ``DIR/data.nwb``
+(atomically; an existing file only with ``--force``); ``--to nix`` goes the other way.
+A ``data.nwb`` made from ``data.nix`` has no weights and extra data (NIX does not hold
+them); ``run --format nwb`` writes them.
 
 Everything is first written into a fresh hidden temporary directory next to ``DIR``; only
 when every file has been written are they moved into ``DIR`` (one :func:`os.replace` per
@@ -44,10 +74,19 @@ file) and the temporary directory removed. An interrupted or failed run therefor
 leaves half-written outputs behind and never clobbers earlier ones. If ``DIR`` already
 holds output files, ``run`` refuses (before simulating) unless ``--force`` is given.
 
+With ``--seeds``, each seed's files go to ``DIR/seed-N``, exactly the files (and, but for
+the timings in ``metrics.json``, the content) of a run with ``--seed N``; every
+``DIR/seed-N`` is checked before anything runs. Under ``cpp_standalone`` a circuit with
+a ``simulate_seeds`` hook compiles its program once and reruns it per seed
+(:func:`spikingml.circuits.simulate_seeds`), the next seed simulating while one's files
+are written; ``simulate_wall_seconds`` is then that seed's own simulation (the first
+seed's includes the compilation) and ``wall_seconds`` the seed's share of the command.
+
 Exit status
 -----------
-``0`` success; ``2`` bad usage or input (unknown circuit, bad ``--set``, bad device,
-existing output without ``--force``), reported as one line
+``0`` success; ``2`` bad usage or input (unknown circuit, bad ``--set`` or ``--params``
+file, bad ``--seed``, device or ``--out``, existing output without ``--force``), found
+before anything is simulated or written and reported as one line
 ``spikingml: error: <message>`` on stderr; ``1`` a circuit module that cannot be
 imported or a file-system error, also reported on one line; ``130`` interrupted
 (Ctrl-C). Any other exception is a bug and propagates with its traceback, after the
@@ -60,11 +99,13 @@ import argparse
 import json
 import math
 import os
+import re
 import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import tomllib
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -73,7 +114,15 @@ import numpy as np
 
 from spikingml.errors import OutputExistsError, SpikingMLError, ValidationError
 
-__all__ = ["main", "build_parser", "OUTPUT_FILES", "RESERVED_KEYS"]
+__all__ = [
+    "main",
+    "build_parser",
+    "load_params_file",
+    "output_path",
+    "OUTPUT_FILES",
+    "DATA_FILES",
+    "RESERVED_KEYS",
+]
 
 PROG = "spikingml"
 
@@ -86,6 +135,14 @@ OUTPUT_FILES: tuple[str, ...] = (
     "comparison.png",
 )
 
+#: The data file(s) written by each ``--format`` of ``run`` (``data.nix`` replaced in
+#: :data:`OUTPUT_FILES`).
+DATA_FILES: dict[str, tuple[str, ...]] = {
+    "nix": ("data.nix",),
+    "nwb": ("data.nwb",),
+    "both": ("data.nix", "data.nwb"),
+}
+
 #: Keys of ``metrics.json`` that are not metrics; a circuit may not use them as metric names.
 RESERVED_KEYS: tuple[str, ...] = (
     "circuit",
@@ -95,6 +152,9 @@ RESERVED_KEYS: tuple[str, ...] = (
     "wall_seconds",
     "simulated_seconds",
     "simulate_wall_seconds",
+    "synaptic_events",
+    "compile_seconds",
+    "binary_seconds",
 )
 
 EXIT_OK = 0
@@ -103,6 +163,9 @@ EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
 _DEVICE_CHOICES = "{runtime,cpp_standalone}"
+
+#: Largest parameter file read (a parameter file holds a few dozen short lines).
+MAX_PARAMS_FILE_BYTES = 1 << 20
 
 
 class _Failure(SpikingMLError):
@@ -170,6 +233,141 @@ def parse_assignments(items: Iterable[str] | None) -> dict[str, str]:
     return assignments
 
 
+def output_path(text: str, flag: str = "--out") -> Path:
+    """Check an output directory given by the user, before anything runs or is written.
+
+    Refuses an empty path, NUL characters, names the file system cannot hold, and a path
+    that would have to pass through an existing file; says so naming ``flag``.
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise ValidationError(flag, "a directory path", text)
+    if "\0" in text:
+        raise ValidationError(flag, "a path without NUL characters", text)
+    try:
+        parts = [os.fsencode(part) for part in Path(text).parts]
+    except UnicodeError:
+        raise ValidationError(flag, "a path the file system can encode", text) from None
+    if any(len(part) > 255 for part in parts):
+        raise ValidationError(flag, "a path whose names have at most 255 bytes", text)
+    path = Path(text)
+    for ancestor in path.absolute().parents:
+        if os.path.lexists(ancestor):
+            if not ancestor.is_dir():
+                raise ValidationError(
+                    flag, "a path below a directory", f"{text} ({ancestor} is a file)"
+                )
+            if not os.access(ancestor, os.W_OK | os.X_OK) and not path.exists():
+                raise ValidationError(
+                    flag, "a path below a directory you may write to", f"{text} ({ancestor})"
+                )
+            break
+    return path
+
+
+def _missing_dirs(directory: Path) -> list[Path]:
+    """``directory`` and those of its parents that do not exist yet, outermost first."""
+    missing = []
+    for d in [directory, *directory.parents]:
+        if os.path.lexists(d):
+            break
+        missing.append(d)
+    return missing[::-1]
+
+
+def _remove_empty(created: Sequence[Path]) -> None:
+    """Remove directories a failed run created, innermost first, while they are empty."""
+    for d in reversed(created):
+        if not os.path.lexists(d):  # not made after all (the run failed before)
+            continue
+        try:
+            d.rmdir()
+        except OSError:  # not empty (or gone): keep it
+            break
+
+
+def _file_value(key: str, value: Any, origin: str) -> str:
+    """A value of a parameter file as the text ``--set`` would give."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)):
+        try:
+            return repr(value)
+        except ValueError:  # an int of more digits than Python converts
+            raise ValidationError(f"{key} (in {origin})", "a number", "a huge integer") from None
+    raise ValidationError(
+        f"{key} (in {origin})", "a number, a string such as '20 ms' or a boolean", value
+    )
+
+
+def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [k for k, _ in pairs]
+    repeated = sorted({k for k in keys if keys.count(k) > 1})
+    if repeated:
+        raise ValueError(f"key {repeated[0]!r} given twice")
+    return dict(pairs)
+
+
+def load_params_file(text: str, flag: str = "--params") -> dict[str, str]:
+    """Read a parameter file: a flat JSON object or TOML table of ``field = value``.
+
+    Values are numbers, booleans or strings in ``--set`` syntax (``"20 ms"``), and are
+    returned as that text, to be validated by the circuit's ``Params`` exactly like
+    ``--set``. Only JSON (:mod:`json`) and TOML (:mod:`tomllib`) are parsed; nothing is
+    evaluated or unpickled.
+
+    Raises
+    ------
+    ValidationError
+        Naming ``flag`` and the file (missing, unreadable, too big, not UTF-8, malformed,
+        not a flat table), or a field of the file whose value is a list or table.
+    """
+    if not isinstance(text, str) or not text.strip() or "\0" in text:
+        raise ValidationError(flag, "a .json or .toml file", text)
+    path = Path(text)
+    suffix = path.suffix.lower()
+    if suffix not in (".json", ".toml"):
+        raise ValidationError(flag, "a file name ending in .json or .toml", text)
+    try:
+        if not path.is_file():
+            raise ValidationError(flag, "an existing .json or .toml file", text)
+        if path.stat().st_size > MAX_PARAMS_FILE_BYTES:
+            raise ValidationError(
+                flag, f"a parameter file of at most {MAX_PARAMS_FILE_BYTES} bytes", text
+            )
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ValidationError(flag, "a readable file", f"{text} ({exc.strerror})") from None
+    try:
+        content = raw.decode("utf-8")
+        if suffix == ".json":
+            data = json.loads(content, object_pairs_hook=_reject_duplicates)
+        else:
+            data = tomllib.loads(content)
+    except (ValueError, RecursionError) as exc:  # JSON, TOML and UTF-8 errors are ValueErrors
+        kind = "JSON" if suffix == ".json" else "TOML"
+        reason = " ".join(str(exc).split())[:100] or type(exc).__name__
+        raise ValidationError(flag, f"a valid {kind} file ({reason})", text) from None
+    if not isinstance(data, dict):
+        raise ValidationError(
+            flag, "a file holding one table of field = value", f"{text} (a {type(data).__name__})"
+        )
+    return {str(k): _file_value(str(k), v, text) for k, v in data.items()}
+
+
+def _params_from(module: ModuleType, args: argparse.Namespace) -> Any:
+    """The preset, then the values of ``--params FILE``, then ``--set`` (which wins)."""
+    from_file = load_params_file(args.params) if args.params is not None else {}
+    from_set = parse_assignments(args.set)
+    params = module.Params.quick() if args.quick else module.Params()
+    assignments = {**from_file, **from_set}
+    if assignments:
+        origins = {k: args.params for k in from_file if k not in from_set}
+        params = params.replace_from_strings(assignments, origins=origins)
+    return params
+
+
 def _jsonable(value: Any) -> Any:
     """Convert ``value`` to plain JSON types; non-finite numbers become ``None``."""
     from brian2.units.fundamentalunits import Quantity
@@ -197,9 +395,11 @@ def _jsonable(value: Any) -> Any:
 
 
 def _write_json(path: Path, data: Mapping[str, Any]) -> Path:
-    """Write ``data`` as indented JSON with sorted keys (NaN as ``null``)."""
+    """Write ``data`` as indented JSON with sorted keys (NaN as ``null``), atomically."""
     text = json.dumps(_jsonable(data), indent=2, sort_keys=True, allow_nan=False)
-    path.write_text(text + "\n", encoding="utf-8")
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text + "\n", encoding="utf-8")
+    os.replace(tmp, path)
     return path
 
 
@@ -225,7 +425,9 @@ def _check_output(out: Path, names: Iterable[str], force: bool) -> None:
 CHECKPOINT = "checkpoint.npz"
 
 
-def _training_options(module: ModuleType, args: argparse.Namespace, out: Path) -> dict[str, Any]:
+def _training_options(
+    module: ModuleType, args: argparse.Namespace, out: Path, params: Any = None
+) -> dict[str, Any]:
     """Checkpoint and resume arguments for circuits that train long (``SUPPORTS_RESUME``).
 
     Such circuits write ``DIR/checkpoint.npz`` during training, so that an interrupted run
@@ -243,6 +445,9 @@ def _training_options(module: ModuleType, args: argparse.Namespace, out: Path) -
         resume = Path(args.resume) if args.resume else checkpoint
         if not resume.is_file():
             raise ValidationError("--resume", "an existing checkpoint file", str(resume))
+        check = getattr(module, "load_checkpoint", None)
+        if check is not None and params is not None:
+            check(resume, params, args.seed)  # a foreign or damaged file: refused now
         out.mkdir(parents=True, exist_ok=True)
         return {"checkpoint": checkpoint, "resume": resume}
     if checkpoint.exists() and not args.force:
@@ -297,27 +502,43 @@ def _cmd_params(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    """``spikingml run NAME``: simulate, run the twin, compare, write every output."""
+    """``spikingml run NAME``: simulate, run the twin, compare, write every output.
+
+    With ``--seeds``, one run per seed into ``DIR/seed-N``; under ``cpp_standalone`` a
+    circuit with a ``simulate_seeds`` hook compiles its program once for all of them.
+    """
     t_begin = time.perf_counter()
     if "matplotlib.pyplot" not in sys.modules:  # no display needed: only files are written
         os.environ.setdefault("MPLBACKEND", "Agg")
 
     # Validate everything before any simulation.
     module = _load_circuit(args.name)
-    from spikingml.simulation import check_device
+    from spikingml.simulation import check_device, check_seed
 
     device = check_device(
         args.device if args.device is not None else getattr(module, "DEFAULT_DEVICE", "runtime")
     )
-    if args.seed < 0:
-        raise ValidationError("--seed", "an integer >= 0", args.seed)
-    assignments = parse_assignments(args.set)
-    params = module.Params.quick() if args.quick else module.Params()
-    if assignments:
-        params = params.replace_from_strings(assignments)
-    out = Path(args.out) if args.out is not None else Path("spikingml-output") / args.name
-    _check_output(out, OUTPUT_FILES, args.force or args.resume is not None)
-    training = _training_options(module, args, out)
+    check_seed(args.seed, "--seed")
+    seeds = None
+    if args.seeds is not None:
+        from spikingml.sweep import parse_seeds
+
+        seeds = parse_seeds(args.seeds)
+        if args.resume is not None:
+            raise ValidationError("--resume", "a run of one seed (not with --seeds)", "--seeds")
+    params = _params_from(module, args)
+    out = output_path(args.out) if args.out is not None else Path("spikingml-output") / args.name
+    force = args.force or args.resume is not None
+    data_files = DATA_FILES[args.format]
+    if "data.nwb" in data_files:
+        _require_pynwb()
+    expected = [f for f in OUTPUT_FILES if f != "data.nix"] + list(data_files)
+    # absolute: while a seed's files are written, Brian2 runs the next one in its build
+    # directory (the working directory of the process meanwhile)
+    outs = {args.seed: out} if seeds is None else {s: out.resolve() / f"seed-{s}" for s in seeds}
+    for seed_out in outs.values():
+        _check_output(seed_out, expected, force)
+    created = _missing_dirs(out.resolve())  # removed again if the run fails
 
     progress = not args.no_progress
     log: Callable[[str], None] = (
@@ -326,28 +547,143 @@ def _cmd_run(args: argparse.Namespace) -> int:
         else (lambda msg: None)
     )
     preset = "quick" if args.quick else "default"
-    log(f"running {args.name} ({preset} preset, seed {args.seed}, device {device})")
+    if seeds is None:
+        training = _training_options(module, args, out, params)
+        log(f"running {args.name} ({preset} preset, seed {args.seed}, device {device})")
+        metrics, produced = _run_into(
+            module, params, args, args.seed, device, out, log, training, t_begin, created=created
+        )
+        _print_summary(args.name, metrics, out, produced, module)
+        return EXIT_OK
 
+    from spikingml.circuits import reuses_compiled, simulate_seeds
+
+    trainings = {s: _training_options(module, args, o, params) for s, o in outs.items()}
+    reuse = reuses_compiled(module, device) and not any(trainings.values())
+    log(
+        f"running {args.name} ({preset} preset, seeds {args.seeds}, device {device}"
+        + (", compiled once)" if reuse else ")")
+    )
+    results = None
+    if reuse:
+        from spikingml._background import Prefetch
+
+        _import_writers()  # before the working directory may change
+        # the next seed simulates (in a thread) while this one's files are written
+        results = Prefetch(simulate_seeds(module, params, seeds, device, progress))
+    try:
+        t_seed = t_begin  # the first seed's time counts from the start, like a single run
+        for seed, seed_out in outs.items():
+            log(f"seed {seed} -> {seed_out}")
+            metrics, _ = _run_into(
+                module,
+                params,
+                args,
+                seed,
+                device,
+                seed_out,
+                log,
+                trainings[seed],
+                t_seed,
+                results,
+                created=created,
+            )
+            print(
+                f"{args.name}: seed {seed}: {metrics['simulated_seconds']:.6g} s simulated in "
+                f"{metrics['simulate_wall_seconds']:.1f} s (total {metrics['wall_seconds']:.1f}"
+                f" s); files in {seed_out}",
+                flush=True,
+            )
+            t_seed = time.perf_counter()
+    finally:
+        if results is not None:
+            results.close()
+    print(f"{args.name}: {len(seeds)} seeds in {time.perf_counter() - t_begin:.1f} s")
+    return EXIT_OK
+
+
+def _import_writers() -> None:
+    """Import what writing the outputs needs (NIX, figures) now, not on first use."""
+    import matplotlib.figure  # noqa: F401
+    import neo  # noqa: F401
+
+    import spikingml.export  # noqa: F401
+    import spikingml.plotting  # noqa: F401
+
+
+def _run_into(
+    module: ModuleType,
+    params: Any,
+    args: argparse.Namespace,
+    seed: int,
+    device: str,
+    out: Path,
+    log: Callable[[str], None],
+    training: Mapping[str, Any],
+    t_begin: float,
+    results: Iterator[Any] | None = None,
+    created: Sequence[Path] = (),
+) -> tuple[dict[str, Any], list[str]]:
+    """One run's outputs, written into a temporary directory and then moved into ``out``.
+
+    ``results`` yields the simulation (from :func:`spikingml.circuits.simulate_seeds`);
+    without it the circuit's ``simulate`` runs. ``created`` are directories this command
+    made for its output, removed again (while empty) if the run fails. Returns the
+    metrics and the files.
+    """
+    force = args.force or args.resume is not None
     parent = out.resolve().parent
     parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.resolve().name or 'out'}.tmp-", dir=parent))
     try:
         metrics = _produce(
-            module, params, args.name, args.seed, device, progress, tmp, log, training
+            module,
+            params,
+            args.name,
+            seed,
+            device,
+            not args.no_progress,
+            tmp,
+            log,
+            training,
+            results=results,
+            data_files=DATA_FILES[args.format],
         )
         metrics["wall_seconds"] = time.perf_counter() - t_begin
         _write_json(tmp / "metrics.json", metrics)
         produced = _ordered_files(tmp)
-        _check_output(out, produced, args.force or args.resume is not None)
+        _check_output(out, produced, force)
         out.mkdir(parents=True, exist_ok=True)
         for rel in produced:
             dest = out / rel
             dest.parent.mkdir(parents=True, exist_ok=True)
             os.replace(tmp / rel, dest)
-    finally:
+    except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
+        _remove_empty(created)
+        raise
+    shutil.rmtree(tmp, ignore_errors=True)
+    return metrics, produced
 
-    _print_summary(args.name, metrics, out, produced, module)
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    """``spikingml export DIR --to nwb|nix``: convert a run's data file to the other format."""
+    from spikingml.export import from_neo, read_nix, read_nwb, write_nix, write_nwb
+
+    directory = Path(args.run_dir)
+    source, dest = ("data.nix", "data.nwb") if args.to == "nwb" else ("data.nwb", "data.nix")
+    if not (directory / source).is_file():
+        raise ValidationError("RUN_DIR", f"a run directory holding {source}", str(directory))
+    if args.to == "nwb":
+        _require_pynwb()
+        written = write_nwb(
+            from_neo(read_nix(directory / source)), directory / dest, force=args.force
+        )
+        note = " (without weights and extra data, which data.nix does not hold)"
+    else:
+        written = write_nix(read_nwb(directory / source), directory / dest, force=args.force)
+        note = " (without weights and extra data, which NIX does not hold)"
+    print(f"wrote {written}{note}")
     return EXIT_OK
 
 
@@ -364,12 +700,15 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
     grid = parse_grid(args.grid)
     seeds = parse_seeds(args.seeds)
-    out = Path(args.out)
+    out = output_path(args.out)
+    base = load_params_file(args.params) if args.params is not None else {}
     try:
         table = sweep(
             args.name,
             out,
             grid=grid,
+            base=base,
+            base_origin=args.params,
             seeds=seeds,
             quick=args.quick,
             device=args.device,
@@ -408,24 +747,37 @@ def _produce(
     tmp: Path,
     log: Callable[[str], None],
     training: Mapping[str, Any] | None = None,
+    results: Iterator[Any] | None = None,
+    data_files: Sequence[str] = ("data.nix",),
 ) -> dict[str, Any]:
     """Run simulation, twin and comparison; write every output but metrics.json to ``tmp``.
 
     ``training`` holds extra keyword arguments of ``simulate`` (checkpoint, resume).
+    ``results``, if given, yields the simulation of this seed instead of ``simulate``.
+    ``data_files`` names the data files to write (``data.nix``, ``data.nwb``).
     Returns the content of ``metrics.json`` without ``wall_seconds``.
     """
     from spikingml._background import Background
-    from spikingml.export import write_nix
     from spikingml.plotting import raster, save_figure
+    from spikingml.simulation import record_device_times
 
     # the twin (abstract algorithm) runs in a forked child while the circuit simulates
     twin_task = Background(_twin_of, module, params, seed)
     try:
         t0 = time.perf_counter()
-        result = module.simulate(
-            params, seed=seed, device=device, progress=progress, **dict(training or {})
-        )
-        simulate_wall = time.perf_counter() - t0
+        device_times = None  # a seed of a compiled-once series has no compile of its own
+        if results is not None:
+            result = next(results)
+            if result.seed != seed:  # pragma: no cover - the caller's bug
+                raise RuntimeError(f"expected the result of seed {seed}, got {result.seed}")
+            # its own simulation (the first's includes compiling), not the wait for it
+            simulate_wall = float(result.wall_seconds)
+        else:
+            with record_device_times() as device_times:
+                result = module.simulate(
+                    params, seed=seed, device=device, progress=progress, **dict(training or {})
+                )
+            simulate_wall = time.perf_counter() - t0
         log(f"simulation done in {simulate_wall:.1f} s; waiting for the twin")
     except BaseException:
         twin_task.cancel()
@@ -440,19 +792,19 @@ def _produce(
         )
     metrics: dict[str, Any] = {str(k): float(v) for k, v in raw.items()}
 
-    log("writing data.nix and figures")
+    log(f"writing {' and '.join(data_files)} and figures")
     _write_json(tmp / "params.json", params.to_dict())
-    # data.nix is written by a forked child while this process draws the figures
-    nix_task = Background(write_nix, result, tmp / "data.nix")
+    # the data files are written by a forked child while this process draws the figures
+    data_task = Background(_write_data, result, tmp, tuple(data_files))
     try:
         ax_raster, _ = raster(result, **_raster_options(module, result))
         ax_raster.set_title(f"{name} (seed {seed})", loc="right", fontsize=9)
         save_figure(ax_raster.figure, tmp / "raster.png")
         module.figures(result, twin_output, tmp)
     except BaseException:
-        nix_task.cancel()
+        data_task.cancel()
         raise
-    nix_task.wait()
+    data_task.wait()
 
     simulated = float(result.simulated_seconds) or float(result.t_stop)
     metrics.update(
@@ -462,8 +814,34 @@ def _produce(
         params=params.to_dict(),
         simulated_seconds=simulated,
         simulate_wall_seconds=simulate_wall,
+        synaptic_events=int(result.synaptic_events),
     )
+    if device == "cpp_standalone" and device_times is not None:
+        # where the simulation's wall time went: compiling, and the compiled program
+        metrics.update(
+            compile_seconds=device_times.compile_seconds,
+            binary_seconds=device_times.binary_seconds,
+        )
     return metrics
+
+
+def _write_data(result: Any, directory: Path, data_files: Sequence[str]) -> None:
+    """Write ``data.nix`` and/or ``data.nwb`` of a run into ``directory``."""
+    from spikingml.export import write_nix, write_nwb
+
+    writers = {"data.nix": write_nix, "data.nwb": write_nwb}
+    for name in data_files:
+        writers[name](result, directory / name)
+
+
+def _require_pynwb() -> None:
+    """Fail before any work if NWB output is asked for and pynwb is missing."""
+    try:
+        import pynwb  # noqa: F401
+    except ImportError as exc:
+        raise _Failure(
+            "NWB output needs pynwb: pip install 'spikingml[nwb]' (or pip install pynwb)"
+        ) from exc
 
 
 def _raster_options(module: ModuleType, result: Any) -> dict[str, Any]:
@@ -525,11 +903,28 @@ def _print_summary(
 # -- parser and entry point ------------------------------------------------------------
 
 
+def integer(text: str) -> int:
+    """An argparse type: a decimal integer in ASCII digits (``int()`` takes any Unicode
+    digit, and thousands of them)."""
+    if not re.fullmatch(r"[-+]?[0-9]{1,40}", text.strip()):
+        raise ValueError(text)
+    return int(text)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with usage errors reported on one line (exit status 2)."""
+
+    def error(self, message: str):
+        usage = " ".join(self.format_usage().split())
+        _error(f"{message} ({usage}; see {self.prog} --help)")
+        self.exit(EXIT_USAGE)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``spikingml`` command."""
     from spikingml import __version__
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog=PROG,
         description="Machine-learning algorithms as spiking circuits (Brian2), "
         "each run beside its abstract twin.",
@@ -549,11 +944,20 @@ def build_parser() -> argparse.ArgumentParser:
         "run",
         help="run a circuit and its twin, write metrics, data and figures",
         description="Run a circuit and its twin, compare them and write metrics.json, "
-        "params.json, data.nix, raster.png, comparison.png and the circuit's figures.",
+        "params.json, data.nix (or data.nwb, see --format), raster.png, comparison.png and "
+        "the circuit's figures.",
     )
     p_run.add_argument("name", metavar="NAME", help="circuit name (see `spikingml list`)")
     p_run.add_argument("--quick", action="store_true", help="use the quick preset")
-    p_run.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    seed_group = p_run.add_mutually_exclusive_group()
+    seed_group.add_argument("--seed", type=integer, default=0, help="random seed (default 0)")
+    seed_group.add_argument(
+        "--seeds",
+        default=None,
+        metavar="SEEDS",
+        help="several seeds, e.g. 0-9 or 0,3,5-7: one run per seed into DIR/seed-N; under "
+        "cpp_standalone circuits that can compile once and rerun the program per seed",
+    )
     p_run.add_argument(
         "--out",
         metavar="DIR",
@@ -561,6 +965,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="output directory (default ./spikingml-output/NAME)",
     )
     p_run.add_argument("--force", action="store_true", help="overwrite existing output")
+    p_run.add_argument(
+        "--format",
+        choices=sorted(DATA_FILES),
+        default="nix",
+        help="data file: nix (data.nix, the default), nwb (data.nwb, NWB; keeps weights and "
+        "extra data too; needs pynwb) or both",
+    )
     p_run.add_argument(
         "--device",
         default=None,
@@ -587,9 +998,27 @@ def build_parser() -> argparse.ArgumentParser:
         "(see `spikingml params NAME`)",
     )
     p_run.add_argument(
+        "--params",
+        metavar="FILE",
+        default=None,
+        help="read parameters from a .json or .toml file of field = value (e.g. an earlier "
+        "run's params.json); --set overrides it",
+    )
+    p_run.add_argument(
         "--no-progress", action="store_true", help="do not report progress on stderr"
     )
     p_run.set_defaults(func=_cmd_run)
+
+    p_export = sub.add_parser(
+        "export",
+        help="convert the data file of a run directory (data.nix -> data.nwb, or back)",
+        description="Read RUN_DIR/data.nix and write RUN_DIR/data.nwb (--to nwb), or read "
+        "data.nwb and write data.nix (--to nix). An existing file is kept unless --force.",
+    )
+    p_export.add_argument("run_dir", metavar="RUN_DIR", help="output directory of `run`")
+    p_export.add_argument("--to", choices=["nwb", "nix"], required=True, help="format to write")
+    p_export.add_argument("--force", action="store_true", help="overwrite the written file")
+    p_export.set_defaults(func=_cmd_export)
 
     p_sweep = sub.add_parser(
         "sweep",
@@ -612,8 +1041,15 @@ def build_parser() -> argparse.ArgumentParser:
     p_sweep.add_argument("--out", metavar="DIR", required=True, help="output directory")
     p_sweep.add_argument("--quick", action="store_true", help="start from the quick preset")
     p_sweep.add_argument(
+        "--params",
+        metavar="FILE",
+        default=None,
+        help="base parameters from a .json or .toml file of field = value (the grid "
+        "overrides them)",
+    )
+    p_sweep.add_argument(
         "--workers",
-        type=int,
+        type=integer,
         default=None,
         help="worker processes of the embedded Dask cluster (default: number of cores)",
     )

@@ -7,6 +7,8 @@ One small hierarchy, as in Nengo: everything spikingml raises on purpose derives
 
 from __future__ import annotations
 
+import numpy as np
+
 __all__ = ["SpikingMLError", "ValidationError", "OutputExistsError"]
 
 
@@ -26,11 +28,26 @@ class ValidationError(SpikingMLError, ValueError):
         self.name = name
         self.expected = expected
         self.given = given
-        super().__init__(f"{name}: expected {expected}, got {given!r}")
+        super().__init__(f"{name}: expected {expected}, got {_shown(given)}")
 
     def __reduce__(self) -> tuple[type, tuple[str, str, object]]:
         # picklable (sent back from worker processes) despite the three-argument init
         return type(self), (self.name, self.expected, self.given)
+
+
+#: Longest ``repr`` of a given value shown in a message (a pasted file stays one short line).
+MAX_SHOWN = 200
+
+
+def _shown(given: object) -> str:
+    """``repr(given)`` on one line, cut to :data:`MAX_SHOWN` characters."""
+    try:
+        with np.errstate(all="ignore"):  # a huge quantity overflows while being formatted
+            text = repr(given)
+    except Exception:  # a repr that fails must not hide the error being reported
+        text = f"<{type(given).__name__}>"
+    text = " ".join(text.split())
+    return text if len(text) <= MAX_SHOWN else f"{text[: MAX_SHOWN - 3]}..."
 
 
 class OutputExistsError(SpikingMLError, FileExistsError):

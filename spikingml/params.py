@@ -31,10 +31,19 @@ from brian2.units.fundamentalunits import DIMENSIONLESS, Quantity, Unit, get_dim
 
 from spikingml.errors import ValidationError
 
-__all__ = ["CircuitParams", "param", "parse_quantity", "quantity_to_str"]
+__all__ = ["CircuitParams", "is_whole", "param", "parse_quantity", "quantity_to_str"]
 
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
-_QUANTITY_RE = re.compile(rf"^\s*({_NUMBER})\s*\*?\s*([A-Za-z]\w*)?(?:\s*/\s*([A-Za-z]\w*))?\s*$")
+# ASCII only: "\d" would otherwise take any Unicode digit ("٣" parses as 3)
+_QUANTITY_RE = re.compile(
+    rf"^\s*({_NUMBER})\s*\*?\s*([A-Za-z]\w*)?(?:\s*/\s*([A-Za-z]\w*))?\s*$", re.ASCII
+)
+
+#: Longest text accepted for one value (``--set``, a parameter file, a sweep grid).
+MAX_TEXT = 100
+
+#: Largest integer a field takes: Brian2 indexes neurons and steps with 32-bit integers.
+MAX_INT = 2**31 - 1
 
 
 def param(
@@ -84,6 +93,15 @@ def param(
     return dataclasses.field(default=default, metadata=meta)
 
 
+def is_whole(ratio: float, tol: float = 1e-6) -> bool:
+    """Whether ``ratio`` is finite and within ``tol`` of an integer.
+
+    For the "is a multiple of dt" checks: ``round()`` of an infinite ratio (a huge value
+    over a tiny one) raises ``OverflowError`` instead of saying no.
+    """
+    return math.isfinite(ratio) and abs(ratio - round(ratio)) <= tol
+
+
 def _unit_name(unit: Unit | None) -> str:
     return "dimensionless" if unit is None else str(get_dimensions(unit))
 
@@ -118,9 +136,13 @@ def parse_quantity(text: str, name: str, unit: Unit | None) -> Any:
     Only a number optionally followed by one Brian2 unit name, or a quotient of two, is
     accepted; nothing is evaluated. Raises :class:`ValidationError` naming ``name`` otherwise.
     """
-    match = _QUANTITY_RE.match(text)
     expected = "a number" if unit is None else f"a number with a unit of {_unit_name(unit)}"
     example = "'0.5'" if unit is None else f"'2 {unit}'"
+    if not isinstance(text, str):
+        raise ValidationError(name, f"{expected} as text such as {example}", text)
+    if len(text) > MAX_TEXT:
+        raise ValidationError(name, f"{expected} of at most {MAX_TEXT} characters", text)
+    match = _QUANTITY_RE.match(text)
     if not match:
         raise ValidationError(name, f"{expected} such as {example}", text)
     number, unit_name, per_name = float(match.group(1)), match.group(2), match.group(3)
@@ -154,10 +176,16 @@ class CircuitParams:
     circuit_name: ClassVar[str] = "Circuit"
 
     def __post_init__(self) -> None:
-        for f in dataclasses.fields(self):
-            if f.metadata:
-                self._validate_field(f, getattr(self, f.name))
-        self.check()
+        # extreme values may overflow in the checks' arithmetic (compared as inf) or when a
+        # message shows them; NumPy's warnings would add lines to a one-line error
+        with np.errstate(all="ignore"):
+            for f in dataclasses.fields(self):
+                if f.metadata:
+                    value = getattr(self, f.name)
+                    self._validate_field(f, value)
+                    if f.metadata["integer"] and not isinstance(value, int):
+                        object.__setattr__(self, f.name, int(value))  # NumPy ints as int
+            self.check()
 
     # -- validation -------------------------------------------------------------------
     def qualname(self, field_name: str) -> str:
@@ -168,7 +196,7 @@ class CircuitParams:
         meta = f.metadata
         name = self.qualname(f.name)
         if meta["choices"] is not None:
-            if value not in meta["choices"]:
+            if not isinstance(value, str) or value not in meta["choices"]:
                 raise ValidationError(name, f"one of {', '.join(meta['choices'])}", value)
             return
         if meta.get("boolean"):
@@ -179,6 +207,8 @@ class CircuitParams:
         if unit is not None and get_dimensions(unit) is not DIMENSIONLESS:
             if not isinstance(value, Quantity) or get_dimensions(value) != get_dimensions(unit):
                 raise ValidationError(name, f"a quantity in units of {_unit_name(unit)}", value)
+            if np.ndim(value) != 0:
+                raise ValidationError(name, f"a single quantity in units of {unit}", value)
             magnitude = float(np.asarray(value / unit))
         else:
             if meta["integer"] and (
@@ -191,7 +221,14 @@ class CircuitParams:
                 raise ValidationError(name, "a number", value)
             if isinstance(value, Quantity) and get_dimensions(value) is not DIMENSIONLESS:
                 raise ValidationError(name, "a dimensionless number", value)
-            magnitude = float(value)
+            if np.ndim(value) != 0:
+                raise ValidationError(name, "a single number", value)
+            if meta["integer"] and abs(int(value)) > MAX_INT:
+                raise ValidationError(name, f"an integer of at most {MAX_INT} in size", value)
+            try:
+                magnitude = float(value)
+            except OverflowError:  # an int beyond the range of floats
+                raise ValidationError(name, "a finite value", value) from None
         if not math.isfinite(magnitude):
             raise ValidationError(name, "a finite value", value)
         if meta["integer"] and (
@@ -225,23 +262,54 @@ class CircuitParams:
             )
         return dataclasses.replace(self, **changes)
 
-    def replace_from_strings(self, assignments: Mapping[str, str]):
-        """Return a copy with fields set from strings, as given on the command line."""
+    def replace_from_strings(
+        self, assignments: Mapping[str, str], origins: Mapping[str, str] | None = None
+    ):
+        """Return a copy with fields set from strings, as given on the command line.
+
+        Parameters
+        ----------
+        assignments : mapping of str to str
+            Field name -> value text (``"20 ms"``, ``"0.5"``, ``"40"``, ``"true"``).
+        origins : mapping of str to str, optional
+            Where some assignments come from (field name -> e.g. a file name); an error
+            in one of them names it: ``Circuit.Params.field (in params.toml): ...``.
+
+        Raises
+        ------
+        ValidationError
+            An unknown field, a value that does not parse or is invalid on its own (named
+            after the field and its origin), or values that do not fit together.
+        """
         fields = {f.name: f for f in dataclasses.fields(self)}
+        origins = origins or {}
         changes: dict[str, Any] = {}
         for key, text in assignments.items():
-            if key not in fields:
-                raise ValidationError(
-                    f"{self.circuit_name}.Params",
-                    f"a field name (one of {', '.join(sorted(fields))})",
-                    key,
-                )
-            changes[key] = self._parse_field(fields[key], text)
+            try:
+                if key not in fields:
+                    raise ValidationError(
+                        f"{self.circuit_name}.Params",
+                        f"a field name (one of {', '.join(sorted(fields))})",
+                        key,
+                    )
+                changes[key] = self._parse_field(fields[key], text)
+                # each value on its own first, so that the error names where it came from
+                self._validate_field(fields[key], changes[key])
+            except ValidationError as exc:
+                if key in origins:
+                    raise ValidationError(
+                        f"{exc.name} (in {origins[key]})", exc.expected, exc.given
+                    ) from None
+                raise
         return self.replace(**changes)
 
     def _parse_field(self, f: dataclasses.Field, text: str) -> Any:
         name = self.qualname(f.name)
         meta = f.metadata
+        if not isinstance(text, str):
+            raise ValidationError(name, "a value as text", text)
+        if len(text) > MAX_TEXT:
+            raise ValidationError(name, f"a value of at most {MAX_TEXT} characters", text)
         text = text.strip()
         if meta.get("choices") is not None:
             return text
@@ -253,7 +321,7 @@ class CircuitParams:
                 return False
             raise ValidationError(name, "true or false", text)
         if meta.get("integer"):
-            if not re.fullmatch(r"[-+]?\d+", text):
+            if not re.fullmatch(r"[-+]?\d+", text, re.ASCII):
                 raise ValidationError(name, "an integer", text)
             return int(text)
         return parse_quantity(text, name, meta.get("unit"))

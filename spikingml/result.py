@@ -125,6 +125,9 @@ class Result:
         Circuit-specific plain data (trial tables, schedules).
     simulated_seconds, wall_seconds : float
         Biological time simulated and wall-clock time taken by :func:`simulate`.
+    synaptic_events : int
+        Spikes delivered through synapses, every pathway (pre and post) counted
+        (:class:`spikingml.simulation.SynapticEventCounter`); for benchmarks.
     versions : dict of str to str
         Versions of spikingml, Brian2, NumPy and Python.
     """
@@ -141,6 +144,7 @@ class Result:
     extra: dict[str, Any] = field(default_factory=dict)
     simulated_seconds: float = 0.0
     wall_seconds: float = 0.0
+    synaptic_events: int = 0
     versions: dict[str, str] = field(default_factory=dict)
 
     @property

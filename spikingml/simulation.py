@@ -14,7 +14,9 @@ import platform
 import shutil
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import brian2
 import numpy as np
@@ -23,11 +25,14 @@ from spikingml.errors import ValidationError
 
 __all__ = [
     "DEVICES",
+    "DeviceTimes",
+    "SynapticEventCounter",
     "brian_device",
     "check_device",
     "check_seed",
     "versions",
     "progress_reporter",
+    "record_device_times",
     "standalone_build_directory",
     "share_private_cython_cache",
     "use_private_cython_cache",
@@ -58,10 +63,18 @@ def check_device(device: str) -> str:
     return device
 
 
-def check_seed(seed: int) -> int:
-    """Return ``seed`` as an int if it is an integer >= 0 (not a bool), else raise."""
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValidationError("seed", "an integer >= 0", seed)
+#: Largest seed: Brian2's ``seed()`` and NumPy's legacy generators take 32-bit seeds.
+MAX_SEED = 2**32 - 1
+
+
+def check_seed(seed: int, name: str = "seed") -> int:
+    """Return ``seed`` as an int if it is an integer in [0, MAX_SEED] (not a bool), else raise."""
+    if (
+        isinstance(seed, bool)
+        or not isinstance(seed, (int, np.integer))
+        or not 0 <= seed <= MAX_SEED
+    ):
+        raise ValidationError(name, f"an integer from 0 to {MAX_SEED}", seed)
     return int(seed)
 
 
@@ -147,19 +160,148 @@ def brian_device(
             with_output=False,
         )
         brian2.prefs.devices.cpp_standalone.openmp_threads = 0
-        make_args = list(brian2.prefs.devices.cpp_standalone.extra_make_args_unix)
+        # Brian2's default "-j" starts every compiler job at once (dozens); one per core
+        # is as fast and keeps parallel runs from swamping the machine
+        make_args = [
+            f"-j{os.cpu_count() or 1}" if arg == "-j" else arg
+            for arg in brian2.prefs.devices.cpp_standalone.extra_make_args_unix
+        ]
         brian2.prefs.devices.cpp_standalone.extra_make_args_unix = [*make_args, "-s"]
+        _time_device_methods(brian2.get_device())
     brian2.seed(seed)
     try:
         yield device
     finally:
         brian2.defaultclock.dt_ = saved_dt
         if device == "cpp_standalone":
+            _untime_device_methods(brian2.get_device())
             brian2.device.reinit()
             brian2.device.activate()
             brian2.set_device("runtime")
             if made_dir is not None:
                 shutil.rmtree(made_dir, ignore_errors=True)
+
+
+@dataclass
+class DeviceTimes:
+    """Where the time of ``cpp_standalone`` runs went (see :func:`record_device_times`).
+
+    Attributes
+    ----------
+    compile_seconds : float
+        Wall seconds spent compiling the generated C++ program (``make``).
+    binary_seconds : float
+        Wall seconds spent in the compiled program (all its runs), including the
+        writing of ``run_args`` files. Code generation and reading results back are in
+        neither: they are the rest of a run's wall time.
+    """
+
+    compile_seconds: float = 0.0
+    binary_seconds: float = 0.0
+
+
+_RECORDERS: list[DeviceTimes] = []
+
+
+@contextlib.contextmanager
+def record_device_times() -> Iterator[DeviceTimes]:
+    """Add up compile and run times of every ``cpp_standalone`` build inside the block.
+
+    Yields
+    ------
+    DeviceTimes
+        Filled in as :func:`brian_device` blocks inside this one compile and run
+        programs; zero for the runtime device (whose Cython compilation happens inside
+        ``Network.run`` and is cached, see :mod:`spikingml.sweep`).
+
+    Examples
+    --------
+    >>> with record_device_times() as times:  # doctest: +SKIP
+    ...     result = td_conditioning.simulate(params, device="cpp_standalone")
+    >>> times.compile_seconds, times.binary_seconds  # doctest: +SKIP
+    (41.2, 3.1)
+    """
+    times = DeviceTimes()
+    _RECORDERS.append(times)
+    try:
+        yield times
+    finally:
+        _RECORDERS.remove(times)
+
+
+def _time_device_methods(dev) -> None:
+    """Wrap a standalone device's ``compile_source`` and ``run`` to time them.
+
+    The wrappers are instance attributes, so ``device.build`` (which calls them through
+    ``self``) is timed too; :func:`_untime_device_methods` removes them.
+    """
+
+    def timed(method, field_name: str):
+        def call(*args, **kwargs):
+            t0 = time.perf_counter()
+            try:
+                return method(*args, **kwargs)
+            finally:
+                elapsed = time.perf_counter() - t0
+                for times in _RECORDERS:
+                    setattr(times, field_name, getattr(times, field_name) + elapsed)
+
+        return call
+
+    dev.compile_source = timed(dev.compile_source, "compile_seconds")
+    dev.run = timed(dev.run, "binary_seconds")
+
+
+def _untime_device_methods(dev) -> None:
+    for name in ("compile_source", "run"):
+        with contextlib.suppress(AttributeError):
+            delattr(dev, name)
+
+
+class SynapticEventCounter:
+    """Count synaptic events: spikes delivered through the synapses of a network.
+
+    One event is one spike arriving at one synapse through one pathway: a presynaptic
+    spike of a neuron with ``k`` outgoing synapses is ``k`` events of the ``pre``
+    pathway, and a postsynaptic spike of a neuron with ``k`` incoming synapses is ``k``
+    events of a ``post`` pathway (plasticity). The benchmarks divide the total by the
+    wall time: synaptic events per second.
+
+    The counter adds an :class:`brian2.EventMonitor` (``record=False``: counts only) to
+    the network for each group and event that a pathway listens to, so create it after
+    the network's synapses and before its run. Read :meth:`total` after the run (under
+    ``cpp_standalone`` with ``build_on_run=False``: after ``device.run``).
+
+    Parameters
+    ----------
+    net : brian2.Network
+        The network, complete with its ``Synapses``.
+    """
+
+    def __init__(self, net: brian2.Network) -> None:
+        monitors: dict[tuple[int, str], brian2.EventMonitor] = {}
+        self._pathways: list[tuple[brian2.Synapses, str, brian2.EventMonitor]] = []
+        for obj in list(net.objects):
+            if not isinstance(obj, brian2.Synapses):
+                continue
+            for pathway in obj._pathways:
+                key = (id(pathway.source), pathway.event)
+                if key not in monitors:
+                    monitors[key] = brian2.EventMonitor(
+                        pathway.source, pathway.event, variables=[], record=False
+                    )
+                    net.add(monitors[key])
+                self._pathways.append((obj, pathway.prepost, monitors[key]))
+
+    def total(self) -> int:
+        """Synaptic events delivered so far (every pathway of every ``Synapses``)."""
+        events = 0
+        for synapses, prepost, monitor in self._pathways:
+            count = np.asarray(monitor.count[:])
+            # the synapse's neuron on the pathway's side, indexed within its group
+            index = np.asarray(synapses.i[:] if prepost == "pre" else synapses.j[:])
+            events += int(count[index].sum()) if index.size else 0
+        return events
 
 
 def _cache_root() -> str:

@@ -34,6 +34,13 @@ What a sweep writes into ``DIR``
 ``errors/RUN_ID.txt``
     The traceback of each failed run (a failed run does not stop the sweep).
 
+Seeds compiled once
+-------------------
+Under ``cpp_standalone``, for circuits with a ``simulate_seeds`` hook (e.g.
+``td-conditioning``), all seeds of one parameter combination are one task
+(:func:`run_seeds`): the program is compiled once and rerun per seed, and the task's rows
+are appended together when it finishes. Different combinations still run in parallel.
+
 Workers
 -------
 Every Dask worker process uses a Cython cache directory of its own
@@ -70,6 +77,7 @@ __all__ = [
     "parse_seeds",
     "plan_runs",
     "run_one",
+    "run_seeds",
     "read_table",
     "plot_summary",
     "sweep",
@@ -82,6 +90,15 @@ SUMMARY = "summary.png"
 
 #: How long to wait for a ``--scheduler`` to answer.
 CONNECT_TIMEOUT = "20s"
+
+#: Most runs one sweep may plan (grid combinations times seeds).
+MAX_RUNS = 100_000
+
+#: Most worker processes of the embedded cluster.
+MAX_WORKERS = 256
+
+#: A Dask scheduler address: ``tcp://host:8786``, ``host:8786``, ``tls://[::1]:8786``.
+_ADDRESS_RE = re.compile(r"(?:[a-z][a-z0-9+.-]*://)?[A-Za-z0-9._\-\[\]:%]+/?", re.ASCII)
 
 #: Columns before the swept parameters and after them (the metrics follow).
 LEAD_COLUMNS = ("run_id", "circuit", "preset", "device", "seed")
@@ -131,16 +148,25 @@ def parse_seeds(text: str) -> list[int]:
     ValidationError
         Naming ``--seeds`` when a part is not a non-negative integer or range.
     """
+    from spikingml.simulation import MAX_SEED
+
     seeds: set[int] = set()
+    expected = f"seeds like 0-9 or 0,3,5-7 (integers from 0 to {MAX_SEED})"
+    if len(str(text)) > 1000:
+        raise ValidationError("--seeds", f"{expected}, in at most 1000 characters", text)
     for part in str(text).split(","):
         part = part.strip()
-        match = re.fullmatch(r"(\d+)(?:\s*-\s*(\d+))?", part)
+        match = re.fullmatch(r"(\d{1,10})(?:\s*-\s*(\d{1,10}))?", part, re.ASCII)
         if not match:
-            raise ValidationError("--seeds", "seeds like 0-9 or 0,3,5-7 (integers >= 0)", text)
+            raise ValidationError("--seeds", expected, text)
         first = int(match.group(1))
         last = int(match.group(2)) if match.group(2) is not None else first
+        if last > MAX_SEED:
+            raise ValidationError("--seeds", expected, text)
         if last < first:
             raise ValidationError("--seeds", f"a range low-high with low <= high ({part})", text)
+        if last - first + 1 + len(seeds) > MAX_RUNS:
+            raise ValidationError("--seeds", f"at most {MAX_RUNS} seeds", text)
         seeds.update(range(first, last + 1))
     return sorted(seeds)
 
@@ -165,21 +191,36 @@ class SweepRun:
 
 
 def plan_runs(
-    module: ModuleType, grid: Mapping[str, Sequence[str]], seeds: Sequence[int], quick: bool
+    module: ModuleType,
+    grid: Mapping[str, Sequence[str]],
+    seeds: Sequence[int],
+    quick: bool,
+    base: Mapping[str, str] | None = None,
+    base_origin: str | None = None,
 ) -> list[SweepRun]:
     """Every combination of the grid and the seeds, each validated by ``Params``.
 
     Validation happens here, before anything runs: a bad value stops the sweep with
-    the circuit's own error (naming ``Circuit.Params.field``).
+    the circuit's own error (naming ``Circuit.Params.field``). ``base`` holds parameters
+    every run shares (``--params FILE``, whose name ``base_origin`` errors then give); the
+    grid overrides them.
     """
     if not seeds:
         raise ValidationError("--seeds", "at least one seed", "none")
-    base = module.Params.quick() if quick else module.Params()
+    n_runs = math.prod(len(v) for v in grid.values()) * len(seeds)
+    if n_runs > MAX_RUNS:
+        raise ValidationError(
+            "--grid", f"at most {MAX_RUNS} runs (grid combinations times seeds)", n_runs
+        )
+    preset = module.Params.quick() if quick else module.Params()
+    base = dict(base or {})
+    origins = {k: base_origin or "the base parameters" for k in base if k not in grid}
     fields = list(grid)
     runs = []
     for combo in itertools.product(*(grid[f] for f in fields)):
         values = tuple(zip(fields, combo, strict=True))
-        base.replace_from_strings(dict(values))  # raises ValidationError if bad
+        # raises ValidationError if bad
+        preset.replace_from_strings({**base, **dict(values)}, origins=origins)
         runs.extend(SweepRun(values, int(seed)) for seed in seeds)
     return runs
 
@@ -251,6 +292,85 @@ def run_one(
         share_private_cython_cache()
     row["wall_seconds"] = time.perf_counter() - t0
     return row
+
+
+def run_seeds(
+    module_path: str,
+    quick: bool,
+    values: Sequence[tuple[str, str]],
+    seeds: Sequence[int],
+    device: str,
+) -> list[dict[str, Any]]:
+    """The rows of :func:`run_one` for several seeds of one parameter combination.
+
+    The simulations come from :func:`spikingml.circuits.simulate_seeds`, so a circuit
+    that can compiles its ``cpp_standalone`` program once for all the seeds. A seed
+    whose simulation fails gets an error row; the seeds after it then run one by one
+    (:func:`run_one`). A row's ``wall_seconds`` is that seed's share: the first one's
+    includes building and compiling the program.
+    """
+    import importlib
+    import platform
+
+    from spikingml.circuits import simulate_seeds
+    from spikingml.simulation import share_private_cython_cache, use_private_cython_cache
+
+    rows: list[dict[str, Any]] = []
+    t0 = time.perf_counter()
+    try:
+        use_private_cython_cache()
+        os.environ.setdefault("MPLBACKEND", "Agg")
+        module = importlib.import_module(module_path)
+        params = module.Params.quick() if quick else module.Params()
+        if values:
+            params = params.replace_from_strings(dict(values))
+        results = simulate_seeds(module, params, seeds, device, progress=False)
+        try:
+            for seed in seeds:
+                row: dict[str, Any] = {
+                    "status": "ok",
+                    "error": "",
+                    "traceback": "",
+                    "metrics": {},
+                    "simulated_seconds": float("nan"),
+                    "host": platform.node(),
+                }
+                rows.append(row)
+                try:
+                    result = next(results)
+                    twin_output = module.twin(params, seed=seed)
+                    metrics = module.compare(result, twin_output)
+                    row["metrics"] = {str(k): float(v) for k, v in metrics.items()}
+                    row["simulated_seconds"] = float(result.simulated_seconds) or float(
+                        result.t_stop
+                    )
+                except Exception as exc:  # one failed run must not end the sweep
+                    row["status"] = "error"
+                    row["error"] = " ".join(f"{type(exc).__name__}: {exc}".split())
+                    row["traceback"] = traceback.format_exc()
+                    break
+                finally:
+                    row["wall_seconds"] = time.perf_counter() - t0
+                    t0 = time.perf_counter()
+        finally:
+            results.close()
+    except Exception as exc:  # e.g. the module or the parameters: every seed fails alike
+        rows = [
+            {
+                "status": "error",
+                "error": " ".join(f"{type(exc).__name__}: {exc}".split()),
+                "traceback": traceback.format_exc(),
+                "metrics": {},
+                "simulated_seconds": float("nan"),
+                "host": platform.node(),
+                "wall_seconds": time.perf_counter() - t0,
+            }
+            for _ in seeds
+        ]
+    finally:
+        share_private_cython_cache()
+    rows += [run_one(module_path, quick, values, s, device) for s in seeds[len(rows) :]]
+    return rows
 
 
 # -- the table --------------------------------------------------------------------------
@@ -543,6 +663,8 @@ def sweep(
     seeds: Sequence[int] = (0,),
     quick: bool = False,
     device: str | None = None,
+    base: Mapping[str, str] | None = None,
+    base_origin: str | None = None,
     workers: int | None = None,
     scheduler: str | None = None,
     resume: bool = False,
@@ -568,6 +690,12 @@ def sweep(
         Start from the quick preset.
     device : str, optional
         Brian2 device (default: the circuit's own).
+    base : mapping of str to str, optional
+        Parameters every run shares, as strings (``--set`` syntax; ``--params FILE``);
+        the grid overrides them. Recorded in ``sweep.json``; a resumed sweep must use the
+        same.
+    base_origin : str, optional
+        Where ``base`` comes from (a file name), named in errors about its values.
     workers : int, optional
         Worker processes of the embedded LocalCluster (default: the number of cores).
         Ignored with ``scheduler``.
@@ -602,8 +730,8 @@ def sweep(
     SweepInterrupted
         On Ctrl-C or SIGTERM; the table holds every run finished until then.
     """
-    from spikingml.circuits import REGISTRY, get_circuit
-    from spikingml.simulation import check_device, check_seed, versions
+    from spikingml.circuits import get_circuit
+    from spikingml.simulation import check_device, check_seed
 
     module = get_circuit(name)
     device = check_device(
@@ -616,12 +744,23 @@ def sweep(
     if table_format == "parquet":
         _require_parquet()
     if scheduler is None and client is None:
-        workers = (os.cpu_count() or 1) if workers is None else workers
-        if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-            raise ValidationError("--workers", "an integer >= 1", workers)
+        workers = min(os.cpu_count() or 1, MAX_WORKERS) if workers is None else workers
+        if (
+            isinstance(workers, bool)
+            or not isinstance(workers, int)
+            or not 1 <= workers <= MAX_WORKERS
+        ):
+            raise ValidationError("--workers", f"an integer from 1 to {MAX_WORKERS}", workers)
+    if scheduler is not None and (
+        not isinstance(scheduler, str) or not _ADDRESS_RE.fullmatch(scheduler)
+    ):
+        raise ValidationError(
+            "--scheduler", "the address of a Dask scheduler, such as tcp://host:8786", scheduler
+        )
     if resume and force:
         raise ValidationError("--resume", "not together with --force", "both given")
-    runs = plan_runs(module, grid, seeds, quick)
+    base = {str(k): v for k, v in (base or {}).items()}
+    runs = plan_runs(module, grid, seeds, quick, base=base, base_origin=base_origin)
     metrics = list(getattr(module, "METRICS", {}))
     columns = _columns(list(grid), metrics)
     n_text = len(LEAD_COLUMNS) + len(grid) + 2  # ... swept values, status, error
@@ -639,12 +778,86 @@ def sweep(
         )
     if resume and not table_path.exists():
         raise ValidationError("--resume", f"a directory holding {TABLE}", str(out))
+    if resume:
+        _check_same_base(out / SPEC, base)
+    remote = None
+    if client is None and scheduler is not None:
+        # connect before anything is written: a wrong address leaves no directory behind
+        client, _ = _client(1, scheduler)
+        remote = client
+    try:
+        return _sweep_into(
+            name=name,
+            module=module,
+            out=out,
+            grid=grid,
+            base=base,
+            seeds=seeds,
+            quick=quick,
+            device=device,
+            workers=workers,
+            scheduler=scheduler,
+            resume=resume,
+            table_format=table_format,
+            metrics=metrics,
+            columns=columns,
+            n_text=n_text,
+            runs=runs,
+            say=say,
+            client=client,
+        )
+    finally:
+        if remote is not None:
+            remote.close()
+
+
+def _check_same_base(spec_path: Path, base: Mapping[str, str]) -> None:
+    """A resumed sweep must use the base parameters of the sweep it continues."""
+    try:
+        earlier = json.loads(spec_path.read_text(encoding="utf-8")).get("base", {})
+    except FileNotFoundError:
+        earlier = {}
+    except (OSError, ValueError, AttributeError):  # unreadable: cannot tell, so refuse
+        earlier = None
+    if earlier != dict(base):
+        raise ValidationError(
+            "--params", f"the base parameters of the sweep in {spec_path.parent}", dict(base)
+        )
+
+
+def _sweep_into(
+    *,
+    name,
+    module,
+    out,
+    grid,
+    base,
+    seeds,
+    quick,
+    device,
+    workers,
+    scheduler,
+    resume,
+    table_format,
+    metrics,
+    columns,
+    n_text,
+    runs,
+    say,
+    client,
+) -> Path:
+    """Write the spec and the table into ``out`` and run what is not done yet."""
+    from spikingml.circuits import REGISTRY
+    from spikingml.simulation import versions
+
+    table_path = out / TABLE
     out.mkdir(parents=True, exist_ok=True)
     spec = {
         "circuit": name,
         "preset": "quick" if quick else "default",
         "device": device,
         "grid": grid,
+        "base": dict(base),
         "seeds": seeds,
         "versions": versions(),
     }
@@ -677,6 +890,7 @@ def sweep(
                 n_text,
                 say,
                 client,
+                base,
             )
     finally:
         table.close()
@@ -698,6 +912,74 @@ def sweep(
     return table_path
 
 
+def _record(
+    name,
+    quick,
+    device,
+    run,
+    res,
+    columns,
+    table,
+    out,
+    table_format,
+    n_text,
+    say,
+    finished,
+    n_todo,
+    t_start,
+) -> int:
+    """Append one finished run to the table (and its traceback to errors/); report it."""
+    row = {
+        "run_id": run.run_id,
+        "circuit": name,
+        "preset": "quick" if quick else "default",
+        "device": device,
+        "seed": run.seed,
+        **dict(run.values),
+        "status": res["status"],
+        "error": res["error"],
+        "wall_seconds": res["wall_seconds"],
+        "simulated_seconds": res["simulated_seconds"],
+        **{k: v for k, v in res["metrics"].items() if k in columns},
+    }
+    extra = sorted(set(res["metrics"]) - set(columns))
+    if extra:
+        say(f"  metrics not in {name}.METRICS (not in the table): {', '.join(extra)}")
+    if res["status"] != "ok":
+        (out / "errors").mkdir(exist_ok=True)
+        (out / "errors" / f"{run.run_id}.txt").write_text(
+            f"{run.describe()}\n\n{res['traceback']}", encoding="utf-8"
+        )
+    table.append(row)
+    if table_format == "parquet":
+        _write_parquet(table.rows, columns, n_text, out / PARQUET)
+    finished += 1
+    elapsed = time.perf_counter() - t_start
+    eta = elapsed / finished * (n_todo - finished)
+    status = "ok" if res["status"] == "ok" else f"FAILED ({res['error']})"
+    say(
+        f"  [{finished}/{n_todo}] {run.describe()}: {status}, "
+        f"{res['wall_seconds']:.1f} s; ~{eta:.0f} s left"
+    )
+    return finished
+
+
+def _groups(module_path: str, device: str, todo: Sequence[SweepRun]) -> list[list[SweepRun]]:
+    """Runs to submit together: under ``cpp_standalone``, for circuits that compile once
+    (:func:`spikingml.circuits.reuses_compiled`), all seeds of a parameter combination;
+    otherwise each run alone (spread over all workers)."""
+    import importlib
+
+    from spikingml.circuits import reuses_compiled
+
+    if not reuses_compiled(importlib.import_module(module_path), device):
+        return [[run] for run in todo]
+    groups: dict[tuple[tuple[str, str], ...], list[SweepRun]] = {}
+    for run in todo:
+        groups.setdefault(run.values, []).append(run)
+    return list(groups.values())
+
+
 def _execute(
     name,
     module_path,
@@ -713,6 +995,7 @@ def _execute(
     n_text,
     say,
     client=None,
+    base=None,
 ) -> None:
     """Submit ``todo`` to Dask and append each finished run to the table."""
     import signal
@@ -731,54 +1014,54 @@ def _execute(
     t_start = time.perf_counter()
     try:
         client.register_plugin(_worker_setup_plugin())
-        for run in todo:
-            fut = client.submit(
-                run_one,
-                module_path,
-                quick,
-                run.values,
-                run.seed,
-                device,
-                key=f"spikingml-{name}-{run.run_id}",
-                pure=False,
-            )
-            futures[fut] = run
+        for group in _groups(module_path, device, todo):
+            # the grid's values win over the base values (--params)
+            values = (*dict(base or {}).items(), *group[0].values)
+            if len(group) == 1:
+                run = group[0]
+                fut = client.submit(
+                    run_one,
+                    module_path,
+                    quick,
+                    values,
+                    run.seed,
+                    device,
+                    key=f"spikingml-{name}-{run.run_id}",
+                    pure=False,
+                )
+            else:  # seeds of one combination: one compiled program (run_seeds)
+                fut = client.submit(
+                    run_seeds,
+                    module_path,
+                    quick,
+                    values,
+                    [run.seed for run in group],
+                    device,
+                    key=f"spikingml-{name}-{group[0].run_id}-{len(group)}-seeds",
+                    pure=False,
+                )
+            futures[fut] = group
         finished = 0
         for fut in as_completed(futures):
-            run = futures[fut]
-            res = fut.result()
-            row = {
-                "run_id": run.run_id,
-                "circuit": name,
-                "preset": "quick" if quick else "default",
-                "device": device,
-                "seed": run.seed,
-                **dict(run.values),
-                "status": res["status"],
-                "error": res["error"],
-                "wall_seconds": res["wall_seconds"],
-                "simulated_seconds": res["simulated_seconds"],
-                **{k: v for k, v in res["metrics"].items() if k in columns},
-            }
-            extra = sorted(set(res["metrics"]) - set(columns))
-            if extra:
-                say(f"  metrics not in {name}.METRICS (not in the table): {', '.join(extra)}")
-            if res["status"] != "ok":
-                (out / "errors").mkdir(exist_ok=True)
-                (out / "errors" / f"{run.run_id}.txt").write_text(
-                    f"{run.describe()}\n\n{res['traceback']}", encoding="utf-8"
+            group = futures[fut]
+            outcome = fut.result()
+            for run, res in zip(group, outcome if len(group) > 1 else [outcome], strict=True):
+                finished = _record(
+                    name,
+                    quick,
+                    device,
+                    run,
+                    res,
+                    columns,
+                    table,
+                    out,
+                    table_format,
+                    n_text,
+                    say,
+                    finished,
+                    len(todo),
+                    t_start,
                 )
-            table.append(row)
-            if table_format == "parquet":
-                _write_parquet(table.rows, columns, n_text, out / PARQUET)
-            finished += 1
-            elapsed = time.perf_counter() - t_start
-            eta = elapsed / finished * (len(todo) - finished)
-            status = "ok" if res["status"] == "ok" else f"FAILED ({res['error']})"
-            say(
-                f"  [{finished}/{len(todo)}] {run.describe()}: {status}, "
-                f"{res['wall_seconds']:.1f} s; ~{eta:.0f} s left"
-            )
     except KeyboardInterrupt:
         for fut in futures:
             fut.cancel()

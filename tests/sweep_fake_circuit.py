@@ -23,6 +23,7 @@ METRICS = {
     "score": "gain * (seed + 1) + tau / ms",
     "seed_echo": "the seed",
     "worker_pid": "process id of the worker that ran it",
+    "batch_size": "seeds simulated together by simulate_seeds (1: by simulate)",
 }
 
 
@@ -47,8 +48,17 @@ def simulate(params: Params, seed: int = 0, device: str = "runtime", progress: b
         raise RuntimeError(f"planned failure at seed {seed}")
     time.sleep(float(params.sleep / ms) / 1000)
     return types.SimpleNamespace(
-        params=params, seed=seed, simulated_seconds=0.5, t_stop=0.5, pid=os.getpid()
+        params=params, seed=seed, simulated_seconds=0.5, t_stop=0.5, pid=os.getpid(), batch=1
     )
+
+
+def simulate_seeds(params: Params, seeds=(0,), device: str = "runtime", progress: bool = True):
+    """The compile-once hook: results tagged with the number of seeds run together."""
+    seeds = list(seeds)
+    for seed in seeds:
+        result = simulate(params, seed=seed, device=device, progress=progress)
+        result.batch = len(seeds)
+        yield result
 
 
 def twin(params: Params, seed: int = 0) -> float:
@@ -60,4 +70,5 @@ def compare(result, twin_output: float) -> dict[str, float]:
         "score": result.params.gain * (result.seed + 1) + twin_output,
         "seed_echo": float(result.seed),
         "worker_pid": float(result.pid),
+        "batch_size": float(result.batch),
     }

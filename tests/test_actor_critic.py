@@ -8,6 +8,7 @@ would no longer be there.
 
 import numpy as np
 import pytest
+from _roundtrip import check_nix_round_trip, check_nwb
 from brian2 import ms, second
 
 from spikingml import ValidationError
@@ -227,3 +228,15 @@ def test_default_preset_meets_issue_targets():
     assert m["last5_over_control"] <= 0.3
     # measured seeds 0-4: 0.86-0.92; the learned value rises towards the platform in both
     assert m["value_map_correlation"] >= 0.7
+
+
+def test_round_trips_through_nwb(quick, tmp_path):
+    # every field of the Result back from data.nwb (tests/_roundtrip.py)
+    check_nwb(quick[1], tmp_path)
+
+
+@pytest.mark.slow
+def test_round_trips_through_nix(quick, tmp_path):
+    # every spike, population, phase, event and signal back from data.nix; slow because
+    # NixIO reads the spike trains one by one (40 s on a loaded 2-core machine)
+    check_nix_round_trip(quick[1], tmp_path / "data.nix")

@@ -129,3 +129,58 @@ def test_return_value_comes_back(monkeypatch, fork):
     out = Background(_square, 3).wait()
     assert out["value"] == 9
     np.testing.assert_array_equal(out["array"], [0, 3, 6])
+
+
+def test_prefetch_yields_in_order_one_item_ahead():
+    from spikingml._background import Prefetch
+
+    started = []
+
+    def produce():
+        for i in range(4):
+            started.append(i)
+            yield i
+
+    items = Prefetch(produce())
+    assert next(items) == 0
+    time.sleep(0.2)  # the next item is computed meanwhile, and only that one
+    assert started == [0, 1]
+    assert list(items) == [1, 2, 3]
+    items.close()
+
+
+def test_prefetch_raises_the_producers_error_and_closes_it():
+    from spikingml._background import Prefetch
+
+    closed = []
+
+    def produce():
+        try:
+            yield 1
+            raise ValueError("bad seed")
+        finally:
+            closed.append(True)
+
+    items = Prefetch(produce())
+    assert next(items) == 1
+    with pytest.raises(ValueError, match="bad seed"):
+        next(items)
+    items.close()
+    assert closed == [True]
+
+
+def test_prefetch_close_early_closes_the_producer():
+    from spikingml._background import Prefetch
+
+    closed = []
+
+    def produce():
+        try:
+            yield from range(100)
+        finally:
+            closed.append(True)
+
+    items = Prefetch(produce())
+    assert next(items) == 0
+    items.close()
+    assert closed == [True]

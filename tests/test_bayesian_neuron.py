@@ -9,6 +9,7 @@ clears with room.
 
 import numpy as np
 import pytest
+from _roundtrip import check_round_trips, nix_block
 from brian2 import Hz, ms, second
 
 from spikingml import ValidationError
@@ -245,10 +246,8 @@ def test_figures_written(bn_quick, tmp_path):
 
 def test_result_round_trips_through_nix(bn_quick, tmp_path):
     # The decoder's halves are the NEO segments; every spike and the three traces come back.
-    from spikingml.export import read_nix, write_nix
-
     _, result, _, _ = bn_quick
-    block = read_nix(write_nix(result, tmp_path / "data.nix"))
+    block = nix_block(result, tmp_path / "data.nix")  # read_nix(write_nix(...)), once
     assert [s.name for s in block.segments] == ["fit", "test"]
     assert {g.name for g in block.groups} == {"inputs", "output", "hidden_state"}
     for name, pop in result.populations.items():
@@ -303,3 +302,9 @@ def test_default_preset_meets_issue_targets(seed):
     assert m["internal_logodds_correlation"] >= 0.99
     assert m["logodds_correlation"] >= 0.9
     assert m["accuracy_gap"] <= 0.05
+
+
+def test_round_trips_through_nix_and_nwb(bn_quick, tmp_path):
+    # every spike, population, phase, event and signal back from data.nix; every field
+    # of the Result back from data.nwb (tests/_roundtrip.py)
+    check_round_trips(bn_quick[1], tmp_path)

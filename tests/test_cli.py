@@ -111,6 +111,7 @@ def make_fake_module(name: str = FAKE, module_name: str = FAKE_MODULE) -> types.
             phases=[Phase("run", 0.0, duration)],
             simulated_seconds=duration,
             wall_seconds=0.01,
+            synaptic_events=1234,
         )
 
     def twin(params, seed: int = 0):
@@ -250,7 +251,9 @@ def test_run_writes_every_file(fake, tmp_path, capsys):
         "wall_seconds",
         "simulated_seconds",
         "simulate_wall_seconds",
+        "synaptic_events",
     }
+    assert metrics["synaptic_events"] == 1234  # the Result's count, not recomputed
     assert metrics["error"] == pytest.approx(3.125)
     assert metrics["undefined"] is None  # NaN -> null
     assert metrics["circuit"] == FAKE
@@ -652,3 +655,135 @@ def test_resume_from_a_missing_file_is_one_line(fake, tmp_path, capsys):
         str(tmp_path / "o"),
     )
     assert_one_line_error(rc, err, "--resume", "nope.npz")
+
+
+# -- several seeds -----------------------------------------------------------------------
+
+
+def test_run_seeds_writes_one_directory_per_seed_like_single_runs(fake, tmp_path, capsys):
+    many, one = tmp_path / "many", tmp_path / "one"
+    rc, out, err = run_cli(capsys, "run", FAKE, "--quick", "--seeds", "1,4", "--out", str(many))
+    assert rc == 0, err
+    assert sorted(p.name for p in many.iterdir()) == ["seed-1", "seed-4"]
+    assert [c[1] for c in fake.calls] == [1, 4]
+    rc, _, err = run_cli(capsys, "run", FAKE, "--quick", "--seed", "4", "--out", str(one))
+    assert rc == 0, err
+    seed4 = many / "seed-4"
+    assert sorted(p.name for p in seed4.iterdir()) == sorted(p.name for p in one.iterdir())
+    timing = {"wall_seconds", "simulate_wall_seconds"}
+    m_many, m_one = (json.loads((d / "metrics.json").read_text()) for d in (seed4, one))
+    assert m_many["seed"] == 4
+    assert {k: v for k, v in m_many.items() if k not in timing} == {
+        k: v for k, v in m_one.items() if k not in timing
+    }
+    for name in ("params.json", "raster.png", "comparison.png", "weights.png"):
+        assert (seed4 / name).read_bytes() == (one / name).read_bytes(), name
+    assert leftovers(many) == [] and leftovers(tmp_path) == []
+
+
+def test_run_seeds_uses_the_circuits_compile_once_hook(fake, tmp_path, capsys):
+    # under cpp_standalone, a circuit's simulate_seeds hook makes every seed's simulation
+    hook_calls = []
+
+    def simulate_seeds(params, seeds, device, progress):
+        hook_calls.append((list(seeds), device))
+        for seed in seeds:
+            result = fake.simulate(params, seed=seed, device=device, progress=False)
+            result.wall_seconds = 0.25
+            yield result
+
+    fake.simulate_seeds = simulate_seeds
+    out_dir = tmp_path / "out"
+    argv = ["run", FAKE, "--device", "cpp_standalone", "--seeds", "2,3", "--out", str(out_dir)]
+    rc, out, err = run_cli(capsys, *argv)
+    assert rc == 0, err
+    assert hook_calls == [([2, 3], "cpp_standalone")]
+    assert fake.calls == [(FakeParams(), s, "cpp_standalone", False) for s in (2, 3)]
+    for seed in (2, 3):
+        metrics = json.loads((out_dir / f"seed-{seed}" / "metrics.json").read_text())
+        assert metrics["seed"] == seed and metrics["device"] == "cpp_standalone"
+        assert metrics["simulate_wall_seconds"] == 0.25  # the simulation's own time
+    assert "compiled once" in err
+    # the runtime device simulates seed by seed
+    assert circuits.reuses_compiled(fake, "cpp_standalone")
+    assert not circuits.reuses_compiled(fake, "runtime")
+
+
+def test_run_seeds_refuses_existing_output_of_any_seed_before_simulating(fake, tmp_path, capsys):
+    (tmp_path / "out" / "seed-1").mkdir(parents=True)
+    (tmp_path / "out" / "seed-1" / "metrics.json").write_text("{}")
+    rc, _, err = run_cli(capsys, "run", FAKE, "--seeds", "0-2", "--out", str(tmp_path / "out"))
+    assert_one_line_error(rc, err, "seed-1", "--force")
+    assert fake.calls == []
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["--seed", "1", "--seeds", "0-2"], ["--seeds", "2-1"], ["--seeds", "x"]],
+)
+def test_run_seeds_bad_usage(fake, tmp_path, capsys, argv):
+    rc, _, err = run_cli(capsys, "run", FAKE, *argv, "--out", str(tmp_path / "o"))
+    assert rc == 2
+    assert fake.calls == []
+
+
+# -- NWB output and export ---------------------------------------------------------------
+
+
+def test_run_format_nwb_writes_data_nwb_instead(fake, tmp_path, capsys):
+    pytest.importorskip("pynwb")
+    from spikingml.export import read_nwb
+
+    out_dir = tmp_path / "out"
+    rc, out, err = run_cli(
+        capsys, "run", FAKE, "--quick", "--format", "nwb", "--out", str(out_dir)
+    )
+    assert rc == 0, err
+    names = sorted(p.name for p in out_dir.iterdir())
+    assert "data.nwb" in names and "data.nix" not in names
+    back = read_nwb(out_dir / "data.nwb")
+    assert back.circuit == FAKE and back.synaptic_events == 1234
+    assert str(out_dir / "data.nwb") in out
+
+
+def test_run_format_both_and_refusal(fake, tmp_path, capsys):
+    pytest.importorskip("pynwb")
+    out_dir = tmp_path / "out"
+    rc, _, err = run_cli(capsys, "run", FAKE, "--quick", "--format", "both", "--out", str(out_dir))
+    assert rc == 0, err
+    assert (out_dir / "data.nix").is_file() and (out_dir / "data.nwb").is_file()
+    rc, _, err = run_cli(capsys, "run", FAKE, "--quick", "--format", "nwb", "--out", str(out_dir))
+    assert_one_line_error(rc, err, "data.nwb", "--force")
+
+
+def test_run_bad_format_is_a_usage_error(fake, tmp_path, capsys):
+    rc, _, err = run_cli(capsys, "run", FAKE, "--format", "hdf5", "--out", str(tmp_path))
+    assert rc == 2 and "invalid choice" in err
+
+
+def test_export_converts_nix_to_nwb_and_back(fake, tmp_path, capsys):
+    pytest.importorskip("pynwb")
+    from spikingml.export import read_nwb
+
+    out_dir = tmp_path / "out"
+    assert run_cli(capsys, "run", FAKE, "--quick", "--out", str(out_dir))[0] == 0
+    rc, out, err = run_cli(capsys, "export", str(out_dir), "--to", "nwb")
+    assert rc == 0, err
+    assert "without weights and extra" in out
+    nix = read_nix(out_dir / "data.nix")
+    back = read_nwb(out_dir / "data.nwb")
+    n_nix = sum(len(st) for seg in nix.segments for st in seg.spiketrains)
+    assert sum(len(sd.times) for sd in back.populations.values()) == n_nix
+    assert back.circuit == FAKE
+
+    rc, _, err = run_cli(capsys, "export", str(out_dir), "--to", "nwb")
+    assert_one_line_error(rc, err, "data.nwb", "force=True")
+    (out_dir / "data.nix").unlink()
+    rc, _, err = run_cli(capsys, "export", str(out_dir), "--to", "nix")
+    assert rc == 0, err
+    assert read_nix(out_dir / "data.nix").annotations["circuit"] == FAKE
+
+
+def test_export_without_data_file_is_one_line(fake, tmp_path, capsys):
+    rc, _, err = run_cli(capsys, "export", str(tmp_path), "--to", "nwb")
+    assert_one_line_error(rc, err, "RUN_DIR", "data.nix")

@@ -9,9 +9,11 @@ import neo
 import numpy as np
 import pytest
 import quantities as pq
+from _roundtrip import assert_same_spikes, check_nix_round_trip, check_nwb_round_trip
 
+from spikingml.analysis.stats import firing_rates, isi_cv
 from spikingml.errors import OutputExistsError, ValidationError
-from spikingml.export import read_nix, to_neo, write_nix
+from spikingml.export import from_neo, read_nix, read_nwb, to_neo, write_nix, write_nwb
 from spikingml.result import Phase, Result, Signal, SpikeData
 
 PHASES = [Phase("acquisition", 0.0, 1.0), Phase("extinction", 1.0, 2.0)]
@@ -326,3 +328,215 @@ def test_fast_spiketrain_writer_matches_nixio(result, tmp_path):
     members_a = {g.name: sorted(st.name for st in g.spiketrains) for g in a.groups}
     members_b = {g.name: sorted(st.name for st in g.spiketrains) for g in b.groups}
     assert members_a == members_b
+
+
+# --------------------------------------------------------------------------- NEO -> Result
+
+
+def test_from_neo_gives_the_run_back(result, tmp_path):
+    back = check_nix_round_trip(result, tmp_path / "data.nix")
+    assert back.versions == result.versions
+    assert (back.weights, back.extra) == ({}, {})
+
+
+def test_from_neo_after_a_gap_between_phases(result, tmp_path):
+    # spikes, samples and events in the gap [0.8, 1.0) are left out with a warning
+    gapped = result.replace(phases=[Phase("a", 0.0, 0.8), Phase("b", 1.0, 2.0)])
+    back = check_nix_round_trip(gapped, tmp_path / "data.nix")
+    assert np.isnan(back.signals["rate"].values[80:100]).all()
+
+
+def test_from_neo_warns_about_what_it_cannot_carry(result):
+    block = to_neo(result)
+    block.segments[0].epochs.append(neo.Epoch([0.1] * pq.s, durations=[0.2] * pq.s))
+    with pytest.warns(UserWarning, match="1 epochs"):
+        from_neo(block)
+
+
+# --------------------------------------------------------------------------- NWB
+
+
+@pytest.fixture
+def rich(result) -> Result:
+    """The toy run with weights and extra of every kind Results hold."""
+    return result.replace(
+        weights={
+            "w": np.arange(6.0).reshape(2, 3),
+            "mask": np.array([True, False]),
+            "counts": np.arange(4, dtype=np.int32),
+            "scalar": np.float64(2.5),
+            "empty": np.zeros((0, 3)),
+        },
+        extra={
+            "trial_kind": ["CS+", "CS-"],
+            "latencies": [0.5, float("nan")],
+            "pair": (1, 2),
+            "table": np.arange(6).reshape(3, 2),
+            "n": np.int64(7),
+            "offsets": {"a": 0, "b": 4},
+            "by_index": {1: "x"},
+            "nothing": None,
+        },
+        events={**result.events, "never": np.zeros(0)},
+        wall_seconds=1.25,
+        synaptic_events=99,
+    )
+
+
+def test_nwb_round_trip_keeps_every_field(rich, tmp_path):
+    pytest.importorskip("pynwb")
+    back = check_nwb_round_trip(rich, tmp_path / "data.nwb")
+    assert isinstance(back.extra["n"], np.int64) and back.extra["pair"] == (1, 2)
+
+
+def test_nwb_round_trip_without_phases_or_spikes(result, tmp_path):
+    pytest.importorskip("pynwb")
+    bare = result.replace(
+        phases=[], populations={"E": SpikeData([], [], 3)}, signals={}, events={}
+    )
+    back = check_nwb_round_trip(bare, tmp_path / "data.nwb")
+    assert back.phases == [] and back.populations["E"].size == 3
+
+
+def test_nwb_keeps_spikes_outside_phases(result, tmp_path):
+    # NEO segments cannot hold them; NWB's units table can
+    pytest.importorskip("pynwb")
+    late = result.replace(
+        populations={**result.populations, "late": SpikeData([0, 0], [2.5, 3.0], 1)}
+    )
+    back = check_nwb_round_trip(late, tmp_path / "data.nwb")
+    np.testing.assert_array_equal(back.populations["late"].times, [2.5, 3.0])
+
+
+def test_nwb_warns_naming_what_json_cannot_hold(result, tmp_path):
+    pytest.importorskip("pynwb")
+    odd = result.replace(extra={"fine": 1, "odd": {"z": 1j}})
+    with pytest.warns(UserWarning, match=r"Result.extra\['odd'\]\['z'\] \(complex\)"):
+        write_nwb(odd, tmp_path / "data.nwb")
+    assert read_nwb(tmp_path / "data.nwb").extra == {"fine": 1, "odd": {"z": "1j"}}
+
+
+def test_nwb_layout_for_other_tools(result, tmp_path):
+    pynwb = pytest.importorskip("pynwb")
+    write_nwb(result, tmp_path / "data.nwb")
+    with pynwb.NWBHDF5IO(str(tmp_path / "data.nwb"), mode="r") as io:
+        nwb = io.read()
+        units = nwb.units.to_dataframe()
+        assert list(units["population"]) == ["E"] * 4 + ["I"] * 2
+        assert list(units["population_index"]) == [0, 1, 2, 3, 0, 1]
+        np.testing.assert_array_equal(units["spike_times"].iloc[2], [1.2, 1.75])
+        assert len(units["spike_times"].iloc[3]) == 0  # the silent neuron is kept
+        epochs = nwb.epochs.to_dataframe()
+        assert [list(t) for t in epochs["tags"]] == [["acquisition"], ["extinction"]]
+        events = nwb.intervals["events"].to_dataframe()
+        assert list(events["label"]) == ["CS", "CS", "CS", "US", "US"]
+        assert list(events["start_time"]) == [0.2, 0.7, 1.2, 1.5, 1.8]
+        rate = nwb.acquisition["rate"]
+        assert rate.unit == "Hz" and rate.rate == pytest.approx(100.0)
+        assert rate.data.shape == (200, 3)
+        meta = json.loads(nwb.scratch["spikingml"].data)
+        assert meta["params"] == result.params and meta["seed"] == 1234
+
+
+def test_write_nwb_from_a_block(result, tmp_path):
+    pytest.importorskip("pynwb")
+    write_nix(result, tmp_path / "data.nix")
+    write_nwb(read_nix(tmp_path / "data.nix"), tmp_path / "data.nwb")
+    back = read_nwb(tmp_path / "data.nwb")
+    assert_same_spikes(result, back)
+    assert [p.name for p in back.phases] == ["acquisition", "extinction"]
+    assert back.params == result.params
+
+
+def test_read_nwb_to_neo(result, tmp_path):
+    pytest.importorskip("pynwb")
+    block = read_nwb(write_nwb(result, tmp_path / "data.nwb")).to_neo()
+    assert sum(len(st) for seg in block.segments for st in seg.spiketrains) == 12
+
+
+def test_nwb_no_overwrite_without_force(result, tmp_path):
+    pytest.importorskip("pynwb")
+    path = write_nwb(result, tmp_path / "data.nwb")
+    before = path.read_bytes()
+    with pytest.raises(OutputExistsError, match="force=True"):
+        write_nwb(result.replace(seed=1), path)
+    assert path.read_bytes() == before
+    write_nwb(result.replace(seed=1), path, force=True)
+    assert read_nwb(path).seed == 1
+
+
+@pytest.mark.parametrize("writer", [write_nix, write_nwb])
+def test_bad_destination_is_a_validation_error(writer, result, tmp_path):
+    if writer is write_nwb:
+        pytest.importorskip("pynwb")
+    with pytest.raises(ValidationError, match="existing directory"):
+        writer(result, tmp_path / "missing" / "data.file")
+    with pytest.raises(ValidationError, match="not a directory"):
+        writer(result, tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_read_nwb_bad_paths(result, tmp_path):
+    pynwb = pytest.importorskip("pynwb")
+    with pytest.raises(ValidationError, match="an existing NWB file"):
+        read_nwb(tmp_path / "missing.nwb")
+    (tmp_path / "text.nwb").write_text("not HDF5")
+    with pytest.raises(ValidationError, match="an NWB"):
+        read_nwb(tmp_path / "text.nwb")
+    write_nix(result, tmp_path / "data.nix")  # HDF5, not NWB
+    with pytest.raises(ValidationError, match="an NWB file"):
+        read_nwb(tmp_path / "data.nix")
+    import datetime
+
+    other = pynwb.NWBFile("not spikingml", "x", datetime.datetime.now(datetime.UTC))
+    with pynwb.NWBHDF5IO(str(tmp_path / "other.nwb"), mode="w") as io:
+        io.write(other)
+    with pytest.raises(ValidationError, match="written by spikingml"):
+        read_nwb(tmp_path / "other.nwb")
+
+
+def test_no_temporary_nwb_file_left_on_failure(result, tmp_path, monkeypatch):
+    pynwb = pytest.importorskip("pynwb")
+
+    def boom(self, *args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(pynwb.NWBHDF5IO, "write", boom)
+    with pytest.raises(RuntimeError, match="disk full"):
+        write_nwb(result, tmp_path / "data.nwb")
+    assert list(tmp_path.iterdir()) == []
+
+
+# --------------------------------------------------------------------------- Elephant
+
+
+def test_rates_and_cv_match_elephant(result, tmp_path):
+    # Both sides divide the same float64 counts and intervals: agreement to rounding.
+    statistics = pytest.importorskip("elephant.statistics")
+    block = read_nix(write_nix(result, tmp_path / "data.nix"))
+    checked = 0
+    for seg, phase in zip(block.segments, PHASES, strict=True):
+        for st in seg.spiketrains:
+            sd = result.populations[st.annotations["source_population"]]
+            i = st.annotations["source_index"]
+            rate = firing_rates(sd, phase.start, phase.stop)[i]
+            expected = statistics.mean_firing_rate(st).rescale("Hz").magnitude
+            assert rate == pytest.approx(float(expected), rel=1e-12, abs=0)
+            cv = isi_cv(sd, phase.start, phase.stop)[i]
+            if len(st) >= 3:
+                isis = statistics.isi(st).rescale("s").magnitude
+                assert cv == pytest.approx(float(statistics.cv(isis)), rel=1e-12, abs=1e-15)
+                checked += 1
+            else:
+                assert np.isnan(cv)
+    assert checked == 0  # the toy run is too sparse; tests/test_td_conditioning.py has more
+
+
+def test_stats_known_values():
+    sd = SpikeData([0, 0, 0, 0, 1], [0.1, 0.2, 0.4, 0.7, 0.5], 3)
+    np.testing.assert_allclose(firing_rates(sd, 0.0, 1.0), [4.0, 1.0, 0.0])
+    np.testing.assert_allclose(firing_rates(sd, 0.15, 0.45), [2 / 0.3, 0.0, 0.0])
+    isis = np.array([0.1, 0.2, 0.3])
+    cv = isi_cv(sd, 0.0, 1.0)
+    assert cv[0] == pytest.approx(isis.std() / isis.mean())
+    assert np.isnan(cv[1]) and np.isnan(cv[2])

@@ -9,6 +9,7 @@ would no longer be there.
 
 import numpy as np
 import pytest
+from _roundtrip import check_nix_round_trip, check_nwb, nix_block
 
 from spikingml import ValidationError
 from spikingml.analysis import rescorla_wagner as rwa
@@ -311,10 +312,8 @@ def test_paradigm_selection_runs_only_that_paradigm(rw_blocking, tmp_path):
 
 def test_selected_run_round_trips_through_nix(rw_blocking, tmp_path):
     # The four stages are the NEO segments; every spike of every population comes back.
-    from spikingml.export import read_nix, write_nix
-
     _, result, _ = rw_blocking
-    block = read_nix(write_nix(result, tmp_path / "data.nix"))
+    block = nix_block(result, tmp_path / "data.nix")  # read_nix(write_nix(...)), once
     assert [s.name for s in block.segments] == ["stage_1", "stage_2", "stage_3", "stage_4"]
     assert {g.name for g in block.groups} == set(result.populations)
     for name, pop in result.populations.items():
@@ -352,3 +351,22 @@ def test_default_preset_meets_issue_targets(seed):
     assert m["conditioned_inhibitor_value"] <= -0.5
     assert m["overexpectation_drop"] > 0
     assert m["curve_correlation_min"] >= 0.9
+
+
+def test_round_trips_through_nwb(rw_quick, tmp_path):
+    # every field of the Result back from data.nwb (tests/_roundtrip.py); the NIX round
+    # trip of this circuit in the default suite is test_blocking_run_round_trips_through_nix
+    check_nwb(rw_quick[1], tmp_path)
+
+
+@pytest.mark.slow
+def test_round_trips_through_nix(rw_quick, tmp_path):
+    # every spike, population, phase, event and signal back from data.nix; slow because
+    # NixIO reads the spike trains one by one (160 s on a loaded 2-core machine)
+    check_nix_round_trip(rw_quick[1], tmp_path / "data.nix")
+
+
+def test_blocking_run_round_trips_through_nix(rw_blocking, tmp_path):
+    # every spike, population, phase, event and signal back from data.nix, on the module's
+    # small run (its file is read once, with test_selected_run_round_trips_through_nix)
+    check_nix_round_trip(rw_blocking[1], tmp_path / "data.nix")

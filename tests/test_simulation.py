@@ -1,11 +1,14 @@
 """Shared Brian2 plumbing: the persistent standalone build directories."""
 
 import os
+import time
 from pathlib import Path
 
+import brian2
+import numpy as np
 import pytest
 
-from spikingml import ValidationError
+from spikingml import ValidationError, simulation
 from spikingml.simulation import standalone_build_directory
 
 
@@ -109,3 +112,55 @@ def test_fast_compile_uses_O0_and_caches_of_its_own(tmp_path, monkeypatch):
         assert brian2.prefs.codegen.runtime.cython.cache_dir is None
     with simulation.standalone_build_directory("prog") as directory:
         assert Path(directory).name == "prog-0"
+
+
+def test_synaptic_event_counter_counts_every_pathway():
+    """Events = spikes of each pathway's source neurons times their synapses there."""
+    with simulation.brian_device("runtime", seed=3):
+        brian2.prefs.codegen.target = "numpy"  # nothing to compile: a fast test
+        pre = brian2.PoissonGroup(20, 80 * brian2.Hz)
+        post = brian2.NeuronGroup(
+            5, "dv/dt = -v / (10*ms) : 1", threshold="v > 1", reset="v = 0", method="exact"
+        )
+        plastic = brian2.Synapses(pre, post, "w : 1", on_pre="v_post += 0.4", on_post="w += 1")
+        plastic.connect(p=0.5)
+        # a pathway from a subgroup into a subgroup: indices are within the subgroups
+        partial = brian2.Synapses(pre[:10], post[2:], on_pre="v_post += 0.1")
+        partial.connect()
+        pre_mon, post_mon = brian2.SpikeMonitor(pre), brian2.SpikeMonitor(post)
+        net = brian2.Network(pre, post, plastic, partial, pre_mon, post_mon)
+        counter = simulation.SynapticEventCounter(net)
+        net.run(0.5 * brian2.second)
+        n_pre = np.bincount(pre_mon.i[:], minlength=20)
+        n_post = np.bincount(post_mon.i[:], minlength=5)
+        expected = (
+            n_pre[plastic.i[:]].sum() + n_post[plastic.j[:]].sum() + n_pre[:10][partial.i[:]].sum()
+        )
+        assert n_post.sum() > 0  # the post pathway is exercised
+        assert counter.total() == expected
+
+
+def test_record_device_times_adds_up_timed_methods():
+    """Wrapped compile/run calls add their wall time to every active recorder, once."""
+
+    class Device:
+        def compile_source(self):
+            time.sleep(0.02)
+
+        def run(self):
+            time.sleep(0.01)
+
+    dev = Device()
+    with simulation.record_device_times() as outer:
+        simulation._time_device_methods(dev)
+        dev.compile_source()
+        with simulation.record_device_times() as inner:
+            dev.run()
+            dev.run()
+        simulation._untime_device_methods(dev)
+        dev.run()  # no longer timed
+    assert outer.compile_seconds >= 0.02
+    assert inner.compile_seconds == 0.0
+    assert inner.binary_seconds >= 0.02
+    assert outer.binary_seconds == pytest.approx(inner.binary_seconds)
+    assert "run" not in vars(dev)  # the class's method again

@@ -8,6 +8,7 @@ Dask scheduler and worker started here as separate processes on 127.0.0.1.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -207,6 +208,37 @@ def test_resume_runs_failed_runs_again(fake_registered, tmp_path, dask_client):
     rows = read_table(out / "runs.csv")
     assert len(rows) == 4  # only the failed run ran again (and failed again)
     assert [r["status"] for r in rows if r["run_id"] == failed_id] == ["error", "error"]
+
+
+def test_params_file_gives_the_base_values_and_the_grid_wins(
+    fake_registered, tmp_path, capsys, dask_client, monkeypatch
+):
+    import spikingml.sweep as sweep_module
+
+    real_sweep = sweep_module.sweep
+    monkeypatch.setattr(  # the CLI on the shared cluster rather than one of its own
+        sweep_module, "sweep", lambda *a, **k: real_sweep(*a, **{**k, "client": dask_client})
+    )
+    base_file = tmp_path / "base.toml"
+    base_file.write_text('gain = 3\ntau = "40 ms"\n')
+    out = tmp_path / "sweep"
+    argv = ["sweep", FAKE, "--out", str(out), "--no-progress", "--params", str(base_file)]
+    assert main([*argv, "--grid", "tau=10 ms,20 ms", "--seeds", "0-1"]) == 0
+    rows = read_table(out / "runs.csv")
+    for row in rows:  # gain from the file, tau from the grid
+        tau_ms = float(row["tau"].split()[0])
+        assert float(row["score"]) == pytest.approx(_expected_score(3.0, tau_ms, int(row["seed"])))
+    assert json.loads((out / "sweep.json").read_text())["base"] == {"gain": "3", "tau": "40 ms"}
+    # resuming with other base values would mix two sweeps in one table
+    base_file.write_text("gain = 4\n")
+    assert main([*argv, "--grid", "tau=10 ms,20 ms", "--seeds", "0-2", "--resume"]) == 2
+    assert "--params" in capsys.readouterr().err
+    # a bad value in the file names the file and the field, before anything runs
+    base_file.write_text('tau = "-1 ms"\n')
+    assert main([*argv[:3], str(tmp_path / "other"), *argv[4:]]) == 2
+    err = capsys.readouterr().err
+    assert f"SweepFake.Params.tau (in {base_file})" in err
+    assert not (tmp_path / "other").exists()
 
 
 def test_existing_sweep_needs_resume_or_force(fake_registered, tmp_path, capsys, dask_client):
@@ -428,3 +460,51 @@ def test_summary_plots_a_categorical_field_and_several_groups(fake_registered, t
     rows.append({"gain": "1", "mode": "a", "seed": "9", "status": "error", "score": ""})
     path = plot_summary(rows, ["mode", "gain"], ["score", "missing"], tmp_path / "s.png")
     assert path.stat().st_size > 5_000
+
+
+def test_run_seeds_gives_the_rows_of_run_one(fake_registered):
+    # the seeds of one combination in one task: the same rows as one task per seed, and a
+    # failing seed neither hides the others nor stops them
+    from spikingml.sweep import run_one, run_seeds
+
+    values = (("gain", "3"), ("fail_seed", "1"))
+    rows = run_seeds(FAKE_MODULE, False, values, [0, 1, 2], "runtime")
+    singles = [run_one(FAKE_MODULE, False, values, s, "runtime") for s in (0, 1, 2)]
+    assert [r["status"] for r in rows] == ["ok", "error", "ok"]
+    assert "planned failure at seed 1" in rows[1]["error"]
+    # seed 0 came from the hook; after the failure, seed 2 ran on its own
+    assert [r["metrics"].get("batch_size") for r in rows] == [3.0, None, 1.0]
+    ignore = {"worker_pid", "batch_size"}
+    for row, single in zip(rows, singles, strict=True):
+        assert row["status"] == single["status"]
+        assert {k: v for k, v in row["metrics"].items() if k not in ignore} == {
+            k: v for k, v in single["metrics"].items() if k not in ignore
+        }
+        assert row["wall_seconds"] >= 0
+
+
+def test_standalone_sweep_runs_the_seeds_of_a_combination_together(
+    fake_registered, tmp_path, dask_client
+):
+    # cpp_standalone and a simulate_seeds hook: one task per combination, its seeds
+    # simulated together (compiled once); runtime: one task per run
+    out = tmp_path / "standalone"
+    grid = {"gain": ["1", "3"]}
+    sweep(
+        FAKE,
+        out,
+        grid=grid,
+        seeds=[0, 1, 2],
+        device="cpp_standalone",
+        client=dask_client,
+        progress=False,
+    )
+    rows = read_table(out / "runs.csv")
+    assert len(rows) == 6 and all(r["status"] == "ok" for r in rows)
+    assert {float(r["batch_size"]) for r in rows} == {3.0}
+    for gain in ("1", "3"):
+        assert len({r["worker_pid"] for r in rows if r["gain"] == gain}) == 1
+        assert sorted(int(r["seed"]) for r in rows if r["gain"] == gain) == [0, 1, 2]
+    sweep(FAKE, tmp_path / "runtime", grid=grid, seeds=[0, 1], client=dask_client, progress=False)
+    rows = read_table(tmp_path / "runtime" / "runs.csv")
+    assert {float(r["batch_size"]) for r in rows} == {1.0}

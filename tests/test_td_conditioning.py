@@ -7,8 +7,10 @@ worst measured value and the point where the phenomenon would no longer be there
 
 import numpy as np
 import pytest
+from _roundtrip import check_round_trips, nix_block
 
 from spikingml import ValidationError
+from spikingml.analysis.stats import firing_rates, isi_cv
 from spikingml.circuits import REGISTRY, get_circuit
 from spikingml.circuits import td_conditioning as td
 
@@ -147,37 +149,6 @@ def test_standalone_gives_identical_spikes():
     np.testing.assert_allclose(a.weights["critic_w"], b.weights["critic_w"])
 
 
-def test_run_round_trips_through_nix(td_quick, tmp_path):
-    # Every spike of every neuron comes back from the NIX file, phase by phase.
-    import neo
-
-    from spikingml.export import write_nix
-
-    _, result, _, _ = td_quick
-    path = write_nix(result, tmp_path / "data.nix")
-    io = neo.io.NixIO(str(path), mode="ro")
-    try:
-        block = io.read_block()
-    finally:
-        io.close()
-    assert [s.name for s in block.segments] == [p.name for p in result.phases]
-    for name, pop in result.populations.items():
-        found = 0
-        for seg, phase in zip(block.segments, result.phases, strict=True):
-            trains = [st for st in seg.spiketrains if st.annotations["source_population"] == name]
-            assert len(trains) == pop.size  # silent neurons kept
-            for st in trains:
-                i = int(st.annotations["source_index"])
-                sel = (pop.indices == i) & (pop.times >= phase.start) & (pop.times < phase.stop)
-                np.testing.assert_allclose(
-                    np.sort(st.rescale("s").magnitude), np.sort(pop.times[sel]), atol=1e-9
-                )
-                found += len(st)
-        assert found == len(pop.times)
-    events = {ev.name: ev for ev in block.segments[0].events}
-    assert set(events) >= {"CS", "US", "reward"}
-
-
 @pytest.mark.slow
 def test_default_preset_meets_issue_targets():
     # The issue's targets for the default preset (benchmarks/bench_td_conditioning.py
@@ -194,3 +165,104 @@ def test_default_preset_meets_issue_targets():
     assert m["delta_correlation"] >= 0.85
     assert m["value_correlation"] >= 0.8
     assert m["extinction_drop"] >= 0.5
+
+
+def test_initial_phases_are_the_seeds_only_draw():
+    params = td.Params.quick()
+    phases = td.initial_phases(params, 4)
+    rng = np.random.default_rng(4)
+    sizes = (params.n_bins * params.cells_per_bin, params.n_critic, params.n_dopamine)
+    np.testing.assert_array_equal(phases, np.concatenate([rng.uniform(0, 1, n) for n in sizes]))
+    assert not np.array_equal(phases, td.initial_phases(params, 5))
+
+
+def test_simulate_seeds_checks_its_arguments():
+    with pytest.raises(ValidationError, match="seed"):
+        next(td.simulate_seeds(td.Params.quick(), seeds=[0, -1]))
+    with pytest.raises(ValidationError, match="device"):
+        next(td.simulate_seeds(td.Params.quick(), seeds=[0], device="gpu"))
+
+
+@pytest.mark.slow
+@pytest.mark.standalone
+def test_rerun_seed_equals_a_fresh_single_run(tmp_path, monkeypatch):
+    # Seeds compiled once and rerun (run args) give the spikes, weights and every output
+    # file of a separate single run of that seed, under cpp_standalone.
+    import json
+
+    import neo
+
+    from spikingml.cli import main
+
+    monkeypatch.setenv("SPIKINGML_CACHE", str(tmp_path / "cache"))  # compiles here
+    params = td.Params.quick().replace(n_acquisition=6, n_extinction=2, omission_every=3)
+    results = list(td.simulate_seeds(params, seeds=[0, 2], progress=False))
+    single = td.simulate(params, seed=2, device="cpp_standalone", progress=False)
+    assert [r.seed for r in results] == [0, 2]
+    for name, pop in single.populations.items():
+        np.testing.assert_array_equal(results[1].populations[name].indices, pop.indices)
+        np.testing.assert_array_equal(results[1].populations[name].times, pop.times)
+    np.testing.assert_array_equal(results[1].weights["critic_w"], single.weights["critic_w"])
+    assert not np.array_equal(
+        results[0].populations["dopamine"].times, single.populations["dopamine"].times
+    )
+
+    # the command line: DIR/seed-N holds what a single run of seed N writes
+    sets = ["--set", "n_acquisition=6", "n_extinction=2", "omission_every=3"]
+    common = ["run", "td-conditioning", "--quick", "--device", "cpp_standalone", "--no-progress"]
+    assert main([*common, "--seeds", "0,2", "--out", str(tmp_path / "many"), *sets]) == 0
+    assert main([*common, "--seed", "2", "--out", str(tmp_path / "one"), *sets]) == 0
+    many, one = tmp_path / "many" / "seed-2", tmp_path / "one"
+    assert sorted(p.name for p in many.iterdir()) == sorted(p.name for p in one.iterdir())
+    timing = {"wall_seconds", "simulate_wall_seconds"}
+    m_many, m_one = (json.loads((d / "metrics.json").read_text()) for d in (many, one))
+    assert {k: v for k, v in m_many.items() if k not in timing} == {
+        k: v for k, v in m_one.items() if k not in timing
+    }
+    for name in ("params.json", "raster.png", "comparison.png", "learning_curves.png"):
+        assert (many / name).read_bytes() == (one / name).read_bytes(), name
+    blocks = []
+    for d in (many, one):
+        io = neo.io.NixIO(str(d / "data.nix"), mode="ro")
+        try:
+            blocks.append(io.read_block())
+        finally:
+            io.close()
+    for seg_many, seg_one in zip(blocks[0].segments, blocks[1].segments, strict=True):
+        for a, b in zip(seg_many.spiketrains, seg_one.spiketrains, strict=True):
+            np.testing.assert_array_equal(a.magnitude, b.magnitude)
+
+
+def test_round_trips_through_nix_and_nwb(td_quick, tmp_path):
+    # every spike, population, phase, event and signal back from data.nix; every field
+    # of the Result back from data.nwb (tests/_roundtrip.py)
+    check_round_trips(td_quick[1], tmp_path)
+
+
+def test_rates_and_cvs_from_nix_match_elephant(td_quick, tmp_path):
+    # Elephant's mean_firing_rate and cv(isi) of every train read back from data.nix equal
+    # spikingml's firing_rates and isi_cv of the Result, phase by phase, to 1e-12
+    # relative: the file holds the float64 spike times as they are, so both sides divide
+    # the same counts and intervals; only the order of the floating-point operations
+    # differs (a few ulps).
+    statistics = pytest.importorskip("elephant.statistics")
+    result = td_quick[1]
+    block = nix_block(result, tmp_path / "data.nix")  # read_nix(write_nix(...)), once
+    assert [seg.name for seg in block.segments] == [ph.name for ph in result.phases]
+    n_rates = n_cvs = 0
+    for seg, ph in zip(block.segments, result.phases, strict=True):
+        rates = {p: firing_rates(sd, ph.start, ph.stop) for p, sd in result.populations.items()}
+        cvs = {p: isi_cv(sd, ph.start, ph.stop) for p, sd in result.populations.items()}
+        for st in seg.spiketrains:
+            pop, i = st.annotations["source_population"], st.annotations["source_index"]
+            rate = statistics.mean_firing_rate(st).rescale("Hz").magnitude
+            assert rates[pop][i] == pytest.approx(float(rate), rel=1e-12, abs=0)
+            n_rates += 1
+            if len(st) >= 3:
+                cv = statistics.cv(statistics.isi(st).rescale("s").magnitude)
+                assert cvs[pop][i] == pytest.approx(float(cv), rel=1e-12, abs=1e-15)
+                n_cvs += 1
+            else:
+                assert np.isnan(cvs[pop][i])
+    assert n_rates == len(result.phases) * sum(sd.size for sd in result.populations.values())
+    assert n_cvs > 0

@@ -7,6 +7,7 @@ says where it comes from.
 
 import numpy as np
 import pytest
+from _roundtrip import check_nix_round_trip, check_nwb
 
 from spikingml import ValidationError
 from spikingml.analysis import tempotron as tpa
@@ -400,3 +401,15 @@ def test_one_copy_in_flight_is_the_online_rule():
             dw = params.momentum * dw + rate * grad
             w = w + dw
     np.testing.assert_allclose(result.weights["w_alpha_1"], w, rtol=0, atol=1e-12)
+
+
+def test_round_trips_through_nwb(tp_quick, tmp_path):
+    # every field of the Result back from data.nwb (tests/_roundtrip.py)
+    check_nwb(tp_quick[1], tmp_path)
+
+
+@pytest.mark.slow
+def test_round_trips_through_nix(tp_quick, tmp_path):
+    # every spike, population, phase, event and signal back from data.nix; slow because
+    # NixIO reads the spike trains one by one (80 s on a loaded 2-core machine)
+    check_nix_round_trip(tp_quick[1], tmp_path / "data.nix")

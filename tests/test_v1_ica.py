@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from _roundtrip import check_round_trips
 
 from spikingml import ValidationError
 from spikingml.circuits import v1_ica as v1
@@ -201,3 +202,9 @@ def test_nix_round_trip_keeps_every_spike(quick_run, tmp_path):
     trains = [st for st in block.segments[0].spiketrains]
     assert len(trains) == result.populations["v1"].size  # silent units kept
     assert sum(len(st) for st in trains) == len(result.populations["v1"].times)
+
+
+def test_round_trips_through_nix_and_nwb(small_runtime, tmp_path):
+    # every spike, population, phase, event and signal back from data.nix; every field
+    # of the Result back from data.nwb (tests/_roundtrip.py)
+    check_round_trips(small_runtime, tmp_path)

@@ -9,6 +9,7 @@ inputs: NMI gaps of 0.3-1.0 and weight correlations of 0.48-0.76).
 
 import numpy as np
 import pytest
+from _roundtrip import check_nix_round_trip, check_nwb
 from brian2 import Hz, ms
 
 from spikingml import ValidationError
@@ -251,3 +252,15 @@ def test_cpp_standalone_runs_the_same_network():
     assert rate == pytest.approx(0.75 * float(params.wta_rate), rel=0.15)
     m = wta.compare(result, wta.twin(params, seed=0))
     assert m["nmi_inference_bound_mixture"] > 0.8
+
+
+def test_round_trips_through_nwb(wta_quick, tmp_path):
+    # every field of the Result back from data.nwb (tests/_roundtrip.py)
+    check_nwb(wta_quick[1], tmp_path)
+
+
+@pytest.mark.slow
+def test_round_trips_through_nix(wta_quick, tmp_path):
+    # every spike, population, phase, event and signal back from data.nix; slow because
+    # NixIO reads the spike trains one by one (28 s on a loaded 2-core machine)
+    check_nix_round_trip(wta_quick[1], tmp_path / "data.nix")

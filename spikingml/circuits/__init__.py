@@ -5,17 +5,25 @@ Each module defines ``NAME``, ``DESCRIPTION``, ``METRICS`` (name -> documentatio
 functions ``simulate(params, seed, device, progress) -> Result``, ``twin(params, seed)``,
 ``compare(result, twin_output) -> dict`` and ``figures(result, twin_output, outdir)``.
 :data:`REGISTRY` maps the command-line name of every circuit to its module path.
+
+A circuit may also offer ``simulate_seeds(params, seeds, device, progress)``, yielding
+one ``Result`` per seed, each equal to ``simulate(params, seed, device)``, but cheaper:
+under ``cpp_standalone`` it compiles the program once and runs it once per seed with new
+initial values (``brian2.device.run(run_args=...)``). :func:`simulate_seeds` uses it
+where it exists and falls back to one ``simulate`` per seed.
 """
 
 from __future__ import annotations
 
 import difflib
 import importlib
+from collections.abc import Iterable, Iterator
 from types import ModuleType
+from typing import Any
 
 from spikingml.errors import ValidationError
 
-__all__ = ["REGISTRY", "get_circuit", "names"]
+__all__ = ["REGISTRY", "get_circuit", "names", "reuses_compiled", "simulate_seeds"]
 
 #: Command-line name -> module implementing the circuit contract.
 REGISTRY: dict[str, str] = {
@@ -47,3 +55,60 @@ def get_circuit(name: str) -> ModuleType:
         hint = f" (did you mean {', '.join(close)}?)" if close else ""
         raise ValidationError("circuit", f"one of {', '.join(names())}{hint}", name)
     return importlib.import_module(REGISTRY[name])
+
+
+def _module(circuit: str | ModuleType) -> ModuleType:
+    return get_circuit(circuit) if isinstance(circuit, str) else circuit
+
+
+def reuses_compiled(circuit: str | ModuleType, device: str) -> bool:
+    """Whether :func:`simulate_seeds` compiles ``circuit`` once for all seeds on ``device``."""
+    return device == "cpp_standalone" and hasattr(_module(circuit), "simulate_seeds")
+
+
+def simulate_seeds(
+    circuit: str | ModuleType,
+    params: Any = None,
+    seeds: Iterable[int] = (0,),
+    device: str | None = None,
+    progress: bool = True,
+) -> Iterator[Any]:
+    """Simulate ``circuit`` once per seed, compiling once where the circuit can.
+
+    Parameters
+    ----------
+    circuit : str or module
+        A registered name (``"td-conditioning"``) or a circuit module.
+    params : Params, optional
+        The circuit's parameters (its default preset if omitted), the same for all seeds.
+    seeds : iterable of int
+        Seeds, in the order of the results.
+    device : {"runtime", "cpp_standalone"}, optional
+        Brian2 device (default: the circuit's ``DEFAULT_DEVICE``, else ``runtime``).
+    progress : bool
+        Show progress of each simulation on stderr.
+
+    Yields
+    ------
+    Result
+        One per seed, equal (spike for spike) to ``simulate(params, seed, device)``.
+        Under ``cpp_standalone``, circuits with a ``simulate_seeds`` hook build and
+        compile their program for the first seed only and run it again for the others
+        (:func:`reuses_compiled`); the others run ``simulate`` once per seed.
+
+    Examples
+    --------
+    >>> from spikingml.circuits import simulate_seeds
+    >>> for result in simulate_seeds("td-conditioning", seeds=range(10),
+    ...                              device="cpp_standalone"):  # doctest: +SKIP
+    ...     print(result.seed, result.wall_seconds)
+    """
+    module = _module(circuit)
+    if device is None:
+        device = getattr(module, "DEFAULT_DEVICE", "runtime")
+    params = module.Params() if params is None else params
+    if hasattr(module, "simulate_seeds"):
+        yield from module.simulate_seeds(params, seeds=seeds, device=device, progress=progress)
+        return
+    for seed in seeds:
+        yield module.simulate(params, seed=seed, device=device, progress=progress)

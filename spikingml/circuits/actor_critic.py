@@ -128,7 +128,13 @@ from spikingml.analysis.stats import pearson
 from spikingml.errors import ValidationError
 from spikingml.params import CircuitParams, param
 from spikingml.result import Phase, Result, Signal, SpikeData
-from spikingml.simulation import brian_device, check_device, check_seed, versions
+from spikingml.simulation import (
+    SynapticEventCounter,
+    brian_device,
+    check_device,
+    check_seed,
+    versions,
+)
 from spikingml.stimuli.water_maze import Maze
 
 NAME = "actor-critic"
@@ -319,8 +325,9 @@ class Params(CircuitParams):
             )
         try:
             self.maze()
-        except ValidationError as err:
-            raise ValidationError(self.qualname("goal_x"), err.expected, err.given) from None
+        except ValidationError as err:  # named after the field behind the maze's attribute
+            field = {"Maze.grid": "place_grid", "Maze.size": "size"}.get(err.name, "goal_x")
+            raise ValidationError(self.qualname(field), err.expected, err.given) from None
 
     @classmethod
     def quick(cls) -> Params:
@@ -716,6 +723,7 @@ def simulate(
     standalone = device == "cpp_standalone"
     with brian_device(device, seed, build_on_run=not standalone):
         objs = _build(params, maze, seed)
+        counter = SynapticEventCounter(objs["net"])
         agent = objs["agent"]
         agent.trial_limit = params.n_trials
         _run_phase(objs, params, params.n_trials, device, progress, "learning")
@@ -744,6 +752,7 @@ def simulate(
         if standalone:
             # both phases (and the weight changes between them) in one compiled program
             b2.device.build(run=True, directory=b2.device.project_dir, with_output=False)
+        synaptic_events = counter.total()
         ends = objs["ends"]
         trial_ends = {
             "t": np.asarray(ends.t[:] / second),
@@ -776,7 +785,7 @@ def simulate(
     wall = time.perf_counter() - t_wall
     if device == "cpp_standalone":
         learning_wall = wall  # one program runs both phases
-    return _assemble(
+    result = _assemble(
         params,
         seed,
         device,
@@ -789,6 +798,7 @@ def simulate(
         wall,
         learning_wall,
     )
+    return result.replace(synaptic_events=synaptic_events)
 
 
 def _assemble(

@@ -86,9 +86,10 @@ from brian2 import Hz, ms, second
 from spikingml.analysis import hmm
 from spikingml.analysis.stats import pearson
 from spikingml.errors import ValidationError
-from spikingml.params import CircuitParams, param
+from spikingml.params import CircuitParams, is_whole, param
 from spikingml.result import Phase, Result, Signal, SpikeData
 from spikingml.simulation import (
+    SynapticEventCounter,
     brian_device,
     check_device,
     check_seed,
@@ -192,14 +193,14 @@ class Params(CircuitParams):
                 self.qualname("rate_high"), f">= rate_low ({self.rate_low})", self.rate_high
             )
         steps = float(self.bin_width / self.dt)
-        if abs(steps - round(steps)) > 1e-6 or round(steps) < 1:
+        if not is_whole(steps) or round(steps) < 1:
             raise ValidationError(
                 self.qualname("bin_width"),
                 f"a whole number of steps dt ({self.dt})",
                 self.bin_width,
             )
         bins = float(self.duration / self.bin_width)
-        if abs(bins - round(bins)) > 1e-6 or round(bins) < 4:
+        if not is_whole(bins) or round(bins) < 4:
             raise ValidationError(
                 self.qualname("duration"),
                 f"a whole number (>= 4) of bins of {self.bin_width}",
@@ -349,6 +350,7 @@ def simulate(
         out_mon = b2.SpikeMonitor(output, name="output_spikes")
         state_mon = b2.StateMonitor(output, ["L", "G"], record=[0], dt=params.bin_width)
         net = b2.Network(inputs, output, feed, share, in_mon, out_mon, state_mon)
+        counter = SynapticEventCounter(net)
         if device == "cpp_standalone":
             report = "stderr" if progress else None
         else:
@@ -358,6 +360,7 @@ def simulate(
         out_i, out_t = np.asarray(out_mon.i[:]), np.asarray(out_mon.t[:] / second)
         L_rec = np.asarray(state_mon.L[0])
         G_rec = np.asarray(state_mon.G[0])
+        synaptic_events = counter.total()
     wall = time.perf_counter() - t_wall
 
     bw = float(params.bin_width)
@@ -390,6 +393,7 @@ def simulate(
         },
         simulated_seconds=duration,
         wall_seconds=wall,
+        synaptic_events=synaptic_events,
         versions=versions(),
     )
 

@@ -128,10 +128,11 @@ from brian2 import Hz, ms, second
 from spikingml.analysis import rescorla_wagner as rw
 from spikingml.analysis.stats import pearson
 from spikingml.errors import ValidationError
-from spikingml.params import CircuitParams, param
+from spikingml.params import CircuitParams, is_whole, param
 from spikingml.plasticity.opponent import GO, NOGO, OpponentDopamineRule
 from spikingml.result import Phase, Result, SpikeData
 from spikingml.simulation import (
+    SynapticEventCounter,
     brian_device,
     check_device,
     check_seed,
@@ -319,7 +320,7 @@ class Params(CircuitParams):
             "probe_duration",
         ):
             ratio = float(getattr(self, name) / TIMING_GRID)
-            if abs(ratio - round(ratio)) > 1e-6:
+            if not is_whole(ratio):
                 raise ValidationError(
                     self.qualname(name), f"a multiple of {TIMING_GRID}", getattr(self, name)
                 )
@@ -384,7 +385,7 @@ class Params(CircuitParams):
                 self.dopamine_rate,
             )
         ratio = float(self.update_interval / self.dt)
-        if abs(ratio - round(ratio)) > 1e-6:
+        if not is_whole(ratio):
             raise ValidationError(
                 self.qualname("update_interval"),
                 f"a multiple of dt ({self.dt})",
@@ -659,6 +660,7 @@ def simulate(
             plastic, "w", record=True, dt=params.trial_duration, name="weights_per_trial"
         )
         net = b2.Network(neurons, plastic, fixed, release, spike_mon, w_mon)
+        counter = SynapticEventCounter(net)
         if device == "cpp_standalone":
             report = "stderr" if progress else None
         else:
@@ -668,6 +670,7 @@ def simulate(
         all_times = np.asarray(spike_mon.t[:] / second)
         w_final = np.asarray(plastic.w[:])
         w_trials = np.asarray(w_mon.w[:]).T  # (samples, synapses)
+        synaptic_events = counter.total()
     wall = time.perf_counter() - t_wall
 
     spikes = {}
@@ -737,6 +740,7 @@ def simulate(
         extra=extra,
         simulated_seconds=float(duration / second),
         wall_seconds=wall,
+        synaptic_events=synaptic_events,
         versions=versions(),
     )
 

@@ -123,8 +123,13 @@ timing of reward-prediction errors in models of the dopamine system. Neural Comp
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import hashlib
+import json
+import os
 import time
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -135,14 +140,16 @@ from brian2 import Hz, ms, second
 from spikingml.analysis import td as td_analysis
 from spikingml.analysis.stats import pearson
 from spikingml.errors import ValidationError
-from spikingml.params import CircuitParams, param
+from spikingml.params import CircuitParams, is_whole, param
 from spikingml.plasticity.three_factor import PresynapticDopamineRule
 from spikingml.result import Phase, Result, Signal, SpikeData
 from spikingml.simulation import (
+    SynapticEventCounter,
     brian_device,
     check_device,
     check_seed,
     progress_reporter,
+    standalone_build_directory,
     versions,
 )
 from spikingml.stimuli.conditioning import ConditioningSchedule, conditioning_schedule
@@ -153,6 +160,8 @@ __all__ = [
     "METRICS",
     "Params",
     "simulate",
+    "simulate_seeds",
+    "initial_phases",
     "twin",
     "compare",
     "figures",
@@ -298,7 +307,7 @@ class Params(CircuitParams):
         bins = {}
         for name in ("trial_duration", "cs_onset", "us_delay"):
             ratio = float(getattr(self, name) / self.bin_width)
-            if abs(ratio - round(ratio)) > 1e-6:
+            if not is_whole(ratio):
                 raise ValidationError(
                     self.qualname(name),
                     f"a multiple of bin_width ({self.bin_width})",
@@ -326,7 +335,7 @@ class Params(CircuitParams):
                 self.cs_onset,
             )
         ratio = float(self.update_interval / self.dt)
-        if abs(ratio - round(ratio)) > 1e-6:
+        if not is_whole(ratio):
             raise ValidationError(
                 self.qualname("update_interval"),
                 f"a multiple of dt ({self.dt})",
@@ -416,42 +425,41 @@ def twin_rates(params: Params) -> tuple[float, float]:
 
 
 # ------------------------------------------------------------------------- simulation
-def simulate(
-    params: Params | None = None,
-    seed: int = 0,
-    device: str = "runtime",
-    progress: bool = True,
-) -> Result:
-    """Run the conditioning protocol on the spiking circuit.
-
-    Parameters
-    ----------
-    params : Params, optional
-        Circuit parameters (the default preset if omitted).
-    seed : int
-        Seed of every random draw (initial phases, US spike phases).
-    device : {"runtime", "cpp_standalone"}
-        Brian2 device.
-    progress : bool
-        Show progress of the simulation on stderr.
-
-    Returns
-    -------
-    Result
-        Spikes of ``time_cells``, ``critic`` and ``dopamine``; the signal
-        ``dopamine_concentration``; events ``CS``, ``US`` (expected US times) and
-        ``reward``; phases ``acquisition`` and ``extinction``; weights ``critic_w``
-        (time cells x critic neurons, final) and ``value_per_trial`` (trials x bins:
-        summed weights of each group onto critic neuron 0 at the start of each trial).
-    """
+def _check_params(params: Params | None) -> Params:
     params = Params() if params is None else params
     if not isinstance(params, Params):
         raise ValidationError("params", "a td_conditioning.Params", type(params).__name__)
-    check_device(device)
-    seed = check_seed(seed)
-    sched = schedule(params)
-    rng = np.random.default_rng(seed)
+    return params
+
+
+def _populations(params: Params) -> dict[str, int]:
     n_tc = params.n_bins * params.cells_per_bin
+    return {"time_cells": n_tc, "critic": params.n_critic, "dopamine": params.n_dopamine}
+
+
+def initial_phases(params: Params, seed: int) -> np.ndarray:
+    """The seed's only random draw: initial phases of every neuron, in ``neurons`` order.
+
+    Time cells, then critic, then dopamine neurons, each uniform in [0, 1). Everything
+    else in a run is deterministic, so these phases are all that distinguishes seeds;
+    :func:`simulate_seeds` passes them to a compiled program as a run argument.
+    """
+    rng = np.random.default_rng(check_seed(seed))
+    return np.concatenate([rng.uniform(0, 1, n) for n in _populations(params).values()])
+
+
+def _build(
+    params: Params, sched: ConditioningSchedule, seed: int, device: str, progress: bool
+) -> dict:
+    """Create the network (inside an active :func:`brian_device`) and run it.
+
+    Under ``cpp_standalone`` with ``build_on_run=False`` the run is only recorded; the
+    caller builds the program and runs it. Returns the Brian2 objects the results are
+    read from.
+    """
+    n_pop = _populations(params)
+    n_tc = n_pop["time_cells"]
+    bounds = np.cumsum([0, *n_pop.values()])
     rule = PresynapticDopamineRule(
         A_plus=params.A_plus,
         tau_c=params.tau_c,
@@ -459,130 +467,148 @@ def simulate(
         Wmin=0.0,
         Wmax=params.w_max,
     )
-    t_wall = time.perf_counter()
-    n_pop = {"time_cells": n_tc, "critic": params.n_critic, "dopamine": params.n_dopamine}
+    b2.defaultclock.dt = params.dt
+    ns = {
+        "trial_duration": params.trial_duration,
+        "cs_drive": b2.TimedArray(_cs_drive(params), dt=params.bin_width),
+        "time_cell_rate": params.time_cell_rate,
+        "tau_critic": params.tau_critic,
+        "g": params.critic_gain,
+        "tau_da": params.tau_da,
+        "phase_floor": params.phase_floor,
+        "tau_n": params.tau_n,
+        "n_critic": params.n_critic,
+        "n_dopamine": params.n_dopamine,
+        "reward_drive": params.reward_drive,
+        "reward": b2.TimedArray(_reward_drive(params, sched), dt=params.bin_width),
+        **rule.namespace(),
+    }
+    # One NeuronGroup holds the three populations (subgroups below): every neuron is
+    # a phase integrator of its drive, and the populations differ only in which
+    # inputs are non-zero. One group costs one state update, threshold and reset per
+    # time step instead of three: at this size Brian2's per-object cost dominates.
+    neurons = b2.NeuronGroup(
+        int(bounds[-1]),
+        "t_trial = t - trial_duration * floor(t / trial_duration) : second\n"
+        "drive = f_i + time_cell_rate * cs_drive(t_trial, k) + I"
+        " + g * (I_exc - I_inh) + I_us : hertz\n"
+        "dphi/dt = drive * int(phi > phase_floor or drive > 0 * hertz) : 1\n"
+        "dI/dt = -I / tau_critic : hertz\n"
+        "dI_exc/dt = -I_exc / tau_da : hertz\n"
+        "dI_inh/dt = -I_inh / tau_da : hertz\n"
+        "dI_us/dt = (us_input * reward_drive * reward(t) - I_us) / tau_da : hertz\n"
+        "dn/dt = -n / tau_n : hertz\n"
+        "f_i : hertz (constant)\n"
+        "k : integer (constant)\n"
+        "us_input : 1 (constant)\n" + rule.presynaptic_equations(linked=False),
+        threshold="phi > 1",
+        reset="phi -= 1",
+        method="euler",
+        namespace=ns,
+        name="neurons",
+    )
+    time_cells = neurons[bounds[0] : bounds[1]]
+    critic = neurons[bounds[1] : bounds[2]]
+    dopamine = neurons[bounds[2] : bounds[3]]
+    # k selects the time-cell group; row n_bins of cs_drive is all zeros (no drive)
+    neurons.k = params.n_bins
+    time_cells.k = np.repeat(np.arange(params.n_bins), params.cells_per_bin)
+    critic.f_i = params.critic_rate0
+    spread = np.linspace(-1, 1, params.n_dopamine) * params.tonic_spread
+    dopamine.f_i = params.tonic_rate * (1 + spread)
+    dopamine.us_input = 1.0
+    neurons.phi = initial_phases(params, seed)
+    tagging = b2.Synapses(
+        time_cells,
+        time_cells,
+        on_pre=rule.on_tag(),
+        delay=params.eligibility_delay,
+        namespace=ns,
+        name="eligibility_tag",
+    )
+    tagging.connect(j="i")
+    learning = b2.Synapses(
+        time_cells,
+        critic,
+        rule.synapse_model(),
+        on_pre="I_post += w * hertz / (time_cell_rate * tau_critic)",
+        namespace=ns,
+        name="critic_synapses",
+    )
+    learning.connect()
+    learning.run_regularly(rule.on_update(), dt=params.update_interval, when="end")
+    critic_da = b2.Synapses(
+        critic,
+        dopamine,
+        on_pre={
+            "pre": "I_exc_post += 1 / (n_critic * tau_da)",
+            "delayed": "I_inh_post += 1 / (n_critic * tau_da)",
+        },
+        namespace=ns,
+        name="critic_to_dopamine",
+    )
+    critic_da.connect()
+    critic_da.delayed.delay = params.bin_width
+    # volume transmission: every time cell sees the same concentration n
+    release = b2.Synapses(
+        dopamine,
+        time_cells,
+        on_pre="n_post += 1 / (n_dopamine * tau_n)",
+        namespace=ns,
+        name="dopamine_release",
+    )
+    release.connect()
+    spike_mon = b2.SpikeMonitor(neurons, name="spikes")
+    # weights onto critic neuron 0, once per trial (synapse index = j * n_critic)
+    w_mon = b2.StateMonitor(
+        learning,
+        "w",
+        record=np.arange(n_tc) * params.n_critic,
+        dt=params.trial_duration,
+        name="weights_per_trial",
+    )
+    n_mon = b2.StateMonitor(neurons, "n", record=0, dt=5 * ms, name="concentration")
+    net = b2.Network(neurons, tagging, learning, critic_da, release, spike_mon, w_mon, n_mon)
+    counter = SynapticEventCounter(net)
+    duration = sched.duration * second
+    if device == "cpp_standalone":
+        report = "stderr" if progress else None
+    else:
+        report = progress_reporter(progress, NAME)
+    net.run(duration, report=report, report_period=2 * second)
+    return {
+        "neurons": neurons,
+        "learning": learning,
+        "spikes": spike_mon,
+        "weights": w_mon,
+        "concentration": n_mon,
+        "counter": counter,
+    }
+
+
+def _collect(
+    params: Params,
+    sched: ConditioningSchedule,
+    objs: dict,
+    seed: int,
+    device: str,
+    t_wall: float,
+) -> Result:
+    """Read a finished run's recordings into a :class:`Result` (wall time from ``t_wall``)."""
+    n_pop = _populations(params)
+    n_tc = n_pop["time_cells"]
     bounds = np.cumsum([0, *n_pop.values()])
-    with brian_device(device, seed):
-        b2.defaultclock.dt = params.dt
-        ns = {
-            "trial_duration": params.trial_duration,
-            "cs_drive": b2.TimedArray(_cs_drive(params), dt=params.bin_width),
-            "time_cell_rate": params.time_cell_rate,
-            "tau_critic": params.tau_critic,
-            "g": params.critic_gain,
-            "tau_da": params.tau_da,
-            "phase_floor": params.phase_floor,
-            "tau_n": params.tau_n,
-            "n_critic": params.n_critic,
-            "n_dopamine": params.n_dopamine,
-            "reward_drive": params.reward_drive,
-            "reward": b2.TimedArray(_reward_drive(params, sched), dt=params.bin_width),
-            **rule.namespace(),
-        }
-        # One NeuronGroup holds the three populations (subgroups below): every neuron is
-        # a phase integrator of its drive, and the populations differ only in which
-        # inputs are non-zero. One group costs one state update, threshold and reset per
-        # time step instead of three: at this size Brian2's per-object cost dominates.
-        neurons = b2.NeuronGroup(
-            int(bounds[-1]),
-            "t_trial = t - trial_duration * floor(t / trial_duration) : second\n"
-            "drive = f_i + time_cell_rate * cs_drive(t_trial, k) + I"
-            " + g * (I_exc - I_inh) + I_us : hertz\n"
-            "dphi/dt = drive * int(phi > phase_floor or drive > 0 * hertz) : 1\n"
-            "dI/dt = -I / tau_critic : hertz\n"
-            "dI_exc/dt = -I_exc / tau_da : hertz\n"
-            "dI_inh/dt = -I_inh / tau_da : hertz\n"
-            "dI_us/dt = (us_input * reward_drive * reward(t) - I_us) / tau_da : hertz\n"
-            "dn/dt = -n / tau_n : hertz\n"
-            "f_i : hertz (constant)\n"
-            "k : integer (constant)\n"
-            "us_input : 1 (constant)\n" + rule.presynaptic_equations(linked=False),
-            threshold="phi > 1",
-            reset="phi -= 1",
-            method="euler",
-            namespace=ns,
-            name="neurons",
-        )
-        time_cells = neurons[bounds[0] : bounds[1]]
-        critic = neurons[bounds[1] : bounds[2]]
-        dopamine = neurons[bounds[2] : bounds[3]]
-        # k selects the time-cell group; row n_bins of cs_drive is all zeros (no drive)
-        neurons.k = params.n_bins
-        time_cells.k = np.repeat(np.arange(params.n_bins), params.cells_per_bin)
-        critic.f_i = params.critic_rate0
-        spread = np.linspace(-1, 1, params.n_dopamine) * params.tonic_spread
-        dopamine.f_i = params.tonic_rate * (1 + spread)
-        dopamine.us_input = 1.0
-        time_cells.phi = rng.uniform(0, 1, n_tc)
-        critic.phi = rng.uniform(0, 1, params.n_critic)
-        dopamine.phi = rng.uniform(0, 1, params.n_dopamine)
-        tagging = b2.Synapses(
-            time_cells,
-            time_cells,
-            on_pre=rule.on_tag(),
-            delay=params.eligibility_delay,
-            namespace=ns,
-            name="eligibility_tag",
-        )
-        tagging.connect(j="i")
-        learning = b2.Synapses(
-            time_cells,
-            critic,
-            rule.synapse_model(),
-            on_pre="I_post += w * hertz / (time_cell_rate * tau_critic)",
-            namespace=ns,
-            name="critic_synapses",
-        )
-        learning.connect()
-        learning.run_regularly(rule.on_update(), dt=params.update_interval, when="end")
-        critic_da = b2.Synapses(
-            critic,
-            dopamine,
-            on_pre={
-                "pre": "I_exc_post += 1 / (n_critic * tau_da)",
-                "delayed": "I_inh_post += 1 / (n_critic * tau_da)",
-            },
-            namespace=ns,
-            name="critic_to_dopamine",
-        )
-        critic_da.connect()
-        critic_da.delayed.delay = params.bin_width
-        # volume transmission: every time cell sees the same concentration n
-        release = b2.Synapses(
-            dopamine,
-            time_cells,
-            on_pre="n_post += 1 / (n_dopamine * tau_n)",
-            namespace=ns,
-            name="dopamine_release",
-        )
-        release.connect()
-        spike_mon = b2.SpikeMonitor(neurons, name="spikes")
-        # weights onto critic neuron 0, once per trial (synapse index = j * n_critic)
-        w_mon = b2.StateMonitor(
-            learning,
-            "w",
-            record=np.arange(n_tc) * params.n_critic,
-            dt=params.trial_duration,
-            name="weights_per_trial",
-        )
-        n_mon = b2.StateMonitor(neurons, "n", record=0, dt=5 * ms, name="concentration")
-        net = b2.Network(neurons, tagging, learning, critic_da, release, spike_mon, w_mon, n_mon)
-        duration = sched.duration * second
-        if device == "cpp_standalone":
-            report = "stderr" if progress else None
-        else:
-            report = progress_reporter(progress, NAME)
-        net.run(duration, report=report, report_period=2 * second)
-        index = np.asarray(spike_mon.i[:])
-        times = np.asarray(spike_mon.t[:] / second)
-        spikes = {}
-        for (name, size), lo in zip(n_pop.items(), bounds[:-1], strict=True):
-            mine = (index >= lo) & (index < lo + size)
-            spikes[name] = SpikeData(index[mine] - lo, times[mine], size)
-        w_final = np.zeros((n_tc, params.n_critic))
-        w_final[np.asarray(learning.i[:]), np.asarray(learning.j[:])] = np.asarray(learning.w[:])
-        w_trials = np.asarray(w_mon.w[:]).T  # (trials, n_tc)
-        n_signal = np.asarray(n_mon.n[0] / Hz)
+    spike_mon, learning = objs["spikes"], objs["learning"]
+    index = np.asarray(spike_mon.i[:])
+    times = np.asarray(spike_mon.t[:] / second)
+    spikes = {}
+    for (name, size), lo in zip(n_pop.items(), bounds[:-1], strict=True):
+        mine = (index >= lo) & (index < lo + size)
+        spikes[name] = SpikeData(index[mine] - lo, times[mine], size)
+    w_final = np.zeros((n_tc, params.n_critic))
+    w_final[np.asarray(learning.i[:]), np.asarray(learning.j[:])] = np.asarray(learning.w[:])
+    w_trials = np.asarray(objs["weights"].w[:]).T  # (trials, n_tc)
+    n_signal = np.asarray(objs["concentration"].n[0] / Hz)
     wall = time.perf_counter() - t_wall
     per_group = w_trials.reshape(len(w_trials), params.n_bins, params.cells_per_bin)
     phases = [Phase(name, start, stop) for name, start, stop in sched.phase_bounds()]
@@ -603,8 +629,129 @@ def simulate(
         extra={"trial_kind": sched.kind.tolist()},
         simulated_seconds=float(sched.duration),
         wall_seconds=wall,
+        synaptic_events=objs["counter"].total(),
         versions=versions(),
     )
+
+
+def simulate(
+    params: Params | None = None,
+    seed: int = 0,
+    device: str = "runtime",
+    progress: bool = True,
+) -> Result:
+    """Run the conditioning protocol on the spiking circuit.
+
+    Parameters
+    ----------
+    params : Params, optional
+        Circuit parameters (the default preset if omitted).
+    seed : int
+        Seed of every random draw (the initial phases, :func:`initial_phases`).
+    device : {"runtime", "cpp_standalone"}
+        Brian2 device.
+    progress : bool
+        Show progress of the simulation on stderr.
+
+    Returns
+    -------
+    Result
+        Spikes of ``time_cells``, ``critic`` and ``dopamine``; the signal
+        ``dopamine_concentration``; events ``CS``, ``US`` (expected US times) and
+        ``reward``; phases ``acquisition`` and ``extinction``; weights ``critic_w``
+        (time cells x critic neurons, final) and ``value_per_trial`` (trials x bins:
+        summed weights of each group onto critic neuron 0 at the start of each trial).
+
+    See Also
+    --------
+    simulate_seeds : several seeds under ``cpp_standalone``, compiled once.
+    """
+    params = _check_params(params)
+    check_device(device)
+    seed = check_seed(seed)
+    sched = schedule(params)
+    t_wall = time.perf_counter()
+    with brian_device(device, seed):
+        objs = _build(params, sched, seed, device, progress)
+        return _collect(params, sched, objs, seed, device, t_wall)
+
+
+def _build_key(params: Params) -> str:
+    """Name of the persistent build directory of ``params``' program."""
+    text = json.dumps(params.to_dict(), sort_keys=True, default=str)
+    return f"{NAME}-{hashlib.sha1(text.encode()).hexdigest()[:12]}"
+
+
+def simulate_seeds(
+    params: Params | None = None,
+    seeds: Iterable[int] = (0,),
+    device: str = "cpp_standalone",
+    progress: bool = True,
+) -> Iterator[Result]:
+    """Run the protocol once per seed, compiling the ``cpp_standalone`` program once.
+
+    Under ``cpp_standalone`` the program is built and compiled for the first seed (in a
+    persistent, locked build directory, :func:`spikingml.simulation.
+    standalone_build_directory`, so a later call with the same ``params`` compiles
+    nothing) and then run once per seed with ``brian2.device.run(run_args=...)``: the
+    seed's :func:`initial_phases`, its only random draw, are passed as new initial
+    values of ``neurons.phi``. Each result equals ``simulate(params, seed,
+    "cpp_standalone")``, spike for spike, at a fraction of the cost (no code generation,
+    no compilation). Under ``runtime`` the seeds are simply simulated one after the other.
+
+    Parameters
+    ----------
+    params : Params, optional
+        Circuit parameters (the default preset if omitted), the same for every seed.
+    seeds : iterable of int
+        Seeds, in the order of the results.
+    device : {"cpp_standalone", "runtime"}
+        Brian2 device.
+    progress : bool
+        Show progress of each simulation on stderr.
+
+    Yields
+    ------
+    Result
+        One per seed, as it finishes. ``wall_seconds`` of the first includes building
+        and compiling the program. Results are yielded one at a time, so only one is in
+        memory unless the caller keeps them.
+
+    Notes
+    -----
+    The ``cpp_standalone`` device stays selected while the generator is suspended
+    (between two results); run no other Brian2 simulation in this process until it is
+    exhausted or closed.
+    """
+    params = _check_params(params)
+    check_device(device)
+    seeds = [check_seed(s) for s in seeds]
+    if device != "cpp_standalone":
+        for seed in seeds:
+            yield simulate(params, seed=seed, device=device, progress=progress)
+        return
+    if not seeds:
+        return
+    sched = schedule(params)
+    t_wall = time.perf_counter()
+    with contextlib.ExitStack() as stack:
+        directory = stack.enter_context(standalone_build_directory(_build_key(params)))
+        stack.enter_context(
+            brian_device(device, seeds[0], directory=directory, build_on_run=False)
+        )
+        objs = _build(params, sched, seeds[0], device, progress)
+        b2.device.build(run=False, directory=directory, with_output=False)
+        phi = objs["neurons"].phi
+        for seed in seeds:
+            b2.device.run(run_args={phi: initial_phases(params, seed)}, with_output=False)
+            # run arguments are files named by their hash: remove them, or the persistent
+            # build directory would grow by the inputs of every run
+            for name in b2.device.run_args_arrays:
+                with contextlib.suppress(OSError):
+                    os.remove(os.path.join(directory, "static_arrays", name))
+            result = _collect(params, sched, objs, seed, device, t_wall)
+            yield result
+            t_wall = time.perf_counter()
 
 
 # ----------------------------------------------------------------------------- twin

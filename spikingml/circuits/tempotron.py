@@ -139,7 +139,7 @@ from brian2 import ms, second
 
 from spikingml.analysis import tempotron as tp
 from spikingml.errors import ValidationError
-from spikingml.params import CircuitParams, param
+from spikingml.params import CircuitParams, is_whole, param
 from spikingml.result import Phase, Result, Signal, SpikeData
 from spikingml.simulation import (
     brian_device,
@@ -217,6 +217,10 @@ METRICS: dict[str, str] = {
     "crosscheck_decision_agreement": "fraction of patterns whose fire / no-fire decision "
     "agrees between circuit and event-based evaluation (target 1)",
 }
+
+
+#: Most loads (alpha values) one run may scan: each is a full training of the readout.
+MAX_LOADS = 1000
 
 
 @dataclasses.dataclass(frozen=True)
@@ -299,14 +303,14 @@ class Params(CircuitParams):
     def check(self) -> None:
         """Cross-field checks: grid, time constants, loads."""
         n = float(self.duration / self.dt)
-        if abs(n - round(n)) > 1e-6 or round(n) < 10:
+        if not is_whole(n) or round(n) < 10:
             raise ValidationError(
                 self.qualname("duration"),
                 f"a multiple of dt ({self.dt}), >= 10 steps",
                 self.duration,
             )
         b = float(self.bin_width / self.dt)
-        if abs(b - round(b)) > 1e-6 or self.bin_width > self.duration:
+        if not is_whole(b) or self.bin_width > self.duration:
             raise ValidationError(
                 self.qualname("bin_width"),
                 f"a multiple of dt ({self.dt}) <= duration",
@@ -318,8 +322,16 @@ class Params(CircuitParams):
             raise ValidationError(
                 self.qualname("alpha_max"), f">= alpha_min ({self.alpha_min})", self.alpha_max
             )
+        n_loads = (self.alpha_max - self.alpha_min) / self.alpha_step
+        if not n_loads < MAX_LOADS:  # also catches an overflow to inf
+            raise ValidationError(
+                self.qualname("alpha_step"),
+                f"at most {MAX_LOADS} loads from alpha_min to alpha_max "
+                f"({self.alpha_min} to {self.alpha_max})",
+                self.alpha_step,
+            )
         for alpha in self.alphas:
-            if round(alpha * self.n_afferents) < 2:
+            if alpha * self.n_afferents < 1.5:  # rounds to fewer than 2
                 raise ValidationError(
                     self.qualname("alpha_min"),
                     f"a load of at least 2 patterns with n_afferents = {self.n_afferents}",

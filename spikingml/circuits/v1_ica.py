@@ -155,6 +155,7 @@ import json
 import os
 import sys
 import time
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -163,9 +164,10 @@ import numpy as np
 from brian2 import ms, second
 
 from spikingml.errors import ValidationError
-from spikingml.params import CircuitParams, param
+from spikingml.params import CircuitParams, is_whole, param
 from spikingml.result import Phase, Result, SpikeData
 from spikingml.simulation import (
+    SynapticEventCounter,
     brian_device,
     check_device,
     check_seed,
@@ -255,7 +257,7 @@ class Params(CircuitParams):
                 self.qualname("n_components"), f"<= patch_size**2 = {d}", self.n_components
             )
         ratio = float(self.patch_duration / self.dt)
-        if abs(ratio - round(ratio)) > 1e-6 or round(ratio) < 2:
+        if not is_whole(ratio) or round(ratio) < 2:
             raise ValidationError(
                 self.qualname("patch_duration"),
                 f"a multiple (>= 2) of dt ({self.dt})",
@@ -349,6 +351,8 @@ class _Network:
         self.seed = seed
         self.d = params.patch_size**2
         self._built = False
+        #: synaptic events of every chunk run so far
+        self.synaptic_events = 0
 
     def _make(self, stimulus: np.ndarray, eta_at: np.ndarray, state: State) -> dict[str, Any]:
         p = self.params
@@ -474,6 +478,7 @@ class _Network:
         net = b2.Network(inputs, drive, v1, ff, fb, lateral, spikes)
         return {
             "net": net,
+            "counter": SynapticEventCounter(net),
             "stimulus": stim,
             "eta_at": eta,
             "ff": ff,
@@ -573,6 +578,7 @@ class _Network:
 
     def _collect(self, objs: dict[str, Any], seen: int) -> tuple[State, np.ndarray, np.ndarray]:
         mon = objs["spikes"]
+        self.synaptic_events += objs["counter"].total()
         # fb synapse index = i * d + k; it learns by the same rule as Q, so equals Q
         self.feedback = np.asarray(objs["fb"].Qb[:]).reshape(self.params.n_units, self.d).copy()
         return (
@@ -640,12 +646,17 @@ def load_checkpoint(path: str | os.PathLike, params: Params, seed: int) -> tuple
     path = Path(path)
     if not path.is_file():
         raise ValidationError("resume", "an existing checkpoint file (.npz)", str(path))
-    try:
+    try:  # never unpickled: a checkpoint is a user-supplied path
         with np.load(path, allow_pickle=False) as z:
             data = {k: z[k] for k in z.files}
-    except (OSError, ValueError) as exc:
+        saved = json.loads(str(data["params"]))
+        if not isinstance(saved, dict):
+            raise ValueError("params is not a table")
+        checkpoint_seed = int(data["seed"])
+        state = State(data["Q"], data["W"], data["theta"], int(data["patches_seen"]))
+        history = {"patches": list(data["history_patches"]), "Q": list(data["history_Q"])}
+    except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as exc:
         raise ValidationError("resume", "a checkpoint written by v1-ica", str(path)) from exc
-    saved = json.loads(str(data["params"]))
     current = params.to_dict()
     differ = sorted(
         k
@@ -658,12 +669,10 @@ def load_checkpoint(path: str | os.PathLike, params: Params, seed: int) -> tuple
             f"a checkpoint of a run with the same parameters (differing: {', '.join(differ)})",
             str(path),
         )
-    if int(data["seed"]) != seed:
+    if checkpoint_seed != seed:
         raise ValidationError(
-            "resume", f"a checkpoint of a run with seed {seed}", f"seed {int(data['seed'])}"
+            "resume", f"a checkpoint of a run with seed {seed}", f"seed {checkpoint_seed}"
         )
-    state = State(data["Q"], data["W"], data["theta"], int(data["patches_seen"]))
-    history = {"patches": list(data["history_patches"]), "Q": list(data["history_Q"])}
     return state, history
 
 
@@ -789,6 +798,7 @@ def simulate(
         },
         simulated_seconds=(trained + n_test) * T,
         wall_seconds=wall,
+        synaptic_events=network.synaptic_events,
         versions=versions(),
     )
 

@@ -104,7 +104,7 @@ from brian2 import Hz, ms, second
 from spikingml.analysis import bernoulli_em as bem
 from spikingml.analysis.stats import pearson
 from spikingml.errors import ValidationError
-from spikingml.params import CircuitParams, param
+from spikingml.params import CircuitParams, is_whole, param
 from spikingml.plasticity.wta_stdp import (
     ExcitabilityRule,
     HomeostaticExcitability,
@@ -112,6 +112,7 @@ from spikingml.plasticity.wta_stdp import (
 )
 from spikingml.result import Phase, Result, SpikeData
 from spikingml.simulation import (
+    SynapticEventCounter,
     brian_device,
     check_device,
     check_seed,
@@ -269,12 +270,12 @@ class Params(CircuitParams):
             )
         for name in ("presentation", "test_presentation", "tau_epsp"):
             ratio = float(getattr(self, name) / self.dt)
-            if abs(ratio - round(ratio)) > 1e-6:
+            if not is_whole(ratio):
                 raise ValidationError(
                     self.qualname(name), f"a multiple of dt ({self.dt})", getattr(self, name)
                 )
         ratio = float(self.test_presentation / self.presentation)
-        if abs(ratio - round(ratio)) > 1e-6:
+        if not is_whole(ratio):
             raise ValidationError(
                 self.qualname("test_presentation"),
                 f"a multiple of presentation ({self.presentation})",
@@ -578,6 +579,7 @@ def simulate(
         out_mon = b2.SpikeMonitor(outputs, name="output_spikes")
         in_mon = b2.SpikeMonitor(inputs, name="input_spikes")
         net = b2.Network(inputs, outputs, feed, lateral, out_mon, in_mon)
+        counter = SynapticEventCounter(net)
         if standalone:
             report = "stderr" if progress else None
         else:
@@ -597,6 +599,7 @@ def simulate(
         in_t = np.asarray(in_mon.t[:] / second)
         w_final = np.asarray(feed.w[:])
         b_final = np.asarray(outputs.b[:])
+        synaptic_events = counter.total()
     wall = time.perf_counter() - t_wall
 
     t_train = float(train_time / second)
@@ -631,6 +634,7 @@ def simulate(
         extra=extra,
         simulated_seconds=t_end,
         wall_seconds=wall,
+        synaptic_events=synaptic_events,
         versions=versions(),
     )
 

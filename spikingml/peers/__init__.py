@@ -10,4 +10,7 @@ Contents
 :mod:`spikingml.peers.nest_three_factor`
     NEST's ``stdp_dopamine_synapse`` next to :class:`spikingml.plasticity.three_factor.
     DopamineSTDP` (extra ``nest``: ``pip install 'spikingml[nest]'``).
+:mod:`spikingml.peers.nest_network`
+    A plastic LIF network (three-factor excitatory synapses) built alike in NEST and
+    Brian2: rates, weights and run times side by side (``benchmarks/bench_nest_network.py``).
 """
