@@ -142,6 +142,7 @@ from spikingml.errors import ValidationError
 from spikingml.params import CircuitParams, is_whole, param
 from spikingml.result import Phase, Result, Signal, SpikeData
 from spikingml.simulation import (
+    SynapticEventCounter,
     brian_device,
     check_device,
     check_seed,
@@ -710,6 +711,7 @@ def simulate(
         net = b2.Network(
             afferents, copies, cells, drive, decision, learning, windows, out_spikes, v_mon
         )
+        counter = SynapticEventCounter(net)
         if standalone:
             report = "stderr" if progress else None
         else:
@@ -724,6 +726,7 @@ def simulate(
         if standalone:  # several runs: one program, built once all are declared
             b2.device.build(run=True, directory=directory, with_output=False)
         w_final = np.asarray(afferents.w[:])
+        synaptic_events = counter.total()
         ev_i = np.asarray(windows.i[:])
         ev_step = np.rint(np.asarray(windows.t[:] / dt)).astype(np.int64)
         ev_err = np.asarray(windows.err[:])
@@ -816,6 +819,7 @@ def simulate(
         extra=extra,
         simulated_seconds=t_stop,
         wall_seconds=wall,
+        synaptic_events=synaptic_events,
         versions=versions(),
     )
 
