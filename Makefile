@@ -10,7 +10,7 @@ DEMO_OUT ?= demo-output/td-conditioning
 # install, carry on without it (its tests are then skipped). 0: do not try.
 WITH_NEST ?= 1
 
-.PHONY: demo test test-slow test-all lint format bench bench-targets bench-nest bench-sweep clean venv
+.PHONY: demo test test-slow test-all lint format bench bench-targets bench-nest bench-sweep clean venv docs docs-fast
 
 venv: $(STAMP)
 
@@ -74,5 +74,23 @@ bench-sweep: $(STAMP)
 bench-nest: $(STAMP)
 	$(PY) benchmarks/bench_nest_parity.py
 
+DOCS_STAMP := $(VENV)/.spikingml-docs-installed
+SPHINX     := $(VENV)/bin/sphinx-build -b html docs docs/_build/html
+
+$(DOCS_STAMP): $(STAMP) pyproject.toml
+	$(PY) -m pip install --quiet -e ".[docs]"
+	@touch $(DOCS_STAMP)
+
+## Documentation site in docs/_build/html: runs every example (quick presets) for the
+## gallery, warnings are errors; then checks the pages in headless Chromium.
+docs: $(DOCS_STAMP)
+	$(SPHINX) -W --keep-going
+	$(VENV)/bin/pytest -m docs tests/test_docs_site.py
+
+## The same without running the examples (for editing text; missing figures allowed).
+docs-fast: $(DOCS_STAMP)
+	$(SPHINX) -D plot_gallery=0 --keep-going
+
 clean:
-	rm -rf demo-output spikingml-output .pytest_cache
+	rm -rf demo-output spikingml-output .pytest_cache docs/_build docs/api/generated \
+		docs/auto_examples

@@ -1,6 +1,6 @@
 """
 A Bayesian spiking neuron: the log-odds of a hidden Markov state, and what it signals
-====================================================================================
+=====================================================================================
 
 Deneve (2008), "Bayesian spiking neurons I": a hidden state switches on and off at
 random (rates ``r_on``, ``r_off``), and 20 Poisson input neurons fire faster or slower
