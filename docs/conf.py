@@ -108,11 +108,21 @@ class OutputFigureScraper:
     started = time.time()
 
 
-def _reset_output(gallery_conf, fname, when=None):
-    # Matplotlib's Agg backend, and a fresh start time for the figure scraper.
+def _reset_example(gallery_conf, fname):
+    """Before each example: matplotlib's Agg backend, and ``__file__``.
+
+    sphinx-gallery runs an example with ``exec`` in fresh globals that hold no
+    ``__file__``; the scripts locate ``examples/output`` from it (so that they write
+    there whatever the working directory). A name missing from the globals is looked up
+    in :mod:`builtins`, so setting it there gives each script its own path without
+    changing the scripts.
+    """
+    import builtins
+
     import matplotlib
 
     matplotlib.use("Agg")
+    builtins.__file__ = str(ROOT / "examples" / Path(fname).name)
 
 
 sphinx_gallery_conf = {
@@ -121,7 +131,7 @@ sphinx_gallery_conf = {
     "filename_pattern": r"\.py$",  # execute every example (each runs its quick preset)
     "ignore_pattern": r"__init__\.py|/output/",
     "image_scrapers": ("matplotlib", OutputFigureScraper()),
-    "reset_modules": ("matplotlib", _reset_output),
+    "reset_modules": ("matplotlib", _reset_example),
     "download_all_examples": False,
     "remove_config_comments": True,
     "within_subsection_order": "FileNameSortKey",
