@@ -481,7 +481,7 @@ def abs_corr(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def match(reference: np.ndarray, candidate: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Pair every reference filter with a distinct candidate filter, maximising sum |r|.
+    """Pair every reference filter with a distinct candidate filter, maximising sum ``|r|``.
 
     Parameters
     ----------
