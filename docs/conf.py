@@ -152,6 +152,10 @@ html_theme_options = {
     "secondary_sidebar_items": ["page-toc", "sourcelink"],
     "icon_links": [],
 }
+# A mode set explicitly: without it the theme's script logs "invalid theme mode" as a
+# console error on a reader's first visit (tests/test_docs_site.py checks the console).
+html_context = {"default_mode": "light"}
+html_favicon = "_static/favicon.svg"
 html_show_sourcelink = True
 html_last_updated_fmt = None
 
