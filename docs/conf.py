@@ -78,7 +78,9 @@ class OutputFigureScraper:
 
     The examples save their figures with :func:`spikingml.plotting.save_figure`, which
     closes them, so matplotlib's scraper sees none. This one picks up every PNG written
-    (or rewritten) under ``examples/output`` while the block ran, in file-name order.
+    (or rewritten) under ``examples/output`` while the block ran, in the order they were
+    written, and shows each full width (sphinx-gallery would put several images of one
+    block side by side as thumbnails, too small to read a raster).
     """
 
     def __init__(self) -> None:
@@ -93,17 +95,19 @@ class OutputFigureScraper:
         if not OUTPUT.exists():
             return ""
         new = []
-        for path in sorted(OUTPUT.rglob("*.png")):
+        for path in OUTPUT.rglob("*.png"):
             mtime = path.stat().st_mtime
             if self.seen.get(path) != mtime:
                 self.seen[path] = mtime
                 if mtime >= self.started:
-                    new.append(path)
-        names = []
-        for path, target in zip(new, block_vars["image_path_iterator"], strict=False):
+                    new.append((mtime, path))
+        rst = ""
+        targets = iter(block_vars["image_path_iterator"])
+        for _, path in sorted(new):
+            target = next(targets)
             shutil.copyfile(path, target)
-            names.append(target)
-        return figure_rst(names, gallery_conf["src_dir"])
+            rst += figure_rst([target], gallery_conf["src_dir"])
+        return rst
 
     started = time.time()
 
