@@ -10,7 +10,7 @@ DEMO_OUT ?= demo-output/td-conditioning
 # install, carry on without it (its tests are then skipped). 0: do not try.
 WITH_NEST ?= 1
 
-.PHONY: demo test test-slow test-all lint format bench bench-targets bench-nest bench-nest-network bench-sweep bench-reuse clean venv
+.PHONY: demo test test-slow test-all lint format bench bench-targets bench-nest bench-nest-network bench-sweep bench-reuse clean venv docs docs-fast
 
 venv: $(STAMP)
 
@@ -42,7 +42,7 @@ test-slow: $(STAMP)
 	$(VENV)/bin/pytest -m slow
 
 test-all: $(STAMP)
-	$(VENV)/bin/pytest -m "slow or not slow"
+	$(VENV)/bin/pytest -m "not docs"
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check spikingml tests examples benchmarks
@@ -84,5 +84,25 @@ bench-nest: $(STAMP)
 bench-nest-network: $(STAMP)
 	$(PY) benchmarks/bench_nest_network.py
 
+DOCS_STAMP := $(VENV)/.spikingml-docs-installed
+SPHINX     := $(VENV)/bin/sphinx-build -b html docs docs/_build/html
+
+$(DOCS_STAMP): $(STAMP) pyproject.toml
+	$(PY) -m pip install --quiet -e ".[docs]"
+	@touch $(DOCS_STAMP)
+
+## Documentation site in docs/_build/html: runs every example (quick presets) for the
+## gallery, warnings are errors; then checks the pages in headless Chromium. The examples'
+## Brian2 code is compiled with -O0 (SPIKINGML_FAST_COMPILE), like the tests': twice as
+## fast to compile, and after `make test` already in the cache.
+docs: $(DOCS_STAMP)
+	SPIKINGML_FAST_COMPILE=1 $(SPHINX) -W --keep-going
+	$(VENV)/bin/pytest -m docs tests/test_docs_site.py
+
+## The same without running the examples (for editing text; missing figures allowed).
+docs-fast: $(DOCS_STAMP)
+	$(SPHINX) -D plot_gallery=0 --keep-going
+
 clean:
-	rm -rf demo-output spikingml-output .pytest_cache
+	rm -rf demo-output spikingml-output .pytest_cache docs/_build docs/api/generated \
+		docs/auto_examples

@@ -22,6 +22,12 @@ Brian2's Cython code, a few minutes on 2 cores) and writes ``raster.png``,
 as ``spikingml run actor-critic --quick``, from Python.
 """
 
+# %%
+# Run the rat and the twin
+# ------------------------
+# The quick preset: 15 learning trials of at most 10 s, then control trials with
+# learning off.
+
 from pathlib import Path
 
 from spikingml.circuits import actor_critic as ac
@@ -32,8 +38,18 @@ result = ac.simulate(params, seed=0)
 twin = ac.twin(params, seed=0)
 metrics = ac.compare(result, twin)
 
+# %%
+# How close are they?
+# --------------------
+
 for name, value in metrics.items():
     print(f"{name:24s} {value:8.3f}   {ac.METRICS[name]}")
+
+# %%
+# Figures
+# -------
+# Place, critic and actor neurons in the last learning trial; latencies and value maps
+# beside the twin's; the swim paths of the first and last trials.
 
 outdir = Path(__file__).resolve().parent / "output" / "actor-critic"
 outdir.mkdir(parents=True, exist_ok=True)
@@ -43,6 +59,10 @@ save_figure(ax_raster.figure, outdir / "raster.png")
 for path in ac.figures(result, twin, outdir):
     print("wrote", path)
 
+# %%
+# Export
+# ------
+#
 # The spikes, the agent's path and its value estimate as NEO objects, ready for Elephant:
 block = result.to_neo()
 print(block.segments[0].name, len(block.segments[0].spiketrains), "spike trains")

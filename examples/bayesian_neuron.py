@@ -1,6 +1,6 @@
 """
 A Bayesian spiking neuron: the log-odds of a hidden Markov state, and what it signals
-====================================================================================
+=====================================================================================
 
 Deneve (2008), "Bayesian spiking neurons I": a hidden state switches on and off at
 random (rates ``r_on``, ``r_off``), and 20 Poisson input neurons fire faster or slower
@@ -19,6 +19,11 @@ code is compiled, a minute or two on a cold cache) and writes ``raster.png`` and
 neuron: ``bn.Params.quick().replace(output_code="single")``.
 """
 
+# %%
+# Run the neuron and the exact filter
+# -----------------------------------
+# 10 s of the hidden chain (quick preset).
+
 from pathlib import Path
 
 from spikingml.circuits import bayesian_neuron as bn
@@ -29,8 +34,18 @@ result = bn.simulate(params, seed=0)
 twin = bn.twin(params, seed=0)
 metrics = bn.compare(result, twin)
 
+# %%
+# How close are they?
+# --------------------
+
 for name, value in metrics.items():
     print(f"{name:30s} {value:9.4f}   {bn.METRICS[name]}")
+
+# %%
+# Figures
+# -------
+# The input and output spikes, then the hidden state with the exact, internal and
+# decoded log-odds.
 
 outdir = Path(__file__).resolve().parent / "output" / "bayesian-neuron"
 outdir.mkdir(parents=True, exist_ok=True)
@@ -39,6 +54,10 @@ save_figure(ax_raster.figure, outdir / "raster.png")
 for path in [outdir / "raster.png", *bn.figures(result, twin, outdir)]:
     print("wrote", path)
 
+# %%
+# Export
+# ------
+#
 # The spikes and the log-odds traces as NEO objects (segments: the decoder's fit and
 # test halves), ready for Elephant:
 block = result.to_neo()

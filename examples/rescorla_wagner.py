@@ -23,6 +23,12 @@ Brian2's Cython code, a minute or two on 2 cores) and writes ``raster.png`` and
 ``rw.Params.quick().replace(paradigm="blocking")``.
 """
 
+# %%
+# Run the six paradigms and the twin
+# ----------------------------------
+# All paradigms run side by side as groups of one network; the twin is the
+# Rescorla-Wagner model on the same schedules.
+
 from pathlib import Path
 
 from spikingml.circuits import rescorla_wagner as rw
@@ -33,9 +39,19 @@ result = rw.simulate(params, seed=0)
 twin = rw.twin(params)
 metrics = rw.compare(result, twin)
 
+# %%
+# How close are they?
+# --------------------
+
 for name, value in metrics.items():
     doc = rw.METRICS.get(name, rw.METRICS["curve_correlation_<group>"])
     print(f"{name:42s} {value:8.3f}   {doc}")
+
+# %%
+# Figures
+# -------
+# The conditioned-inhibition group's raster, then every paradigm's learning curves,
+# spiking beside the twin.
 
 outdir = Path(__file__).resolve().parent / "output" / "rescorla-wagner"
 outdir.mkdir(parents=True, exist_ok=True)
@@ -44,6 +60,10 @@ save_figure(ax_raster.figure, outdir / "raster.png")
 for path in [outdir / "raster.png", *rw.figures(result, twin, outdir)]:
     print("wrote", path)
 
+# %%
+# Export
+# ------
+#
 # The spikes as NEO objects (one segment per training stage), ready for Elephant:
 block = result.to_neo()
 print([segment.name for segment in block.segments], len(block.groups), "populations")

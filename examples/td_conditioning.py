@@ -20,6 +20,12 @@ same as
 ``spikingml run td-conditioning --quick``, from Python.
 """
 
+# %%
+# Run the circuit and its twin
+# ----------------------------
+# The quick preset: 40 acquisition trials instead of 150. ``simulate`` returns plain
+# data (spikes, events, weights); ``twin`` runs TD(lambda) on the same time bins.
+
 from pathlib import Path
 
 from spikingml.circuits import td_conditioning as td
@@ -30,8 +36,19 @@ result = td.simulate(params, seed=0)
 twin = td.twin(params)
 metrics = td.compare(result, twin)
 
+# %%
+# How close are they?
+# --------------------
+# Every metric, with its meaning and target from ``td.METRICS``.
+
 for name, value in metrics.items():
     print(f"{name:24s} {value:8.3f}   {td.METRICS[name]}")
+
+# %%
+# Figures
+# -------
+# The raster of the last trials, then the circuit's own figures: ``comparison.png``
+# (dopamine response beside the TD error, trial by time) and ``learning_curves.png``.
 
 outdir = Path(__file__).resolve().parent / "output" / "td-conditioning"
 outdir.mkdir(parents=True, exist_ok=True)
@@ -42,6 +59,10 @@ save_figure(ax_raster.figure, outdir / "raster.png")
 for path in td.figures(result, twin, outdir):
     print("wrote", path)
 
+# %%
+# Export
+# ------
+#
 # The spikes as NEO objects, ready for Elephant:
 block = result.to_neo()
 print(block.segments[0].name, len(block.segments[0].spiketrains), "spike trains")

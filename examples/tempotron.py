@@ -27,6 +27,11 @@ cpp_standalone program is compiled, a minute or two the first time) and writes
 ``spikingml run tempotron --quick``, from Python.
 """
 
+# %%
+# Train the tempotron and fit the linear twins
+# --------------------------------------------
+# N = 100 afferents (quick preset), loads alpha = 1 to 2 and the timing task.
+
 from pathlib import Path
 
 from spikingml.circuits import tempotron as tp
@@ -36,6 +41,10 @@ params = tp.Params.quick()
 result = tp.simulate(params, seed=0)
 twin = tp.twin(params, seed=0)
 metrics = tp.compare(result, twin)
+
+# %%
+# How close are they?
+# --------------------
 
 for name, value in metrics.items():
     doc = tp.METRICS.get(name, "")
@@ -48,6 +57,12 @@ for name, value in metrics.items():
         if name.startswith(prefix):
             doc = tp.METRICS[prefix + "<a>"]
     print(f"{name:36s} {value:10.4g}   {doc[:70]}")
+
+# %%
+# Figures
+# -------
+# The inputs of a + and a - pattern, capacity and learning curves, the timing task, and
+# the membrane potential before and after learning.
 
 outdir = Path(__file__).resolve().parent / "output" / "tempotron"
 outdir.mkdir(parents=True, exist_ok=True)

@@ -20,6 +20,12 @@ writes ``comparison.png`` (receptive-field mosaics), ``tuning.png`` and
 ``spikingml run v1-ica --quick``, from Python.
 """
 
+# %%
+# Train the V1 layer and the twins
+# --------------------------------
+# 30 000 whitened patches of natural images; FastICA, infomax and PCA fit the same
+# patches.
+
 from pathlib import Path
 
 from spikingml.circuits import v1_ica
@@ -29,8 +35,20 @@ result = v1_ica.simulate(params, seed=0)  # cpp_standalone by default; "runtime"
 twin = v1_ica.twin(params, seed=0)  # FastICA (reference and ceiling runs), infomax, PCA
 metrics = v1_ica.compare(result, twin)
 
+# %%
+# How close are they?
+# --------------------
+# ``ceiling_ratio`` compares the match to FastICA with FastICA's match to itself
+# (other seeds).
+
 for name, value in metrics.items():
     print(f"{name:34s} {value:9.3f}")
+
+# %%
+# Figures
+# -------
+# Receptive-field mosaics (units beside their matched FastICA filters), tuning and the
+# learning curve.
 
 outdir = Path(__file__).resolve().parent / "output" / "v1-ica"
 outdir.mkdir(parents=True, exist_ok=True)

@@ -22,6 +22,11 @@ as images beside EM's components) to ``examples/output/wta-em``: the same as
 ``spikingml run wta-em --quick``, from Python.
 """
 
+# %%
+# Train both blocks and run EM
+# ----------------------------
+# 1200 training presentations per data set (quick preset), then held-out test images.
+
 from pathlib import Path
 
 from spikingml.circuits import wta_em
@@ -32,9 +37,19 @@ result = wta_em.simulate(params, seed=0)
 twin = wta_em.twin(params, seed=0)
 metrics = wta_em.compare(result, twin)
 
+# %%
+# How close are they?
+# --------------------
+
 for name, value in metrics.items():
     generic = name.rsplit("_", 1)[0] + "_<set>" if name.endswith(wta_em.DATASETS) else name
     print(f"{name:40s} {value:8.3f}   {wta_em.METRICS.get(generic, '')}")
+
+# %%
+# Figures
+# -------
+# The digits block during the first test images, then each learned neuron's weights as an
+# image above its matched EM component.
 
 outdir = Path(__file__).resolve().parent / "output" / "wta-em"
 outdir.mkdir(parents=True, exist_ok=True)

@@ -156,8 +156,8 @@ __all__ = [
 
 #: Default number of rows FastICA is fitted on. One fit of 48 components on 8x8
 #: restricted-ZCA patches took 3 s with 50k rows, 6-8 s with 100k and 12 s with 200k (2
-#: cores, 70-110 iterations); FastICA seed 0 against seed 1 matched at a median |r| of
-#: 0.67, 0.74 and 0.76: 100k rows buy most of the stability at a tolerable cost.
+#: cores, 70-110 iterations); FastICA seed 0 against seed 1 matched at a median
+#: ``|r|`` of 0.67, 0.74 and 0.76: 100k rows buy most of the stability at a tolerable cost.
 FASTICA_SAMPLES = 100_000
 
 #: A principal direction counts towards the rank of X when its variance exceeds this
@@ -481,7 +481,7 @@ def abs_corr(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def match(reference: np.ndarray, candidate: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Pair every reference filter with a distinct candidate filter, maximising sum |r|.
+    """Pair every reference filter with a distinct candidate filter, maximising sum ``|r|``.
 
     Parameters
     ----------

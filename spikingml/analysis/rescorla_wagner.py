@@ -22,9 +22,10 @@ Contents
 --------
 :func:`rescorla_wagner`
     The model over a sequence of trials.
-:func:`acquisition_curve`, :func:`extinction_curve`, :func:`compound_curves`,
-:func:`overexpectation_curves`
-    Closed-form solutions for single cues and for compounds (used by the tests).
+Closed-form curves
+    Solutions for single cues and for compounds (used by the tests):
+    :func:`acquisition_curve`, :func:`extinction_curve`, :func:`compound_curves`,
+    :func:`overexpectation_curves`.
 
 References
 ----------

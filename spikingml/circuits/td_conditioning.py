@@ -22,7 +22,8 @@ Time cells (``time_cells``, ``n_bins`` groups of ``cells_per_bin``)
 
         dphi/dt = time_cell_rate * cs_drive(t_trial, k)
 
-Critic (``critic``, ``n_critic`` neurons, striatal value neurons)::
+Critic (``critic``, ``n_critic`` neurons)
+    Striatal value neurons::
 
         dphi/dt = f_i + I                      f_i = critic_rate0
         dI/dt   = -I / tau_critic             I += w * Hz / (time_cell_rate * tau_critic)
@@ -30,7 +31,8 @@ Critic (``critic``, ``n_critic`` neurons, striatal value neurons)::
     so a time cell that fires at ``time_cell_rate`` adds ``w`` Hz to the critic's rate:
     the critic fires at :math:`V(t) = \mathrm{critic\_rate0} + \sum_j w_j` (active j).
 
-Dopamine neurons (``dopamine``, ``n_dopamine``, VTA)::
+Dopamine neurons (``dopamine``, ``n_dopamine``)
+    The VTA's dopamine neurons::
 
         dphi/dt  = f_i + g * (I_exc - I_inh) + I_us       (phi >= phase_floor)
         dI_exc/dt = -I_exc / tau_da    I_exc += 1 / (n_critic * tau_da)   per critic spike
