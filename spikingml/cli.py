@@ -89,8 +89,8 @@ file, bad ``--seed``, device or ``--out``, existing output without ``--force``),
 before anything is simulated or written and reported as one line
 ``spikingml: error: <message>`` on stderr; ``1`` a circuit module that cannot be
 imported or a file-system error, also reported on one line; ``130`` interrupted
-(Ctrl-C). Any other exception is a bug and propagates with its traceback, after the
-temporary directory has been removed.
+(Ctrl-C or SIGTERM: both stop the run the same way). Any other exception is a bug and
+propagates with its traceback, after the temporary directory has been removed.
 """
 
 from __future__ import annotations
@@ -101,8 +101,10 @@ import math
 import os
 import re
 import shutil
+import signal
 import sys
 import tempfile
+import threading
 import time
 import tomllib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -1089,7 +1091,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     -------
     int
         Exit status: 0 success, 1 failure of the environment, 2 bad usage or input,
-        130 interrupted.
+        130 interrupted (Ctrl-C or SIGTERM).
     """
     parser = build_parser()
     try:
@@ -1097,6 +1099,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # argparse's usage errors (2), --help and --version (0)
         code = exc.code
         return code if isinstance(code, int) else (EXIT_OK if code is None else EXIT_USAGE)
+    previous = _interrupt_on_sigterm()
     try:
         return args.func(args)
     except KeyboardInterrupt:
@@ -1116,6 +1119,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         _error(f"{type(exc).__name__}: {exc}")
         return EXIT_FAILURE
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupt_on_sigterm():
+    """Make SIGTERM stop a command as Ctrl-C does; return the handler it replaces.
+
+    Without it, SIGTERM (``kill``, a batch system's time limit) ends the process at
+    once: earlier outputs stay intact (every write is atomic), but the hidden temporary
+    directory of the run is left behind and checkpoints get no chance to close. Only
+    the main thread can install handlers; elsewhere (``main`` called from a thread) this
+    does nothing and returns ``None``.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    return signal.signal(signal.SIGTERM, stop)
 
 
 if __name__ == "__main__":

@@ -500,6 +500,33 @@ def test_keyboard_interrupt_exits_130_and_keeps_outputs(fake, tmp_path, capsys):
     assert leftovers(tmp_path) == []
 
 
+def test_sigterm_stops_like_ctrl_c_and_keeps_outputs(fake, tmp_path, capsys):
+    # SIGTERM (kill, a batch system's limit) arrives while the circuit simulates: the
+    # same clean stop as Ctrl-C, earlier outputs untouched, no temporary directory left
+    import signal
+
+    out_dir = tmp_path / "out"
+    assert run_cli(capsys, "run", FAKE, "--quick", "--out", str(out_dir))[0] == 0
+    before = snapshot(out_dir)
+
+    def terminate(msg):
+        os.kill(os.getpid(), signal.SIGTERM)  # the handler raises here
+        return AssertionError("SIGTERM did not stop the run")
+
+    fake.fail_in = "simulate"
+    fake.fail_with = terminate
+    previous = signal.getsignal(signal.SIGTERM)
+    rc, out, err = run_cli(
+        capsys, "run", FAKE, "--quick", "--force", "--no-progress", "--out", str(out_dir)
+    )
+    assert rc == 130
+    assert "Traceback" not in err and "interrupted" in err
+    assert len(err.strip().splitlines()) == 1
+    assert snapshot(out_dir) == before
+    assert leftovers(tmp_path) == []
+    assert signal.getsignal(signal.SIGTERM) is previous  # the handler is put back
+
+
 def test_progress_on_stderr(fake, tmp_path, capsys):
     rc, out, err = run_cli(capsys, "run", FAKE, "--quick", "--out", str(tmp_path / "a"))
     assert rc == 0
