@@ -120,6 +120,17 @@ def measure(name: str, preset: str, device: str, seed: int, outdir: Path) -> dic
     }
 
 
+def _typed(row: dict[str, str]) -> dict:
+    """A row read back from performance.csv, numbers as numbers."""
+    out: dict = {}
+    for key, text in row.items():
+        try:
+            out[key] = int(text) if key == "synaptic_events" else float(text)
+        except ValueError:
+            out[key] = text
+    return out
+
+
 def _cell(value) -> str:
     if isinstance(value, float):
         if value != value:  # NaN
@@ -175,6 +186,11 @@ def main(argv: list[str] | None = None) -> int:
         "--repeats", type=int, default=2, help="runtime runs per row; the last is kept"
     )
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--append",
+        action="store_true",
+        help="keep the rows of the existing performance.csv and add these",
+    )
     args = parser.parse_args(argv)
     names = args.circuits.split(",")
     unknown = sorted(set(names) - set(REGISTRY))
@@ -183,6 +199,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.repeats < 1:
         parser.error(f"--repeats: expected an integer >= 1, got {args.repeats}")
     rows, loads = [], [os.getloadavg()[0]]
+    if args.append and (RESULTS / "performance.csv").exists():
+        rows = [_typed(row) for row in csv.DictReader(open(RESULTS / "performance.csv"))]
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         for name in names:
