@@ -281,14 +281,20 @@ class SynapticEventCounter:
     def __init__(self, net: brian2.Network) -> None:
         monitors: dict[tuple[int, str], brian2.EventMonitor] = {}
         self._pathways: list[tuple[brian2.Synapses, str, brian2.EventMonitor]] = []
-        for obj in list(net.objects):
-            if not isinstance(obj, brian2.Synapses):
-                continue
+        synapses = [obj for obj in net.objects if isinstance(obj, brian2.Synapses)]
+        for obj in sorted(synapses, key=lambda syn: syn.name):
             for pathway in obj._pathways:
                 key = (id(pathway.source), pathway.event)
                 if key not in monitors:
+                    # a fixed name: Brian2's generated code (and so its Cython cache key)
+                    # holds the names of the arrays, so an automatic name (eventmonitor_7)
+                    # would compile anew each time a network is rebuilt in one process
                     monitors[key] = brian2.EventMonitor(
-                        pathway.source, pathway.event, variables=[], record=False
+                        pathway.source,
+                        pathway.event,
+                        variables=[],
+                        record=False,
+                        name=f"synaptic_event_count_{len(monitors)}",
                     )
                     net.add(monitors[key])
                 self._pathways.append((obj, pathway.prepost, monitors[key]))
