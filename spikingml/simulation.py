@@ -15,7 +15,7 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import brian2
@@ -267,46 +267,72 @@ class SynapticEventCounter:
     events of a ``post`` pathway (plasticity). The benchmarks divide the total by the
     wall time: synaptic events per second.
 
-    The counter adds an :class:`brian2.EventMonitor` (``record=False``: counts only) to
-    the network for each group and event that a pathway listens to, so create it after
-    the network's synapses and before its run. Read :meth:`total` after the run (under
-    ``cpp_standalone`` with ``build_on_run=False``: after ``device.run``).
+    The counts come from a monitor of the network that already counts the events a
+    pathway listens to: a :class:`brian2.SpikeMonitor` or :class:`brian2.EventMonitor`
+    on the pathway's source group (or on the whole group a subgroup belongs to), for
+    the same event, active for the whole run. Where there is none, the counter adds an
+    :class:`brian2.EventMonitor` (``record=False``: counts only). Every added monitor
+    costs a code object per time step (a few percent of a small network's run), hence
+    the reuse. Create the counter after the network's synapses and monitors and before
+    its run; read :meth:`total` after the run (under ``cpp_standalone`` with
+    ``build_on_run=False``: after ``device.run``). A monitor that is switched off
+    (``active = False``) for part of a run would undercount: name the monitors that
+    may be reused (``reuse=[...]``) to leave such a monitor out.
 
     Parameters
     ----------
     net : brian2.Network
-        The network, complete with its ``Synapses``.
+        The network, complete with its ``Synapses`` and monitors.
+    reuse : bool or iterable of brian2.EventMonitor
+        Count with the network's own monitors where they count the same events: any of
+        them (``True``), none (``False``) or only those given (each must be active for
+        the whole run).
     """
 
-    def __init__(self, net: brian2.Network) -> None:
-        monitors: dict[tuple[int, str], brian2.EventMonitor] = {}
-        self._pathways: list[tuple[brian2.Synapses, str, brian2.EventMonitor]] = []
+    def __init__(
+        self, net: brian2.Network, reuse: bool | Iterable[brian2.EventMonitor] = True
+    ) -> None:
+        # keyed by the group's name (Brian2 holds groups through weak proxies: no id())
+        monitors: dict[tuple[str, str], tuple[brian2.EventMonitor, int]] = {}
+        if reuse is True:
+            reuse = [obj for obj in net.objects if isinstance(obj, brian2.EventMonitor)]
+        for obj in reuse or ():
+            monitors.setdefault((obj.source.name, obj.event), (obj, 0))
+        self._pathways: list[tuple[brian2.Synapses, str, brian2.EventMonitor, int]] = []
         synapses = [obj for obj in net.objects if isinstance(obj, brian2.Synapses)]
+        added = 0
         for obj in sorted(synapses, key=lambda syn: syn.name):
             for pathway in obj._pathways:
-                key = (id(pathway.source), pathway.event)
+                key = (pathway.source.name, pathway.event)
+                parent = getattr(pathway.source, "source", None)  # of a Subgroup
+                if key not in monitors and parent is not None:
+                    whole = monitors.get((parent.name, pathway.event))
+                    if whole is not None:  # its counts, offset by the subgroup's start
+                        monitors[key] = (whole[0], whole[1] + int(pathway.source.start))
                 if key not in monitors:
                     # a fixed name: Brian2's generated code (and so its Cython cache key)
                     # holds the names of the arrays, so an automatic name (eventmonitor_7)
                     # would compile anew each time a network is rebuilt in one process
-                    monitors[key] = brian2.EventMonitor(
+                    monitor = brian2.EventMonitor(
                         pathway.source,
                         pathway.event,
                         variables=[],
                         record=False,
-                        name=f"synaptic_event_count_{len(monitors)}",
+                        name=f"synaptic_event_count_{added}",
                     )
-                    net.add(monitors[key])
-                self._pathways.append((obj, pathway.prepost, monitors[key]))
+                    added += 1
+                    net.add(monitor)
+                    monitors[key] = (monitor, 0)
+                self._pathways.append((obj, pathway.prepost, *monitors[key]))
 
     def total(self) -> int:
         """Synaptic events delivered so far (every pathway of every ``Synapses``)."""
         events = 0
-        for synapses, prepost, monitor in self._pathways:
+        for synapses, prepost, monitor, offset in self._pathways:
             count = np.asarray(monitor.count[:])
             # the synapse's neuron on the pathway's side, indexed within its group
             index = np.asarray(synapses.i[:] if prepost == "pre" else synapses.j[:])
-            events += int(count[index].sum()) if index.size else 0
+            events += int(count[index + offset].sum()) if index.size else 0
         return events
 
 

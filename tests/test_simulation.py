@@ -114,8 +114,13 @@ def test_fast_compile_uses_O0_and_caches_of_its_own(tmp_path, monkeypatch):
         assert Path(directory).name == "prog-0"
 
 
-def test_synaptic_event_counter_counts_every_pathway():
-    """Events = spikes of each pathway's source neurons times their synapses there."""
+@pytest.mark.parametrize("reuse", [True, False])
+def test_synaptic_event_counter_counts_every_pathway(reuse):
+    """Events = spikes of each pathway's source neurons times their synapses there.
+
+    With ``reuse`` the counts come from the network's own spike monitors (also for a
+    pathway from a subgroup of a monitored group) and no monitor is added.
+    """
     with simulation.brian_device("runtime", seed=3):
         brian2.prefs.codegen.target = "numpy"  # nothing to compile: a fast test
         pre = brian2.PoissonGroup(20, 80 * brian2.Hz)
@@ -124,20 +129,46 @@ def test_synaptic_event_counter_counts_every_pathway():
         )
         plastic = brian2.Synapses(pre, post, "w : 1", on_pre="v_post += 0.4", on_post="w += 1")
         plastic.connect(p=0.5)
-        # a pathway from a subgroup into a subgroup: indices are within the subgroups
+        # pathways from subgroups into a subgroup: indices are within the subgroups
         partial = brian2.Synapses(pre[:10], post[2:], on_pre="v_post += 0.1")
         partial.connect()
+        upper = brian2.Synapses(pre[12:], post[:2], on_pre="v_post += 0.1")
+        upper.connect(p=0.7)
         pre_mon, post_mon = brian2.SpikeMonitor(pre), brian2.SpikeMonitor(post)
-        net = brian2.Network(pre, post, plastic, partial, pre_mon, post_mon)
-        counter = simulation.SynapticEventCounter(net)
+        net = brian2.Network(pre, post, plastic, partial, upper, pre_mon, post_mon)
+        n_objects = len(net.objects)
+        counter = simulation.SynapticEventCounter(net, reuse=reuse)
+        # without reuse: one counting monitor for pre (also serving its subgroups), one for post
+        assert len(net.objects) == (n_objects if reuse else n_objects + 2)
         net.run(0.5 * brian2.second)
         n_pre = np.bincount(pre_mon.i[:], minlength=20)
         n_post = np.bincount(post_mon.i[:], minlength=5)
         expected = (
-            n_pre[plastic.i[:]].sum() + n_post[plastic.j[:]].sum() + n_pre[:10][partial.i[:]].sum()
+            n_pre[plastic.i[:]].sum()
+            + n_post[plastic.j[:]].sum()
+            + n_pre[:10][partial.i[:]].sum()
+            + n_pre[12:][upper.i[:]].sum()
         )
         assert n_post.sum() > 0  # the post pathway is exercised
         assert counter.total() == expected
+
+
+def test_synaptic_event_counter_reuses_only_the_monitors_named():
+    """``reuse=[...]``: a monitor not named (switched off part of the run) is not used."""
+    with simulation.brian_device("runtime", seed=4):
+        brian2.prefs.codegen.target = "numpy"
+        pre = brian2.PoissonGroup(10, 100 * brian2.Hz)
+        post = brian2.NeuronGroup(3, "v : 1")
+        syn = brian2.Synapses(pre, post, on_pre="v_post += 1")
+        syn.connect()
+        partial_mon = brian2.SpikeMonitor(pre)
+        net = brian2.Network(pre, post, syn, partial_mon)
+        counter = simulation.SynapticEventCounter(net, reuse=[])
+        partial_mon.active = False
+        net.run(0.1 * brian2.second)
+        partial_mon.active = True
+        net.run(0.1 * brian2.second)
+        assert counter.total() == post.v[:].sum() > 3 * partial_mon.num_spikes
 
 
 def test_record_device_times_adds_up_timed_methods():

@@ -579,7 +579,8 @@ def simulate(
         out_mon = b2.SpikeMonitor(outputs, name="output_spikes")
         in_mon = b2.SpikeMonitor(inputs, name="input_spikes")
         net = b2.Network(inputs, outputs, feed, lateral, out_mon, in_mon)
-        counter = SynapticEventCounter(net)
+        # in_mon records only the raster window: it cannot count the inputs' spikes
+        counter = SynapticEventCounter(net, reuse=[out_mon])
         if standalone:
             report = "stderr" if progress else None
         else:
