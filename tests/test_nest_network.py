@@ -13,6 +13,7 @@ import os
 
 import numpy as np
 import pytest
+from brian2 import ms
 
 from spikingml.errors import ValidationError
 from spikingml.peers.nest_network import NetworkParams, connectivity, simulate_brian2
@@ -76,3 +77,7 @@ def test_connectivity_fixed_outdegree():
 def test_params_validation():
     with pytest.raises(ValidationError, match="NetworkParams.outdegree"):
         NetworkParams(N_E=8, N_I=2, outdegree=10)
+    with pytest.raises(ValidationError, match="NetworkParams.dopa_dt"):
+        NetworkParams(dopa_dt=0.25 * ms)  # not a whole number of dt (0.1 ms)
+    with pytest.raises(ValidationError, match="NetworkParams.dopa_dt"):
+        NetworkParams(dopa_dt=2 * ms)  # does not divide the 3 ms dopamine delay

@@ -270,6 +270,37 @@ def test_dopamine_pathway_needs_rule_synapses():
         rule.build_dopamine_pathway(group, other)
 
 
+def test_dopamine_pathway_on_a_coarser_clock_matches_the_reference():
+    """Source and pathway on a 1 ms clock (dopamine on that grid, delay a multiple of it):
+    the weights equal the closed-form reference, as on the network's 0.1 ms clock."""
+    rule = DopamineSTDP(b=0.5 * Hz)
+    pairs = [([100.3], [110.7]), ([115.2], [100.1])]
+    dopa_ms, delay = [50.0, 300.0, 301.0], 3 * ms
+    pre, post, _ = _generators(pairs, [0.0])
+    syn = _plastic(rule, pre, post, 100.0, "plastic")
+    dopa = brian2.SpikeGeneratorGroup(1, [0] * 3, np.asarray(dopa_ms) * ms, dt=1 * ms)
+    volume = rule.build_dopamine_pathway(dopa, syn, delay=delay, dt=1 * ms)
+    assert volume.clock.dt == 1 * ms
+    net = brian2.Network(pre, post, dopa, syn, volume)
+    net.run(400 * ms)
+    arrivals = (np.asarray(dopa_ms) * ms + delay) / second
+    for k, (p, q) in enumerate(pairs):
+        ref = reference_weight_trajectory(
+            p * ms, q * ms, arrivals * second, rule, 400 * ms, w0=100
+        )
+        assert abs(ref.w[-2] - 100.0) > 1e-3  # the dopamine changed the weight
+        assert syn.w[k] == pytest.approx(ref.w[-2], rel=RTOL)
+
+
+@pytest.mark.parametrize("dt", [0 * ms, -1 * ms, 1.0, np.array([1, 2]) * ms])
+def test_dopamine_pathway_rejects_a_bad_dt(dt):
+    rule = DopamineSTDP()
+    pre, post, dopa = _generators([([1.0], [2.0])], [5.0])
+    syn = _plastic(rule, pre, post, 100.0, "plastic")
+    with pytest.raises(ValidationError, match="^dt"):
+        rule.build_dopamine_pathway(dopa, syn, dt=dt)
+
+
 @pytest.mark.standalone
 def test_builds_and_matches_under_cpp_standalone(tmp_path):
     from spikingml.simulation import brian_device

@@ -374,6 +374,7 @@ class DopamineSTDP:
         *,
         delay: Quantity | None = None,
         name: str | None = None,
+        dt: Quantity | None = None,
     ) -> brian2.Synapses:
         """Connect every dopamine neuron to every plastic synapse (a volume transmitter).
 
@@ -388,6 +389,12 @@ class DopamineSTDP:
             Delay from a dopamine spike to its effect on the synapses (default 0).
         name : str, optional
             Name of the returned ``Synapses``.
+        dt : Quantity (time), optional
+            Time step of the pathway (default: the network's). With a sparse dopamine
+            source on a coarser clock (``dt`` a multiple of the network's, ``delay`` a
+            multiple of ``dt``) the pathway costs a code object per coarse step only;
+            the synapses' event-driven variables are advanced to the exact time of each
+            delivery either way.
 
         Returns
         -------
@@ -423,6 +430,12 @@ class DopamineSTDP:
             kwargs["delay"] = delay
         if name is not None:
             kwargs["name"] = name
+        if dt is not None:
+            if not isinstance(dt, Quantity) or get_dimensions(dt) != get_dimensions(brian2.second):
+                raise ValidationError("dt", "a time quantity > 0 s", dt)
+            if np.ndim(dt) != 0 or not float(dt) > 0:
+                raise ValidationError("dt", "a scalar time > 0 s", dt)
+            kwargs["dt"] = dt
         pathway = brian2.Synapses(
             dopamine_source,
             plastic_synapses,
