@@ -71,6 +71,7 @@ COLUMNS = [
     "events_per_s",
     "peak_rss_mb",
     "cpu_s",
+    "load",
 ]
 
 
@@ -145,7 +146,7 @@ def write_tables(rows: list[dict], loads: list[float], elapsed: float, repeats: 
     """Write ``performance.csv`` and ``performance.md`` into ``benchmarks/results``."""
     RESULTS.mkdir(exist_ok=True)
     with open(RESULTS / "performance.csv", "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=COLUMNS)
+        writer = csv.DictWriter(f, fieldnames=COLUMNS, restval="")
         writer.writeheader()
         writer.writerows(rows)
     v = versions()
@@ -165,14 +166,14 @@ def write_tables(rows: list[dict], loads: list[float], elapsed: float, repeats: 
         "1: faster than real time); `events_per_s` synaptic events (every pathway, pre and "
         "post) per second of `run_s`; `peak_rss_mb` the largest process of the command "
         "(compiler and standalone program included); `cpu_s` CPU seconds of all its "
-        "processes.",
+        "processes; `load` the machine's load average (1 min) after the run.",
         "",
         "Reproduce: `make bench` (or `python benchmarks/bench_performance.py`).",
         "",
         "| " + " | ".join(COLUMNS) + " |",
         "|" + "---|" * len(COLUMNS),
     ]
-    lines += ["| " + " | ".join(_cell(row[c]) for c in COLUMNS) + " |" for row in rows]
+    lines += ["| " + " | ".join(_cell(row.get(c, "")) for c in COLUMNS) + " |" for row in rows]
     lines.append("")
     (RESULTS / "performance.md").write_text("\n".join(lines))
 
@@ -189,7 +190,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--append",
         action="store_true",
-        help="keep the rows of the existing performance.csv and add these",
+        help="keep the rows of the existing performance.csv and add these (a row measured "
+        "again replaces the old one of the same circuit, preset and device)",
     )
     args = parser.parse_args(argv)
     names = args.circuits.split(",")
@@ -209,6 +211,9 @@ def main(argv: list[str] | None = None) -> int:
                     repeats = args.repeats if device == "runtime" else 1
                     for _ in range(repeats):
                         row = measure(name, preset, device, args.seed, Path(tmp) / "run")
+                    row["load"] = os.getloadavg()[0]
+                    key = (row["circuit"], row["preset"], row["device"])
+                    rows = [r for r in rows if (r["circuit"], r["preset"], r["device"]) != key]
                     rows.append(row)
                     loads.append(os.getloadavg()[0])
                     print(
