@@ -142,7 +142,6 @@ from spikingml.errors import ValidationError
 from spikingml.params import CircuitParams, is_whole, param
 from spikingml.result import Phase, Result, Signal, SpikeData
 from spikingml.simulation import (
-    SynapticEventCounter,
     brian_device,
     check_device,
     check_seed,
@@ -454,8 +453,13 @@ class Schedule:
         The copy that presents each pattern (of all problems, in order) and its window in
         the epoch (0 .. m - 1).
     offsets : ndarray of int, shape (n_copies,)
-        Step at which each copy's first window starts; within a problem spread evenly
-        over ``n_steps``, so a window of the problem ends every ``n_steps / K`` steps.
+        Step at which each copy's first window starts; within a problem spread as evenly
+        over ``n_steps`` as the grid allows, so a window of the problem ends about every
+        ``n_steps / K`` steps.
+    grid : int
+        Every offset (and ``n_steps``) is a multiple of ``grid``, the largest divisor of
+        ``n_steps`` not above ``n_steps / in_flight``: every window ends on a step that is a
+        multiple of ``grid``, the clock of the per-pattern cells.
     """
 
     windows_per_epoch: int
@@ -463,6 +467,7 @@ class Schedule:
     copy_of: np.ndarray
     slot_of: np.ndarray
     offsets: np.ndarray
+    grid: int
 
 
 def schedule(sizes: list[int], in_flight: int, n_steps: int) -> Schedule:
@@ -471,23 +476,28 @@ def schedule(sizes: list[int], in_flight: int, n_steps: int) -> Schedule:
     The largest problem gets ``in_flight`` copies, each presenting ``m = ceil(P_max /
     in_flight)`` patterns one after the other; a problem of ``P`` patterns gets
     ``ceil(P / m)`` copies (pattern ``p`` to copy ``p % K``, window ``p // K``), so every
-    problem completes an epoch in the same ``m`` windows.
+    problem completes an epoch in the same ``m`` windows. The offsets of a problem's
+    copies lie on a grid of ``grid`` steps (:class:`Schedule`), spread evenly over its
+    ``n_steps / grid >= in_flight`` points.
     """
     m = int(np.ceil(max(sizes) / in_flight))
     n_copies = [int(np.ceil(s / m)) for s in sizes]
+    grid = max(g for g in range(1, n_steps + 1) if n_steps % g == 0 and g * in_flight <= n_steps)
+    points = n_steps // grid
     first_copy = np.r_[0, np.cumsum(n_copies)].astype(int)
     copy_of, slot_of, offsets = [], [], []
     for size, k, first in zip(sizes, n_copies, first_copy, strict=False):
         p = np.arange(size)
         copy_of.append(first + p % k)
         slot_of.append(p // k)
-        offsets.append(np.floor(np.arange(k) * n_steps / k).astype(int))
+        offsets.append(np.floor(np.arange(k) * points / k).astype(int) * grid)
     return Schedule(
         m,
         first_copy,
         np.concatenate(copy_of),
         np.concatenate(slot_of),
         np.concatenate(offsets),
+        grid,
     )
 
 
@@ -576,10 +586,13 @@ def simulate(
 
     dt = params.dt
     v0 = tp.kernel_norm(float(params.tau), float(params.tau_s))
-    # every training window has ended and sent its update (one step later)
-    train_steps = params.n_epochs * epoch + n_steps + 1
+    # every training window has ended and sent its update (at the end of its last step):
+    # the last at step n_epochs * epoch + max(offsets) < train_steps; the first window of
+    # the next epoch ends at train_steps, when learning is off
+    train_steps = params.n_epochs * epoch + n_steps
     first_steps = epoch + n_steps  # the first epoch, recorded
     frozen_steps = epoch + n_steps  # every pattern once, wholly after training
+    grid = sched.grid
 
     t_wall = time.perf_counter()
     standalone = device == "cpp_standalone"
@@ -610,7 +623,6 @@ def simulate(
             len(problems) * n_aff,
             "w : 1\ndw : 1",
             threshold="t_in_timesteps % epoch_steps == 0",
-            reset="",
             namespace=ns,
             name="afferents",
         )
@@ -642,7 +654,11 @@ def simulate(
         copies.t0 = offsets * dt
         copies.Vmax = -1e9
         # one cell per pattern: it receives its copy's decision at the end of the
-        # pattern's window and, the next step, sends the rule's update to the afferents
+        # pattern's window and, in the same step, sends the rule's update to the
+        # afferents. Every window ends on a multiple of `grid` steps, so the cells live
+        # on a clock of that period (nothing to do in between), their threshold placed
+        # after the decision synapses of the step, their update after that
+        window_clock = b2.Clock(dt=grid * dt, name="window_clock")
         cells = b2.NeuronGroup(
             n_patterns,
             "label : 1 (constant)\n"
@@ -659,8 +675,10 @@ def simulate(
             threshold="pending > 0",
             reset="pending = 0",
             namespace=ns,
+            clock=window_clock,
             name="patterns",
         )
+        cells.thresholder["spike"].when = "after_synapses"
         cells.label = labels
         cells.slot = sched.slot_of
         cells.learning = 1.0
@@ -702,7 +720,11 @@ def simulate(
         )
         learning.connect(i=pattern[learn_sel], j=pre[learn_sel])
         learning.ts = spike_step[learn_sel] * dt
-        windows = b2.SpikeMonitor(cells, variables=["err", "Vmax"], name="windows")
+        learning.pre.when = "after_synapses"
+        learning.pre.order = 1
+        windows = b2.SpikeMonitor(
+            cells, variables=["err", "Vmax"], when="after_synapses", order=2, name="windows"
+        )
         out_spikes = b2.SpikeMonitor(copies, name="output_spikes")
         # V as the threshold sees it (after the step's integration, before the spike)
         v_mon = b2.StateMonitor(
@@ -711,7 +733,6 @@ def simulate(
         net = b2.Network(
             afferents, copies, cells, drive, decision, learning, windows, out_spikes, v_mon
         )
-        counter = SynapticEventCounter(net)
         if standalone:
             report = "stderr" if progress else None
         else:
@@ -726,7 +747,6 @@ def simulate(
         if standalone:  # several runs: one program, built once all are declared
             b2.device.build(run=True, directory=directory, with_output=False)
         w_final = np.asarray(afferents.w[:])
-        synaptic_events = counter.total()
         ev_i = np.asarray(windows.i[:])
         ev_step = np.rint(np.asarray(windows.t[:] / dt)).astype(np.int64)
         ev_err = np.asarray(windows.err[:])
@@ -736,13 +756,16 @@ def simulate(
         v_trace = np.asarray(v_mon.V[:])
         v_steps = np.rint(np.asarray(v_mon.t[:] / dt)).astype(np.int64)
     wall = time.perf_counter() - t_wall
+    synaptic_events = _synaptic_events(
+        train_steps + frozen_steps, epoch, n_steps, sched, len(pre), ev_i, learner, n_aff
+    )
 
-    # a cell's event comes one step after its window ended; its window started n_steps
+    # a cell's event comes in the last step of its window, which started n_steps
     # earlier, at epoch * e + slot * n_steps + offset
-    start = ev_step - 1 - n_steps - sched.slot_of[ev_i] * n_steps - offsets[sched.copy_of[ev_i]]
+    start = ev_step - n_steps - sched.slot_of[ev_i] * n_steps - offsets[sched.copy_of[ev_i]]
     window = start // epoch
     # frozen: every input of the window arrived after the last update
-    frozen = ev_step - 1 - n_steps >= train_steps - 1
+    frozen = ev_step - n_steps >= train_steps - 1
     keep = ~frozen & (window < params.n_epochs)
     weights: dict[str, np.ndarray] = {
         "offsets": offsets,
@@ -778,7 +801,7 @@ def simulate(
         for when, e in (("before", 0), ("after", None)):
             s0 = int(sched.slot_of[p] * n_steps + offsets[c])
             if e is None:  # the pattern's first window after training
-                e = params.n_epochs if s0 >= n_steps else params.n_epochs + 1
+                e = params.n_epochs if s0 >= n_steps - 1 else params.n_epochs + 1
             # the window's steps 1 .. n_steps - 1 (its first step closes the previous one)
             begin = e * epoch + s0 + 1
             idx = np.searchsorted(v_steps, begin)
@@ -822,6 +845,32 @@ def simulate(
         synaptic_events=synaptic_events,
         versions=versions(),
     )
+
+
+def _synaptic_events(
+    total_steps: int,
+    epoch: int,
+    n_steps: int,
+    sched: Schedule,
+    n_drive: int,
+    cell_spikes: np.ndarray,
+    learner: np.ndarray,
+    n_aff: int,
+) -> int:
+    """Spikes delivered through the network's synapses, counted from the schedule.
+
+    What :class:`spikingml.simulation.SynapticEventCounter` measures with an event
+    monitor per pathway (each a code object run every step): here the counts are known.
+    Every afferent fires at the start of every epoch (``drive``: one synapse per pattern),
+    every copy ends a window every ``n_steps`` after its offset (``decision``: one synapse
+    per pattern it presents), every cell's event reaches its ``n_aff`` update synapses if
+    the pattern learns (the cells' events are all recorded by ``windows``).
+    """
+    afferent_spikes = (total_steps - 1) // epoch + 1
+    ends = np.maximum((total_steps - 1 - sched.offsets) // n_steps, 0)
+    per_copy = np.bincount(sched.copy_of, minlength=len(sched.offsets))
+    updates = np.sum(learner[cell_spikes]) * n_aff
+    return int(afferent_spikes * n_drive + np.sum(ends * per_copy) + updates)
 
 
 def _input_spikes(
