@@ -83,6 +83,10 @@ def train(
         return np.repeat([float(c.get(name, getattr(params, name))) for c in configs], n_s)
 
     lam0, mu = column("learning_rate")[:, None], column("momentum")[:, None]
+    margin = np.repeat([float(c.get("margin", 0.0)) for c in configs], n_s)
+    normalize = np.repeat([float(c.get("normalize", 0.0)) for c in configs], n_s)
+    average = np.repeat([float(c.get("average", 0.0)) for c in configs], n_s)
+    w_avg = w.copy()
     tau_lr = column("lr_decay_epochs") * epoch
     dt, tau, tau_s = float(params.dt), float(params.tau), float(params.tau_s)
     v0 = kernel_norm(tau, tau_s)
@@ -110,18 +114,28 @@ def train(
             lfilter([0.0, ea], [1.0, -ea], drive, axis=1)
             - lfilter([0.0, eb], [1.0, -eb], drive, axis=1)
         )
-        above = v[:, 1:] > theta
+        # training threshold theta + margin * label (a + pattern must clear theta by the
+        # margin, a - pattern stay below theta by the margin)
+        above = v[:, 1:] > (theta + margin * labels[:, p])[:, None]
         fired = above.any(axis=1)
         err = (1 + labels[:, p]) / 2 - fired
         correct[:, j // n_patterns] += err == 0
         t_max = 1 + np.where(fired, np.argmax(above, axis=1), np.argmax(v[:, 1:], axis=1))
         rate = lam0[:, 0] / (1 + (start + n) / tau_lr)
-        dw = mu * dw + (rate * err)[:, None] * padded[t_max[:, None] - s + n]
+        grad = padded[t_max[:, None] - s + n]
+        # normalize > 0: step / (sum of squared kernels) * normalize (normalized LMS)
+        scale = np.where(normalize > 0, normalize / np.maximum((grad**2).sum(1), 1e-3), 1.0)
+        dw = mu * dw + (rate * err * scale)[:, None] * grad
         w = w + dw
+        # average > 0: a running mean of w with a time constant of `average` epochs
+        beta = np.where(average > 0, 1 / np.maximum(average * n_patterns, 1), 1.0)
+        w_avg = w_avg + beta[:, None] * (w - w_avg)
         history[(j + 1) % ring] = w
     final = np.array(
         [
-            np.mean(evaluate(w[b], steps[b], n, dt, tau, tau_s, theta).fired == (labels[b] > 0))
+            np.mean(
+                evaluate(w_avg[b], steps[b], n, dt, tau, tau_s, theta).fired == (labels[b] > 0)
+            )
             for b in range(batch)
         ]
     )
@@ -145,7 +159,7 @@ if __name__ == "__main__":
     seeds = _seeds(args.pop("seeds", "0-2"))
     preset = args.pop("preset", "default")
     params = tp.Params.quick() if preset == "quick" else tp.Params()
-    scanned = ("learning_rate", "momentum", "lr_decay_epochs")
+    scanned = ("learning_rate", "momentum", "lr_decay_epochs", "margin", "normalize", "average")
     grid = {name: _grid(args.pop(name)) for name in scanned if name in args}
     params = params.replace_from_strings(args)
     configs = [

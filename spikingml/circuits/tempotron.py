@@ -277,8 +277,14 @@ class Params(CircuitParams):
         low_inclusive=False,
     )
     w_init_std: float = param(0.01, "standard deviation of the initial weights (mean 0)", low=0)
+    average_epochs: float = param(
+        3.0,
+        "time constant, in epochs, of the consolidated weight wc: a running mean of w "
+        "(averaged perceptron) that becomes the weight when learning stops (0: wc = w)",
+        low=0,
+    )
     in_flight: int = param(
-        10,
+        5,
         "copies of the neuron presenting the largest problem's patterns at once: a "
         "decision uses weights at most this many updates old",
         integer=True,
@@ -342,7 +348,8 @@ class Params(CircuitParams):
     def quick(cls) -> Params:
         """N = 100, loads 1-2, 100 epochs, 5 templates per class: ~1 million time steps.
 
-        The largest load (200 patterns) on 10 copies: 20 windows per copy and epoch.
+        The largest load (200 patterns) on 10 copies (``in_flight``; the default preset
+        5): 20 windows per copy and epoch.
         """
         return cls(
             n_afferents=100,
@@ -350,6 +357,7 @@ class Params(CircuitParams):
             alpha_max=2.0,
             n_epochs=100,
             n_templates=5,
+            in_flight=10,
         )
 
     @property
@@ -504,6 +512,7 @@ def schedule(sizes: list[int], in_flight: int, n_steps: int) -> Schedule:
 def _build_key(params: Params) -> str:
     """Name of the persistent standalone build directory: the parameters in its code."""
     values_only = ("learning_rate", "momentum", "lr_decay_epochs", "w_init_std", "jitter")
+    values_only += ("average_epochs",)
     values_only += ("criterion", "bin_width", "n_epochs")  # n_epochs: run lengths only
     shaping = {k: v for k, v in params.to_dict().items() if k not in values_only}
     digest = hashlib.sha1(json.dumps(shaping, sort_keys=True, default=str).encode()).hexdigest()[
@@ -533,7 +542,8 @@ def simulate(
         ``cpp_standalone`` takes seconds; ``runtime`` gives the same result but pays
         Python's overhead on every step (many minutes).
     progress : bool
-        Show progress of the simulation on stderr.
+        Show progress of the simulation on stderr (``runtime`` only: under
+        ``cpp_standalone`` Brian2's report costs a system call per object and step).
 
     Returns
     -------
@@ -610,6 +620,9 @@ def simulate(
         # each afferent gets at most one update per step (one window of a problem ends
         # per step), so the order does not matter
         b2.BrianLogger.suppress_hierarchy("brian2.codegen.generators.base")
+        # the afferents have no reset on purpose (an empty one is a code object run
+        # every step)
+        b2.BrianLogger.suppress_name("only_threshold")
         ns = {
             "tau": params.tau,
             "tau_s": params.tau_s,
@@ -621,12 +634,14 @@ def simulate(
         }
         afferents = b2.NeuronGroup(
             len(problems) * n_aff,
-            "w : 1\ndw : 1",
+            "w : 1\ndw : 1\nwc : 1",
             threshold="t_in_timesteps % epoch_steps == 0",
             namespace=ns,
             name="afferents",
         )
-        afferents.w = rng.normal(0.0, params.w_init_std, len(problems) * n_aff)
+        w_init = rng.normal(0.0, params.w_init_std, len(problems) * n_aff)
+        afferents.w = w_init
+        afferents.wc = w_init
         in_window = "(t_in_timesteps - offset) % n_steps != 0"
         copies = b2.NeuronGroup(
             n_copies,
@@ -671,6 +686,7 @@ def simulate(
             "lam0 : 1 (shared, constant)\n"
             "mu : 1 (shared, constant)\n"
             "tau_lr : second (shared, constant)\n"
+            "beta : 1 (constant)\n"
             "err = (1 + label) / 2 - fired : 1",
             threshold="pending > 0",
             reset="pending = 0",
@@ -686,6 +702,11 @@ def simulate(
         cells.lam0 = float(params.learning_rate)
         cells.mu = float(params.momentum)
         cells.tau_lr = float(params.lr_decay_epochs) * epoch * dt
+        # consolidation: wc follows w with a time constant of average_epochs epochs, i.e.
+        # average_epochs * (learning patterns of the problem) updates
+        n_learning = np.array([p["learner"].sum() for p in problems])[problem_of]
+        avg = float(params.average_epochs)
+        cells.beta = 1.0 / (avg * n_learning) if avg > 0 else np.ones(n_patterns)
         drive = b2.Synapses(
             afferents,
             copies,
@@ -714,7 +735,8 @@ def simulate(
             on_pre="dw_post = mu_pre * dw_post + learning_pre * lam0_pre / (1 + t / tau_lr_pre)"
             " * err_pre * int(tmax_pre > ts) * V0"
             " * (exp(-(tmax_pre - ts) / tau) - exp(-(tmax_pre - ts) / tau_s))\n"
-            "w_post += learning_pre * dw_post",
+            "w_post += learning_pre * dw_post\n"
+            "wc_post += learning_pre * beta_pre * (w_post - wc_post)",
             namespace=ns,
             name="update",
         )
@@ -734,7 +756,9 @@ def simulate(
             afferents, copies, cells, drive, decision, learning, windows, out_spikes, v_mon
         )
         if standalone:
-            report = "stderr" if progress else None
+            # no report: Brian2's standalone loop then reads the process clock (a system
+            # call) before every object in every step, which more than doubled the time
+            report = None
         else:
             report = progress_reporter(progress, NAME)
         net.run(first_steps * dt, report=report, report_period=5 * second)
@@ -742,6 +766,7 @@ def simulate(
         if train_steps > first_steps:
             net.run((train_steps - first_steps) * dt, report=report, report_period=5 * second)
         cells.learning = 0.0
+        afferents.w = "wc"  # the consolidated weight is the weight from now on
         v_mon.active = True
         net.run(frozen_steps * dt, report=report, report_period=5 * second)
         if standalone:  # several runs: one program, built once all are declared
