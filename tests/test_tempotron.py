@@ -220,7 +220,7 @@ def test_learning_happens_in_the_circuit(tp_quick):
 
 def test_capacity_quick(tp_quick):
     # Quick preset, N = 100, 100 epochs, 10 copies in flight: capacity_alpha measured
-    # 2.0 at seeds 0-2 (every load 1-2 learnt; load 2: 1.0, 1.0, 0.955). The bounds leave
+    # 2.0 at seeds 0-2 (every load 1-2 learnt; load 2: 0.99, 0.99, 1.0). The bounds leave
     # one grid step for other seeds; the default preset (N = 250) is the science run
     # (benchmarks/results/tempotron.md). The perceptron on the same patterns stores
     # load 1.5 (measured 1.5).
@@ -318,32 +318,22 @@ def test_default_preset_timing_and_counts_targets(seed):
     assert m["timing_task_accuracy"] >= 0.95
     assert m["lda_counts_accuracy"] <= 0.6
     assert m["crosscheck_decision_agreement"] == 1.0
-    # capacity: measured 2.5, 2.0, 2.5 at seeds 0-2, perceptron 1.5 (the 2.5:
-    # see test_default_preset_capacity_target)
+    # capacity: measured 2.5 at seeds 0-2, perceptron 1.5 (the 2.5: see
+    # test_default_preset_capacity_target)
     assert m["capacity_alpha"] >= 2.0
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    "seed",
-    [
-        0,
-        pytest.param(
-            1,
-            marks=pytest.mark.xfail(
-                reason="seed 1 reaches 0.90 at alpha 2.5 in 100 epochs (capacity 2.0): with "
-                "10 copies in flight decisions use weights up to 10 updates old (see the "
-                "circuit's docstring)",
-                strict=False,
-            ),
-        ),
-        2,
-    ],
-)
+@pytest.mark.parametrize("seed", [0, 1, 2])
 def test_default_preset_capacity_target(seed):
+    # the target: alpha 2.5 stored (>= 95 % correct) in 100 epochs; measured
+    # 0.986, 0.982, 0.986 correct at seeds 0-2 (the NumPy emulation of the schedule:
+    # 0.982-0.995 at seeds 0-4)
     params = tp.Params()
     result = tp.simulate(params, seed=seed, progress=False)
-    assert tp.compare(result, tp.twin(params, seed=seed))["capacity_alpha"] >= 2.5
+    m = tp.compare(result, tp.twin(params, seed=seed))
+    assert m["capacity_alpha"] >= 2.5
+    assert m["tempotron_accuracy_alpha_2_5"] >= 0.97
 
 
 def test_schedule_shares_patterns_among_few_copies():
