@@ -10,19 +10,25 @@ steps ``1 .. n_steps - 1``, else the maximum) is made at ``start + n_steps`` and
 update, with momentum, applied at the end of that step::
 
     dw = mu * dw + lam0 / (1 + u / tau_lr) * err * K(tmax - ts)        w += dw
+    wc += beta * (w - wc)        beta = 1 / (average_epochs * P)   (1 if average_epochs = 0)
 
 (``u``: the update's step; ``tau_lr = lr_decay_epochs`` epochs). After ``n_epochs``
-every pattern is evaluated with the final weights (the circuit's frozen window). With
+every pattern is evaluated with the final ``wc`` (the circuit's frozen window). With
 ``K`` windows in flight a decision uses weights up to ``K`` updates old: asynchronous SGD,
 which acts like extra momentum (Mitliagkas et al. 2016), so the scan can look for the
-learning rate and momentum that suit a given ``in_flight``.
+learning rate and momentum that suit a given ``in_flight``. Two variants of the rule that
+the circuit does not have can be scanned too: ``margin`` (a + pattern must cross ``theta
++ margin``, a - pattern stay below ``theta - margin`` in training) and ``normalize``
+(the step divided by the sum of the squared kernels, times ``normalize``).
 
 Usage (prints the fraction correct at the load after training, per seed)::
 
     python benchmarks/tempotron_async_numpy.py alpha=2.5 in_flight=10 seeds=0-4 \\
-        learning_rate=1e-2,2e-2 momentum=0.8,0.9 lr_decay_epochs=20 [preset=quick]
+        learning_rate=1e-2,2e-2 momentum=0.8,0.9 average_epochs=0,3 [margin=0,0.05] \\
+        [normalize=0,5] [preset=quick]
 
-(every combination of the comma-separated values, all in one NumPy batch).
+(every combination of the comma-separated values, all in one NumPy batch; values not
+given are the preset's).
 """
 
 from __future__ import annotations
@@ -85,7 +91,7 @@ def train(
     lam0, mu = column("learning_rate")[:, None], column("momentum")[:, None]
     margin = np.repeat([float(c.get("margin", 0.0)) for c in configs], n_s)
     normalize = np.repeat([float(c.get("normalize", 0.0)) for c in configs], n_s)
-    average = np.repeat([float(c.get("average", 0.0)) for c in configs], n_s)
+    average = column("average_epochs")
     w_avg = w.copy()
     tau_lr = column("lr_decay_epochs") * epoch
     dt, tau, tau_s = float(params.dt), float(params.tau), float(params.tau_s)
@@ -127,7 +133,7 @@ def train(
         scale = np.where(normalize > 0, normalize / np.maximum((grad**2).sum(1), 1e-3), 1.0)
         dw = mu * dw + (rate * err * scale)[:, None] * grad
         w = w + dw
-        # average > 0: a running mean of w with a time constant of `average` epochs
+        # the consolidated weight: a running mean of w over average_epochs epochs
         beta = np.where(average > 0, 1 / np.maximum(average * n_patterns, 1), 1.0)
         w_avg = w_avg + beta[:, None] * (w - w_avg)
         history[(j + 1) % ring] = w
@@ -159,7 +165,14 @@ if __name__ == "__main__":
     seeds = _seeds(args.pop("seeds", "0-2"))
     preset = args.pop("preset", "default")
     params = tp.Params.quick() if preset == "quick" else tp.Params()
-    scanned = ("learning_rate", "momentum", "lr_decay_epochs", "margin", "normalize", "average")
+    scanned = (
+        "learning_rate",
+        "momentum",
+        "lr_decay_epochs",
+        "average_epochs",
+        "margin",
+        "normalize",
+    )
     grid = {name: _grid(args.pop(name)) for name in scanned if name in args}
     params = params.replace_from_strings(args)
     configs = [

@@ -58,7 +58,8 @@ neuron at once (``K``: ``in_flight`` for the largest problem), each copy present
 are offset by about ``T / K`` (on a grid of ``g`` steps, the largest divisor of the
 ``T / dt`` steps not above ``T / (K dt)``: 100 steps for ``K`` = 5), so a window of the
 problem ends every ``T / K`` or so and each decision is made on weights at most ``K``
-updates old: the online rule with a small delay, asynchronous SGD (with one window per
+updates old: the online rule with a small delay, asynchronous SGD, whose staleness acts
+like extra momentum (Mitliagkas et al. 2016) (with one window per
 pattern all in parallel, as before, decisions used weights up to an epoch old and the
 capacity stayed at 1.5-2). Afferent ``i`` emits one event per epoch; the synapse from it
 that carries pattern ``p`` to its copy has the delay ``slot_p T + offset_k + ts``. The
@@ -79,7 +80,7 @@ plain online rule with the running mean (``tests/test_tempotron.py``) to 1e-15; 
 ``in_flight`` the NumPy emulation of its schedule (``benchmarks/tempotron_async_numpy.py``:
 each input reads the weights at its arrival step, the same update steps) gives the
 same decisions (checked: every decision of the quick preset's load 2 for 72 epochs, until
-rounding flips one; the same final accuracies at alpha 2.5, seeds 0 and 1).
+rounding flips one; the same final accuracies at alpha 2.5, seeds 0, 1, 3 and 4).
 
 Spike times lie on the time grid ``dt`` = 1 ms (steps ``1 .. n_steps - 1`` of a window,
 the patterns and the twin's features are defined on that grid); ``V`` on that grid equals
@@ -100,9 +101,9 @@ Two tasks run side by side in one network, each with its own afferents (weights)
    samples are presented too, but do not learn.
 
 Training lasts ``n_epochs`` epochs (the epoch budget: every pattern presented
-``n_epochs`` times, in the same order), then learning stops (``learning = 0``) and every
-pattern is presented once more with the weights frozen: the final accuracies come from
-that window.
+``n_epochs`` times, in the same order), then learning stops (``learning = 0``), the
+consolidated weights become the weights (``w = wc``) and every pattern is presented once
+more with them frozen: the final accuracies come from that window.
 
 Epoch budget, size and what was measured
 ----------------------------------------
@@ -238,7 +239,7 @@ DESCRIPTION = (
     "timing-only classes) vs perceptron and LDA on spike counts"
 )
 
-#: ~10 million time steps in the default preset: compiled once, ``cpp_standalone`` is
+#: ~7.6 million time steps in the default preset: compiled once, ``cpp_standalone`` is
 #: many times faster than ``runtime`` (same results).
 DEFAULT_DEVICE = "cpp_standalone"
 
@@ -611,7 +612,7 @@ def simulate(
     seed : int
         Seed of every random draw (patterns, initial weights).
     device : {"cpp_standalone", "runtime"}
-        Brian2 device. The default preset runs ~10 million time steps: compiled once
+        Brian2 device. The default preset runs ~7.6 million time steps: compiled once
         (the build directory is kept and reused by later runs of the same parameters),
         ``cpp_standalone`` takes seconds; ``runtime`` gives the same result but pays
         Python's overhead on every step (many minutes).
