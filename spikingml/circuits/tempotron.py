@@ -114,10 +114,10 @@ copy and epoch), a budget of 100 epochs, learning rate 1e-2 falling as 1 / (1 + 
 (``benchmarks/results/tempotron.md``): capacity 2.5 at every seed (fraction correct at
 alpha 2.5: 0.986, 0.982, 0.986; at alpha 3: 0.88-0.92; in the best training epoch, each
 pattern judged with the weights of its presentation, 0.94-0.97 at alpha 2.5), timing
-task 0.98-0.99 held out; a default run (``spikingml run tempotron``) costs 26-33 s of CPU
-and 21-34 s wall on the shared 2-core machine (load 2.2-3.3; 16 s wall at load 1), the
-quick preset 13-16 s (6.5 s at load 1; ``--quick``: N = 100, 10 copies in flight;
-capacity 2.0, load 2 0.99-1.0). Seeds 3 and 4 (``simulate`` and ``compare``): 0.986 and
+task 0.98-0.99 held out; a default run (``spikingml run tempotron``) costs 23-27 s of CPU
+and 19-21 s wall on the shared 2-core machine at load 0.9-1.3 (21-34 s at load 2.2-3.3),
+the quick preset 11.5-12.6 s of CPU and 7.7-8.4 s wall (12-16 s at load 2-3;
+``--quick``: N = 100, 10 copies in flight; capacity 2.0, load 2 0.99-1.0). Seeds 3 and 4 (``simulate`` and ``compare``): 0.986 and
 0.995 at alpha 2.5, timing 0.995. Without the running mean (``average_epochs=0``) the
 circuit gets 0.938 at alpha 2.5 at seed 0 (the emulation below: 0.938).
 
