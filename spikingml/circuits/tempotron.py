@@ -117,9 +117,10 @@ pattern judged with the weights of its presentation, 0.94-0.97 at alpha 2.5), ti
 task 0.98-0.99 held out; a default run (``spikingml run tempotron``) costs 23-27 s of CPU
 and 19-21 s wall on the shared 2-core machine at load 0.9-1.3 (21-34 s at load 2.2-3.3),
 the quick preset 11.5-12.6 s of CPU and 7.7-8.4 s wall (12-16 s at load 2-3;
-``--quick``: N = 100, 10 copies in flight; capacity 2.0, load 2 0.99-1.0). Seeds 3 and 4 (``simulate`` and ``compare``): 0.986 and
-0.995 at alpha 2.5, timing 0.995. Without the running mean (``average_epochs=0``) the
-circuit gets 0.938 at alpha 2.5 at seed 0 (the emulation below: 0.938).
+``--quick``: N = 100, 10 copies in flight; capacity 2.0, load 2 0.99-1.0). Seeds 3 and
+4 (``simulate`` and ``compare``): 0.986 and 0.995 at alpha 2.5, timing 0.995. Without
+the running mean (``average_epochs=0``) the circuit gets 0.938 at alpha 2.5 at seed 0
+(the emulation below: 0.938).
 
 How that was chosen: the NumPy emulation of the schedule (``tempotron_async_numpy.py``,
 which matches the circuit decision for decision) at alpha 2.5, seeds 0-4, fraction
