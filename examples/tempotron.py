@@ -10,7 +10,9 @@ inputs fired, not only how often.
 
 Two tasks run side by side in one Brian2 network; a few copies of the neuron present each
 task's patterns one after the other, their windows staggered, all copies sharing one set
-of weights (held by the input neurons), so each decision uses nearly current weights:
+of weights (held by the input neurons), so each decision uses nearly current weights.
+Each synapse also keeps a running mean of its weight over a few epochs, which becomes its
+weight when learning stops (the averaged perceptron):
 
 * capacity: random latency patterns (every afferent fires once, at a random time) with
   random labels, at several loads alpha = patterns per synapse;

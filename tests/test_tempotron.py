@@ -220,7 +220,7 @@ def test_learning_happens_in_the_circuit(tp_quick):
 
 def test_capacity_quick(tp_quick):
     # Quick preset, N = 100, 100 epochs, 10 copies in flight: capacity_alpha measured
-    # 2.0 at seeds 0-2 (every load 1-2 learnt; load 2: 1.0, 1.0, 0.955). The bounds leave
+    # 2.0 at seeds 0-2 (every load 1-2 learnt; load 2: 0.99, 0.99, 1.0). The bounds leave
     # one grid step for other seeds; the default preset (N = 250) is the science run
     # (benchmarks/results/tempotron.md). The perceptron on the same patterns stores
     # load 1.5 (measured 1.5).
@@ -259,11 +259,11 @@ def test_every_metric_is_documented(tp_quick):
 def test_result_layout(tp_quick):
     params, result, _, _ = tp_quick
     assert [p.name for p in result.phases] == ["training", "frozen"]
-    # n_epochs epochs of m windows, one more window and step for the last updates, then
-    # one epoch and one window with the weights frozen
+    # n_epochs epochs of m windows, one more window for the last updates, then one
+    # epoch and one window with the weights frozen
     m = result.extra["windows_per_epoch"]
     n_steps = params.n_steps
-    steps = params.n_epochs * m * n_steps + n_steps + 1 + m * n_steps + n_steps
+    steps = params.n_epochs * m * n_steps + n_steps + m * n_steps + n_steps
     assert result.t_stop == pytest.approx(steps * 1e-3)
     n_timing = 2 * params.n_templates * (params.n_train + params.n_test)
     copies = result.extra["copies_per_problem"]
@@ -318,32 +318,22 @@ def test_default_preset_timing_and_counts_targets(seed):
     assert m["timing_task_accuracy"] >= 0.95
     assert m["lda_counts_accuracy"] <= 0.6
     assert m["crosscheck_decision_agreement"] == 1.0
-    # capacity: measured 2.5, 2.0, 2.5 at seeds 0-2, perceptron 1.5 (the 2.5:
-    # see test_default_preset_capacity_target)
+    # capacity: measured 2.5 at seeds 0-2, perceptron 1.5 (the 2.5: see
+    # test_default_preset_capacity_target)
     assert m["capacity_alpha"] >= 2.0
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    "seed",
-    [
-        0,
-        pytest.param(
-            1,
-            marks=pytest.mark.xfail(
-                reason="seed 1 reaches 0.90 at alpha 2.5 in 100 epochs (capacity 2.0): with "
-                "10 copies in flight decisions use weights up to 10 updates old (see the "
-                "circuit's docstring)",
-                strict=False,
-            ),
-        ),
-        2,
-    ],
-)
+@pytest.mark.parametrize("seed", [0, 1, 2])
 def test_default_preset_capacity_target(seed):
+    # the target: alpha 2.5 stored (>= 95 % correct) in 100 epochs; measured
+    # 0.986, 0.982, 0.986 correct at seeds 0-2 (the NumPy emulation of the schedule:
+    # 0.982-0.995 at seeds 0-4)
     params = tp.Params()
     result = tp.simulate(params, seed=seed, progress=False)
-    assert tp.compare(result, tp.twin(params, seed=seed))["capacity_alpha"] >= 2.5
+    m = tp.compare(result, tp.twin(params, seed=seed))
+    assert m["capacity_alpha"] >= 2.5
+    assert m["tempotron_accuracy_alpha_2_5"] >= 0.97
 
 
 def test_schedule_shares_patterns_among_few_copies():
@@ -357,6 +347,10 @@ def test_schedule_shares_patterns_among_few_copies():
     assert sched.copy_of[100:106].tolist() == [10, 11, 12, 13, 14, 10]
     assert sched.slot_of.max() == 9
     np.testing.assert_array_equal(sched.offsets[10:], [0, 100, 200, 300, 400])
+    # offsets on a grid of the largest divisor of n_steps <= n_steps / in_flight
+    assert sched.grid == 50 and tp.schedule([100, 45], 3, 500).grid == 125
+    # 9 copies on 10 grid points: spacing 50 steps, one gap of 100
+    np.testing.assert_array_equal(tp.schedule([100, 90], 10, 500).offsets[10:], np.arange(9) * 50)
     # every (copy, window) holds at most one pattern
     pairs = set(zip(sched.copy_of.tolist(), sched.slot_of.tolist(), strict=True))
     assert len(pairs) == 145
@@ -365,8 +359,9 @@ def test_schedule_shares_patterns_among_few_copies():
 @pytest.mark.slow
 def test_one_copy_in_flight_is_the_online_rule():
     # in_flight = 1: one copy presents the patterns one after the other, each decision on
-    # the current weights: the circuit's errors and final weights are those of the plain
-    # online tempotron with momentum (measured |dw| 1.5e-15, runtime device)
+    # the current weights: the circuit's errors and final (consolidated) weights are those
+    # of the plain online tempotron with momentum and a running mean of the weights
+    # (measured |dw| 1.5e-15, runtime device)
     params = tp.Params.quick().replace(
         n_afferents=30,
         alpha_min=1.0,
@@ -383,6 +378,8 @@ def test_one_copy_in_flight_is_the_online_rule():
     n_aff, n_steps = params.n_afferents, params.n_steps
     w = np.random.default_rng([0, 3]).normal(0, params.w_init_std, 2 * n_aff)[:n_aff]
     dw = np.zeros(n_aff)
+    w_avg = w.copy()
+    beta = 1 / (params.average_epochs * len(labels))
     kernel = tpa.psp_kernel(np.arange(n_steps) * DT, TAU, TAU_S)
     padded = np.r_[np.zeros(n_steps), kernel]
     epoch = len(labels) * n_steps
@@ -394,13 +391,14 @@ def test_one_copy_in_flight_is_the_online_rule():
             fired = above.any()
             assert (1 + labels[p]) / 2 - fired == err[e, p]
             t_max = 1 + (np.argmax(above) if fired else np.argmax(v[1:n_steps]))
-            # the update is applied one step after the window's end
-            t = (e * epoch + (p + 1) * n_steps + 1) * DT
+            # the update is applied in the window's last step
+            t = (e * epoch + (p + 1) * n_steps) * DT
             rate = params.learning_rate / (1 + t / (params.lr_decay_epochs * epoch * DT))
             grad = ((1 + labels[p]) / 2 - fired) * padded[t_max - steps[p] + n_steps]
             dw = params.momentum * dw + rate * grad
             w = w + dw
-    np.testing.assert_allclose(result.weights["w_alpha_1"], w, rtol=0, atol=1e-12)
+            w_avg = w_avg + beta * (w - w_avg)
+    np.testing.assert_allclose(result.weights["w_alpha_1"], w_avg, rtol=0, atol=1e-12)
 
 
 def test_round_trips_through_nwb(tp_quick, tmp_path):
