@@ -12,11 +12,13 @@ import contextlib
 import os
 import platform
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import brian2
 import numpy as np
@@ -25,6 +27,7 @@ from spikingml.errors import ValidationError
 
 __all__ = [
     "DEVICES",
+    "available_cores",
     "DeviceTimes",
     "SynapticEventCounter",
     "brian_device",
@@ -33,6 +36,7 @@ __all__ = [
     "versions",
     "progress_reporter",
     "record_device_times",
+    "rerun_standalone",
     "standalone_build_directory",
     "share_private_cython_cache",
     "use_private_cython_cache",
@@ -334,6 +338,135 @@ class SynapticEventCounter:
             index = np.asarray(synapses.i[:] if prepost == "pre" else synapses.j[:])
             events += int(count[index + offset].sum()) if index.size else 0
         return events
+
+
+def available_cores() -> int:
+    """CPU cores this process may run on (its affinity where the system reports it)."""
+    try:
+        return max(len(os.sched_getaffinity(0)), 1)
+    except AttributeError:  # pragma: no cover - macOS, Windows
+        return max(os.cpu_count() or 1, 1)
+
+
+def rerun_standalone(runs: Iterable[Mapping[Any, Any]], jobs: int | None = None) -> Iterator[int]:
+    """Run the built ``cpp_standalone`` program again, once per set of run arguments.
+
+    What ``brian2.device.run(run_args=...)`` does, for several runs at once: up to
+    ``jobs`` processes of the compiled program run side by side, each writing into a
+    results directory of its own inside the project directory. The runs are yielded in
+    order: when run ``k`` (its index) is yielded, it has finished and the device reads
+    its results (``group.variable[:]``, monitors), exactly as after ``device.run``; the
+    directory is removed when the next run is asked for. The program must have been
+    built and run once by ``device.run`` (the usual first run, which also checks it).
+
+    Parameters
+    ----------
+    runs : iterable of mappings
+        For each run, its ``run_args``: ``{group.variable: values}``, as for
+        ``brian2.device.run``.
+    jobs : int, optional
+        Programs running at once (default: the cores this process may use). Each is a
+        single-threaded process.
+
+    Yields
+    ------
+    int
+        The index of the run whose results the device now reads.
+
+    Raises
+    ------
+    RuntimeError
+        If a run of the program fails (with its output).
+    """
+    device = brian2.get_device()
+    if not getattr(device, "has_been_run", False):
+        raise RuntimeError("rerun_standalone: build and run the program once first")
+    jobs = available_cores() if jobs is None else int(jobs)
+    if jobs < 1:
+        raise ValidationError("jobs", "an integer >= 1", jobs)
+    project = os.path.abspath(device.project_dir)
+    env = dict(os.environ)
+    env.update(brian2.prefs["devices.cpp_standalone.run_environment_variables"])
+    env.update(device.run_environment_variables)
+    command = brian2.prefs.devices.cpp_standalone.run_cmd_unix
+    command = [command] if isinstance(command, str) else list(command)
+    pending = list(enumerate(runs))
+    running: dict[int, tuple[subprocess.Popen, str, list[str]]] = {}
+    variables = {}
+
+    def start(k: int, run_args: Mapping[Any, Any]) -> None:
+        arguments, files = [], []
+        for key, value in run_args.items():
+            name, text, file_name, array = device._prepare_variableview_run_arg(key, value)
+            variables[name] = key.variable
+            if file_name:
+                path = os.path.join(project, "static_arrays", file_name)
+                if not os.path.exists(path):
+                    array.tofile(path)
+                files.append(path)
+            arguments.append(f"{name}={text}")
+        results = os.path.join(project, f"results-rerun-{k}", "")
+        shutil.rmtree(results, ignore_errors=True)
+        os.makedirs(results)
+        stdout = open(os.path.join(results, "stdout.txt"), "w")
+        proc = subprocess.Popen(
+            [*command, "--results_dir", results, *arguments],
+            cwd=project,
+            env=env,
+            stdout=stdout,
+            stderr=subprocess.STDOUT,
+        )
+        stdout.close()
+        running[k] = (proc, results, files)
+
+    def stop_all() -> None:
+        for proc, results, _files in running.values():
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+            shutil.rmtree(results, ignore_errors=True)
+
+    original = device.results_dir
+    previous: str | None = None
+    try:
+        while pending or running:
+            while pending and len(running) < jobs:
+                k, run_args = pending.pop(0)
+                start(k, run_args)
+            k = min(running)
+            proc, results, files = running.pop(k)
+            status = proc.wait()
+            for path in files:
+                if not any(path in other[2] for other in running.values()):
+                    with contextlib.suppress(OSError):
+                        os.remove(path)
+            if status:
+                with open(os.path.join(results, "stdout.txt")) as f:
+                    output = f.read()
+                shutil.rmtree(results, ignore_errors=True)
+                raise RuntimeError(
+                    f"run {k} of the standalone program failed (status {status}):\n{output}"
+                )
+            if previous is not None:
+                shutil.rmtree(previous, ignore_errors=True)
+            device.results_dir = results
+            for var in variables.values():
+                device.array_cache[var] = None
+            for clock in device.clocks:
+                device.array_cache[clock.variables["t"]] = None
+            info = os.path.join(results, "last_run_info.txt")
+            if os.path.isfile(info):
+                with open(info) as f:
+                    run_time, fraction = f.read().split()
+                device._last_run_time = float(run_time)
+                device._last_run_completed_fraction = float(fraction)
+            previous = results
+            yield k
+    finally:
+        stop_all()
+        if previous is not None:
+            shutil.rmtree(previous, ignore_errors=True)
+        device.results_dir = original
 
 
 def _cache_root() -> str:

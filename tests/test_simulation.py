@@ -195,3 +195,13 @@ def test_record_device_times_adds_up_timed_methods():
     assert inner.binary_seconds >= 0.02
     assert outer.binary_seconds == pytest.approx(inner.binary_seconds)
     assert "run" not in vars(dev)  # the class's method again
+
+
+def test_rerun_standalone_needs_a_built_and_run_program():
+    with pytest.raises(RuntimeError, match="build and run the program once first"):
+        next(simulation.rerun_standalone([{}]))
+
+
+def test_available_cores_is_a_positive_integer():
+    assert isinstance(simulation.available_cores(), int)
+    assert simulation.available_cores() >= 1

@@ -196,16 +196,22 @@ def test_rerun_seed_equals_a_fresh_single_run(tmp_path, monkeypatch):
 
     monkeypatch.setenv("SPIKINGML_CACHE", str(tmp_path / "cache"))  # compiles here
     params = td.Params.quick().replace(n_acquisition=6, n_extinction=2, omission_every=3)
-    results = list(td.simulate_seeds(params, seeds=[0, 2], progress=False))
-    single = td.simulate(params, seed=2, device="cpp_standalone", progress=False)
-    assert [r.seed for r in results] == [0, 2]
-    for name, pop in single.populations.items():
-        np.testing.assert_array_equal(results[1].populations[name].indices, pop.indices)
-        np.testing.assert_array_equal(results[1].populations[name].times, pop.times)
-    np.testing.assert_array_equal(results[1].weights["critic_w"], single.weights["critic_w"])
+    # seeds after the first: two programs at once, each in a results directory of its own
+    results = list(td.simulate_seeds(params, seeds=[0, 2, 1, 3], progress=False, jobs=2))
+    assert [r.seed for r in results] == [0, 2, 1, 3]
+    for k, seed in ((1, 2), (3, 3)):
+        single = td.simulate(params, seed=seed, device="cpp_standalone", progress=False)
+        for name, pop in single.populations.items():
+            np.testing.assert_array_equal(results[k].populations[name].indices, pop.indices)
+            np.testing.assert_array_equal(results[k].populations[name].times, pop.times)
+        np.testing.assert_array_equal(results[k].weights["critic_w"], single.weights["critic_w"])
     assert not np.array_equal(
-        results[0].populations["dopamine"].times, single.populations["dopamine"].times
+        results[0].populations["dopamine"].times, results[1].populations["dopamine"].times
     )
+    # the reruns' results directories and run-argument files are gone
+    builds = list((tmp_path / "cache" / "standalone").iterdir())
+    assert builds and not [p for b in builds for p in b.glob("results-rerun-*")]
+    assert not [p for b in builds for p in (b / "static_arrays").glob("init_neurons_phi_*")]
 
     # the command line: DIR/seed-N holds what a single run of seed N writes
     sets = ["--set", "n_acquisition=6", "n_extinction=2", "omission_every=3"]
@@ -214,7 +220,7 @@ def test_rerun_seed_equals_a_fresh_single_run(tmp_path, monkeypatch):
     assert main([*common, "--seed", "2", "--out", str(tmp_path / "one"), *sets]) == 0
     many, one = tmp_path / "many" / "seed-2", tmp_path / "one"
     assert sorted(p.name for p in many.iterdir()) == sorted(p.name for p in one.iterdir())
-    timing = {"wall_seconds", "simulate_wall_seconds"}
+    timing = {"wall_seconds", "simulate_wall_seconds", "compile_seconds", "binary_seconds"}
     m_many, m_one = (json.loads((d / "metrics.json").read_text()) for d in (many, one))
     assert {k: v for k, v in m_many.items() if k not in timing} == {
         k: v for k, v in m_one.items() if k not in timing

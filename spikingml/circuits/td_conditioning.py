@@ -161,6 +161,7 @@ from spikingml.simulation import (
     check_device,
     check_seed,
     progress_reporter,
+    rerun_standalone,
     standalone_build_directory,
     versions,
 )
@@ -730,17 +731,21 @@ def simulate_seeds(
     seeds: Iterable[int] = (0,),
     device: str = "cpp_standalone",
     progress: bool = True,
+    jobs: int | None = None,
 ) -> Iterator[Result]:
     """Run the protocol once per seed, compiling the ``cpp_standalone`` program once.
 
     Under ``cpp_standalone`` the program is built and compiled for the first seed (in a
     persistent, locked build directory, :func:`spikingml.simulation.
     standalone_build_directory`, so a later call with the same ``params`` compiles
-    nothing) and then run once per seed with ``brian2.device.run(run_args=...)``: the
+    nothing) and run for the first seed with ``brian2.device.run(run_args=...)``: the
     seed's :func:`initial_phases`, its only random draw, are passed as new initial
-    values of ``neurons.phi``. Each result equals ``simulate(params, seed,
-    "cpp_standalone")``, spike for spike, at a fraction of the cost (no code generation,
-    no compilation). Under ``runtime`` the seeds are simply simulated one after the other.
+    values of ``neurons.phi``. The other seeds run the same program with their own
+    phases, ``jobs`` at a time, each in its own results directory
+    (:func:`spikingml.simulation.rerun_standalone`). Each result equals
+    ``simulate(params, seed, "cpp_standalone")``, spike for spike, at a fraction of the
+    cost (no code generation, no compilation). Under ``runtime`` the seeds are simply
+    simulated one after the other.
 
     Parameters
     ----------
@@ -752,13 +757,18 @@ def simulate_seeds(
         Brian2 device.
     progress : bool
         Show progress of each simulation on stderr (``runtime`` only).
+    jobs : int, optional
+        ``cpp_standalone``: programs running at once after the first seed (default: the
+        cores this process may use).
 
     Yields
     ------
     Result
-        One per seed, as it finishes. ``wall_seconds`` of the first includes building
-        and compiling the program. Results are yielded one at a time, so only one is in
-        memory unless the caller keeps them.
+        One per seed, in the order of ``seeds``. ``wall_seconds`` of the first includes
+        building and compiling the program; of the others, the time since the previous
+        result was yielded (with several programs at once, less than one run takes).
+        Results are yielded one at a time, so only one is in memory unless the caller
+        keeps them.
 
     Notes
     -----
@@ -785,15 +795,19 @@ def simulate_seeds(
         objs = _build(params, sched, seeds[0], device, progress)
         b2.device.build(run=False, directory=directory, with_output=False)
         phi = objs["neurons"].phi
-        for seed in seeds:
-            b2.device.run(run_args={phi: initial_phases(params, seed)}, with_output=False)
-            # run arguments are files named by their hash: remove them, or the persistent
-            # build directory would grow by the inputs of every run
-            for name in b2.device.run_args_arrays:
+        b2.device.run(run_args={phi: initial_phases(params, seeds[0])}, with_output=False)
+        # run arguments are files named by their hash: remove them, or the persistent
+        # build directory would grow by the inputs of every run
+        for name in b2.device.run_args_arrays:
+            for suffix in ("", ".lock"):  # and the lock Brian2 took to write it
                 with contextlib.suppress(OSError):
-                    os.remove(os.path.join(directory, "static_arrays", name))
-            result = _collect(params, sched, objs, seed, device, t_wall)
-            yield result
+                    os.remove(os.path.join(directory, "static_arrays", name + suffix))
+        yield _collect(params, sched, objs, seeds[0], device, t_wall)
+        t_wall = time.perf_counter()
+        # the other seeds: the program again, as many at once as there are cores
+        runs = ({phi: initial_phases(params, seed)} for seed in seeds[1:])
+        for k in rerun_standalone(runs, jobs):
+            yield _collect(params, sched, objs, seeds[1 + k], device, t_wall)
             t_wall = time.perf_counter()
 
 
