@@ -81,3 +81,36 @@ def test_params_validation():
         NetworkParams(dopa_dt=0.25 * ms)  # not a whole number of dt (0.1 ms)
     with pytest.raises(ValidationError, match="NetworkParams.dopa_dt"):
         NetworkParams(dopa_dt=2 * ms)  # does not divide the 3 ms dopamine delay
+
+
+def test_poisson_count_code_draws_poisson_counts():
+    """The drive's count per step: Poisson mean and variance (20000 neurons x 5 steps)."""
+    import brian2
+
+    from spikingml.peers.nest_network import poisson_count_code
+
+    code = poisson_count_code("x", "1", 0.39)
+    assert code.count("int(u_drive >") == 13  # CDF tabled until the tail < 1e-15
+    brian2.prefs.codegen.target = "numpy"
+    try:
+        brian2.seed(7)
+        group = brian2.NeuronGroup(20000, "x : 1")
+        group.run_regularly(code)
+        net = brian2.Network(group)
+        net.run(5 * brian2.defaultclock.dt)
+        x = np.asarray(group.x[:])
+    finally:
+        brian2.prefs.codegen.target = "auto"
+    # Poisson(5 * 0.39 = 1.95): mean and variance 1.95; standard errors 0.010 (mean),
+    # 0.024 (variance): tolerances of about 5 standard errors
+    assert x.mean() == pytest.approx(1.95, abs=0.05)
+    assert x.var() == pytest.approx(1.95, abs=0.12)
+    assert np.mean(x == 0) == pytest.approx(np.exp(-1.95), abs=0.01)
+
+
+@pytest.mark.parametrize("mean", [0.0, -1.0, float("nan"), float("inf")])
+def test_poisson_count_code_rejects_a_bad_mean(mean):
+    from spikingml.peers.nest_network import poisson_count_code
+
+    with pytest.raises(ValidationError, match="^mean"):
+        poisson_count_code("x", "1", mean)

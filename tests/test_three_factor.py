@@ -301,6 +301,14 @@ def test_dopamine_pathway_rejects_a_bad_dt(dt):
         rule.build_dopamine_pathway(dopa, syn, dt=dt)
 
 
+def test_dopamine_pathway_on_a_coarse_clock_needs_a_delay_on_it():
+    rule = DopamineSTDP()
+    pre, post, dopa = _generators([([1.0], [2.0])], [5.0])
+    syn = _plastic(rule, pre, post, 100.0, "plastic")
+    with pytest.raises(ValidationError, match="^delay.*multiple of dt"):
+        rule.build_dopamine_pathway(dopa, syn, delay=1.5 * ms, dt=1 * ms)
+
+
 @pytest.mark.standalone
 def test_builds_and_matches_under_cpp_standalone(tmp_path):
     from spikingml.simulation import brian_device

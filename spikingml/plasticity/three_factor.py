@@ -137,6 +137,30 @@ def _silence_dopamine_order_warning() -> None:
         logger.addFilter(_WellDefinedDopamineCode())
 
 
+#: Dopamine pathways built on a clock of their own (``dt``), by the name of their pathway.
+_COARSE_PATHWAYS: set[str] = set()
+
+
+class _IntendedCoarseClock(logging.Filter):
+    """Drop Brian2's clock-mismatch warning for dopamine pathways given a ``dt``.
+
+    Brian2 warns when a pathway's source, synapses and target do not share a ``dt``
+    (here the plastic synapses are on the network's clock). For a dopamine pathway built
+    with ``dt`` that is the intent, and the delay is checked to be a multiple of it.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return not any(f"pathway '{name}'" in message for name in _COARSE_PATHWAYS)
+
+
+def _silence_coarse_clock_warning(pathway_name: str) -> None:
+    _COARSE_PATHWAYS.add(pathway_name)
+    logger = logging.getLogger("brian2.synapses.synapses")
+    if not any(isinstance(f, _IntendedCoarseClock) for f in logger.filters):
+        logger.addFilter(_IntendedCoarseClock())
+
+
 def _check_time(name: str, value: Any) -> None:
     if not isinstance(value, Quantity) or get_dimensions(value) != get_dimensions(brian2.second):
         raise ValidationError(name, "a time quantity (e.g. 20*ms)", value)
@@ -435,6 +459,9 @@ class DopamineSTDP:
                 raise ValidationError("dt", "a time quantity > 0 s", dt)
             if np.ndim(dt) != 0 or not float(dt) > 0:
                 raise ValidationError("dt", "a scalar time > 0 s", dt)
+            steps = float(kwargs.get("delay", 0 * brian2.second) / dt)
+            if abs(steps - round(steps)) > 1e-9:
+                raise ValidationError("delay", f"a multiple of dt ({dt})", delay)
             kwargs["dt"] = dt
         pathway = brian2.Synapses(
             dopamine_source,
@@ -444,6 +471,8 @@ class DopamineSTDP:
             **kwargs,
         )
         pathway.connect()
+        if dt is not None:
+            _silence_coarse_clock_warning(pathway.pre.name)
         return pathway
 
     # -- exact solution in NumPy --------------------------------------------------------
