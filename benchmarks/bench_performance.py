@@ -142,7 +142,9 @@ def _cell(value) -> str:
     return str(value)
 
 
-def write_tables(rows: list[dict], loads: list[float], elapsed: float, repeats: int) -> None:
+def write_tables(
+    rows: list[dict], loads: list[float], elapsed: float, repeats: int, fresh: int
+) -> None:
     """Write ``performance.csv`` and ``performance.md`` into ``benchmarks/results``."""
     RESULTS.mkdir(exist_ok=True)
     with open(RESULTS / "performance.csv", "w", newline="") as f:
@@ -154,10 +156,13 @@ def write_tables(rows: list[dict], loads: list[float], elapsed: float, repeats: 
         "# Performance of every circuit",
         "",
         f"Machine: {machine()}; Brian2 {v['brian2']}, NumPy {v['numpy']}, "
-        f"spikingml {v['spikingml']}. Load average (1 min) during the runs: "
-        f"{min(loads):.1f}-{max(loads):.1f} (a load above the number of cores slows every "
-        f"run). {len(rows)} runs in {elapsed / 60:.0f} min; seed 0. Runtime rows are the "
-        f"last of {repeats} runs (warm Cython cache); cpp_standalone compiles every run "
+        f"spikingml {v['spikingml']}. {fresh} of the {len(rows)} rows measured by this "
+        f"invocation ({elapsed / 60:.0f} min, load average (1 min) "
+        f"{min(loads):.1f}-{max(loads):.1f}; a load above the number of cores slows every "
+        "run); each row's `load` is the load after it (blank: an earlier measurement, "
+        "before the column existed, on a shared machine at load 1-4). Seed 0. Runtime rows "
+        "are the last of "
+        f"{repeats} runs (warm Cython cache); cpp_standalone compiles every run "
         "(`compile_s`, apart from `run_s`).",
         "",
         "Columns: `simulated_s` biological seconds; `command_s` the whole `spikingml run` "
@@ -203,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     rows, loads = [], [os.getloadavg()[0]]
     if args.append and (RESULTS / "performance.csv").exists():
         rows = [_typed(row) for row in csv.DictReader(open(RESULTS / "performance.csv"))]
-    t0 = time.perf_counter()
+    t0, fresh = time.perf_counter(), 0
     with tempfile.TemporaryDirectory() as tmp:
         for name in names:
             for preset in args.presets.split(","):
@@ -222,7 +227,8 @@ def main(argv: list[str] | None = None) -> int:
                         flush=True,
                     )
                     # written after every row, so an interrupted suite keeps what it measured
-                    write_tables(rows, loads, time.perf_counter() - t0, args.repeats)
+                    fresh += 1
+                    write_tables(rows, loads, time.perf_counter() - t0, args.repeats, fresh)
     print(f"wrote {RESULTS / 'performance.md'} and .csv")
     return 0
 
