@@ -1,7 +1,9 @@
 """Benchmark: seeds of td-conditioning under cpp_standalone, compiled once (issue 6).
 
 Target: in a batch of seeds, the 2nd to 10th seed each cost at most 10% of the first run's
-wall time, the first run including the compilation. Two measurements, each in a fresh
+wall time, the first run including the compilation. The later seeds run two at a time
+(one program per core), so the check is on their wall time per seed and on each one's
+own CPU time. Two measurements, each in a fresh
 process with an empty build cache (``$SPIKINGML_CACHE`` a new temporary directory), so
 the first seed really builds and compiles the program:
 
@@ -143,17 +145,26 @@ def main(argv: list[str] | None = None) -> int:
             rows += json.loads(report.read_text())
     load_after = os.getloadavg()
 
-    met = True
+    # Seeds after the first run two (cores) at a time, so one seed's wall interval is
+    # not its own cost (a pair ends together: one long interval, one near zero). A
+    # part meets the target when the wall time of the later seeds per seed (their
+    # total over their number) and every later seed's own CPU time are both <= TARGET
+    # of the first's.
+    verdict = {}
     for part in ("simulation", "whole"):
         part_rows = [r for r in rows if r["part"] == part]
         first = part_rows[0]
         for r in part_rows:
             r["wall_ratio"] = r["wall_seconds"] / first["wall_seconds"]
             r["cpu_ratio"] = r["cpu_seconds"] / first["cpu_seconds"]
-            r["target_met"] = "" if r is first else str(r["wall_ratio"] <= TARGET)
-            if part == "whole" and r is not first:
-                met &= r["wall_ratio"] <= TARGET
-    sim_met = all(r["target_met"] != "False" for r in rows if r["part"] == "simulation")
+            r["target_met"] = "" if r is first else str(r["cpu_ratio"] <= TARGET)
+        later = part_rows[1:]
+        per_seed = sum(r["wall_seconds"] for r in later) / max(len(later), 1)
+        verdict[part] = (
+            per_seed / first["wall_seconds"],
+            max((r["cpu_ratio"] for r in later), default=0.0),
+        )
+    met = {part: max(ratios) <= TARGET for part, ratios in verdict.items()}
 
     RESULTS.mkdir(exist_ok=True)
     stem = "standalone_reuse"
@@ -175,13 +186,23 @@ def main(argv: list[str] | None = None) -> int:
         "build cache, so the first seed builds and compiles the program (optimised code). "
         "`simulation`: `td_conditioning.simulate_seeds` only. `whole`: `spikingml run "
         "td-conditioning --device cpp_standalone --seeds ...` (twin, metrics, data.nix and "
-        "figures per seed; the next seed simulates while one is written). A seed's wall "
-        "and CPU seconds run from the end of the previous seed to its own end (the first "
-        "from the start of the process); `simulate_wall_seconds` is the simulation alone.",
+        "figures per seed; the next seeds simulate while one is written). After the "
+        "first, the compiled program runs for two seeds at a time (one per core). A "
+        "seed's wall and CPU seconds run from the end of the previous seed to its own end "
+        "(the first from the start of the process); `simulate_wall_seconds` is the "
+        "simulation alone. With two programs at once a pair ends together, so one seed's "
+        "wall interval is not its own cost: the target is checked on the wall time of the "
+        "later seeds per seed (their total over their number) and on every later seed's "
+        "own CPU time (`target met` per row).",
         "",
-        f"Target: every seed after the first <= {TARGET:.0%} of the first's wall time. "
-        f"simulation only: {'met' if sim_met else 'NOT met'}; whole per-seed cost: "
-        f"{'met' if met else 'NOT met'}.",
+        f"Target: every seed after the first <= {TARGET:.0%} of the first's wall time.",
+        "",
+        *(
+            f"- {part}: later seeds {verdict[part][0]:.1%} of the first's wall time per "
+            f"seed, at most {verdict[part][1]:.1%} of its CPU time each: "
+            f"{'met' if met[part] else 'NOT met'}."
+            for part in ("simulation", "whole")
+        ),
         "",
         "| part | seed | wall s | CPU s | simulation wall s | wall / first | CPU / first | "
         "target met |",
@@ -206,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
             )
     (RESULTS / f"{stem}.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
-    return 0 if met else 1
+    return 0 if all(met.values()) else 1
 
 
 if __name__ == "__main__":
