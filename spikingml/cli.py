@@ -110,11 +110,14 @@ import tomllib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from spikingml.errors import OutputExistsError, SpikingMLError, ValidationError
+
+if TYPE_CHECKING:
+    from spikingml._background import Worker
 
 __all__ = [
     "main",
@@ -566,11 +569,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
         f"running {args.name} ({preset} preset, seeds {args.seeds}, device {device}"
         + (", compiled once)" if reuse else ")")
     )
-    results = None
+    results = worker = None
     if reuse:
-        from spikingml._background import Prefetch
+        from spikingml._background import Prefetch, Worker
 
         _import_writers()  # before the working directory may change
+        # one child writes every seed's data files, forked before any thread starts
+        worker = Worker()
         # the next seed simulates (in a thread) while this one's files are written
         results = Prefetch(simulate_seeds(module, params, seeds, device, progress))
     try:
@@ -589,6 +594,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
                 t_seed,
                 results,
                 created=created,
+                worker=worker,
             )
             print(
                 f"{args.name}: seed {seed}: {metrics['simulated_seconds']:.6g} s simulated in "
@@ -600,6 +606,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     finally:
         if results is not None:
             results.close()
+        if worker is not None:
+            worker.close()
     print(f"{args.name}: {len(seeds)} seeds in {time.perf_counter() - t_begin:.1f} s")
     return EXIT_OK
 
@@ -625,13 +633,14 @@ def _run_into(
     t_begin: float,
     results: Iterator[Any] | None = None,
     created: Sequence[Path] = (),
+    worker: Worker | None = None,
 ) -> tuple[dict[str, Any], list[str]]:
     """One run's outputs, written into a temporary directory and then moved into ``out``.
 
     ``results`` yields the simulation (from :func:`spikingml.circuits.simulate_seeds`);
     without it the circuit's ``simulate`` runs. ``created`` are directories this command
-    made for its output, removed again (while empty) if the run fails. Returns the
-    metrics and the files.
+    made for its output, removed again (while empty) if the run fails. ``worker``, if
+    given, writes the data files. Returns the metrics and the files.
     """
     force = args.force or args.resume is not None
     parent = out.resolve().parent
@@ -650,6 +659,7 @@ def _run_into(
             training,
             results=results,
             data_files=DATA_FILES[args.format],
+            worker=worker,
         )
         metrics["wall_seconds"] = time.perf_counter() - t_begin
         _write_json(tmp / "metrics.json", metrics)
@@ -751,11 +761,13 @@ def _produce(
     training: Mapping[str, Any] | None = None,
     results: Iterator[Any] | None = None,
     data_files: Sequence[str] = ("data.nix",),
+    worker: Worker | None = None,
 ) -> dict[str, Any]:
     """Run simulation, twin and comparison; write every output but metrics.json to ``tmp``.
 
     ``training`` holds extra keyword arguments of ``simulate`` (checkpoint, resume).
     ``results``, if given, yields the simulation of this seed instead of ``simulate``.
+    ``worker``, if given, writes the data files (else a child forked for them).
     ``data_files`` names the data files to write (``data.nix``, ``data.nwb``).
     Returns the content of ``metrics.json`` without ``wall_seconds``.
     """
@@ -763,12 +775,16 @@ def _produce(
     from spikingml.plotting import raster, save_figure
     from spikingml.simulation import record_device_times
 
-    # the twin (abstract algorithm) runs in a forked child while the circuit simulates
-    twin_task = Background(_twin_of, module, params, seed)
+    # In a compiled-once series (``results``) the twin runs here while the compiled
+    # program simulates this seed; otherwise in a forked child while the circuit
+    # simulates in this process.
+    in_series = results is not None
+    twin_task = None if in_series else Background(_twin_of, module, params, seed)
     try:
         t0 = time.perf_counter()
         device_times = None  # a seed of a compiled-once series has no compile of its own
         if results is not None:
+            twin_output = _twin_of(module, params, seed)
             result = next(results)
             if result.seed != seed:  # pragma: no cover - the caller's bug
                 raise RuntimeError(f"expected the result of seed {seed}, got {result.seed}")
@@ -782,9 +798,11 @@ def _produce(
             simulate_wall = time.perf_counter() - t0
         log(f"simulation done in {simulate_wall:.1f} s; waiting for the twin")
     except BaseException:
-        twin_task.cancel()
+        if twin_task is not None:
+            twin_task.cancel()
         raise
-    twin_output = twin_task.wait()
+    if twin_task is not None:
+        twin_output = twin_task.wait()
     log("comparing")
     raw = module.compare(result, twin_output)
     clash = sorted(set(raw) & set(RESERVED_KEYS))
@@ -796,8 +814,10 @@ def _produce(
 
     log(f"writing {' and '.join(data_files)} and figures")
     _write_json(tmp / "params.json", params.to_dict())
-    # the data files are written by a forked child while this process draws the figures
-    data_task = Background(_write_data, result, tmp, tuple(data_files))
+    # the data files are written by a forked child (in a series, by ``worker``, forked
+    # once for all seeds) while this process draws the figures
+    args = (result, tmp, tuple(data_files))
+    data_task = worker.submit(_write_data, *args) if worker else Background(_write_data, *args)
     try:
         ax_raster, _ = raster(result, **_raster_options(module, result))
         ax_raster.set_title(f"{name} (seed {seed})", loc="right", fontsize=9)

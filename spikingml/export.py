@@ -71,6 +71,7 @@ from pathlib import Path
 import neo
 import numpy as np
 import quantities as pq
+from neo.core.spiketrainlist import SpikeTrainList
 
 from spikingml._nix_fast import write_block_fast
 from spikingml.errors import OutputExistsError, ValidationError
@@ -126,13 +127,16 @@ def _spiketrains(
     """
     mask = (times >= start) & (times < stop)
     t, idx = times[mask], indices[mask]
-    t = t[np.lexsort((t, idx))]
+    t = np.ascontiguousarray(t[np.lexsort((t, idx))], dtype=np.float64)
     bounds = np.r_[0, np.cumsum(np.bincount(idx, minlength=size))]
+    # the unit as an object and the dtype given: NEO then parses no unit string and
+    # converts nothing
     t_start, t_stop = start * pq.s, stop * pq.s
     return [
         neo.SpikeTrain(
             t[bounds[i] : bounds[i + 1]],
-            units="s",
+            units=pq.s,
+            dtype=np.float64,
             t_start=t_start,
             t_stop=t_stop,
             name=f"{name}[{i}]",
@@ -219,14 +223,19 @@ def to_neo(result: Result) -> neo.Block:
         for key, sig in result.signals.items()
     }
 
+    group_trains: dict[str, list[neo.SpikeTrain]] = {pop: [] for pop in result.populations}
     for k, ph in enumerate(phases):
         seg = neo.Segment(name=ph.name, index=k, phase=ph.name)
         start, stop = float(ph.start), float(ph.stop)
 
+        seg_trains = []
         for pop, sd in result.populations.items():
             trains = _spiketrains(pop, int(sd.size), sd.times, sd.indices, start, stop)
-            seg.spiketrains.extend(trains)
-            group(pop).add(*trains)
+            seg_trains.extend(trains)
+            group_trains[pop].extend(trains)
+        # one list at once: appending checks each train against every train already
+        # there (thousands of trains: a quadratic cost); these are all new and distinct
+        seg.spiketrains = SpikeTrainList(items=seg_trains, parent=seg)
 
         for key, sig in result.signals.items():
             i0, i1 = _sample_range(sig, start, stop)
@@ -255,6 +264,8 @@ def to_neo(result: Result) -> neo.Block:
 
         block.segments.append(seg)
 
+    for pop, trains in group_trains.items():
+        groups[pop].spiketrains = SpikeTrainList(items=trains)
     block.groups.extend(groups.values())
     block.create_relationship()
     block.check_relationships()

@@ -352,6 +352,7 @@ def side_by_side(
     row_marks: Mapping[str, np.ndarray] | None = None,
     axes: Sequence[Axes] | None = None,
     symmetric: bool = True,
+    colorbar_axes: Sequence[Axes] | None = None,
 ) -> tuple[Axes, Axes]:
     """Two trial x time heat maps side by side: a spiking response and its twin.
 
@@ -377,6 +378,9 @@ def side_by_side(
         Draw into these instead of a new figure.
     symmetric : bool
         Centre each colour scale on zero.
+    colorbar_axes : pair of Axes, optional
+        Draw the colour bars into these (a figure laid out by hand); by default each
+        takes room from its panel.
 
     Returns
     -------
@@ -391,17 +395,27 @@ def side_by_side(
     x_edges = np.asarray(x_edges, dtype=float)
     if x_edges.shape != (left.shape[1] + 1,):
         raise ValidationError("x_edges", f"{left.shape[1] + 1} column edges", x_edges.shape)
+    if colorbar_axes is not None and (
+        len(colorbar_axes) != 2 or not all(isinstance(a, Axes) for a in colorbar_axes)
+    ):
+        raise ValidationError("colorbar_axes", "a pair of matplotlib Axes", colorbar_axes)
     if axes is None:
         fig = Figure(figsize=(10.0, 4.8), layout="constrained")
         axes = fig.subplots(1, 2, sharex=True, sharey=True)
     y_edges = np.arange(left.shape[0] + 1) - 0.5
-    for ax, data, title, label in zip(axes, (left, right), titles, colorbar_labels, strict=True):
+    caxes = colorbar_axes if colorbar_axes is not None else (None, None)
+    for ax, cax, data, title, label in zip(
+        axes, caxes, (left, right), titles, colorbar_labels, strict=True
+    ):
         finite = np.abs(data[np.isfinite(data)])
         vmax = float(np.percentile(finite, 99)) if finite.size else 1.0
         vmax = vmax or 1.0
         kwargs = {"cmap": "RdBu_r", "vmin": -vmax, "vmax": vmax} if symmetric else {}
         mesh = ax.pcolormesh(x_edges, y_edges, data, rasterized=True, **kwargs)
-        cbar = ax.figure.colorbar(mesh, ax=ax, pad=0.01)
+        if cax is None:
+            cbar = ax.figure.colorbar(mesh, ax=ax, pad=0.01)
+        else:
+            cbar = ax.figure.colorbar(mesh, cax=cax)
         cbar.set_label(label, fontsize=FONT_SIZE + 1)
         cbar.ax.tick_params(labelsize=FONT_SIZE)
         ax.set_title(title, fontsize=FONT_SIZE + 2, pad=16)

@@ -1,4 +1,4 @@
-"""The forked background task used by the CLI to write data.nix while drawing figures."""
+"""The forked background tasks used by the CLI to write data.nix while drawing figures."""
 
 import os
 import signal
@@ -184,3 +184,109 @@ def test_prefetch_close_early_closes_the_producer():
     assert next(items) == 0
     items.close()
     assert closed == [True]
+
+
+# -- Worker: one forked child for many tasks -------------------------------------------
+
+
+@needs_fork
+def test_worker_runs_every_task_in_one_child(tmp_path):
+    from spikingml._background import Worker
+
+    with Worker() as worker:
+        pids = []
+        for k in range(3):
+            worker.submit(_pid_to, tmp_path / f"pid{k}").wait()
+            pids.append(int((tmp_path / f"pid{k}").read_text()))
+        assert worker.submit(_square, 4).wait()["value"] == 16
+    assert len(set(pids)) == 1 and pids[0] != os.getpid()
+
+
+@needs_fork
+def test_worker_error_comes_back_and_the_worker_goes_on():
+    from spikingml._background import Worker
+
+    with Worker() as worker:
+        with pytest.raises(ValidationError, match="n_bins") as info:
+            worker.submit(_fail_validation).wait()
+        assert info.value.given == 1
+        with pytest.raises(RuntimeError, match=r"_Unpicklable in a background task"):
+            worker.submit(_fail_unpicklable).wait()
+        np.testing.assert_array_equal(worker.submit(_square, 2).wait()["array"], [0, 2, 4])
+
+
+@needs_fork
+def test_worker_one_task_at_a_time(tmp_path):
+    from spikingml._background import Worker
+
+    with Worker() as worker:
+        task = worker.submit(_pid_to, tmp_path / "pid")
+        with pytest.raises(RuntimeError, match="still running a task"):
+            worker.submit(_square, 2)
+        task.wait()
+        assert worker.submit(_square, 2).wait()["value"] == 4
+
+
+@needs_fork
+def test_worker_killed_without_reporting():
+    from spikingml._background import Worker
+
+    worker = Worker()
+    with pytest.raises(RuntimeError, match="worker died"):
+        worker.submit(_die).wait()
+    worker.close()  # harmless after its death
+
+
+@needs_fork
+def test_worker_cancel_stops_a_running_task(tmp_path):
+    from spikingml._background import Worker
+
+    worker = Worker()
+    flag = tmp_path / "flag"
+    task = worker.submit(_sleep_forever, flag)
+    deadline = time.monotonic() + 10
+    while not flag.exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    t0 = time.monotonic()
+    task.cancel()
+    assert time.monotonic() - t0 < 5  # terminated, not waited for (it sleeps 60 s)
+    task.cancel()  # a second cancel is harmless
+    assert task.wait() is None  # and so is waiting afterwards
+    worker.close()
+
+
+def test_worker_without_fork_runs_tasks_at_once(tmp_path, monkeypatch):
+    from spikingml._background import Worker
+
+    monkeypatch.setattr(_background, "fork_available", lambda: False)
+    with Worker() as worker:
+        out = tmp_path / "pid"
+        task = worker.submit(_pid_to, out)
+        assert int(out.read_text()) == os.getpid()  # done before wait
+        task.wait()
+        failed = worker.submit(_fail_validation)  # raised by wait, as with a child
+        with pytest.raises(ValidationError):
+            failed.wait()
+
+
+@needs_fork
+def test_worker_is_stopped_even_where_sigterm_raises(tmp_path):
+    # the CLI turns SIGTERM into KeyboardInterrupt; the worker must still stop at once
+    from spikingml._background import Worker
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        worker = Worker()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    flag = tmp_path / "flag"
+    task = worker.submit(_sleep_forever, flag)
+    deadline = time.monotonic() + 10
+    while not flag.exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    t0 = time.monotonic()
+    task.cancel()
+    assert time.monotonic() - t0 < 5

@@ -736,6 +736,77 @@ def test_run_seeds_uses_the_circuits_compile_once_hook(fake, tmp_path, capsys):
     assert not circuits.reuses_compiled(fake, "runtime")
 
 
+def _series_hook(fake):
+    """Give the fake circuit a compile-once hook: ``--seeds`` under cpp_standalone then
+    runs as a series (one worker process writes every seed's data files)."""
+
+    def simulate_seeds(params, seeds, device, progress):
+        for seed in seeds:
+            yield fake.simulate(params, seed=seed, device=device, progress=False)
+
+    fake.simulate_seeds = simulate_seeds
+    return ["--device", "cpp_standalone", "--no-progress", "--seeds", "1,2"]
+
+
+def test_run_series_writes_the_same_data_files_as_single_runs(fake, tmp_path, capsys):
+    import neo
+
+    rc, _, err = run_cli(capsys, "run", FAKE, *_series_hook(fake), "--out", str(tmp_path / "s"))
+    assert rc == 0, err
+    for seed in (1, 2):
+        single = tmp_path / f"one-{seed}"
+        argv = ["run", FAKE, "--device", "cpp_standalone", "--seed", str(seed)]
+        assert run_cli(capsys, *argv, "--out", str(single))[0] == 0
+        blocks = []
+        for path in (tmp_path / "s" / f"seed-{seed}" / "data.nix", single / "data.nix"):
+            io = neo.io.NixIO(str(path), mode="ro")
+            blocks.append(io.read_block())
+            io.close()
+        series, one = blocks
+        assert series.annotations["seed"] == one.annotations["seed"] == seed
+        trains = [[st.times.magnitude for st in b.segments[0].spiketrains] for b in blocks]
+        assert len(trains[0]) == len(trains[1]) > 0
+        for a, b in zip(*trains, strict=True):
+            np.testing.assert_array_equal(a, b)
+    assert leftovers(tmp_path / "s") == []
+
+
+def test_run_series_data_error_in_the_worker_fails_cleanly(fake, tmp_path, capsys, monkeypatch):
+    # the worker writing every seed's data.nix reports an OSError with its type: exit 1,
+    # one line, nothing left behind
+    import spikingml.export
+
+    def full_disk(result, path, force=False):
+        with open(path, "wb") as f:
+            f.write(b"partial")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(spikingml.export, "write_nix", full_disk)
+    out_dir = tmp_path / "out"
+    rc, _, err = run_cli(capsys, "run", FAKE, *_series_hook(fake), "--out", str(out_dir))
+    assert rc == 1
+    assert err.count("\n") == 1 and "No space left on device" in err
+    assert not out_dir.exists()
+    assert leftovers(tmp_path) == []
+
+
+def test_run_series_figure_failure_stops_the_worker(fake, tmp_path, capsys, monkeypatch):
+    import spikingml.export
+
+    def slow_write(result, path, force=False):
+        time.sleep(60)
+
+    monkeypatch.setattr(spikingml.export, "write_nix", slow_write)
+    fake.fail_in = "figures"
+    out_dir = tmp_path / "out"
+    t0 = time.monotonic()
+    with pytest.raises(RuntimeError, match="failed on purpose"):
+        main(["run", FAKE, *_series_hook(fake), "--out", str(out_dir)])
+    assert time.monotonic() - t0 < 30  # the sleeping worker was terminated
+    assert not out_dir.exists()
+    assert leftovers(tmp_path) == []
+
+
 def test_run_seeds_refuses_existing_output_of_any_seed_before_simulating(fake, tmp_path, capsys):
     (tmp_path / "out" / "seed-1").mkdir(parents=True)
     (tmp_path / "out" / "seed-1" / "metrics.json").write_text("{}")

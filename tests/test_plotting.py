@@ -262,3 +262,74 @@ def test_save_figure_closes_pyplot_figures(tmp_path):
     number = fig.number
     save_figure(fig, tmp_path / "f.png", dpi=30)
     assert not plt.fignum_exists(number)
+
+
+# -- side_by_side ----------------------------------------------------------------------
+
+
+def _heat_maps():
+    rng = np.random.default_rng(0)
+    return rng.normal(size=(6, 4)), 0.1 * rng.normal(size=(6, 4)), np.linspace(-0.1, 0.3, 5)
+
+
+def _side_by_side(**kwargs):
+    from spikingml.plotting import side_by_side
+
+    left, right, edges = _heat_maps()
+    return side_by_side(
+        left,
+        right,
+        x_edges=edges,
+        titles=("spiking", "twin"),
+        colorbar_labels=("rate (Hz)", "delta"),
+        xlabel="time (s)",
+        ylabel="trial",
+        **kwargs,
+    )
+
+
+def test_side_by_side_scales_each_panel_symmetrically_and_adds_colour_bars():
+    ax_left, ax_right = _side_by_side(markers={"CS": 0.0}, row_marks={"omission": [2, 4]})
+    fig = ax_left.figure
+    assert ax_left.get_title() == "spiking" and ax_right.get_title() == "twin"
+    # a colour bar per panel, each centred on zero with its own scale
+    bars = [ax for ax in fig.axes if ax not in (ax_left, ax_right)]
+    assert [bar.get_ylabel() for bar in bars] == ["rate (Hz)", "delta"]
+    (mesh_left,), (mesh_right,) = ax_left.collections, ax_right.collections
+    for mesh in (mesh_left, mesh_right):
+        assert mesh.norm.vmin == pytest.approx(-mesh.norm.vmax)
+    assert mesh_right.norm.vmax < mesh_left.norm.vmax  # the twin's values are 10x smaller
+    assert ax_left.get_ylim() == (5.5, -0.5)  # first trial on top
+
+
+def test_side_by_side_draws_colour_bars_into_given_axes():
+    fig = Figure(figsize=(6, 3))
+    panels = [fig.add_axes((0.1, 0.1, 0.3, 0.8)), fig.add_axes((0.55, 0.1, 0.3, 0.8))]
+    bars = [fig.add_axes((0.42, 0.1, 0.02, 0.8)), fig.add_axes((0.87, 0.1, 0.02, 0.8))]
+    _side_by_side(axes=panels, colorbar_axes=bars)
+    assert len(fig.axes) == 4  # no axes added: the bars are the given ones
+    assert [bar.get_ylabel() for bar in bars] == ["rate (Hz)", "delta"]
+    assert panels[0].get_position().width == pytest.approx(0.3)  # nothing taken from it
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"colorbar_axes": ["not", "axes"]}, "colorbar_axes"),
+        ({"colorbar_axes": []}, "colorbar_axes"),
+    ],
+)
+def test_side_by_side_rejects_bad_colour_bar_axes(kwargs, match):
+    with pytest.raises(ValidationError, match=match):
+        _side_by_side(**kwargs)
+
+
+def test_side_by_side_rejects_mismatched_arrays():
+    from spikingml.plotting import side_by_side
+
+    left, right, edges = _heat_maps()
+    common = dict(titles=("a", "b"), colorbar_labels=("c", "d"), xlabel="x (s)", ylabel="trial")
+    with pytest.raises(ValidationError, match="left, right"):
+        side_by_side(left, right[:, :3], x_edges=edges, **common)
+    with pytest.raises(ValidationError, match="x_edges"):
+        side_by_side(left, right, x_edges=edges[:-1], **common)

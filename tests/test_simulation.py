@@ -12,21 +12,31 @@ from spikingml import ValidationError, simulation
 from spikingml.simulation import standalone_build_directory
 
 
+def _flags_tag() -> str:
+    """The tag of the current compiler arguments in build directory names."""
+    import hashlib
+
+    flags = " ".join(simulation.standalone_compile_args())
+    return hashlib.sha1(flags.encode()).hexdigest()[:6]
+
+
 def test_build_directory_is_persistent_and_exclusive(tmp_path, monkeypatch):
     monkeypatch.setenv("SPIKINGML_CACHE", str(tmp_path))
     monkeypatch.setenv("SPIKINGML_FAST_COMPILE", "0")
+    name = f"circuit-abc-{_flags_tag()}"
     with standalone_build_directory("circuit-abc") as first:
-        (tmp_path / "standalone" / "circuit-abc-0" / "marker").write_text("built")
+        assert first.endswith(f"{name}-0")
+        (tmp_path / "standalone" / f"{name}-0" / "marker").write_text("built")
         # a second user while the first holds it (a parallel run) gets its own slot
         with standalone_build_directory("circuit-abc") as second:
             assert second != first
-            assert second.endswith("circuit-abc-1")
+            assert second.endswith(f"{name}-1")
     # released: the next run reuses the first slot and finds what was built there
     with standalone_build_directory("circuit-abc") as again:
         assert again == first
-        assert (tmp_path / "standalone" / "circuit-abc-0" / "marker").read_text() == "built"
+        assert (tmp_path / "standalone" / f"{name}-0" / "marker").read_text() == "built"
     with standalone_build_directory("other") as other:
-        assert other.endswith("other-0")
+        assert other.endswith(f"other-{_flags_tag()}-0")
 
 
 def test_build_directory_key_is_validated(tmp_path, monkeypatch):
@@ -105,13 +115,33 @@ def test_fast_compile_uses_O0_and_caches_of_its_own(tmp_path, monkeypatch):
         assert brian2.prefs.codegen.cpp.extra_compile_args_gcc == ["-w", "-O0"]
         assert brian2.prefs.codegen.runtime.cython.cache_dir == str(tmp_path / "cython-O0")
     with simulation.standalone_build_directory("prog") as directory:
-        assert Path(directory).name == "prog-O0-0"
+        unoptimised = Path(directory).name
+        assert unoptimised == f"prog-{_flags_tag()}-0"
     monkeypatch.setenv(simulation.FAST_COMPILE_ENV, "0")
     with simulation.brian_device("runtime", seed=0):
         assert "-O3" in brian2.prefs.codegen.cpp.extra_compile_args_gcc
         assert brian2.prefs.codegen.runtime.cython.cache_dir is None
     with simulation.standalone_build_directory("prog") as directory:
-        assert Path(directory).name == "prog-0"
+        assert Path(directory).name == f"prog-{_flags_tag()}-0" != unoptimised
+
+
+def test_standalone_programs_are_compiled_with_the_vectorising_limit(monkeypatch):
+    """cpp_standalone gets Brian2's optimised flags, plus GCC's higher limit on overlap
+    checks (the state updates of many arrays vectorise); runtime keeps Brian2's own."""
+    monkeypatch.setenv(simulation.FAST_COMPILE_ENV, "0")
+    gcc = simulation._compiler_is_gcc(os.environ.get("CXX", "g++"))
+    with simulation.brian_device("cpp_standalone", seed=0):
+        args = list(brian2.prefs.codegen.cpp.extra_compile_args_gcc)
+    assert args[: len(args) - gcc] == [
+        "-w", "-O3", "-ffast-math", "-fno-finite-math-only", "-march=native", "-std=c++11"
+    ]  # fmt: skip
+    assert (simulation._GCC_VECTORISE in args) == gcc
+    with simulation.brian_device("runtime", seed=0):
+        assert simulation._GCC_VECTORISE not in brian2.prefs.codegen.cpp.extra_compile_args_gcc
+
+
+def test_compiler_is_gcc_answers_false_for_a_missing_compiler():
+    assert simulation._compiler_is_gcc("/nonexistent/compiler") is False
 
 
 @pytest.mark.parametrize("reuse", [True, False])

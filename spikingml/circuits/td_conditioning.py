@@ -540,10 +540,12 @@ def _build(
         order=1,
         name="shared_inputs",
     )
-    to_shared = np.zeros(int(bounds[-1]), dtype=int)
-    neurons.I_exc = b2.linked_var(shared, "I_exc", index=to_shared)
-    neurons.I_inh = b2.linked_var(shared, "I_inh", index=to_shared)
-    neurons.n = b2.linked_var(shared, "n", index=to_shared)
+    # linked without an index to a group of one neuron, Brian2 reads ``shared``'s value
+    # once per step (index 0), not through a per-neuron index array: the state update
+    # then has no indirect loads, and the compiler can vectorise it
+    neurons.I_exc = b2.linked_var(shared, "I_exc")
+    neurons.I_inh = b2.linked_var(shared, "I_inh")
+    neurons.n = b2.linked_var(shared, "n")
     # the populations as index ranges of ``neurons`` (Brian2's subgroups cannot hold
     # linked variables with an index)
     tc_range, critic_range, da_range = (slice(lo, hi) for lo, hi in pairwise(bounds))
@@ -918,6 +920,40 @@ def raster_window(result: Result) -> tuple[float, float]:
     return max(0.0, stop - 4 * trial), stop
 
 
+def _margins(fig: Any, left: float, right: float, bottom: float, top: float) -> dict[str, float]:
+    """Grid-spec keywords placing the axes ``left``, ``right``, ... inches from the edges."""
+    width, height = fig.get_size_inches()
+    return {
+        "left": left / width,
+        "right": 1 - right / width,
+        "bottom": bottom / height,
+        "top": 1 - top / height,
+    }
+
+
+def _heat_map_axes(fig: Any) -> tuple[list[Any], list[Any]]:
+    """Two heat-map panels, each with its colour bar, placed in inches.
+
+    Left to right: the y tick labels and label, a panel, room for the omission marks, its
+    colour bar with tick labels and label, and the same again for the second panel.
+    """
+    width, height = fig.get_size_inches()
+    left, bottom, top = 0.6, 0.5, 0.78  # y label, x label, titles and suptitle
+    marks, bar, bar_labels, gap = 0.12, 0.15, 0.8, 0.3
+    panel = (width - left - 2 * (marks + bar + bar_labels) - gap) / 2
+    panels, bars = [], []
+    x = left
+    for _ in range(2):
+        rect = (x / width, bottom / height, panel / width, (height - bottom - top) / height)
+        share = panels[0] if panels else None
+        panels.append(fig.add_axes(rect, sharex=share, sharey=share))
+        x += panel + marks
+        bars.append(fig.add_axes((x / width, rect[1], bar / width, rect[3])))
+        x += bar + bar_labels + gap
+    panels[1].tick_params(labelleft=False)
+    return panels, bars
+
+
 def figures(result: Result, twin_output: td_analysis.TDResult, outdir: Path) -> list[Path]:
     """Write ``comparison.png`` and ``learning_curves.png`` into ``outdir``.
 
@@ -938,6 +974,11 @@ def figures(result: Result, twin_output: td_analysis.TDResult, outdir: Path) -> 
     baseline = compare(result, twin_output)["baseline_hz"]
     response = da - baseline
     edges = (np.arange(n_cols + 1) - first) * width
+    # Fixed margins (inches, for these labels at FONT_SIZE) rather than a layout engine:
+    # constrained layout measures every label and tick before drawing, which doubled
+    # the cost of these figures, drawn once per seed of a series.
+    fig = Figure(figsize=(10.0, 4.8))
+    panels, bars = _heat_map_axes(fig)
     ax_left, _ = side_by_side(
         response,
         twin_output.deltas,
@@ -948,6 +989,8 @@ def figures(result: Result, twin_output: td_analysis.TDResult, outdir: Path) -> 
         ylabel="trial",
         markers={"CS": 0.0, "US": float(params.us_delay)},
         row_marks={"omission": np.flatnonzero(kind == "omission")},
+        axes=panels,
+        colorbar_axes=bars,
     )
     n_acq = params.n_acquisition
     if params.n_extinction:
@@ -960,8 +1003,8 @@ def figures(result: Result, twin_output: td_analysis.TDResult, outdir: Path) -> 
     )
     comparison = save_figure(ax_left.figure, outdir / "comparison.png")
 
-    fig = Figure(figsize=(8.0, 4.0), layout="constrained")
-    ax = fig.subplots()
+    fig = Figure(figsize=(8.0, 4.0))
+    ax = fig.subplots(gridspec_kw=_margins(fig, 0.75, 0.75, 0.85, 0.35))
     twin_ax = ax.twinx()
     trials = np.arange(len(kind))
     for col, name, color in ((first, "CS", EVENT_COLORS["CS"]), (us_col, "US", "#6A3D9A")):
