@@ -820,7 +820,7 @@ def _produce(
     data_task = worker.submit(_write_data, *args) if worker else Background(_write_data, *args)
     try:
         ax_raster, _ = raster(result, **_raster_options(module, result))
-        ax_raster.set_title(f"{name} (seed {seed})", loc="right", fontsize=9)
+        ax_raster.set_title(f"{name} (seed {seed})", loc="right", fontsize=9, y=1.0)
         save_figure(ax_raster.figure, tmp / "raster.png")
         module.figures(result, twin_output, tmp)
     except BaseException:

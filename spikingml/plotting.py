@@ -418,7 +418,8 @@ def side_by_side(
             cbar = ax.figure.colorbar(mesh, cax=cax)
         cbar.set_label(label, fontsize=FONT_SIZE + 1)
         cbar.ax.tick_params(labelsize=FONT_SIZE)
-        ax.set_title(title, fontsize=FONT_SIZE + 2, pad=16)
+        # y given: matplotlib then does not search for decorations above the axes
+        ax.set_title(title, fontsize=FONT_SIZE + 2, pad=16, y=1.0)
         ax.set_xlabel(xlabel, fontsize=FONT_SIZE + 1)
         ax.tick_params(labelsize=FONT_SIZE)
         for name, x in (markers or {}).items():

@@ -859,6 +859,16 @@ def _params_of(result: Result) -> Params:
     return Params.from_dict(result.params)
 
 
+def _baseline(result: Result, params: Params) -> float:
+    """Dopamine rate (Hz) in the bins before the CS (before its latency shift), all trials."""
+    _, first, _ = _grid(params)
+    cs = result.events["CS"]
+    da_spikes = result.populations["dopamine"]
+    width = float(params.bin_width)
+    pre = np.searchsorted(np.sort(da_spikes.times), np.stack([cs - first * width, cs]))
+    return float(np.sum(pre[1] - pre[0]) / (da_spikes.size * first * width * len(cs)))
+
+
 def compare(result: Result, twin_output: td_analysis.TDResult) -> dict[str, float]:
     """The metrics of :data:`METRICS` for a run and its twin."""
     params = _params_of(result)
@@ -867,12 +877,7 @@ def compare(result: Result, twin_output: td_analysis.TDResult) -> dict[str, floa
     cs_col = first
     da = trial_rates(result, "dopamine", params)
     critic = trial_rates(result, "critic", params)
-    # baseline: the bins before the CS (and before its latency shift), every trial
-    cs = result.events["CS"]
-    da_spikes = result.populations["dopamine"]
-    width = float(params.bin_width)
-    pre = np.searchsorted(np.sort(da_spikes.times), np.stack([cs - first * width, cs]))
-    baseline = float(np.sum(pre[1] - pre[0]) / (da_spikes.size * first * width * len(cs)))
+    baseline = _baseline(result, params)
     response = da - baseline
     rewarded = np.flatnonzero(kind == "acquisition")
     omission = np.flatnonzero(kind == "omission")
@@ -971,8 +976,7 @@ def figures(result: Result, twin_output: td_analysis.TDResult, outdir: Path) -> 
     n_cols, first, us_col = _grid(params)
     width = float(params.bin_width)
     da = trial_rates(result, "dopamine", params)
-    baseline = compare(result, twin_output)["baseline_hz"]
-    response = da - baseline
+    response = da - _baseline(result, params)
     edges = (np.arange(n_cols + 1) - first) * width
     # Fixed margins (inches, for these labels at FONT_SIZE) rather than a layout engine:
     # constrained layout measures every label and tick before drawing, which doubled
@@ -1044,8 +1048,10 @@ def figures(result: Result, twin_output: td_analysis.TDResult, outdir: Path) -> 
     )
     ax.tick_params(labelsize=FONT_SIZE)
     twin_ax.tick_params(labelsize=FONT_SIZE)
-    ax.set_title(
-        "Response at the CS grows, at the US fades (omissions: dips)", fontsize=FONT_SIZE + 2
+    ax.set_title(  # y given: no search for decorations above the axes (there are none)
+        "Response at the CS grows, at the US fades (omissions: dips)",
+        fontsize=FONT_SIZE + 2,
+        y=1.0,
     )
     curves = save_figure(fig, outdir / "learning_curves.png")
     return [comparison, curves]
