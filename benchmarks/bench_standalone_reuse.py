@@ -103,16 +103,15 @@ def _part(part: str, seeds: list[int], quick: bool, out: Path) -> list[dict]:
     else:
         from spikingml import cli
 
-        run_into = cli._run_into
+        seed_written = cli._seed_written
         sim = []
 
-        def timed(*args, **kwargs):
-            metrics, produced = run_into(*args, **kwargs)
+        def timed(name, seed, metrics, out):  # called when a seed's files are in place
             mark()
             sim.append(metrics["simulate_wall_seconds"])
-            return metrics, produced
+            seed_written(name, seed, metrics, out)
 
-        cli._run_into = timed
+        cli._seed_written = timed
         argv = ["run", "td-conditioning", "--device", "cpp_standalone", "--no-progress"]
         argv += ["--seeds", ",".join(map(str, seeds)), "--out", str(out)]
         if quick:

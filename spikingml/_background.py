@@ -32,7 +32,38 @@ def fork_available() -> bool:
     return sys.platform != "darwin" and "fork" in multiprocessing.get_all_start_methods()
 
 
+_SIGNALS = {signal.SIGTERM, signal.SIGINT}
+
+
+def _start(process: Any) -> None:
+    """Fork ``process`` with SIGTERM and SIGINT held back until the child has set its own
+    handlers (:func:`_child_signals`).
+
+    A handler inherited from the parent (the CLI turns SIGTERM into KeyboardInterrupt)
+    could otherwise run in the child before it reaches its task, and the exception would
+    unwind the copy of the parent's stack: a second copy of the program (of the test
+    session) would go on running.
+    """
+    sys.stdout.flush()  # flush buffered output first, or the child would write it too
+    sys.stderr.flush()
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
+    try:
+        process.start()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+
+
+def _child_signals() -> None:
+    """In a forked child: SIGTERM ends it (``terminate``), Ctrl-C is the parent's to
+    handle (it stops its children); then let the signals held back by :func:`_start` in."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGNALS)
+
+
 def _child(conn: Any, fn: Callable[..., Any], args: tuple[Any, ...], close: bool = True) -> None:
+    if close:  # a Background child (a Worker sets its signals once, in _serve)
+        _child_signals()
     try:
         message: tuple[str, Any] = ("value", fn(*args))
         pickle.dumps(message)
@@ -79,10 +110,7 @@ class Background:
         context = multiprocessing.get_context("fork")
         self._conn, child_conn = context.Pipe(duplex=False)
         self._process = context.Process(target=_child, args=(child_conn, fn, args), daemon=True)
-        # flush buffered output first, or the child would write the parent's copy too
-        sys.stdout.flush()
-        sys.stderr.flush()
-        self._process.start()
+        _start(self._process)
         child_conn.close()
 
     def wait(self) -> Any:
@@ -149,9 +177,7 @@ class Worker:
         context = multiprocessing.get_context("fork")
         self._conn, child_conn = context.Pipe(duplex=True)
         self._process = context.Process(target=_serve, args=(child_conn,), daemon=True)
-        sys.stdout.flush()
-        sys.stderr.flush()
-        self._process.start()
+        _start(self._process)
         child_conn.close()
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> _Submitted:
@@ -235,8 +261,7 @@ def _serve(conn: Any) -> None:
     # SIGTERM stops the worker (Worker.close), whatever handler the parent had installed
     # (the CLI turns it into KeyboardInterrupt, which a task would catch and report);
     # Ctrl-C is the parent's to handle: it closes the worker
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _child_signals()
     while True:
         try:
             task = conn.recv()

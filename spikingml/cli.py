@@ -561,7 +561,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         _print_summary(args.name, metrics, out, produced, module)
         return EXIT_OK
 
-    from spikingml.circuits import reuses_compiled, simulate_seeds
+    from spikingml.circuits import reuses_compiled
 
     trainings = {s: _training_options(module, args, o, params) for s, o in outs.items()}
     reuse = reuses_compiled(module, device) and not any(trainings.values())
@@ -569,16 +569,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
         f"running {args.name} ({preset} preset, seeds {args.seeds}, device {device}"
         + (", compiled once)" if reuse else ")")
     )
-    results = worker = None
     if reuse:
-        from spikingml._background import Prefetch, Worker
-
-        _import_writers()  # before the working directory may change
-        # one child writes every seed's data files, forked before any thread starts
-        worker = Worker()
-        # the next seed simulates (in a thread) while this one's files are written
-        results = Prefetch(simulate_seeds(module, params, seeds, device, progress))
-    try:
+        _run_series(module, params, args, seeds, outs, device, log, created, t_begin)
+    else:
         t_seed = t_begin  # the first seed's time counts from the start, like a single run
         for seed, seed_out in outs.items():
             log(f"seed {seed} -> {seed_out}")
@@ -592,24 +585,92 @@ def _cmd_run(args: argparse.Namespace) -> int:
                 log,
                 trainings[seed],
                 t_seed,
-                results,
                 created=created,
-                worker=worker,
             )
-            print(
-                f"{args.name}: seed {seed}: {metrics['simulated_seconds']:.6g} s simulated in "
-                f"{metrics['simulate_wall_seconds']:.1f} s (total {metrics['wall_seconds']:.1f}"
-                f" s); files in {seed_out}",
-                flush=True,
-            )
+            _seed_written(args.name, seed, metrics, seed_out)
             t_seed = time.perf_counter()
-    finally:
-        if results is not None:
-            results.close()
-        if worker is not None:
-            worker.close()
     print(f"{args.name}: {len(seeds)} seeds in {time.perf_counter() - t_begin:.1f} s")
     return EXIT_OK
+
+
+def _seed_written(name: str, seed: int, metrics: Mapping[str, Any], out: Path) -> None:
+    """Report a seed of ``--seeds`` whose files are in place."""
+    print(
+        f"{name}: seed {seed}: {metrics['simulated_seconds']:.6g} s simulated in "
+        f"{metrics['simulate_wall_seconds']:.1f} s (total {metrics['wall_seconds']:.1f}"
+        f" s); files in {out}",
+        flush=True,
+    )
+
+
+def _run_series(
+    module: ModuleType,
+    params: Any,
+    args: argparse.Namespace,
+    seeds: Sequence[int],
+    outs: Mapping[int, Path],
+    device: str,
+    log: Callable[[str], None],
+    created: Sequence[Path],
+    t_begin: float,
+) -> None:
+    """``--seeds`` with a program compiled once: three streams of work overlap.
+
+    The compiled program simulates the next seeds (two at a time, in a thread waiting
+    for them); this process draws a seed's figures while one worker process, forked
+    once, writes the previous seed's data files; a seed's files move into place when its
+    data files are written. Each seed's wall time runs from the previous seed's files
+    being in place to its own.
+    """
+    from spikingml._background import Prefetch, Worker
+    from spikingml.circuits import simulate_seeds
+
+    _import_writers()  # before the working directory may change
+    # one child writes every seed's data files, forked before any thread starts
+    worker = Worker()
+    results = Prefetch(simulate_seeds(module, params, seeds, device, not args.no_progress))
+    t_seed = t_begin  # the first seed's time counts from the start, like a single run
+    previous: tuple[int, Path, _Pending] | None = None
+    current: _Pending | None = None
+
+    def finish_previous() -> None:
+        nonlocal previous, t_seed
+        if previous is None:
+            return
+        seed, seed_out, run = previous
+        previous = None
+        metrics, _ = run.finish(t_seed)
+        _seed_written(args.name, seed, metrics, seed_out)
+        t_seed = time.perf_counter()
+
+    try:
+        for seed, seed_out in outs.items():
+            log(f"seed {seed} -> {seed_out}")
+            current = _Pending(seed_out, args, created)
+            current.metrics, current.data_task = _produce(
+                module,
+                params,
+                args.name,
+                seed,
+                device,
+                not args.no_progress,
+                current.tmp,
+                log,
+                results=results,
+                data_files=DATA_FILES[args.format],
+                worker=worker,
+                before_data=finish_previous,
+            )
+            previous, current = (seed, seed_out, current), None
+        finish_previous()
+    except BaseException:
+        for run in (current, previous[2] if previous else None):
+            if run is not None:
+                run.abort()
+        raise
+    finally:
+        results.close()
+        worker.close()
 
 
 def _import_writers() -> None:
@@ -633,49 +694,81 @@ def _run_into(
     t_begin: float,
     results: Iterator[Any] | None = None,
     created: Sequence[Path] = (),
-    worker: Worker | None = None,
 ) -> tuple[dict[str, Any], list[str]]:
     """One run's outputs, written into a temporary directory and then moved into ``out``.
 
     ``results`` yields the simulation (from :func:`spikingml.circuits.simulate_seeds`);
     without it the circuit's ``simulate`` runs. ``created`` are directories this command
-    made for its output, removed again (while empty) if the run fails. ``worker``, if
-    given, writes the data files. Returns the metrics and the files.
+    made for its output, removed again (while empty) if the run fails. Returns the
+    metrics and the files.
     """
-    force = args.force or args.resume is not None
-    parent = out.resolve().parent
-    parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.resolve().name or 'out'}.tmp-", dir=parent))
+    run = _Pending(out, args, created)
     try:
-        metrics = _produce(
+        metrics, _ = _produce(
             module,
             params,
             args.name,
             seed,
             device,
             not args.no_progress,
-            tmp,
+            run.tmp,
             log,
             training,
             results=results,
             data_files=DATA_FILES[args.format],
-            worker=worker,
         )
-        metrics["wall_seconds"] = time.perf_counter() - t_begin
-        _write_json(tmp / "metrics.json", metrics)
-        produced = _ordered_files(tmp)
-        _check_output(out, produced, force)
-        out.mkdir(parents=True, exist_ok=True)
-        for rel in produced:
-            dest = out / rel
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(tmp / rel, dest)
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        _remove_empty(created)
+        run.abort()
         raise
-    shutil.rmtree(tmp, ignore_errors=True)
-    return metrics, produced
+    run.metrics = metrics
+    return run.finish(t_begin)
+
+
+class _Pending:
+    """A run's outputs in their temporary directory, until :meth:`finish` moves them.
+
+    ``data_task``, if set, is still writing the data files there.
+    """
+
+    def __init__(self, out: Path, args: argparse.Namespace, created: Sequence[Path]) -> None:
+        self.out = out
+        self.force = args.force or args.resume is not None
+        self.created = created
+        parent = out.resolve().parent
+        parent.mkdir(parents=True, exist_ok=True)
+        prefix = f".{out.resolve().name or 'out'}.tmp-"
+        self.tmp = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
+        self.metrics: dict[str, Any] = {}
+        self.data_task: Any = None
+
+    def finish(self, t_begin: float) -> tuple[dict[str, Any], list[str]]:
+        """Wait for the data files, write metrics.json, move every file into ``out``."""
+        try:
+            if self.data_task is not None:
+                self.data_task.wait()
+                self.data_task = None
+            self.metrics["wall_seconds"] = time.perf_counter() - t_begin
+            _write_json(self.tmp / "metrics.json", self.metrics)
+            produced = _ordered_files(self.tmp)
+            _check_output(self.out, produced, self.force)
+            self.out.mkdir(parents=True, exist_ok=True)
+            for rel in produced:
+                dest = self.out / rel
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(self.tmp / rel, dest)
+        except BaseException:
+            self.abort()
+            raise
+        shutil.rmtree(self.tmp, ignore_errors=True)
+        return self.metrics, produced
+
+    def abort(self) -> None:
+        """Stop the data files' task, remove the temporary directory (and empty ones made)."""
+        if self.data_task is not None:
+            self.data_task.cancel()
+            self.data_task = None
+        shutil.rmtree(self.tmp, ignore_errors=True)
+        _remove_empty(self.created)
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
@@ -762,14 +855,25 @@ def _produce(
     results: Iterator[Any] | None = None,
     data_files: Sequence[str] = ("data.nix",),
     worker: Worker | None = None,
-) -> dict[str, Any]:
+    before_data: Callable[[], None] | None = None,
+) -> tuple[dict[str, Any], Any]:
     """Run simulation, twin and comparison; write every output but metrics.json to ``tmp``.
 
     ``training`` holds extra keyword arguments of ``simulate`` (checkpoint, resume).
     ``results``, if given, yields the simulation of this seed instead of ``simulate``.
-    ``worker``, if given, writes the data files (else a child forked for them).
     ``data_files`` names the data files to write (``data.nix``, ``data.nwb``).
-    Returns the content of ``metrics.json`` without ``wall_seconds``.
+
+    By default a forked child writes the data files while this process draws the
+    figures, and both are done on return. With ``worker`` (a series of seeds) the
+    figures are drawn first, then ``before_data()`` is called (it waits for the previous
+    seed's data files), then ``worker`` starts on this seed's data files, which may
+    still be being written on return.
+
+    Returns
+    -------
+    tuple
+        The content of ``metrics.json`` without ``wall_seconds``, and the task writing
+        the data files (``None`` once they are written).
     """
     from spikingml._background import Background
     from spikingml.plotting import raster, save_figure
@@ -814,19 +918,30 @@ def _produce(
 
     log(f"writing {' and '.join(data_files)} and figures")
     _write_json(tmp / "params.json", params.to_dict())
-    # the data files are written by a forked child (in a series, by ``worker``, forked
-    # once for all seeds) while this process draws the figures
     args = (result, tmp, tuple(data_files))
-    data_task = worker.submit(_write_data, *args) if worker else Background(_write_data, *args)
-    try:
+
+    def draw() -> None:
         ax_raster, _ = raster(result, **_raster_options(module, result))
         ax_raster.set_title(f"{name} (seed {seed})", loc="right", fontsize=9, y=1.0)
         save_figure(ax_raster.figure, tmp / "raster.png")
         module.figures(result, twin_output, tmp)
-    except BaseException:
-        data_task.cancel()
-        raise
-    data_task.wait()
+
+    if worker is None:
+        # the data files are written by a forked child while this process draws
+        data_task = Background(_write_data, *args)
+        try:
+            draw()
+        except BaseException:
+            data_task.cancel()
+            raise
+        data_task.wait()
+        data_task = None
+    else:
+        # the worker is still writing the previous seed's data files meanwhile
+        draw()
+        if before_data is not None:
+            before_data()
+        data_task = worker.submit(_write_data, *args)
 
     simulated = float(result.simulated_seconds) or float(result.t_stop)
     metrics.update(
@@ -844,7 +959,7 @@ def _produce(
             compile_seconds=device_times.compile_seconds,
             binary_seconds=device_times.binary_seconds,
         )
-    return metrics
+    return metrics, data_task
 
 
 def _write_data(result: Any, directory: Path, data_files: Sequence[str]) -> None:

@@ -290,3 +290,37 @@ def test_worker_is_stopped_even_where_sigterm_raises(tmp_path):
     t0 = time.monotonic()
     task.cancel()
     assert time.monotonic() - t0 < 5
+
+
+@needs_fork
+@pytest.mark.parametrize("kind", ["background", "worker"])
+def test_a_child_stopped_at_once_never_runs_the_parents_code(tmp_path, kind):
+    # The CLI turns SIGTERM into KeyboardInterrupt. A child cancelled right after the
+    # fork must die, not raise that in the copy of the parent's stack (it would go on
+    # running the caller's code: here, the rest of this test; in the suite, the session).
+    from spikingml._background import Worker
+
+    parent = os.getpid()
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        for k in range(20):
+            try:
+                if kind == "background":
+                    Background(time.sleep, 30).cancel()
+                else:
+                    worker = Worker()
+                    worker.submit(time.sleep, 30).cancel()
+                    worker.close()
+            except KeyboardInterrupt:
+                pass
+            if os.getpid() != parent:  # an escaped child: leave a mark and vanish
+                (tmp_path / f"escaped-{os.getpid()}").write_text(str(k))
+                os._exit(0)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    time.sleep(0.2)
+    assert list(tmp_path.iterdir()) == []
