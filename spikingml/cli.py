@@ -692,15 +692,13 @@ def _run_into(
     log: Callable[[str], None],
     training: Mapping[str, Any],
     t_begin: float,
-    results: Iterator[Any] | None = None,
     created: Sequence[Path] = (),
 ) -> tuple[dict[str, Any], list[str]]:
     """One run's outputs, written into a temporary directory and then moved into ``out``.
 
-    ``results`` yields the simulation (from :func:`spikingml.circuits.simulate_seeds`);
-    without it the circuit's ``simulate`` runs. ``created`` are directories this command
-    made for its output, removed again (while empty) if the run fails. Returns the
-    metrics and the files.
+    ``created`` are directories this command made for its output, removed again (while
+    empty) if the run fails. Returns the metrics and the files. (A series of seeds of a
+    program compiled once goes through :func:`_run_series` instead.)
     """
     run = _Pending(out, args, created)
     try:
@@ -714,7 +712,6 @@ def _run_into(
             run.tmp,
             log,
             training,
-            results=results,
             data_files=DATA_FILES[args.format],
         )
     except BaseException:
@@ -887,7 +884,7 @@ def _produce(
     try:
         t0 = time.perf_counter()
         device_times = None  # a seed of a compiled-once series has no compile of its own
-        if results is not None:
+        if in_series:
             twin_output = _twin_of(module, params, seed)
             result = next(results)
             if result.seed != seed:  # pragma: no cover - the caller's bug

@@ -48,6 +48,13 @@ def _sleep_forever(path):
     time.sleep(60)
 
 
+def _wait_for(flag, timeout=10.0):
+    """Wait until the task has written ``flag`` (it has started), at most ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while not flag.exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
 @needs_fork
 def test_task_runs_in_a_child_and_its_files_are_there(tmp_path):
     out = tmp_path / "pid"
@@ -83,9 +90,7 @@ def test_child_killed_without_reporting():
 def test_cancel_stops_a_running_task(tmp_path):
     flag = tmp_path / "flag"
     task = Background(_sleep_forever, flag)
-    deadline = time.monotonic() + 10
-    while not flag.exists() and time.monotonic() < deadline:
-        time.sleep(0.01)
+    _wait_for(flag)
     t0 = time.monotonic()
     task.cancel()
     assert time.monotonic() - t0 < 5  # terminated, not waited for (it sleeps 60 s)
@@ -244,9 +249,7 @@ def test_worker_cancel_stops_a_running_task(tmp_path):
     worker = Worker()
     flag = tmp_path / "flag"
     task = worker.submit(_sleep_forever, flag)
-    deadline = time.monotonic() + 10
-    while not flag.exists() and time.monotonic() < deadline:
-        time.sleep(0.01)
+    _wait_for(flag)
     t0 = time.monotonic()
     task.cancel()
     assert time.monotonic() - t0 < 5  # terminated, not waited for (it sleeps 60 s)
@@ -284,9 +287,7 @@ def test_worker_is_stopped_even_where_sigterm_raises(tmp_path):
         signal.signal(signal.SIGTERM, previous)
     flag = tmp_path / "flag"
     task = worker.submit(_sleep_forever, flag)
-    deadline = time.monotonic() + 10
-    while not flag.exists() and time.monotonic() < deadline:
-        time.sleep(0.01)
+    _wait_for(flag)
     t0 = time.monotonic()
     task.cancel()
     assert time.monotonic() - t0 < 5

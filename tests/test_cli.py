@@ -590,11 +590,19 @@ def test_python_m_spikingml_list():
     assert names == sorted(circuits.REGISTRY)
 
 
+def _failure_argv(fake, mode):
+    """Command-line arguments of a run of the fake circuit: one run, or a series of seeds
+    (one worker process writes every seed's data files)."""
+    return ["--quick", "--no-progress"] if mode == "single" else _series_hook(fake)
+
+
+@pytest.mark.parametrize("mode", ["single", "series"])
 def test_nix_written_by_a_child_failing_is_one_line_and_leaves_nothing(
-    fake, tmp_path, capsys, monkeypatch
+    fake, tmp_path, capsys, monkeypatch, mode
 ):
-    # data.nix is written in a forked child while the figures are drawn; an OSError
-    # there (disk full) reaches the parent with its type: exit 1, one line, no output.
+    # data.nix is written in a forked child (in a series, the worker) while the figures
+    # are drawn; an OSError there (disk full) reaches the parent with its type: exit 1,
+    # one line, no output.
     import spikingml.export
 
     def full_disk(result, path, force=False):
@@ -604,14 +612,15 @@ def test_nix_written_by_a_child_failing_is_one_line_and_leaves_nothing(
 
     monkeypatch.setattr(spikingml.export, "write_nix", full_disk)
     out_dir = tmp_path / "out"
-    rc, _, err = run_cli(capsys, "run", FAKE, "--quick", "--no-progress", "--out", str(out_dir))
+    rc, _, err = run_cli(capsys, "run", FAKE, *_failure_argv(fake, mode), "--out", str(out_dir))
     assert rc == 1
     assert err.count("\n") == 1 and "No space left on device" in err
     assert not out_dir.exists()
     assert leftovers(tmp_path) == []
 
 
-def test_figure_failure_stops_the_nix_child(fake, tmp_path, capsys, monkeypatch):
+@pytest.mark.parametrize("mode", ["single", "series"])
+def test_figure_failure_stops_the_nix_child(fake, tmp_path, capsys, monkeypatch, mode):
     import spikingml.export
 
     def slow_write(result, path, force=False):
@@ -622,8 +631,8 @@ def test_figure_failure_stops_the_nix_child(fake, tmp_path, capsys, monkeypatch)
     out_dir = tmp_path / "out"
     t0 = time.monotonic()
     with pytest.raises(RuntimeError, match="failed on purpose"):
-        main(["run", FAKE, "--quick", "--out", str(out_dir)])
-    assert time.monotonic() - t0 < 30  # the sleeping child was terminated
+        main(["run", FAKE, *_failure_argv(fake, mode), "--out", str(out_dir)])
+    assert time.monotonic() - t0 < 30  # the sleeping child (or worker) was terminated
     assert not out_dir.exists()
     assert leftovers(tmp_path) == []
 
@@ -769,42 +778,6 @@ def test_run_series_writes_the_same_data_files_as_single_runs(fake, tmp_path, ca
         for a, b in zip(*trains, strict=True):
             np.testing.assert_array_equal(a, b)
     assert leftovers(tmp_path / "s") == []
-
-
-def test_run_series_data_error_in_the_worker_fails_cleanly(fake, tmp_path, capsys, monkeypatch):
-    # the worker writing every seed's data.nix reports an OSError with its type: exit 1,
-    # one line, nothing left behind
-    import spikingml.export
-
-    def full_disk(result, path, force=False):
-        with open(path, "wb") as f:
-            f.write(b"partial")
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(spikingml.export, "write_nix", full_disk)
-    out_dir = tmp_path / "out"
-    rc, _, err = run_cli(capsys, "run", FAKE, *_series_hook(fake), "--out", str(out_dir))
-    assert rc == 1
-    assert err.count("\n") == 1 and "No space left on device" in err
-    assert not out_dir.exists()
-    assert leftovers(tmp_path) == []
-
-
-def test_run_series_figure_failure_stops_the_worker(fake, tmp_path, capsys, monkeypatch):
-    import spikingml.export
-
-    def slow_write(result, path, force=False):
-        time.sleep(60)
-
-    monkeypatch.setattr(spikingml.export, "write_nix", slow_write)
-    fake.fail_in = "figures"
-    out_dir = tmp_path / "out"
-    t0 = time.monotonic()
-    with pytest.raises(RuntimeError, match="failed on purpose"):
-        main(["run", FAKE, *_series_hook(fake), "--out", str(out_dir)])
-    assert time.monotonic() - t0 < 30  # the sleeping worker was terminated
-    assert not out_dir.exists()
-    assert leftovers(tmp_path) == []
 
 
 def test_run_seeds_refuses_existing_output_of_any_seed_before_simulating(fake, tmp_path, capsys):
