@@ -25,10 +25,12 @@ from typing import Any
 import brian2
 import numpy as np
 
+from spikingml._checks import DEVICES, MAX_SEED, check_device, check_seed
 from spikingml.errors import ValidationError
 
 __all__ = [
     "DEVICES",
+    "MAX_SEED",
     "available_cores",
     "DeviceTimes",
     "SynapticEventCounter",
@@ -94,31 +96,6 @@ def standalone_compile_args() -> list[str]:
     if _compiler_is_gcc(os.environ.get("CXX", "g++")):
         args.append(_GCC_VECTORISE)
     return args
-
-
-DEVICES = ("runtime", "cpp_standalone")
-
-
-def check_device(device: str) -> str:
-    """Return ``device`` if it is a supported Brian2 device name, else raise."""
-    if device not in DEVICES:
-        raise ValidationError("device", f"one of {', '.join(DEVICES)}", device)
-    return device
-
-
-#: Largest seed: Brian2's ``seed()`` and NumPy's legacy generators take 32-bit seeds.
-MAX_SEED = 2**32 - 1
-
-
-def check_seed(seed: int, name: str = "seed") -> int:
-    """Return ``seed`` as an int if it is an integer in [0, MAX_SEED] (not a bool), else raise."""
-    if (
-        isinstance(seed, bool)
-        or not isinstance(seed, (int, np.integer))
-        or not 0 <= seed <= MAX_SEED
-    ):
-        raise ValidationError(name, f"an integer from 0 to {MAX_SEED}", seed)
-    return int(seed)
 
 
 def versions() -> dict[str, str]:

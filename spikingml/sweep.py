@@ -49,10 +49,16 @@ the same directory, and the compiled code of earlier runs is reused, not compile
 again. ``cpp_standalone`` runs build in a directory of their own as well (each circuit
 locks its build directory). Workers run one task at a time with one BLAS thread, so
 ``--workers`` is the number of cores used.
+
+The embedded cluster's workers are forked from a fork server (:func:`_fork_server`, where
+the platform has one) that imports Brian2 and the circuit while this process imports
+them: a worker then starts in a fraction of a second instead of importing them itself
+(seconds each). The summary figure is drawn while the workers shut down.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import dataclasses
 import hashlib
@@ -61,10 +67,12 @@ import json
 import math
 import os
 import re
+import signal
 import sys
+import threading
 import time
 import traceback
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -148,7 +156,7 @@ def parse_seeds(text: str) -> list[int]:
     ValidationError
         Naming ``--seeds`` when a part is not a non-negative integer or range.
     """
-    from spikingml.simulation import MAX_SEED
+    from spikingml._checks import MAX_SEED
 
     seeds: set[int] = set()
     expected = f"seeds like 0-9 or 0,3,5-7 (integers from 0 to {MAX_SEED})"
@@ -495,6 +503,40 @@ def _numeric(module: ModuleType, field: str, text: str, quick: bool) -> tuple[fl
         return None, ""
 
 
+#: Layout of the summary figure, in inches: each panel's cell, and the margins inside a
+#: cell for the y tick labels and label (left), the x tick labels and label (bottom), the
+#: panel title (top) and the gap to the next cell (right); ``title``: the figure's title.
+#: Placed by hand: the constrained layout engine took half of the figure's time.
+SUMMARY_CELL = {
+    "width": 4.2,
+    "height": 3.2,
+    "left": 0.8,
+    "bottom": 0.55,
+    "top": 0.3,
+    "right": 0.15,
+    "title": 0.4,
+}
+
+
+def _summary_axes(plt: Any, nrows: int, ncols: int, title: bool) -> tuple[Any, list[list[Any]]]:
+    """A figure of ``nrows`` x ``ncols`` panels placed in inches (:data:`SUMMARY_CELL`)."""
+    cell = SUMMARY_CELL
+    top = cell["title"] if title else 0.0
+    width, height = cell["width"] * ncols, cell["height"] * nrows + top
+    fig = plt.figure(figsize=(width, height))
+    axes = []
+    for i in range(nrows):
+        row = []
+        for j in range(ncols):
+            left = j * cell["width"] + cell["left"]
+            bottom = height - top - (i + 1) * cell["height"] + cell["bottom"]
+            w = cell["width"] - cell["left"] - cell["right"]
+            h = cell["height"] - cell["bottom"] - cell["top"]
+            row.append(fig.add_axes((left / width, bottom / height, w / width, h / height)))
+        axes.append(row)
+    return fig, axes
+
+
 def plot_summary(
     rows: Sequence[Mapping[str, str]],
     fields: Sequence[str],
@@ -529,9 +571,7 @@ def plot_summary(
     n = max(len(metrics), 1)
     ncols = min(3, n)
     nrows = math.ceil(n / ncols)
-    fig, axes = plt.subplots(
-        nrows, ncols, figsize=(4.2 * ncols, 3.2 * nrows), squeeze=False, layout="constrained"
-    )
+    fig, axes = _summary_axes(plt, nrows, ncols, title=bool(title))
     x_field = fields[0] if fields else "seed"
     others = list(fields[1:])
     # x positions: numbers in the field's unit when they are numbers, else categories
@@ -586,7 +626,7 @@ def plot_summary(
         axes[0][0].text(0.5, 0.5, "no finished runs", ha="center", va="center")
         axes[0][0].set_visible(True)
     if title:
-        fig.suptitle(title, fontsize=10)
+        fig.suptitle(title, fontsize=10, y=1 - SUMMARY_CELL["title"] / 2 / fig.get_figheight())
     out = Path(path)
     save_figure(fig, out)
     plt.close(fig)
@@ -622,8 +662,12 @@ def _worker_setup_plugin():
     return _WorkerSetup()
 
 
-def _client(workers: int, scheduler: str | None):
-    """A Dask client: on an embedded LocalCluster of ``workers`` processes, or remote."""
+def _client(workers: int, scheduler: str | None, forkserver: bool = False):
+    """A Dask client: on an embedded LocalCluster of ``workers`` processes, or remote.
+
+    With ``forkserver``, the workers are forked from multiprocessing's fork server
+    (:func:`_fork_server`) rather than started afresh.
+    """
     try:
         import logging
 
@@ -639,21 +683,144 @@ def _client(workers: int, scheduler: str | None):
             raise ValidationError(
                 "--scheduler", "the address of a running Dask scheduler", scheduler
             ) from exc
-    one_thread = {
-        "OMP_NUM_THREADS": "1",
-        "OPENBLAS_NUM_THREADS": "1",
-        "MKL_NUM_THREADS": "1",
-        "MPLBACKEND": "Agg",
-    }
-    cluster = LocalCluster(
-        n_workers=workers,
-        threads_per_worker=1,
-        processes=True,
-        dashboard_address=None,
-        silence_logs=logging.ERROR,
-        env=one_thread,
-    )
+    import dask
+
+    method = "forkserver" if forkserver else dask.config.get(_MP_METHOD)
+    with dask.config.set({_MP_METHOD: method}):
+        cluster = LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            # its HTTP endpoints (health, metrics) on a free port, not Dask's 8787, which
+            # another cluster (a notebook's dashboard) may hold
+            scheduler_kwargs={"dashboard_address": ":0"},
+            silence_logs=logging.ERROR,
+            env=_WORKER_ENV,
+        )
     return Client(cluster), cluster
+
+
+#: Environment of the embedded cluster's workers: one BLAS thread each, no display.
+_WORKER_ENV = {
+    "OMP_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "MPLBACKEND": "Agg",
+}
+
+#: Dask's setting of how worker processes start (``spawn``, ``forkserver``, ``fork``).
+_MP_METHOD = "distributed.worker.multiprocessing-method"
+
+
+@contextlib.contextmanager
+def _fork_server(preload: Sequence[str]) -> Iterator[bool]:
+    """Run multiprocessing's fork server, importing ``preload``, for the ``with`` block.
+
+    Yields whether it runs: not where the platform has none, nor when this process already
+    runs one (someone else's, left alone; the workers then start afresh). Worker
+    processes forked from it (:func:`_client` with ``forkserver``) start with Brian2 and the
+    circuit imported, instead of importing them (seconds each) after they start; and the
+    server imports them while this process imports the circuit, on the other core. It is
+    one process with one thread, so forking it is safe. It starts with this process's
+    environment and ``sys.path`` as they are now, plus what Dask gives a worker before it
+    starts (``distributed.nanny.pre-spawn-environ``, e.g. one BLAS thread) and
+    :data:`_WORKER_ENV`, since its children inherit them from it, not from Dask. It is
+    stopped when the block ends, so a later sweep sees the environment of its own time.
+    """
+    import multiprocessing
+    import multiprocessing.forkserver
+
+    server = getattr(multiprocessing.forkserver, "_forkserver", None)
+    try:
+        import dask
+        import distributed.utils
+    except ImportError:  # no Dask: said when the cluster starts
+        server = None
+    if (
+        "forkserver" not in multiprocessing.get_all_start_methods()
+        or server is None
+        or getattr(server, "_forkserver_pid", 0) is not None
+        or not hasattr(server, "_stop")
+    ):
+        yield False
+        return
+    env = {
+        str(k): str(v)
+        for k, v in (dask.config.get("distributed.nanny.pre-spawn-environ") or {}).items()
+    }
+    env.setdefault("PYTHONHASHSEED", "6640")  # what Dask sets, for consistent hashing
+    env.update(_WORKER_ENV)
+    saved_env = {k: os.environ.get(k) for k in env}
+    saved_preload = getattr(server, "_preload_modules", None)
+    # Dask would otherwise set its own preload list on first use, importing pandas here
+    saved_flag = getattr(distributed.utils, "_forkserver_preload_set", None)
+    multiprocessing.get_context("forkserver").set_forkserver_preload(list(preload))
+    distributed.utils._forkserver_preload_set = True
+    try:
+        os.environ.update(env)
+        try:
+            multiprocessing.forkserver.ensure_running()
+        finally:
+            for k, v in saved_env.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+        yield True
+    finally:
+        pid = getattr(server, "_forkserver_pid", None)
+        if pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)  # it may still be importing
+            server._stop()
+        if saved_preload is not None:
+            server._preload_modules = saved_preload
+        if saved_flag is not None:
+            distributed.utils._forkserver_preload_set = saved_flag
+
+
+class _EmbeddedCluster:
+    """The sweep's own LocalCluster (:func:`_client`), closed in the background.
+
+    Closing it stops the worker processes, about a second of mostly waiting: :meth:`close`
+    with ``wait=False`` does that in a thread while the caller goes on (drawing the
+    summary figure), and a later :meth:`close` waits for it to end.
+    """
+
+    def __init__(self, workers: int, forkserver: bool = False) -> None:
+        self._client, self._cluster = _client(workers, None, forkserver)
+        self._closing: threading.Thread | None = None
+        try:
+            self._client.register_plugin(_worker_setup_plugin())
+        except BaseException:
+            self.close()
+            raise
+
+    def client(self) -> Any:
+        """The :class:`distributed.Client` of the cluster."""
+        return self._client
+
+    def close(self, wait: bool = True) -> None:
+        """Close the client and the cluster; with ``wait``, until their processes ended.
+
+        A failure to close either is reported on stderr, not raised: the sweep's results
+        are written by then.
+        """
+        if self._closing is None:
+            self._closing = threading.Thread(
+                target=self._close, name="spikingml-sweep-close", daemon=True
+            )
+            self._closing.start()
+        if wait:
+            self._closing.join()
+
+    def _close(self) -> None:
+        for part in (self._client, self._cluster):
+            try:
+                part.close()
+            except Exception as exc:  # noqa: BLE001 - reported, then the next part
+                print(f"[spikingml] closing the Dask cluster: {exc}", file=sys.stderr)
 
 
 def sweep(
@@ -730,13 +897,14 @@ def sweep(
     SweepInterrupted
         On Ctrl-C or SIGTERM; the table holds every run finished until then.
     """
-    from spikingml.circuits import get_circuit
-    from spikingml.simulation import check_device, check_seed
+    from spikingml._checks import check_device, check_seed
+    from spikingml.circuits import REGISTRY, get_circuit
 
-    module = get_circuit(name)
-    device = check_device(
-        device if device is not None else getattr(module, "DEFAULT_DEVICE", "runtime")
-    )
+    # first what needs no Brian2, so that the workers can start while it is imported
+    if name not in REGISTRY:
+        get_circuit(name)  # raises, naming the closest circuits
+    if device is not None:
+        check_device(device)
     grid = {k: list(v) for k, v in (grid or {}).items()}
     seeds = [check_seed(s) for s in seeds]
     if table_format not in ("csv", "parquet"):
@@ -760,13 +928,6 @@ def sweep(
     if resume and force:
         raise ValidationError("--resume", "not together with --force", "both given")
     base = {str(k): v for k, v in (base or {}).items()}
-    runs = plan_runs(module, grid, seeds, quick, base=base, base_origin=base_origin)
-    metrics = list(getattr(module, "METRICS", {}))
-    columns = _columns(list(grid), metrics)
-    n_text = len(LEAD_COLUMNS) + len(grid) + 2  # ... swept values, status, error
-    emit = log or (lambda msg: print(f"[spikingml] {msg}", file=sys.stderr, flush=True))
-    say = emit if progress else (lambda msg: None)
-
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise OutputExistsError(f"output path {out} exists and is not a directory")
@@ -780,12 +941,26 @@ def sweep(
         raise ValidationError("--resume", f"a directory holding {TABLE}", str(out))
     if resume:
         _check_same_base(out / SPEC, base)
-    remote = None
-    if client is None and scheduler is not None:
-        # connect before anything is written: a wrong address leaves no directory behind
-        client, _ = _client(1, scheduler)
-        remote = client
-    try:
+    emit = log or (lambda msg: print(f"[spikingml] {msg}", file=sys.stderr, flush=True))
+    say = emit if progress else (lambda msg: None)
+
+    with contextlib.ExitStack() as stack:
+        forkserver = client is None and scheduler is None
+        if forkserver:  # it imports Brian2 and the circuit while this process does
+            preload = ["distributed", "brian2", __name__, REGISTRY[name]]
+            forkserver = stack.enter_context(_fork_server(preload))
+        module = get_circuit(name)  # imports Brian2
+        device = check_device(
+            device if device is not None else getattr(module, "DEFAULT_DEVICE", "runtime")
+        )
+        runs = plan_runs(module, grid, seeds, quick, base=base, base_origin=base_origin)
+        metrics = list(getattr(module, "METRICS", {}))
+        columns = _columns(list(grid), metrics)
+        n_text = len(LEAD_COLUMNS) + len(grid) + 2  # ... swept values, status, error
+        if client is None and scheduler is not None:
+            # connect before anything is written: a wrong address leaves no directory behind
+            client, _ = _client(1, scheduler)
+            stack.callback(client.close)
         return _sweep_into(
             name=name,
             module=module,
@@ -805,10 +980,8 @@ def sweep(
             runs=runs,
             say=say,
             client=client,
+            forkserver=forkserver,
         )
-    finally:
-        if remote is not None:
-            remote.close()
 
 
 def _check_same_base(spec_path: Path, base: Mapping[str, str]) -> None:
@@ -845,8 +1018,14 @@ def _sweep_into(
     runs,
     say,
     client,
+    forkserver,
 ) -> Path:
-    """Write the spec and the table into ``out`` and run what is not done yet."""
+    """Write the spec and the table into ``out`` and run what is not done yet.
+
+    The runs go to ``client``, or else to an :class:`_EmbeddedCluster` of ``workers``
+    processes (forked from the fork server if ``forkserver``), closed while the summary
+    figure is drawn.
+    """
     from spikingml.circuits import REGISTRY
     from spikingml.simulation import versions
 
@@ -866,6 +1045,7 @@ def _sweep_into(
     os.replace(tmp_spec, out / SPEC)
 
     table = _Table(table_path, columns, resume=resume)
+    embedded = None
     try:
         done = table.done()
         todo = [r for r in runs if r.run_id not in done]
@@ -875,6 +1055,8 @@ def _sweep_into(
             + (f"scheduler {scheduler}" if scheduler else f"{workers} workers")
         )
         if todo:
+            if client is None:
+                embedded = _EmbeddedCluster(workers, forkserver)
             _execute(
                 name,
                 REGISTRY[name],
@@ -883,30 +1065,35 @@ def _sweep_into(
                 todo,
                 table,
                 out,
-                workers,
-                scheduler,
                 table_format,
                 columns,
                 n_text,
                 say,
-                client,
+                client if embedded is None else embedded.client(),
                 base,
+                prepare_workers=embedded is None,
             )
     finally:
         table.close()
-        rows = read_table(table_path)
-        if table_format == "parquet":
-            _write_parquet(rows, columns, n_text, out / PARQUET)
-        if rows:
-            plot_summary(
-                rows,
-                list(grid),
-                metrics,
-                out / SUMMARY,
-                module=module,
-                quick=quick,
-                title=f"{name} sweep ({spec['preset']} preset, {len(seeds)} seeds)",
-            )
+        if embedded is not None:  # its workers stop while the summary is drawn
+            embedded.close(wait=False)
+        try:
+            rows = read_table(table_path)
+            if table_format == "parquet":
+                _write_parquet(rows, columns, n_text, out / PARQUET)
+            if rows:
+                plot_summary(
+                    rows,
+                    list(grid),
+                    metrics,
+                    out / SUMMARY,
+                    module=module,
+                    quick=quick,
+                    title=f"{name} sweep ({spec['preset']} preset, {len(seeds)} seeds)",
+                )
+        finally:
+            if embedded is not None:
+                embedded.close()
     failed = sum(1 for r in rows if r["status"] != "ok")
     say(f"sweep {name}: done, {len(rows) - failed} runs ok, {failed} failed; table {table_path}")
     return table_path
@@ -988,17 +1175,19 @@ def _execute(
     todo,
     table,
     out,
-    workers,
-    scheduler,
     table_format,
     columns,
     n_text,
     say,
-    client=None,
+    client,
     base=None,
+    prepare_workers=True,
 ) -> None:
-    """Submit ``todo`` to Dask and append each finished run to the table."""
-    import signal
+    """Submit ``todo`` to ``client``'s cluster and append each finished run to the table.
+
+    With ``prepare_workers``, first registers :func:`_worker_setup_plugin` (an
+    :class:`_EmbeddedCluster` has done so as it started).
+    """
 
     from dask.distributed import as_completed
 
@@ -1006,14 +1195,11 @@ def _execute(
         raise KeyboardInterrupt
 
     previous = signal.signal(signal.SIGTERM, _terminate)
-    own_client = client is None
-    cluster = None
-    if own_client:
-        client, cluster = _client(workers or 1, scheduler)
     futures = {}
     t_start = time.perf_counter()
     try:
-        client.register_plugin(_worker_setup_plugin())
+        if prepare_workers:
+            client.register_plugin(_worker_setup_plugin())
         for group in _groups(module_path, device, todo):
             # the grid's values win over the base values (--params)
             values = (*dict(base or {}).items(), *group[0].values)
@@ -1070,8 +1256,4 @@ def _execute(
             "command with --resume to finish the others"
         ) from None
     finally:
-        if own_client:
-            client.close()
-        if cluster is not None:
-            cluster.close()
         signal.signal(signal.SIGTERM, previous)

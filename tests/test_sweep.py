@@ -132,6 +132,7 @@ def dask_client():
         threads_per_worker=1,
         processes=True,
         dashboard_address=None,
+        scheduler_kwargs={"dashboard_address": ":0"},  # 8787 may be taken (a sweep's own)
         silence_logs=logging.ERROR,
     )
     client = Client(cluster)
@@ -460,6 +461,102 @@ def test_summary_plots_a_categorical_field_and_several_groups(fake_registered, t
     rows.append({"gain": "1", "mode": "a", "seed": "9", "status": "error", "score": ""})
     path = plot_summary(rows, ["mode", "gain"], ["score", "missing"], tmp_path / "s.png")
     assert path.stat().st_size > 5_000
+
+
+def test_summary_panels_and_their_labels_neither_overlap_nor_leave_the_figure(monkeypatch):
+    # the panels are placed by hand in inches (no layout engine): every panel with its
+    # tick labels, axis labels and title must fit in its own cell
+    import spikingml.plotting
+
+    figures = []
+    monkeypatch.setattr(spikingml.plotting, "save_figure", lambda fig, path: figures.append(fig))
+    rows = [
+        {"tau": tau, "seed": str(seed), "status": "ok", **{f"m{i}": str(value) for i in range(5)}}
+        for tau in ("10 ms", "20 ms")
+        for seed, value in enumerate((0.99951, 123456.5, -1.5e-6))
+    ]
+    metrics = [f"m{i}" for i in range(5)]
+    plot_summary(rows, ["tau"], metrics, "unused.png", title="a sweep (default preset, 3 seeds)")
+    (fig,) = figures
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)  # the figure is closed: draw it on a canvas of its own
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    width, height = fig.bbox.width, fig.bbox.height
+    boxes = [ax.get_tightbbox(renderer) for ax in fig.axes if ax.get_visible()]
+    assert len(boxes) == len(metrics)
+    for box in boxes:
+        assert box.x0 >= 0 and box.y0 >= 0 and box.x1 <= width and box.y1 <= height
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            assert not a.overlaps(b)
+    title = fig._suptitle.get_window_extent(renderer)
+    assert title.y0 > max(box.y1 for box in boxes) and title.y1 <= height
+
+
+def test_fork_server_imports_the_circuit_and_passes_the_environment(monkeypatch):
+    # workers forked from it start with Brian2 imported, this process's environment (as
+    # at the start) plus one BLAS thread; it stops when the block ends and leaves this
+    # process's environment as it was
+    import multiprocessing
+    import multiprocessing.forkserver
+
+    from spikingml.sweep import _fork_server
+
+    monkeypatch.setenv("SPIKINGML_TEST_MARK", "from the parent")
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    server = multiprocessing.forkserver._forkserver
+    with _fork_server(["brian2", "json"]) as running:
+        assert running
+        assert "OMP_NUM_THREADS" not in os.environ
+        context = multiprocessing.get_context("forkserver")
+        queue = context.SimpleQueue()
+        child = context.Process(target=_report_child, args=(queue,))
+        child.start()
+        report = queue.get()
+        child.join(timeout=30)
+        assert child.exitcode == 0
+        pid = server._forkserver_pid
+        with _fork_server(["json"]) as again:  # one runs already: left alone
+            assert not again
+        assert server._forkserver_pid == pid
+    assert report == {
+        "brian2": True,
+        "mark": "from the parent",
+        "omp": "1",
+        "parent": pid,
+    }
+    assert server._forkserver_pid is None
+    assert "OMP_NUM_THREADS" not in os.environ
+
+
+def _report_child(queue) -> None:
+    queue.put(
+        {
+            "brian2": "brian2" in sys.modules,
+            "mark": os.environ.get("SPIKINGML_TEST_MARK"),
+            "omp": os.environ.get("OMP_NUM_THREADS"),
+            "parent": os.getppid(),
+        }
+    )
+
+
+def test_checking_a_sweep_needs_no_brian2():
+    # the command line checks --seeds and --grid, and the workers start, before Brian2 is
+    # imported (seconds): keep the modules involved free of it
+    code = (
+        "import sys\n"
+        "from spikingml import cli\n"
+        "from spikingml.sweep import parse_grid, parse_seeds\n"
+        "from spikingml._checks import check_device, check_seed\n"
+        "import spikingml.circuits\n"
+        "parse_seeds('0-3,7'); parse_grid(['tau=1 ms,2 ms']); check_seed(3)\n"
+        "check_device('runtime')\n"
+        "print(sorted(m for m in ('brian2', 'sympy') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
 
 
 def test_run_seeds_gives_the_rows_of_run_one(fake_registered):
