@@ -160,6 +160,9 @@ def main() -> int:
         f"Target (issue 6): efficiency >= {TARGET} with {n} workers on {n} cores for a "
         f"{args.runs}-run sweep.",
         "",
+        "Earlier measurements, where a sweep's time goes and what changed: "
+        "`sweep_notes.md` (written by hand).",
+        "",
     ]
     (RESULTS / "sweep.md").write_text("\n".join(lines))
     print("\n".join(lines))
