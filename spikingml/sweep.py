@@ -523,17 +523,18 @@ def _summary_axes(plt: Any, nrows: int, ncols: int, title: bool) -> tuple[Any, l
     cell = SUMMARY_CELL
     top = cell["title"] if title else 0.0
     width, height = cell["width"] * ncols, cell["height"] * nrows + top
+    w = (cell["width"] - cell["left"] - cell["right"]) / width
+    h = (cell["height"] - cell["bottom"] - cell["top"]) / height
     fig = plt.figure(figsize=(width, height))
     axes = []
     for i in range(nrows):
-        row = []
-        for j in range(ncols):
-            left = j * cell["width"] + cell["left"]
-            bottom = height - top - (i + 1) * cell["height"] + cell["bottom"]
-            w = cell["width"] - cell["left"] - cell["right"]
-            h = cell["height"] - cell["bottom"] - cell["top"]
-            row.append(fig.add_axes((left / width, bottom / height, w / width, h / height)))
-        axes.append(row)
+        bottom = (height - top - (i + 1) * cell["height"] + cell["bottom"]) / height
+        axes.append(
+            [
+                fig.add_axes(((j * cell["width"] + cell["left"]) / width, bottom, w, h))
+                for j in range(ncols)
+            ]
+        )
     return fig, axes
 
 
@@ -685,8 +686,10 @@ def _client(workers: int, scheduler: str | None, forkserver: bool = False):
             ) from exc
     import dask
 
-    method = "forkserver" if forkserver else dask.config.get(_MP_METHOD)
-    with dask.config.set({_MP_METHOD: method}):
+    setting = (
+        dask.config.set({_MP_METHOD: "forkserver"}) if forkserver else contextlib.nullcontext()
+    )
+    with setting:
         cluster = LocalCluster(
             n_workers=workers,
             threads_per_worker=1,
