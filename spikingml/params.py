@@ -31,7 +31,14 @@ from brian2.units.fundamentalunits import DIMENSIONLESS, Quantity, Unit, get_dim
 
 from spikingml.errors import ValidationError
 
-__all__ = ["CircuitParams", "is_whole", "param", "parse_quantity", "quantity_to_str"]
+__all__ = [
+    "CircuitParams",
+    "RuleParams",
+    "is_whole",
+    "param",
+    "parse_quantity",
+    "quantity_to_str",
+]
 
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 # ASCII only: "\d" would otherwise take any Unicode digit ("٣" parses as 3)
@@ -257,9 +264,7 @@ class CircuitParams:
         """Return a copy with some fields changed (validated again)."""
         unknown = sorted(set(changes) - {f.name for f in dataclasses.fields(self)})
         if unknown:
-            raise ValidationError(
-                f"{self.circuit_name}.Params", "a known field name", ", ".join(unknown)
-            )
+            raise ValidationError(self.qualname("")[:-1], "a known field name", ", ".join(unknown))
         return dataclasses.replace(self, **changes)
 
     def replace_from_strings(
@@ -288,7 +293,7 @@ class CircuitParams:
             try:
                 if key not in fields:
                     raise ValidationError(
-                        f"{self.circuit_name}.Params",
+                        self.qualname("")[:-1],
                         f"a field name (one of {', '.join(sorted(fields))})",
                         key,
                     )
@@ -355,3 +360,16 @@ class CircuitParams:
             default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
             out.append((f.name, quantity_to_str(default), f.metadata.get("doc", "")))
         return out
+
+
+class RuleParams(CircuitParams):
+    """Base class of the frozen parameter dataclasses of learning rules (``plasticity/``).
+
+    Fields are declared with :func:`param` and validated at construction exactly as a
+    circuit's ``Params`` are; errors name ``RuleName.field`` (the class name), e.g.
+    ``DopamineSTDP.tau_c: expected a quantity in units of second, got 5``.
+    """
+
+    def qualname(self, field_name: str) -> str:
+        """``RuleName.field``, the name used in error messages."""
+        return f"{type(self).__name__}.{field_name}"
