@@ -39,15 +39,25 @@ Blocks holding anything else NixIO supports (epochs, irregularly sampled signals
 sequences, channel views, subgroups, waveforms, proxy objects), unusual annotation
 values, or a platform where h5py's HDF5 library cannot be reached through ctypes, are
 handed to ``NixIO.write_block`` instead (``fallback=False`` raises ``NotImplementedError``).
+
+The layout is frozen at NIX format 1.2.1 (:data:`NIX_FORMAT_VERSION`, written into every
+file's header), and the writer uses members of h5py, nixio and neo that are not their
+public API (h5py's global lock ``phil`` and its chunk guess ``guess_chunk``, nixio's
+timestamps, NixIO's annotation conversion: :data:`_INTERNALS`). Each call checks that the
+installed nixio writes a format listed in :data:`SUPPORTED_NIX_VERSIONS` and that those
+members exist; if not, the block goes to ``NixIO.write_block`` (the public, slow path)
+and a warning is logged once: a newer nixio then writes its own layout, never a file
+that claims a format it does not have.
 """
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import gc
 import glob
+import importlib
 import itertools
+import logging
 import os
 import sys
 from collections.abc import Iterable
@@ -60,7 +70,34 @@ import neo
 import numpy as np
 import quantities as pq
 
-__all__ = ["write_block_fast"]
+__all__ = ["NIX_FORMAT_VERSION", "SUPPORTED_NIX_VERSIONS", "write_block_fast"]
+
+_log = logging.getLogger(__name__)
+
+#: The NIX file-format version of the layout written here (nixio 1.5's, format 1.2.1),
+#: written into every file's header whatever the installed nixio calls its own format.
+NIX_FORMAT_VERSION: tuple[int, int, int] = (1, 2, 1)
+
+#: Formats of the installed nixio (``nixio.file.HDF_FF_VERSION``) under which the fast
+#: writer is used: those whose files have exactly the layout written here. Under any
+#: other, blocks are written by ``NixIO.write_block``. Add a version only after checking
+#: that tests/test_nix_fast.py passes with that nixio.
+SUPPORTED_NIX_VERSIONS: tuple[tuple[int, int, int], ...] = (NIX_FORMAT_VERSION,)
+
+#: The NIX file format's name (``nixio.file.FILE_FORMAT``), in the file header.
+_NIX_FILE_FORMAT = "nix"
+
+#: Members of h5py, nixio and neo used here that are not their documented API, as
+#: (module, name): checked before each write (:func:`_internals_problem`).
+_INTERNALS: tuple[tuple[str, str], ...] = (
+    ("h5py._objects", "phil"),  # h5py's global lock, held around every HDF5 call
+    ("h5py._hl.filters", "guess_chunk"),  # the chunk shape h5py (so nixio) chooses
+    ("nixio.util", "now_int"),  # nixio's timestamps...
+    ("nixio.util", "time_to_str"),  # ...and their text
+    ("neo.io.nixio", "dt_to_nix"),  # NixIO's conversion of dates and times
+    ("neo.io.nixio", "ARRAYANNOTATION"),  # NixIO's property types
+    ("neo.io.nixio", "EMPTYANNOTATION"),
+)
 
 _DATETIME_TYPES = (date, dtime, datetime)
 
@@ -838,11 +875,10 @@ class _BlockWriter:
 
     def file(self) -> None:
         """``nixio.File`` in overwrite mode, and the ``neo`` section of ``NixIO``."""
-        from nixio.file import FILE_FORMAT, HDF_FF_VERSION
-
         w = self.w
-        w.attr_ascii(w.root, b"format", FILE_FORMAT.encode("ascii"))
-        w.attr_num(w.root, b"version", np.array(HDF_FF_VERSION, dtype=np.int32))
+        w.attr_ascii(w.root, b"format", _NIX_FILE_FORMAT.encode("ascii"))
+        # the layout's version, not the installed nixio's (_internals_problem checked it)
+        w.attr_num(w.root, b"version", np.array(NIX_FORMAT_VERSION, dtype=np.int32))
         w.attr_str(w.root, b"id", w.ids.uuid())
         self.data = w.group(w.root, "data")
         self.metadata = w.group(w.root, "metadata")
@@ -1145,11 +1181,62 @@ class _Template:
 
 def _h5py_lock():
     """h5py's global lock (reentrant), which it holds around every HDF5 call."""
-    try:
-        from h5py._objects import phil
-    except ImportError:  # pragma: no cover - h5py internals moved
-        return contextlib.nullcontext()
+    from h5py._objects import phil  # present: checked by _internals_problem
+
     return phil
+
+
+def _version_text(version) -> str:
+    return ".".join(str(v) for v in version)
+
+
+def _internals_problem() -> str | None:
+    """Why the installed nixio, h5py or neo may not match what is written here, or None.
+
+    The installed nixio must write a format of :data:`SUPPORTED_NIX_VERSIONS`, and every
+    member of :data:`_INTERNALS` must exist.
+    """
+    try:
+        import nixio
+        import nixio.file
+
+        file_format = nixio.file.FILE_FORMAT
+        version = tuple(int(v) for v in nixio.file.HDF_FF_VERSION)
+    except (ImportError, AttributeError, TypeError, ValueError) as exc:
+        return f"the installed nixio's file format cannot be read ({exc!r})"
+    if file_format != _NIX_FILE_FORMAT or version not in SUPPORTED_NIX_VERSIONS:
+        supported = ", ".join(_version_text(v) for v in SUPPORTED_NIX_VERSIONS)
+        return (
+            f"nixio {getattr(nixio, '__version__', '?')} writes NIX format "
+            f"{file_format!r} {_version_text(version)}; the fast writer writes the layout "
+            f"of format {supported} only"
+        )
+    for module, name in _INTERNALS:
+        try:
+            found = hasattr(importlib.import_module(module), name)
+        except ImportError:
+            found = False
+        if not found:
+            return (
+                f"{module}.{name}, which the fast writer uses, is missing (h5py "
+                f"{h5py.__version__}, nixio {getattr(nixio, '__version__', '?')}, "
+                f"neo {neo.__version__})"
+            )
+    return None
+
+
+#: Reasons already logged by :func:`_warn_once`.
+_WARNED: set[str] = set()
+
+
+def _warn_once(reason: str) -> None:
+    """Log, once per reason and process, that NIX files go through NixIO."""
+    if reason not in _WARNED:
+        _WARNED.add(reason)
+        _log.warning(
+            "NIX files are written by neo's NixIO (much slower) instead of the fast writer: %s",
+            reason,
+        )
 
 
 def write_block_fast(block: neo.Block, path, *, fallback: bool = True) -> None:
@@ -1168,15 +1255,20 @@ def write_block_fast(block: neo.Block, path, *, fallback: bool = True) -> None:
         Destination file.
     fallback : bool, optional
         If the block holds something the fast writer does not handle (see the module
-        docstring) or h5py's HDF5 library cannot be reached, write it with
+        docstring), h5py's HDF5 library cannot be reached, or the installed nixio,
+        h5py or neo is not one the fast writer was written for (another NIX format
+        version, a missing internal member; a warning is logged, once), write it with
         ``NixIO.write_block`` (default) rather than raise ``NotImplementedError``.
     """
     path = os.fspath(path)
-    lib = _hdf5()
-    reason = None
-    if lib is None:
-        reason = "h5py's HDF5 library cannot be reached through ctypes"
-    else:
+    problem = _internals_problem()
+    lib = None
+    if problem is None:
+        lib = _hdf5()
+        if lib is None:
+            problem = "h5py's HDF5 library cannot be reached through ctypes"
+    reason = problem
+    if reason is None:
         try:
             trains = _check_supported(block)
         except _Unsupported as err:
@@ -1184,6 +1276,10 @@ def write_block_fast(block: neo.Block, path, *, fallback: bool = True) -> None:
     if reason is not None:
         if not fallback:
             raise NotImplementedError(f"write_block_fast: {reason}")
+        if problem is not None:  # every file: said once
+            _warn_once(problem)
+        else:  # this block only
+            _log.debug("block written by NixIO: %s", reason)
         io = neo.io.NixIO(path, mode="ow")
         try:
             io.write_block(block)

@@ -20,6 +20,7 @@ import nixio
 import numpy as np
 import pytest
 import quantities as pq
+from _roundtrip import check_nix_round_trip
 
 from spikingml import _nix_fast
 from spikingml._nix_fast import write_block_fast
@@ -578,3 +579,91 @@ def test_hdf5_library_is_h5pys():
     size.restype = ctypes.c_size_t
     size.argtypes = [ctypes.c_int64]
     assert size(probe.id) == 321
+
+
+# --------------------------------------------------------------------------- version guard
+
+
+@pytest.fixture
+def nixio_calls(monkeypatch):
+    """Count the blocks written by ``NixIO.write_block``; forget earlier warnings."""
+    calls = []
+    original = neo.io.NixIO.write_block
+
+    def write_block(self, block, *args, **kwargs):
+        calls.append(block)
+        return original(self, block, *args, **kwargs)
+
+    monkeypatch.setattr(neo.io.NixIO, "write_block", write_block)
+    monkeypatch.setattr(_nix_fast, "_WARNED", set())
+    return calls
+
+
+def header_version(path) -> tuple[int, ...]:
+    with h5py.File(path, "r") as f:
+        return tuple(int(v) for v in f.attrs["version"])
+
+
+def fallback_warnings(caplog) -> list[str]:
+    return [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "spikingml._nix_fast" and r.levelname == "WARNING"
+    ]
+
+
+@pytest.mark.parametrize("breakage", ["nix-format-1.3.0", "no-h5py-phil"])
+def test_unknown_nixio_or_missing_internals_fall_back_to_nixio(
+    breakage, written, nixio_calls, monkeypatch, caplog, tmp_path
+):
+    """A nixio writing another format, or an h5py without the lock the fast writer takes:
+    NixIO writes the file (what a fast file reads back as), with one warning."""
+    fast_back = read(written[1])  # the fast writer's file, before the breakage
+    if breakage == "nix-format-1.3.0":
+        monkeypatch.setattr(nixio.file, "HDF_FF_VERSION", (1, 3, 0))
+        expected_version, message = (1, 3, 0), "NIX format 'nix' 1.3.0"
+    else:
+        import h5py._objects
+
+        monkeypatch.delattr(h5py._objects, "phil")
+        expected_version, message = (1, 2, 1), "h5py._objects.phil"
+    with pytest.raises(NotImplementedError, match=re.escape(message)):
+        write_block_fast(to_neo(make_result()), tmp_path / "no.nix", fallback=False)
+    assert not nixio_calls and not fallback_warnings(caplog)
+
+    caplog.set_level("WARNING", logger="spikingml._nix_fast")
+    for name in ("a.nix", "b.nix"):
+        write_block_fast(to_neo(make_result()), tmp_path / name)
+    assert len(nixio_calls) == 2  # both files written by NixIO...
+    warned = fallback_warnings(caplog)
+    assert len(warned) == 1 and message in warned[0]  # ...said once
+    # nixio's own version in the header: the file claims no layout it lacks
+    assert header_version(tmp_path / "a.nix") == expected_version
+    assert_same_blocks(fast_back, read(tmp_path / "a.nix"))
+
+
+def test_export_round_trip_without_the_fast_writer(nixio_calls, monkeypatch, tmp_path):
+    """``export.write_nix`` takes the same fallback, and the run comes back whole."""
+    monkeypatch.setattr(nixio.file, "HDF_FF_VERSION", (1, 3, 0))
+    result = make_result()
+    check_nix_round_trip(result, tmp_path / "run.nix")
+    assert len(nixio_calls) == 1
+    assert header_version(tmp_path / "run.nix") == (1, 3, 0)
+
+
+def test_header_holds_the_layout_s_version_not_nixio_s(nixio_calls, monkeypatch, tmp_path):
+    """Under a nixio declared compatible (here a made-up 1.2.9), the fast writer still
+    writes its own layout's version, 1.2.1, and nixio reads the file."""
+    monkeypatch.setattr(nixio.file, "HDF_FF_VERSION", (1, 2, 9))
+    monkeypatch.setattr(_nix_fast, "SUPPORTED_NIX_VERSIONS", ((1, 2, 1), (1, 2, 9)))
+    write_block_fast(to_neo(make_result()), tmp_path / "a.nix", fallback=False)
+    assert not nixio_calls
+    assert header_version(tmp_path / "a.nix") == _nix_fast.NIX_FORMAT_VERSION == (1, 2, 1)
+    assert read(tmp_path / "a.nix").annotations["seed"] == 1234
+
+
+def test_installed_nixio_is_supported():
+    """The installed nixio writes the format of the frozen layout: the fast path runs
+    (pyproject.toml bounds nixio so that this holds)."""
+    assert _nix_fast._internals_problem() is None
+    assert nixio.file.HDF_FF_VERSION in _nix_fast.SUPPORTED_NIX_VERSIONS
