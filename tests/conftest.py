@@ -14,6 +14,15 @@ matplotlib.use("Agg")
 os.environ.setdefault("SPIKINGML_FAST_COMPILE", "1")
 
 
+def pytest_report_header(config) -> str:
+    """Say whether a missing optional test dependency skips or fails (tests/_optional.py)."""
+    from _optional import REQUIRE_ENV, optional_required
+
+    if optional_required():
+        return f"optional test dependencies: required (CI or {REQUIRE_ENV}=1; missing = error)"
+    return f"optional test dependencies: skipped where missing (set {REQUIRE_ENV}=1 to require)"
+
+
 @pytest.fixture(scope="session")
 def td_quick():
     """(params, result, twin, metrics) of the quick preset, seed 0, runtime device."""

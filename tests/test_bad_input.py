@@ -45,10 +45,11 @@ from typing import Any
 
 import numpy as np
 import pytest
+from _optional import require
 from brian2 import Hz, amp, kilogram, metre, ms, mV, second
 from brian2.units.fundamentalunits import DIMENSIONLESS, Quantity, get_dimensions
 
-hypothesis = pytest.importorskip("hypothesis")
+hypothesis = require("hypothesis", "test")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 

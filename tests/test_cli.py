@@ -25,6 +25,7 @@ matplotlib.use("Agg")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from _optional import require  # noqa: E402
 from brian2 import ms, second  # noqa: E402
 from brian2.units.fundamentalunits import Quantity  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
@@ -802,7 +803,7 @@ def test_run_seeds_bad_usage(fake, tmp_path, capsys, argv):
 
 
 def test_run_format_nwb_writes_data_nwb_instead(fake, tmp_path, capsys):
-    pytest.importorskip("pynwb")
+    require("pynwb", "nwb")
     from spikingml.export import read_nwb
 
     out_dir = tmp_path / "out"
@@ -818,7 +819,7 @@ def test_run_format_nwb_writes_data_nwb_instead(fake, tmp_path, capsys):
 
 
 def test_run_format_both_and_refusal(fake, tmp_path, capsys):
-    pytest.importorskip("pynwb")
+    require("pynwb", "nwb")
     out_dir = tmp_path / "out"
     rc, _, err = run_cli(capsys, "run", FAKE, "--quick", "--format", "both", "--out", str(out_dir))
     assert rc == 0, err
@@ -833,7 +834,7 @@ def test_run_bad_format_is_a_usage_error(fake, tmp_path, capsys):
 
 
 def test_export_converts_nix_to_nwb_and_back(fake, tmp_path, capsys):
-    pytest.importorskip("pynwb")
+    require("pynwb", "nwb")
     from spikingml.export import read_nwb
 
     out_dir = tmp_path / "out"

@@ -22,6 +22,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from _optional import require
 
 pytestmark = pytest.mark.docs
 
@@ -58,7 +59,7 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    webdriver = pytest.importorskip("selenium.webdriver")
+    webdriver = require("selenium.webdriver", "docs")
     chromium = _find("CHROMIUM", "chromium", "chromium-browser", "google-chrome")
     driver_path = _find("CHROMEDRIVER", "chromedriver", "/usr/lib/chromium/chromedriver")
     if chromium is None or driver_path is None:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _optional import require
 from brian2 import ms
 
 import spikingml
@@ -206,7 +207,7 @@ def test_failure_inside_the_circuit_keeps_previous_output_and_leaves_nothing(
 
 
 def test_sweep_that_cannot_reach_its_scheduler_writes_nothing(tmp_path, capsys, monkeypatch):
-    pytest.importorskip("distributed")
+    require("distributed", "sweep")
     import spikingml.sweep as sweep_module
 
     monkeypatch.setattr(sweep_module, "CONNECT_TIMEOUT", "1s")

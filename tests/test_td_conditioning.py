@@ -7,6 +7,7 @@ worst measured value and the point where the phenomenon would no longer be there
 
 import numpy as np
 import pytest
+from _optional import require
 from _roundtrip import check_round_trips, nix_block
 
 from spikingml import ValidationError
@@ -251,7 +252,7 @@ def test_rates_and_cvs_from_nix_match_elephant(td_quick, tmp_path):
     # relative: the file holds the float64 spike times as they are, so both sides divide
     # the same counts and intervals; only the order of the floating-point operations
     # differs (a few ulps).
-    statistics = pytest.importorskip("elephant.statistics")
+    statistics = require("elephant.statistics", "analysis")
     result = td_quick[1]
     block = nix_block(result, tmp_path / "data.nix")  # read_nix(write_nix(...)), once
     assert [seg.name for seg in block.segments] == [ph.name for ph in result.phases]
