@@ -21,6 +21,8 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from spikingml._checks import parse_seeds
+
 RESULTS = Path(__file__).resolve().parent / "results"
 
 #: (metric, test, description); a test takes the row of metrics.
@@ -28,11 +30,8 @@ Target = tuple[str, Callable[[dict], bool], str]
 
 
 def seeds(text: str) -> list[int]:
-    """``"0-4"`` -> [0, 1, 2, 3, 4]; ``"0,2"`` -> [0, 2]."""
-    if "-" in text:
-        lo, hi = text.split("-")
-        return list(range(int(lo), int(hi) + 1))
-    return [int(s) for s in text.split(",")]
+    """``"0-4"`` -> [0, 1, 2, 3, 4]; ``"0,2,5-7"`` -> [0, 2, 5, 6, 7] (as ``--seeds``)."""
+    return parse_seeds(text)
 
 
 def run_once(

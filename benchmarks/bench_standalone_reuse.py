@@ -44,6 +44,8 @@ import sys  # noqa: E402
 import tempfile  # noqa: E402
 from pathlib import Path  # noqa: E402
 
+from spikingml._checks import parse_seeds  # noqa: E402
+
 RESULTS = Path(__file__).resolve().parent / "results"
 TARGET = 0.10
 
@@ -141,13 +143,6 @@ def _part(part: str, seeds: list[int], quick: bool, out: Path) -> list[dict]:
     return rows
 
 
-def _seeds(text: str) -> list[int]:
-    if "-" in text:
-        lo, hi = text.split("-")
-        return list(range(int(lo), int(hi) + 1))
-    return [int(s) for s in text.split(",")]
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", default="0-9")
@@ -155,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--part", choices=("simulation", "whole"), help=argparse.SUPPRESS)
     parser.add_argument("--json", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    seeds = _seeds(args.seeds)
+    seeds = parse_seeds(args.seeds)
     if args.part:  # a measurement, in the fresh process the parent started
         with tempfile.TemporaryDirectory(prefix="bench-reuse-out-") as out:
             rows = _part(args.part, seeds, args.quick, Path(out) / "runs")

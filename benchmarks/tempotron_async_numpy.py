@@ -40,6 +40,7 @@ import time
 import numpy as np
 from scipy.signal import lfilter
 
+from spikingml._checks import parse_seeds
 from spikingml.analysis.tempotron import evaluate, kernel_norm, psp_kernel
 from spikingml.circuits import tempotron as tp
 
@@ -148,13 +149,6 @@ def train(
     return final.reshape(n_c, n_s), (correct / n_patterns).reshape(n_c, n_s, n_epochs)
 
 
-def _seeds(text: str) -> list[int]:
-    if "-" in text:
-        a, b = text.split("-")
-        return list(range(int(a), int(b) + 1))
-    return [int(x) for x in text.split(",")]
-
-
 def _grid(text: str) -> list[float]:
     return [float(x) for x in text.split(",")]
 
@@ -162,7 +156,7 @@ def _grid(text: str) -> list[float]:
 if __name__ == "__main__":
     args = dict(arg.split("=", 1) for arg in sys.argv[1:])
     alpha = float(args.pop("alpha", 2.5))
-    seeds = _seeds(args.pop("seeds", "0-2"))
+    seeds = parse_seeds(args.pop("seeds", "0-2"))
     preset = args.pop("preset", "default")
     params = tp.Params.quick() if preset == "quick" else tp.Params()
     scanned = (

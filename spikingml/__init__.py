@@ -7,10 +7,13 @@ The package has three top-level ideas:
 - :mod:`spikingml.analysis` -- the abstract ML twins and the metrics comparing them.
 
 Inputs and tasks live in :mod:`spikingml.stimuli`, NEO/NIX export in
-:mod:`spikingml.export`, figures in :mod:`spikingml.plotting` and the command line in
-:mod:`spikingml.cli`.
+:mod:`spikingml.export`, figures in :mod:`spikingml.plotting` and
+:mod:`spikingml.figures`, the run pipeline (simulate, twin, compare, outputs) in
+:mod:`spikingml.pipeline` and the command line in :mod:`spikingml.cli`. Progress is
+logged on the ``spikingml`` loggers (:func:`configure_logging` shows it on stderr).
 """
 
+from spikingml._logging import configure_logging
 from spikingml.errors import OutputExistsError, SpikingMLError, ValidationError
 from spikingml.result import Phase, Result, Signal, SpikeData
 
@@ -25,4 +28,5 @@ __all__ = [
     "SpikingMLError",
     "ValidationError",
     "__version__",
+    "configure_logging",
 ]

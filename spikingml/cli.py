@@ -97,27 +97,24 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
+import logging
 import os
 import re
-import shutil
-import signal
 import sys
-import tempfile
-import threading
 import time
 import tomllib
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from spikingml.errors import OutputExistsError, SpikingMLError, ValidationError
+from spikingml._logging import configure_logging
+from spikingml._signals import sigterm_as_interrupt
+from spikingml.circuits.contract import RESERVED_KEYS, ContractError
+from spikingml.errors import SpikingMLError, ValidationError
+from spikingml.pipeline import DATA_FILES, OUTPUT_FILES
 
 if TYPE_CHECKING:
-    from spikingml._background import Worker
+    from spikingml.circuits.contract import Circuit
 
 __all__ = [
     "main",
@@ -130,37 +127,6 @@ __all__ = [
 ]
 
 PROG = "spikingml"
-
-#: Files every run writes (circuit-specific figures come on top of these).
-OUTPUT_FILES: tuple[str, ...] = (
-    "metrics.json",
-    "params.json",
-    "data.nix",
-    "raster.png",
-    "comparison.png",
-)
-
-#: The data file(s) written by each ``--format`` of ``run`` (``data.nix`` replaced in
-#: :data:`OUTPUT_FILES`).
-DATA_FILES: dict[str, tuple[str, ...]] = {
-    "nix": ("data.nix",),
-    "nwb": ("data.nwb",),
-    "both": ("data.nix", "data.nwb"),
-}
-
-#: Keys of ``metrics.json`` that are not metrics; a circuit may not use them as metric names.
-RESERVED_KEYS: tuple[str, ...] = (
-    "circuit",
-    "seed",
-    "device",
-    "params",
-    "wall_seconds",
-    "simulated_seconds",
-    "simulate_wall_seconds",
-    "synaptic_events",
-    "compile_seconds",
-    "binary_seconds",
-)
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -186,17 +152,24 @@ def _error(message: str) -> None:
     print(f"{PROG}: error: {one_line}", file=sys.stderr, flush=True)
 
 
-def _load_circuit(name: str) -> ModuleType:
-    """Return the module of circuit ``name``; unknown names raise ``ValidationError``."""
-    from spikingml.circuits import REGISTRY, get_circuit
+def _load_circuit(name: str) -> Circuit:
+    """Return circuit ``name`` (:func:`spikingml.pipeline.load`).
+
+    Unknown names raise ``ValidationError`` (exit 2); a module that cannot be imported or
+    breaks the circuit contract is a failure of the installation (exit 1).
+    """
+    from spikingml.circuits import REGISTRY
+    from spikingml.pipeline import load
 
     try:
-        return get_circuit(name)
+        return load(name)
     except ImportError as exc:
         raise _Failure(
             f"circuit {name!r} (module {REGISTRY.get(name)}) cannot be imported: "
             f"{type(exc).__name__}: {exc}"
         ) from exc
+    except ContractError as exc:
+        raise _Failure(str(exc)) from exc
 
 
 def _table(rows: Sequence[Sequence[str]], indent: str = "") -> list[str]:
@@ -267,27 +240,6 @@ def output_path(text: str, flag: str = "--out") -> Path:
                 )
             break
     return path
-
-
-def _missing_dirs(directory: Path) -> list[Path]:
-    """``directory`` and those of its parents that do not exist yet, outermost first."""
-    missing = []
-    for d in [directory, *directory.parents]:
-        if os.path.lexists(d):
-            break
-        missing.append(d)
-    return missing[::-1]
-
-
-def _remove_empty(created: Sequence[Path]) -> None:
-    """Remove directories a failed run created, innermost first, while they are empty."""
-    for d in reversed(created):
-        if not os.path.lexists(d):  # not made after all (the run failed before)
-            continue
-        try:
-            d.rmdir()
-        except OSError:  # not empty (or gone): keep it
-            break
 
 
 def _file_value(key: str, value: Any, origin: str) -> str:
@@ -361,7 +313,7 @@ def load_params_file(text: str, flag: str = "--params") -> dict[str, str]:
     return {str(k): _file_value(str(k), v, text) for k, v in data.items()}
 
 
-def _params_from(module: ModuleType, args: argparse.Namespace) -> Any:
+def _params_from(module: Any, args: argparse.Namespace) -> Any:
     """The preset, then the values of ``--params FILE``, then ``--set`` (which wins)."""
     from_file = load_params_file(args.params) if args.params is not None else {}
     from_set = parse_assignments(args.set)
@@ -371,97 +323,6 @@ def _params_from(module: ModuleType, args: argparse.Namespace) -> Any:
         origins = {k: args.params for k in from_file if k not in from_set}
         params = params.replace_from_strings(assignments, origins=origins)
     return params
-
-
-def _jsonable(value: Any) -> Any:
-    """Convert ``value`` to plain JSON types; non-finite numbers become ``None``."""
-    from brian2.units.fundamentalunits import Quantity
-
-    from spikingml.params import quantity_to_str
-
-    if isinstance(value, Quantity):
-        return _jsonable(quantity_to_str(value))
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        number = float(value)
-        return number if math.isfinite(number) else None
-    if isinstance(value, np.ndarray):
-        return _jsonable(value.tolist())
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if value is None or isinstance(value, str):
-        return value
-    return str(value)
-
-
-def _write_json(path: Path, data: Mapping[str, Any]) -> Path:
-    """Write ``data`` as indented JSON with sorted keys (NaN as ``null``), atomically."""
-    text = json.dumps(_jsonable(data), indent=2, sort_keys=True, allow_nan=False)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text + "\n", encoding="utf-8")
-    os.replace(tmp, path)
-    return path
-
-
-def _existing(out: Path, names: Iterable[str]) -> list[str]:
-    """Those of ``names`` (relative paths) that already exist in ``out``."""
-    return [name for name in names if os.path.lexists(out / name)]
-
-
-def _check_output(out: Path, names: Iterable[str], force: bool) -> None:
-    """Refuse to overwrite output files in ``out`` unless ``force``."""
-    if out.exists() and not out.is_dir():
-        raise OutputExistsError(f"output path {out} exists and is not a directory")
-    if force:
-        return
-    clash = _existing(out, names)
-    if clash:
-        raise OutputExistsError(
-            f"{out} already contains {', '.join(clash)}; pass --force to overwrite, "
-            "or choose another directory with --out"
-        )
-
-
-CHECKPOINT = "checkpoint.npz"
-
-
-def _training_options(
-    module: ModuleType, args: argparse.Namespace, out: Path, params: Any = None
-) -> dict[str, Any]:
-    """Checkpoint and resume arguments for circuits that train long (``SUPPORTS_RESUME``).
-
-    Such circuits write ``DIR/checkpoint.npz`` during training, so that an interrupted run
-    can be continued with ``--resume``; a checkpoint left by an earlier run is never
-    overwritten unless ``--resume`` or ``--force`` says what to do with it.
-    """
-    if not getattr(module, "SUPPORTS_RESUME", False):
-        if args.resume is not None:
-            raise ValidationError(
-                "--resume", "a circuit that writes checkpoints", f"{args.name} (it does not)"
-            )
-        return {}
-    checkpoint = out / CHECKPOINT
-    if args.resume is not None:
-        resume = Path(args.resume) if args.resume else checkpoint
-        if not resume.is_file():
-            raise ValidationError("--resume", "an existing checkpoint file", str(resume))
-        check = getattr(module, "load_checkpoint", None)
-        if check is not None and params is not None:
-            check(resume, params, args.seed)  # a foreign or damaged file: refused now
-        out.mkdir(parents=True, exist_ok=True)
-        return {"checkpoint": checkpoint, "resume": resume}
-    if checkpoint.exists() and not args.force:
-        raise OutputExistsError(
-            f"{checkpoint} exists (from an interrupted run?): continue it with --resume "
-            "or start over with --force"
-        )
-    out.mkdir(parents=True, exist_ok=True)
-    return {"checkpoint": checkpoint}
 
 
 def _format_value(value: float) -> str:
@@ -506,90 +367,50 @@ def _cmd_params(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+#: How ``run``'s error messages name the pipeline's arguments: by their flags.
+_RUN_LABELS = {
+    "seed": "--seed",
+    "seeds": "--seeds",
+    "out": "--out",
+    "resume": "--resume",
+    "force": "--force",
+    "device": "--device",
+}
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
-    """``spikingml run NAME``: simulate, run the twin, compare, write every output.
+    """``spikingml run NAME``: :func:`spikingml.pipeline.run`, then a summary on stdout.
 
-    With ``--seeds``, one run per seed into ``DIR/seed-N``; under ``cpp_standalone`` a
-    circuit with a ``simulate_seeds`` hook compiles its program once for all of them.
+    Everything is checked (circuit, parameters, seeds, device, output location, existing
+    outputs, checkpoints) before anything is simulated. With ``--seeds``, one run per
+    seed into ``DIR/seed-N``, each reported as soon as its files are in place.
     """
+    from spikingml import pipeline
+
     t_begin = time.perf_counter()
-    if "matplotlib.pyplot" not in sys.modules:  # no display needed: only files are written
-        os.environ.setdefault("MPLBACKEND", "Agg")
-
-    # Validate everything before any simulation.
-    module = _load_circuit(args.name)
-    from spikingml.simulation import check_device, check_seed
-
-    device = check_device(
-        args.device if args.device is not None else getattr(module, "DEFAULT_DEVICE", "runtime")
-    )
-    check_seed(args.seed, "--seed")
-    seeds = None
-    if args.seeds is not None:
-        from spikingml.sweep import parse_seeds
-
-        seeds = parse_seeds(args.seeds)
-        if args.resume is not None:
-            raise ValidationError("--resume", "a run of one seed (not with --seeds)", "--seeds")
-    params = _params_from(module, args)
+    circuit = _load_circuit(args.name)
+    params = _params_from(circuit, args)
     out = output_path(args.out) if args.out is not None else Path("spikingml-output") / args.name
-    force = args.force or args.resume is not None
-    data_files = DATA_FILES[args.format]
-    if "data.nwb" in data_files:
-        _require_pynwb()
-    expected = [f for f in OUTPUT_FILES if f != "data.nix"] + list(data_files)
-    # absolute: while a seed's files are written, Brian2 runs the next one in its build
-    # directory (the working directory of the process meanwhile)
-    outs = {args.seed: out} if seeds is None else {s: out.resolve() / f"seed-{s}" for s in seeds}
-    for seed_out in outs.values():
-        _check_output(seed_out, expected, force)
-    created = _missing_dirs(out.resolve())  # removed again if the run fails
-
-    progress = not args.no_progress
-    log: Callable[[str], None] = (
-        (lambda msg: print(f"[{PROG}] {msg}", file=sys.stderr, flush=True))
-        if progress
-        else (lambda msg: None)
+    options = dict(
+        device=args.device,
+        out=out,
+        force=args.force,
+        data_format=args.format,
+        progress=args.progress,
+        keep=False,
+        labels=_RUN_LABELS,
     )
-    preset = "quick" if args.quick else "default"
-    if seeds is None:
-        training = _training_options(module, args, out, params)
-        log(f"running {args.name} ({preset} preset, seed {args.seed}, device {device})")
-        metrics, produced = _run_into(
-            module, params, args, args.seed, device, out, log, training, t_begin, created=created
-        )
-        _print_summary(args.name, metrics, out, produced, module)
+    if args.seeds is None:
+        record = pipeline.run(circuit, params, seed=args.seed, resume=args.resume, **options)
+        _print_summary(record, circuit)
         return EXIT_OK
-
-    from spikingml.circuits import reuses_compiled
-
-    trainings = {s: _training_options(module, args, o, params) for s, o in outs.items()}
-    reuse = reuses_compiled(module, device) and not any(trainings.values())
-    log(
-        f"running {args.name} ({preset} preset, seeds {args.seeds}, device {device}"
-        + (", compiled once)" if reuse else ")")
-    )
-    if reuse:
-        _run_series(module, params, args, seeds, outs, device, log, created, t_begin)
-    else:
-        t_seed = t_begin  # the first seed's time counts from the start, like a single run
-        for seed, seed_out in outs.items():
-            log(f"seed {seed} -> {seed_out}")
-            metrics, _ = _run_into(
-                module,
-                params,
-                args,
-                seed,
-                device,
-                seed_out,
-                log,
-                trainings[seed],
-                t_seed,
-                created=created,
-            )
-            _seed_written(args.name, seed, metrics, seed_out)
-            t_seed = time.perf_counter()
-    print(f"{args.name}: {len(seeds)} seeds in {time.perf_counter() - t_begin:.1f} s")
+    if args.resume is not None:
+        raise ValidationError("--resume", "a run of one seed (not with --seeds)", "--seeds")
+    n = 0
+    for record in pipeline.iter_runs(circuit, params, seeds=args.seeds, **options):
+        _seed_written(args.name, record.seed, record.to_json(), record.out)
+        n += 1
+    print(f"{args.name}: {n} seeds in {time.perf_counter() - t_begin:.1f} s")
     return EXIT_OK
 
 
@@ -603,179 +424,16 @@ def _seed_written(name: str, seed: int, metrics: Mapping[str, Any], out: Path) -
     )
 
 
-def _run_series(
-    module: ModuleType,
-    params: Any,
-    args: argparse.Namespace,
-    seeds: Sequence[int],
-    outs: Mapping[int, Path],
-    device: str,
-    log: Callable[[str], None],
-    created: Sequence[Path],
-    t_begin: float,
-) -> None:
-    """``--seeds`` with a program compiled once: three streams of work overlap.
-
-    The compiled program simulates the next seeds (two at a time, in a thread waiting
-    for them); this process draws a seed's figures while one worker process, forked
-    once, writes the previous seed's data files; a seed's files move into place when its
-    data files are written. Each seed's wall time runs from the previous seed's files
-    being in place to its own.
-    """
-    from spikingml._background import Prefetch, Worker
-    from spikingml.circuits import simulate_seeds
-
-    _import_writers()  # before the working directory may change
-    # one child writes every seed's data files, forked before any thread starts
-    worker = Worker()
-    results = Prefetch(simulate_seeds(module, params, seeds, device, not args.no_progress))
-    t_seed = t_begin  # the first seed's time counts from the start, like a single run
-    previous: tuple[int, Path, _Pending] | None = None
-    current: _Pending | None = None
-
-    def finish_previous() -> None:
-        nonlocal previous, t_seed
-        if previous is None:
-            return
-        seed, seed_out, run = previous
-        previous = None
-        metrics, _ = run.finish(t_seed)
-        _seed_written(args.name, seed, metrics, seed_out)
-        t_seed = time.perf_counter()
-
-    try:
-        for seed, seed_out in outs.items():
-            log(f"seed {seed} -> {seed_out}")
-            current = _Pending(seed_out, args, created)
-            current.metrics, current.data_task = _produce(
-                module,
-                params,
-                args.name,
-                seed,
-                device,
-                not args.no_progress,
-                current.tmp,
-                log,
-                results=results,
-                data_files=DATA_FILES[args.format],
-                worker=worker,
-                before_data=finish_previous,
-            )
-            previous, current = (seed, seed_out, current), None
-        finish_previous()
-    except BaseException:
-        for run in (current, previous[2] if previous else None):
-            if run is not None:
-                run.abort()
-        raise
-    finally:
-        results.close()
-        worker.close()
-
-
-def _import_writers() -> None:
-    """Import what writing the outputs needs (NIX, figures) now, not on first use."""
-    import matplotlib.figure  # noqa: F401
-    import neo  # noqa: F401
-
-    import spikingml.export  # noqa: F401
-    import spikingml.plotting  # noqa: F401
-
-
-def _run_into(
-    module: ModuleType,
-    params: Any,
-    args: argparse.Namespace,
-    seed: int,
-    device: str,
-    out: Path,
-    log: Callable[[str], None],
-    training: Mapping[str, Any],
-    t_begin: float,
-    created: Sequence[Path] = (),
-) -> tuple[dict[str, Any], list[str]]:
-    """One run's outputs, written into a temporary directory and then moved into ``out``.
-
-    ``created`` are directories this command made for its output, removed again (while
-    empty) if the run fails. Returns the metrics and the files. (A series of seeds of a
-    program compiled once goes through :func:`_run_series` instead.)
-    """
-    run = _Pending(out, args, created)
-    try:
-        metrics, _ = _produce(
-            module,
-            params,
-            args.name,
-            seed,
-            device,
-            not args.no_progress,
-            run.tmp,
-            log,
-            training,
-            data_files=DATA_FILES[args.format],
-        )
-    except BaseException:
-        run.abort()
-        raise
-    run.metrics = metrics
-    return run.finish(t_begin)
-
-
-class _Pending:
-    """A run's outputs in their temporary directory, until :meth:`finish` moves them.
-
-    ``data_task``, if set, is still writing the data files there.
-    """
-
-    def __init__(self, out: Path, args: argparse.Namespace, created: Sequence[Path]) -> None:
-        self.out = out
-        self.force = args.force or args.resume is not None
-        self.created = created
-        parent = out.resolve().parent
-        parent.mkdir(parents=True, exist_ok=True)
-        prefix = f".{out.resolve().name or 'out'}.tmp-"
-        self.tmp = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
-        self.metrics: dict[str, Any] = {}
-        self.data_task: Any = None
-
-    def finish(self, t_begin: float) -> tuple[dict[str, Any], list[str]]:
-        """Wait for the data files, write metrics.json, move every file into ``out``."""
-        try:
-            if self.data_task is not None:
-                self.data_task.wait()
-                self.data_task = None
-            self.metrics["wall_seconds"] = time.perf_counter() - t_begin
-            _write_json(self.tmp / "metrics.json", self.metrics)
-            produced = _ordered_files(self.tmp)
-            _check_output(self.out, produced, self.force)
-            self.out.mkdir(parents=True, exist_ok=True)
-            for rel in produced:
-                dest = self.out / rel
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(self.tmp / rel, dest)
-        except BaseException:
-            self.abort()
-            raise
-        shutil.rmtree(self.tmp, ignore_errors=True)
-        return self.metrics, produced
-
-    def abort(self) -> None:
-        """Stop the data files' task, remove the temporary directory (and empty ones made)."""
-        if self.data_task is not None:
-            self.data_task.cancel()
-            self.data_task = None
-        shutil.rmtree(self.tmp, ignore_errors=True)
-        _remove_empty(self.created)
-
-
 def _cmd_export(args: argparse.Namespace) -> int:
     """``spikingml export DIR --to nwb|nix``: convert a run's data file to the other format."""
     from spikingml.export import from_neo, read_nix, read_nwb, write_nix, write_nwb
+    from spikingml.pipeline import check_output_location
 
     directory = Path(args.run_dir)
     source, dest = ("data.nix", "data.nwb") if args.to == "nwb" else ("data.nwb", "data.nix")
     if not (directory / source).is_file():
         raise ValidationError("RUN_DIR", f"a run directory holding {source}", str(directory))
+    check_output_location(directory, "RUN_DIR", keep=False)  # before reading anything
     if args.to == "nwb":
         _require_pynwb()
         written = write_nwb(
@@ -839,135 +497,6 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _produce(
-    module: ModuleType,
-    params: Any,
-    name: str,
-    seed: int,
-    device: str,
-    progress: bool,
-    tmp: Path,
-    log: Callable[[str], None],
-    training: Mapping[str, Any] | None = None,
-    results: Iterator[Any] | None = None,
-    data_files: Sequence[str] = ("data.nix",),
-    worker: Worker | None = None,
-    before_data: Callable[[], None] | None = None,
-) -> tuple[dict[str, Any], Any]:
-    """Run simulation, twin and comparison; write every output but metrics.json to ``tmp``.
-
-    ``training`` holds extra keyword arguments of ``simulate`` (checkpoint, resume).
-    ``results``, if given, yields the simulation of this seed instead of ``simulate``.
-    ``data_files`` names the data files to write (``data.nix``, ``data.nwb``).
-
-    By default a forked child writes the data files while this process draws the
-    figures, and both are done on return. With ``worker`` (a series of seeds) the
-    figures are drawn first, then ``before_data()`` is called (it waits for the previous
-    seed's data files), then ``worker`` starts on this seed's data files, which may
-    still be being written on return.
-
-    Returns
-    -------
-    tuple
-        The content of ``metrics.json`` without ``wall_seconds``, and the task writing
-        the data files (``None`` once they are written).
-    """
-    from spikingml._background import Background
-    from spikingml.plotting import raster, save_figure
-    from spikingml.simulation import record_device_times
-
-    # In a compiled-once series (``results``) the twin runs here while the compiled
-    # program simulates this seed; otherwise in a forked child while the circuit
-    # simulates in this process.
-    in_series = results is not None
-    twin_task = None if in_series else Background(_twin_of, module, params, seed)
-    try:
-        t0 = time.perf_counter()
-        device_times = None  # a seed of a compiled-once series has no compile of its own
-        if in_series:
-            twin_output = _twin_of(module, params, seed)
-            result = next(results)
-            if result.seed != seed:  # pragma: no cover - the caller's bug
-                raise RuntimeError(f"expected the result of seed {seed}, got {result.seed}")
-            # its own simulation (the first's includes compiling), not the wait for it
-            simulate_wall = float(result.wall_seconds)
-        else:
-            with record_device_times() as device_times:
-                result = module.simulate(
-                    params, seed=seed, device=device, progress=progress, **dict(training or {})
-                )
-            simulate_wall = time.perf_counter() - t0
-        log(f"simulation done in {simulate_wall:.1f} s; waiting for the twin")
-    except BaseException:
-        if twin_task is not None:
-            twin_task.cancel()
-        raise
-    if twin_task is not None:
-        twin_output = twin_task.wait()
-    log("comparing")
-    raw = module.compare(result, twin_output)
-    clash = sorted(set(raw) & set(RESERVED_KEYS))
-    if clash:
-        raise _Failure(
-            f"circuit {name!r} returned metrics named {', '.join(clash)}, which are reserved"
-        )
-    metrics: dict[str, Any] = {str(k): float(v) for k, v in raw.items()}
-
-    log(f"writing {' and '.join(data_files)} and figures")
-    _write_json(tmp / "params.json", params.to_dict())
-    args = (result, tmp, tuple(data_files))
-
-    def draw() -> None:
-        ax_raster, _ = raster(result, **_raster_options(module, result))
-        ax_raster.set_title(f"{name} (seed {seed})", loc="right", fontsize=9, y=1.0)
-        save_figure(ax_raster.figure, tmp / "raster.png")
-        module.figures(result, twin_output, tmp)
-
-    if worker is None:
-        # the data files are written by a forked child while this process draws
-        data_task = Background(_write_data, *args)
-        try:
-            draw()
-        except BaseException:
-            data_task.cancel()
-            raise
-        data_task.wait()
-        data_task = None
-    else:
-        # the worker is still writing the previous seed's data files meanwhile
-        draw()
-        if before_data is not None:
-            before_data()
-        data_task = worker.submit(_write_data, *args)
-
-    simulated = float(result.simulated_seconds) or float(result.t_stop)
-    metrics.update(
-        circuit=name,
-        seed=seed,
-        device=device,
-        params=params.to_dict(),
-        simulated_seconds=simulated,
-        simulate_wall_seconds=simulate_wall,
-        synaptic_events=int(result.synaptic_events),
-    )
-    if device == "cpp_standalone" and device_times is not None:
-        # where the simulation's wall time went: compiling, and the compiled program
-        metrics.update(
-            compile_seconds=device_times.compile_seconds,
-            binary_seconds=device_times.binary_seconds,
-        )
-    return metrics, data_task
-
-
-def _write_data(result: Any, directory: Path, data_files: Sequence[str]) -> None:
-    """Write ``data.nix`` and/or ``data.nwb`` of a run into ``directory``."""
-    from spikingml.export import write_nix, write_nwb
-
-    writers = {"data.nix": write_nix, "data.nwb": write_nwb}
-    for name in data_files:
-        writers[name](result, directory / name)
-
-
 def _require_pynwb() -> None:
     """Fail before any work if NWB output is asked for and pynwb is missing."""
     try:
@@ -978,51 +507,15 @@ def _require_pynwb() -> None:
         ) from exc
 
 
-def _raster_options(module: ModuleType, result: Any) -> dict[str, Any]:
-    """Keyword arguments of :func:`spikingml.plotting.raster` for ``raster.png``.
-
-    A circuit chooses what its raster shows with ``raster_options(result)`` (a mapping
-    of ``raster`` arguments: populations, time window, events), or only the time window
-    with ``raster_window(result) -> (t_start, t_stop)``; by default all of the run.
-    """
-    options_fn = getattr(module, "raster_options", None)
-    if options_fn is not None:
-        return dict(options_fn(result))
-    window_fn = getattr(module, "raster_window", None)
-    if window_fn is not None:
-        t_start, t_stop = window_fn(result)
-        return {"t_start": t_start, "t_stop": t_stop}
-    return {}
-
-
-def _twin_of(module: ModuleType, params: Any, seed: int) -> Any:
-    """The circuit's twin, its BLAS threads leaving one core to the simulation."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - installed with scikit-learn
-        return module.twin(params, seed=seed)
-    with threadpool_limits(limits=max(1, (os.cpu_count() or 2) - 1)):
-        return module.twin(params, seed=seed)
-
-
-def _ordered_files(directory: Path) -> list[str]:
-    """Files under ``directory`` as relative POSIX paths, standard outputs first."""
-    found = sorted(p.relative_to(directory).as_posix() for p in directory.rglob("*"))
-    found = [rel for rel in found if (directory / rel).is_file()]
-    first = [name for name in OUTPUT_FILES if name in found]
-    return first + [rel for rel in found if rel not in first]
-
-
-def _print_summary(
-    name: str, metrics: Mapping[str, Any], out: Path, files: Sequence[str], module: ModuleType
-) -> None:
-    """Print the metrics and the files written to stdout."""
+def _print_summary(record: Any, circuit: Circuit) -> None:
+    """Print a run's metrics and the files written to stdout."""
+    name, metrics, out, files = record.circuit, record.to_json(), record.out, record.files
     print(
         f"{name}: seed {metrics['seed']}, device {metrics['device']}, "
         f"{metrics['simulated_seconds']:.6g} s simulated in "
         f"{metrics['simulate_wall_seconds']:.1f} s (total {metrics['wall_seconds']:.1f} s)"
     )
-    documented = getattr(module, "METRICS", {})
+    documented = circuit.METRICS
     metric_names = [k for k in metrics if k not in RESERVED_KEYS]
     ordered = [k for k in documented if k in metric_names]
     ordered += sorted(k for k in metric_names if k not in ordered)
@@ -1065,17 +558,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    # -q and -v after any command: `spikingml run NAME -q`
+    common = argparse.ArgumentParser(add_help=False)
+    loudness = common.add_mutually_exclusive_group()
+    loudness.add_argument(
+        "-q", "--quiet", action="store_true", help="print only results, warnings and errors"
+    )
+    loudness.add_argument(
+        "-v", "--verbose", action="count", default=0, help="also print debugging detail"
+    )
 
-    p_list = sub.add_parser("list", help="list the registered circuits")
+    p_list = sub.add_parser("list", help="list the registered circuits", parents=[common])
     p_list.set_defaults(func=_cmd_list)
 
-    p_params = sub.add_parser("params", help="show a circuit's parameters")
+    p_params = sub.add_parser("params", help="show a circuit's parameters", parents=[common])
     p_params.add_argument("name", metavar="NAME", help="circuit name (see `spikingml list`)")
     p_params.add_argument("--quick", action="store_true", help="show the quick preset")
     p_params.set_defaults(func=_cmd_params)
 
     p_run = sub.add_parser(
         "run",
+        parents=[common],
         help="run a circuit and its twin, write metrics, data and figures",
         description="Run a circuit and its twin, compare them and write metrics.json, "
         "params.json, data.nix (or data.nwb, see --format), raster.png, comparison.png and "
@@ -1145,6 +648,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p_export = sub.add_parser(
         "export",
+        parents=[common],
         help="convert the data file of a run directory (data.nix -> data.nwb, or back)",
         description="Read RUN_DIR/data.nix and write RUN_DIR/data.nwb (--to nwb), or read "
         "data.nwb and write data.nix (--to nix). An existing file is kept unless --force.",
@@ -1156,6 +660,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p_sweep = sub.add_parser(
         "sweep",
+        parents=[common],
         help="run a circuit over a parameter grid and seeds (Dask); one table of metrics",
         description="Run a circuit and its twin for every combination of --grid values and "
         "every seed, as Dask tasks (an embedded LocalCluster, or --scheduler). Writes "
@@ -1231,9 +736,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # argparse's usage errors (2), --help and --version (0)
         code = exc.code
         return code if isinstance(code, int) else (EXIT_OK if code is None else EXIT_USAGE)
-    previous = _interrupt_on_sigterm()
+    verbosity = -1 if args.quiet else min(args.verbose, 1)
+    # --no-progress: no progress bar and no stage lines (warnings and errors still show)
+    args.progress = not (getattr(args, "no_progress", False) or args.quiet)
+    if not args.progress and verbosity == 0:
+        verbosity = -1
+    handler = configure_logging(verbosity)
     try:
-        return args.func(args)
+        with sigterm_as_interrupt():
+            return args.func(args)
     except KeyboardInterrupt:
         newline = "\n" if sys.stderr.isatty() else ""  # end a progress line first
         print(
@@ -1242,7 +753,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             flush=True,
         )
         return EXIT_INTERRUPTED
-    except _Failure as exc:
+    except (_Failure, ContractError) as exc:
         _error(str(exc))
         return EXIT_FAILURE
     except SpikingMLError as exc:
@@ -1252,27 +763,4 @@ def main(argv: Sequence[str] | None = None) -> int:
         _error(f"{type(exc).__name__}: {exc}")
         return EXIT_FAILURE
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
-
-
-def _interrupt_on_sigterm():
-    """Make SIGTERM stop a command as Ctrl-C does; return the handler it replaces.
-
-    Without it, SIGTERM (``kill``, a batch system's time limit) ends the process at
-    once: earlier outputs stay intact (every write is atomic), but the hidden temporary
-    directory of the run is left behind and checkpoints get no chance to close. Only
-    the main thread can install handlers; elsewhere (``main`` called from a thread) this
-    does nothing and returns ``None``.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        return None
-
-    def stop(signum, frame):
-        raise KeyboardInterrupt
-
-    return signal.signal(signal.SIGTERM, stop)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+        logging.getLogger("spikingml").removeHandler(handler)

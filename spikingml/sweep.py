@@ -151,32 +151,16 @@ def parse_grid(items: Sequence[str] | None) -> dict[str, list[str]]:
 def parse_seeds(text: str) -> list[int]:
     """Parse ``--seeds``: ``7``, ``0-9`` (inclusive) or ``0,3,5-7``, into sorted seeds.
 
+    :func:`spikingml._checks.parse_seeds`, with at most :data:`MAX_RUNS` seeds.
+
     Raises
     ------
     ValidationError
         Naming ``--seeds`` when a part is not a non-negative integer or range.
     """
-    from spikingml._checks import MAX_SEED
+    from spikingml._checks import parse_seeds as parse
 
-    seeds: set[int] = set()
-    expected = f"seeds like 0-9 or 0,3,5-7 (integers from 0 to {MAX_SEED})"
-    if len(str(text)) > 1000:
-        raise ValidationError("--seeds", f"{expected}, in at most 1000 characters", text)
-    for part in str(text).split(","):
-        part = part.strip()
-        match = re.fullmatch(r"(\d{1,10})(?:\s*-\s*(\d{1,10}))?", part, re.ASCII)
-        if not match:
-            raise ValidationError("--seeds", expected, text)
-        first = int(match.group(1))
-        last = int(match.group(2)) if match.group(2) is not None else first
-        if last > MAX_SEED:
-            raise ValidationError("--seeds", expected, text)
-        if last < first:
-            raise ValidationError("--seeds", f"a range low-high with low <= high ({part})", text)
-        if last - first + 1 + len(seeds) > MAX_RUNS:
-            raise ValidationError("--seeds", f"at most {MAX_RUNS} seeds", text)
-        seeds.update(range(first, last + 1))
-    return sorted(seeds)
+    return parse(text, "--seeds", MAX_RUNS)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -267,35 +251,19 @@ def run_one(
         ``status``, ``error``, ``traceback``, ``wall_seconds``, ``simulated_seconds``,
         ``metrics`` (name -> float) and ``host``.
     """
-    import importlib
-    import platform
-
+    from spikingml import pipeline
     from spikingml.simulation import share_private_cython_cache, use_private_cython_cache
 
     t0 = time.perf_counter()
-    row: dict[str, Any] = {
-        "status": "ok",
-        "error": "",
-        "traceback": "",
-        "metrics": {},
-        "simulated_seconds": float("nan"),
-        "host": platform.node(),
-    }
+    row = _new_row()
     try:
-        use_private_cython_cache()
-        os.environ.setdefault("MPLBACKEND", "Agg")
-        module = importlib.import_module(module_path)
-        params = module.Params.quick() if quick else module.Params()
-        if values:
-            params = params.replace_from_strings(dict(values))
-        result = module.simulate(params, seed=seed, device=device, progress=False)
-        twin_output = module.twin(params, seed=seed)
-        row["metrics"] = {str(k): float(v) for k, v in module.compare(result, twin_output).items()}
-        row["simulated_seconds"] = float(result.simulated_seconds) or float(result.t_stop)
+        use_private_cython_cache()  # this worker's own, shared with the others afterwards
+        module, params = _circuit_and_params(module_path, quick, values)
+        record = pipeline.run(module, params, seed=seed, device=device, progress=False, keep=False)
+        row["metrics"] = record.metrics
+        row["simulated_seconds"] = record.timings["simulated_seconds"]
     except Exception as exc:  # one failed run must not end the sweep
-        row["status"] = "error"
-        row["error"] = " ".join(f"{type(exc).__name__}: {exc}".split())
-        row["traceback"] = traceback.format_exc()
+        _failed(row, exc)
     finally:
         share_private_cython_cache()
     row["wall_seconds"] = time.perf_counter() - t0
@@ -311,74 +279,85 @@ def run_seeds(
 ) -> list[dict[str, Any]]:
     """The rows of :func:`run_one` for several seeds of one parameter combination.
 
-    The simulations come from :func:`spikingml.circuits.simulate_seeds`, so a circuit
-    that can compiles its ``cpp_standalone`` program once for all the seeds. A seed
-    whose simulation fails gets an error row; the seeds after it then run one by one
-    (:func:`run_one`). A row's ``wall_seconds`` is that seed's share: the first one's
-    includes building and compiling the program.
+    The runs come from :func:`spikingml.pipeline.iter_runs`, so a circuit that can
+    compiles its ``cpp_standalone`` program once for all the seeds. A seed whose run
+    fails gets an error row; the seeds after it then run one by one (:func:`run_one`).
+    A row's ``wall_seconds`` is that seed's share: the first one's includes building and
+    compiling the program.
     """
-    import importlib
-    import platform
-
-    from spikingml.circuits import simulate_seeds
+    from spikingml import pipeline
     from spikingml.simulation import share_private_cython_cache, use_private_cython_cache
 
     rows: list[dict[str, Any]] = []
     t0 = time.perf_counter()
     try:
         use_private_cython_cache()
-        os.environ.setdefault("MPLBACKEND", "Agg")
-        module = importlib.import_module(module_path)
-        params = module.Params.quick() if quick else module.Params()
-        if values:
-            params = params.replace_from_strings(dict(values))
-        results = simulate_seeds(module, params, seeds, device, progress=False)
+        module, params = _circuit_and_params(module_path, quick, values)
+        runs = pipeline.iter_runs(
+            module, params, seeds=seeds, device=device, progress=False, keep=False
+        )
         try:
             for seed in seeds:
-                row: dict[str, Any] = {
-                    "status": "ok",
-                    "error": "",
-                    "traceback": "",
-                    "metrics": {},
-                    "simulated_seconds": float("nan"),
-                    "host": platform.node(),
-                }
+                row = _new_row()
                 rows.append(row)
                 try:
-                    result = next(results)
-                    twin_output = module.twin(params, seed=seed)
-                    metrics = module.compare(result, twin_output)
-                    row["metrics"] = {str(k): float(v) for k, v in metrics.items()}
-                    row["simulated_seconds"] = float(result.simulated_seconds) or float(
-                        result.t_stop
-                    )
+                    record = next(runs)
+                    if record.seed != seed:  # pragma: no cover - the pipeline's bug
+                        raise RuntimeError(f"expected seed {seed}, got seed {record.seed}")
+                    row["metrics"] = record.metrics
+                    row["simulated_seconds"] = record.timings["simulated_seconds"]
                 except Exception as exc:  # one failed run must not end the sweep
-                    row["status"] = "error"
-                    row["error"] = " ".join(f"{type(exc).__name__}: {exc}".split())
-                    row["traceback"] = traceback.format_exc()
+                    _failed(row, exc)
                     break
                 finally:
                     row["wall_seconds"] = time.perf_counter() - t0
                     t0 = time.perf_counter()
         finally:
-            results.close()
+            runs.close()
     except Exception as exc:  # e.g. the module or the parameters: every seed fails alike
-        rows = [
-            {
-                "status": "error",
-                "error": " ".join(f"{type(exc).__name__}: {exc}".split()),
-                "traceback": traceback.format_exc(),
-                "metrics": {},
-                "simulated_seconds": float("nan"),
-                "host": platform.node(),
-                "wall_seconds": time.perf_counter() - t0,
-            }
-            for _ in seeds
-        ]
+        rows = []
+        for _ in seeds:
+            rows.append(_failed(_new_row(), exc))
+            rows[-1]["wall_seconds"] = time.perf_counter() - t0
     finally:
         share_private_cython_cache()
     rows += [run_one(module_path, quick, values, s, device) for s in seeds[len(rows) :]]
     return rows
+
+
+def _new_row() -> dict[str, Any]:
+    import platform
+
+    return {
+        "status": "ok",
+        "error": "",
+        "traceback": "",
+        "metrics": {},
+        "simulated_seconds": float("nan"),
+        "host": platform.node(),
+    }
+
+
+def _failed(row: dict[str, Any], exc: BaseException) -> dict[str, Any]:
+    """Mark ``row`` as failed by ``exc`` (call inside its ``except`` block)."""
+    row["status"] = "error"
+    row["error"] = " ".join(f"{type(exc).__name__}: {exc}".split())
+    row["traceback"] = traceback.format_exc()
+    return row
+
+
+def _circuit_and_params(
+    module_path: str, quick: bool, values: Sequence[tuple[str, str]]
+) -> tuple[ModuleType, Any]:
+    """Import the circuit in a worker and make the run's parameters."""
+    import importlib
+
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    module = importlib.import_module(module_path)
+    params = module.Params.quick() if quick else module.Params()
+    if values:
+        params = params.replace_from_strings(dict(values))
+    return module, params
 
 
 # -- the table --------------------------------------------------------------------------
@@ -730,22 +709,46 @@ def _fork_server(preload: Sequence[str]) -> Iterator[bool]:
     starts (``distributed.nanny.pre-spawn-environ``, e.g. one BLAS thread) and
     :data:`_WORKER_ENV`, since its children inherit them from it, not from Dask. It is
     stopped when the block ends, so a later sweep sees the environment of its own time.
+
+    It uses private members of :mod:`multiprocessing.forkserver` (the server, its process
+    id, its preload list, its stop) and Dask's flag ``distributed.utils.
+    _forkserver_preload_set``. Where one is missing (another Python or Dask), a warning
+    is logged and it yields False: the workers start afresh, as without a fork server.
     """
     import multiprocessing
     import multiprocessing.forkserver
 
-    server = getattr(multiprocessing.forkserver, "_forkserver", None)
     try:
         import dask
         import distributed.utils
     except ImportError:  # no Dask: said when the cluster starts
-        server = None
-    if (
-        "forkserver" not in multiprocessing.get_all_start_methods()
-        or server is None
-        or getattr(server, "_forkserver_pid", 0) is not None
-        or not hasattr(server, "_stop")
-    ):
+        yield False
+        return
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        yield False  # the platform has none
+        return
+    server = getattr(multiprocessing.forkserver, "_forkserver", None)
+    missing = [
+        f"multiprocessing.forkserver._forkserver.{member}"
+        for member in ("_forkserver_pid", "_preload_modules", "_stop")
+        if not hasattr(server, member)
+    ]
+    if not hasattr(distributed.utils, "_forkserver_preload_set"):
+        missing.append("distributed.utils._forkserver_preload_set")
+    import logging
+
+    log = logging.getLogger(__name__)
+    if missing:
+        log.warning(
+            "sweep workers start without a fork server (seconds each): %s missing "
+            "(Python %s, distributed %s)",
+            ", ".join(missing),
+            sys.version.split()[0],
+            distributed.__version__,
+        )
+        yield False
+        return
+    if server._forkserver_pid is not None:  # someone else's, left alone
         yield False
         return
     env = {
@@ -764,13 +767,17 @@ def _fork_server(preload: Sequence[str]) -> Iterator[bool]:
         os.environ.update(env)
         try:
             multiprocessing.forkserver.ensure_running()
+            running = True
+        except Exception as exc:  # internals there, but working otherwise: no fork server
+            log.warning("sweep workers start without a fork server: %r", exc)
+            running = False
         finally:
             for k, v in saved_env.items():
                 if v is None:
                     os.environ.pop(k, None)
                 else:
                     os.environ[k] = v
-        yield True
+        yield running
     finally:
         pid = getattr(server, "_forkserver_pid", None)
         if pid is not None:
@@ -944,6 +951,9 @@ def sweep(
         raise ValidationError("--resume", f"a directory holding {TABLE}", str(out))
     if resume:
         _check_same_base(out / SPEC, base)
+    from spikingml.pipeline import check_output_location
+
+    check_output_location(out, "--out", keep=False)  # before any worker starts
     emit = log or (lambda msg: print(f"[spikingml] {msg}", file=sys.stderr, flush=True))
     say = emit if progress else (lambda msg: None)
 
@@ -1194,10 +1204,10 @@ def _execute(
 
     from dask.distributed import as_completed
 
-    def _terminate(signum, frame):  # SIGTERM: stop like Ctrl-C
-        raise KeyboardInterrupt
+    from spikingml._signals import sigterm_as_interrupt
 
-    previous = signal.signal(signal.SIGTERM, _terminate)
+    stop_on_sigterm = sigterm_as_interrupt()  # SIGTERM: stop like Ctrl-C
+    stop_on_sigterm.__enter__()
     futures = {}
     t_start = time.perf_counter()
     try:
@@ -1259,4 +1269,4 @@ def _execute(
             "command with --resume to finish the others"
         ) from None
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        stop_on_sigterm.__exit__(None, None, None)

@@ -221,14 +221,39 @@ def test_sweep_that_cannot_reach_its_scheduler_writes_nothing(tmp_path, capsys, 
 
 
 def test_json_outputs_are_written_through_a_temporary_file(tmp_path, monkeypatch):
-    from spikingml import cli
+    from spikingml._files import write_json
 
     moves = []
     real_replace = os.replace
     monkeypatch.setattr(os, "replace", lambda a, b: (moves.append((a, b)), real_replace(a, b)))
-    cli._write_json(tmp_path / "x.json", {"a": 1})
+    write_json(tmp_path / "x.json", {"a": 1})
     assert [Path(b).name for _, b in moves] == ["x.json"]
+    assert Path(moves[0][0]).name.startswith(".x.json.")  # a hidden, unique name
     assert [p.name for p in tmp_path.iterdir()] == ["x.json"]
+
+
+def test_a_failed_atomic_write_leaves_the_old_file_and_no_temporary(tmp_path):
+    from spikingml._files import atomic_path
+
+    target = tmp_path / "table.csv"
+    target.write_text("old\n")
+    with pytest.raises(RuntimeError, match="disk full"), atomic_path(target) as tmp:
+        tmp.write_text("half a ta")
+        raise RuntimeError("disk full")
+    assert target.read_text() == "old\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["table.csv"]
+
+
+def test_atomic_writes_keep_the_umask_permissions(tmp_path):
+    from spikingml._files import write_text
+
+    previous = os.umask(0o022)
+    try:
+        write_text(tmp_path / "a.txt", "x")
+    finally:
+        os.umask(previous)
+    # a plain open() would give 0o644 under umask 022; mkstemp would give 0o600
+    assert (tmp_path / "a.txt").stat().st_mode & 0o777 == 0o644
 
 
 def test_a_foreign_checkpoint_is_refused_before_simulating(tmp_path, capsys, monkeypatch):

@@ -1,16 +1,13 @@
 """Spiking circuits, one module per ML idea, all following the circuit contract.
 
-Each module defines ``NAME``, ``DESCRIPTION``, ``METRICS`` (name -> documentation),
-``Params`` (a frozen, self-validating dataclass with a ``quick()`` preset), and the
-functions ``simulate(params, seed, device, progress) -> Result``, ``twin(params, seed)``,
-``compare(result, twin_output) -> dict`` and ``figures(result, twin_output, outdir)``.
-:data:`REGISTRY` maps the command-line name of every circuit to its module path.
-
-A circuit may also offer ``simulate_seeds(params, seeds, device, progress)``, yielding
-one ``Result`` per seed, each equal to ``simulate(params, seed, device)``, but cheaper:
-under ``cpp_standalone`` it compiles the program once and runs it once per seed with new
-initial values (``brian2.device.run(run_args=...)``). :func:`simulate_seeds` uses it
-where it exists and falls back to one ``simulate`` per seed.
+What a circuit module must and may define is declared in
+:mod:`spikingml.circuits.contract` (``NAME``, ``DESCRIPTION``, ``METRICS``, ``Params``
+with a ``quick()`` preset, ``simulate``, ``twin``, ``compare``, ``figures``; optional
+``DEFAULT_DEVICE``, ``simulate_seeds``, ``raster_options`` ...), and
+``tests/test_contract.py`` checks every registered circuit against it. A new circuit
+starts from :mod:`spikingml.circuits.template`. :data:`REGISTRY` maps the command-line
+name of every circuit to its module path; :func:`spikingml.pipeline.run` runs one as
+``spikingml run`` does.
 """
 
 from __future__ import annotations
@@ -57,13 +54,11 @@ def get_circuit(name: str) -> ModuleType:
     return importlib.import_module(REGISTRY[name])
 
 
-def _module(circuit: str | ModuleType) -> ModuleType:
-    return get_circuit(circuit) if isinstance(circuit, str) else circuit
-
-
 def reuses_compiled(circuit: str | ModuleType, device: str) -> bool:
     """Whether :func:`simulate_seeds` compiles ``circuit`` once for all seeds on ``device``."""
-    return device == "cpp_standalone" and hasattr(_module(circuit), "simulate_seeds")
+    from spikingml.pipeline import load
+
+    return load(circuit).reuses_compiled(device)
 
 
 def simulate_seeds(
@@ -74,6 +69,8 @@ def simulate_seeds(
     progress: bool = True,
 ) -> Iterator[Any]:
     """Simulate ``circuit`` once per seed, compiling once where the circuit can.
+
+    The simulations alone (no twin, no outputs): :func:`spikingml.pipeline.simulations`.
 
     Parameters
     ----------
@@ -103,12 +100,6 @@ def simulate_seeds(
     ...                              device="cpp_standalone"):  # doctest: +SKIP
     ...     print(result.seed, result.wall_seconds)
     """
-    module = _module(circuit)
-    if device is None:
-        device = getattr(module, "DEFAULT_DEVICE", "runtime")
-    params = module.Params() if params is None else params
-    if hasattr(module, "simulate_seeds"):
-        yield from module.simulate_seeds(params, seeds=seeds, device=device, progress=progress)
-        return
-    for seed in seeds:
-        yield module.simulate(params, seed=seed, device=device, progress=progress)
+    from spikingml.pipeline import simulations
+
+    yield from simulations(circuit, params, seeds, device, progress)
