@@ -23,9 +23,10 @@ import neo
 import numpy as np
 import pytest
 import quantities as pq
+from _optional import require
 
 from spikingml.export import _phases, from_neo, read_nix, read_nwb, write_nix, write_nwb
-from spikingml.result import Phase, Result
+from spikingml.result import Phase, Result, Signal
 
 TIME_TOL = 1e-12
 
@@ -126,7 +127,9 @@ def _nix(result: Result, path) -> tuple[neo.Block, list[str]]:
 def check_nix_round_trip(result: Result, path) -> Result:
     """Write ``result`` to NIX, read it back; check spikes, units, populations, phases,
     events and signals (what falls in a phase: NEO segments hold nothing else, and the
-    export warns about the rest). Returns the run read back (:func:`from_neo`)."""
+    export warns about the rest): in the block, one segment per phase with every neuron's
+    train and each signal's samples of that phase; in the run read back
+    (:func:`from_neo`, returned), every signal row by row."""
     phases = _phases(result)
     outside = any((~_inside(sd.times, phases)).any() for sd in result.populations.values())
     outside |= any(
@@ -148,19 +151,67 @@ def check_nix_round_trip(result: Result, path) -> Result:
         np.testing.assert_allclose(
             np.sort(back.events[key]), t[_inside(t, phases)], rtol=0, atol=TIME_TOL
         )
+    _same_segments(result, phases, block)
+    assert set(back.signals) <= set(result.signals), f"signals {sorted(back.signals)}"
     for key, sig in result.signals.items():
-        got = back.signals.get(key)
-        if got is None:  # no sample in any phase
-            assert not _inside(sig.times, phases).any()
-            continue
-        assert got.unit == sig.unit, f"signals[{key!r}]: unit {got.unit} instead of {sig.unit}"
-        assert got.population == (sig.population or key)
-        np.testing.assert_array_equal(got.channels, sig.channels)
-        assert got.dt == pytest.approx(sig.dt, rel=1e-12)
-        k = np.rint((got.times - sig.t_start) / sig.dt).astype(int)
-        ok = ~np.isnan(got.values).all(axis=1)
-        np.testing.assert_array_equal(got.values[ok], sig.values[k[ok]])
+        _same_signal(key, sig, back.signals.get(key), phases)
     return back
+
+
+def _samples_in(sig: Signal, phase: Phase) -> np.ndarray:
+    """Indices of the samples of ``sig`` whose time lies in ``[phase.start, phase.stop)``.
+
+    A sample time ``t_start + k * dt`` carries a rounding error of a few ulps, so a sample
+    within 1e-6 of a step of a boundary counts as lying on it.
+    """
+    k = (sig.times - phase.start) / sig.dt
+    return np.flatnonzero((k > -1e-6) & ((sig.times - phase.stop) / sig.dt < -1e-6))
+
+
+def _same_segments(result: Result, phases: list[Phase], block: neo.Block) -> None:
+    """One segment per phase, in order, holding every neuron's train and, per signal,
+    exactly the samples of that phase (as written, rows and values)."""
+    assert [seg.annotations.get("phase", seg.name) for seg in block.segments] == [
+        ph.name for ph in phases
+    ]
+    n_neurons = sum(int(sd.size) for sd in result.populations.values())
+    for ph, seg in zip(phases, block.segments, strict=True):
+        assert len(seg.spiketrains) == n_neurons, f"{ph.name}: {len(seg.spiketrains)} trains"
+        for st in seg.spiketrains:
+            assert abs(float(st.t_start.rescale("s")) - ph.start) <= TIME_TOL
+            assert abs(float(st.t_stop.rescale("s")) - ph.stop) <= TIME_TOL
+        pieces = {str(a.annotations.get("signal_name", a.name)): a for a in seg.analogsignals}
+        assert len(pieces) == len(seg.analogsignals), f"{ph.name}: a signal twice"
+        rows = {key: _samples_in(sig, ph) for key, sig in result.signals.items()}
+        assert set(pieces) == {key for key, k in rows.items() if k.size}, ph.name
+        for key, asig in pieces.items():
+            sig, k = result.signals[key], rows[key]
+            where = f"{ph.name}: signals[{key!r}]"
+            assert asig.shape == (k.size, sig.values.shape[1]), f"{where}: shape {asig.shape}"
+            np.testing.assert_array_equal(asig.magnitude, sig.values[k], err_msg=where)
+            t0 = float(asig.t_start.rescale("s").magnitude)
+            assert abs(t0 - sig.times[k[0]]) <= TIME_TOL, f"{where}: t_start {t0}"
+
+
+def _same_signal(key: str, sig: Signal, got: Signal | None, phases: list[Phase]) -> None:
+    """The signal read back spans its first to its last sample in a phase: the samples in
+    a phase as they were (NaN only where they were NaN), NaN rows for those between phases."""
+    where = f"signals[{key!r}]"
+    rows = np.unique(np.concatenate([_samples_in(sig, ph) for ph in phases]))
+    if got is None:
+        assert rows.size == 0, f"{where}: lost ({rows.size} samples in phases)"
+        return
+    assert rows.size, f"{where}: read back, but no sample lies in a phase"
+    assert got.unit == sig.unit, f"{where}: unit {got.unit} instead of {sig.unit}"
+    assert got.population == (sig.population or key)
+    np.testing.assert_array_equal(got.channels, sig.channels)
+    assert got.dt == pytest.approx(sig.dt, rel=1e-12)
+    assert abs(got.t_start - sig.times[rows[0]]) <= TIME_TOL, f"{where}: t_start {got.t_start}"
+    span = np.arange(rows[0], rows[-1] + 1)
+    assert got.values.shape == (span.size, sig.values.shape[1]), f"{where}: {got.values.shape}"
+    in_phase = np.isin(span, rows)
+    np.testing.assert_array_equal(got.values[in_phase], sig.values[span[in_phase]], where)
+    assert np.isnan(got.values[~in_phase]).all(), f"{where}: values between phases"
 
 
 def check_nwb_round_trip(result: Result, path) -> Result:
@@ -187,8 +238,8 @@ def check_nwb_round_trip(result: Result, path) -> Result:
 
 
 def check_nwb(result: Result, tmp_path) -> Result:
-    """:func:`check_nwb_round_trip` into ``tmp_path``; skipped without pynwb."""
-    pytest.importorskip("pynwb")
+    """:func:`check_nwb_round_trip` into ``tmp_path``; skipped without pynwb (not in CI)."""
+    require("pynwb", "nwb")
     return check_nwb_round_trip(result, tmp_path / "data.nwb")
 
 

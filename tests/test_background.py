@@ -140,15 +140,22 @@ def test_prefetch_yields_in_order_one_item_ahead():
     from spikingml._background import Prefetch
 
     started = []
+    began = [threading.Event() for _ in range(4)]
 
     def produce():
         for i in range(4):
             started.append(i)
+            began[i].set()
             yield i
 
     items = Prefetch(produce())
     assert next(items) == 0
-    time.sleep(0.2)  # the next item is computed meanwhile, and only that one
+    # the next item is computed while the caller works: item 1 begins without a next()
+    assert began[1].wait(timeout=60), "item 1 was not computed ahead"
+    # ... and only that one. Item 2 cannot begin before the next next(); were it computed
+    # ahead too, it would begin right after item 1 (waiting longer on a slow machine
+    # could only miss such a fault, never fail a correct Prefetch)
+    assert not began[2].wait(timeout=0.5)
     assert started == [0, 1]
     assert list(items) == [1, 2, 3]
     items.close()

@@ -9,6 +9,7 @@ import neo
 import numpy as np
 import pytest
 import quantities as pq
+from _optional import require
 from _roundtrip import assert_same_spikes, check_nix_round_trip, check_nwb_round_trip
 
 from spikingml.analysis.stats import firing_rates, isi_cv
@@ -384,13 +385,13 @@ def rich(result) -> Result:
 
 
 def test_nwb_round_trip_keeps_every_field(rich, tmp_path):
-    pytest.importorskip("pynwb")
+    require("pynwb", "nwb")
     back = check_nwb_round_trip(rich, tmp_path / "data.nwb")
     assert isinstance(back.extra["n"], np.int64) and back.extra["pair"] == (1, 2)
 
 
 def test_nwb_round_trip_without_phases_or_spikes(result, tmp_path):
-    pytest.importorskip("pynwb")
+    require("pynwb", "nwb")
     bare = result.replace(
         phases=[], populations={"E": SpikeData([], [], 3)}, signals={}, events={}
     )
@@ -400,7 +401,7 @@ def test_nwb_round_trip_without_phases_or_spikes(result, tmp_path):
 
 def test_nwb_keeps_spikes_outside_phases(result, tmp_path):
     # NEO segments cannot hold them; NWB's units table can
-    pytest.importorskip("pynwb")
+    require("pynwb", "nwb")
     late = result.replace(
         populations={**result.populations, "late": SpikeData([0, 0], [2.5, 3.0], 1)}
     )
@@ -409,7 +410,7 @@ def test_nwb_keeps_spikes_outside_phases(result, tmp_path):
 
 
 def test_nwb_warns_naming_what_json_cannot_hold(result, tmp_path):
-    pytest.importorskip("pynwb")
+    require("pynwb", "nwb")
     odd = result.replace(extra={"fine": 1, "odd": {"z": 1j}})
     with pytest.warns(UserWarning, match=r"Result.extra\['odd'\]\['z'\] \(complex\)"):
         write_nwb(odd, tmp_path / "data.nwb")
@@ -417,7 +418,7 @@ def test_nwb_warns_naming_what_json_cannot_hold(result, tmp_path):
 
 
 def test_nwb_layout_for_other_tools(result, tmp_path):
-    pynwb = pytest.importorskip("pynwb")
+    pynwb = require("pynwb", "nwb")
     write_nwb(result, tmp_path / "data.nwb")
     with pynwb.NWBHDF5IO(str(tmp_path / "data.nwb"), mode="r") as io:
         nwb = io.read()
@@ -439,7 +440,7 @@ def test_nwb_layout_for_other_tools(result, tmp_path):
 
 
 def test_write_nwb_from_a_block(result, tmp_path):
-    pytest.importorskip("pynwb")
+    require("pynwb", "nwb")
     write_nix(result, tmp_path / "data.nix")
     write_nwb(read_nix(tmp_path / "data.nix"), tmp_path / "data.nwb")
     back = read_nwb(tmp_path / "data.nwb")
@@ -449,13 +450,13 @@ def test_write_nwb_from_a_block(result, tmp_path):
 
 
 def test_read_nwb_to_neo(result, tmp_path):
-    pytest.importorskip("pynwb")
+    require("pynwb", "nwb")
     block = read_nwb(write_nwb(result, tmp_path / "data.nwb")).to_neo()
     assert sum(len(st) for seg in block.segments for st in seg.spiketrains) == 12
 
 
 def test_nwb_no_overwrite_without_force(result, tmp_path):
-    pytest.importorskip("pynwb")
+    require("pynwb", "nwb")
     path = write_nwb(result, tmp_path / "data.nwb")
     before = path.read_bytes()
     with pytest.raises(OutputExistsError, match="force=True"):
@@ -468,7 +469,7 @@ def test_nwb_no_overwrite_without_force(result, tmp_path):
 @pytest.mark.parametrize("writer", [write_nix, write_nwb])
 def test_bad_destination_is_a_validation_error(writer, result, tmp_path):
     if writer is write_nwb:
-        pytest.importorskip("pynwb")
+        require("pynwb", "nwb")
     with pytest.raises(ValidationError, match="existing directory"):
         writer(result, tmp_path / "missing" / "data.file")
     with pytest.raises(ValidationError, match="not a directory"):
@@ -477,7 +478,7 @@ def test_bad_destination_is_a_validation_error(writer, result, tmp_path):
 
 
 def test_read_nwb_bad_paths(result, tmp_path):
-    pynwb = pytest.importorskip("pynwb")
+    pynwb = require("pynwb", "nwb")
     with pytest.raises(ValidationError, match="an existing NWB file"):
         read_nwb(tmp_path / "missing.nwb")
     (tmp_path / "text.nwb").write_text("not HDF5")
@@ -496,7 +497,7 @@ def test_read_nwb_bad_paths(result, tmp_path):
 
 
 def test_no_temporary_nwb_file_left_on_failure(result, tmp_path, monkeypatch):
-    pynwb = pytest.importorskip("pynwb")
+    pynwb = require("pynwb", "nwb")
 
     def boom(self, *args, **kwargs):
         raise RuntimeError("disk full")
@@ -512,9 +513,19 @@ def test_no_temporary_nwb_file_left_on_failure(result, tmp_path, monkeypatch):
 
 def test_rates_and_cv_match_elephant(result, tmp_path):
     # Both sides divide the same float64 counts and intervals: agreement to rounding.
-    statistics = pytest.importorskip("elephant.statistics")
+    statistics = require("elephant.statistics", "analysis")
+    # The toy run's trains have at most 2 spikes per phase (no CV); population D adds
+    # trains with CVs: neuron 0 fires 10 and 12 times, neuron 1 3 times then twice.
+    rng = np.random.default_rng(11)
+    d_times = [
+        *np.linspace(0.05, 0.95, 10),
+        *(1.0 + np.sort(rng.uniform(0.0, 1.0, 12))),
+        *[0.2, 0.5, 0.55, 1.3, 1.9],
+    ]
+    dense = SpikeData([0] * 22 + [1] * 5, d_times, 3)  # neuron 2 is silent
+    result = result.replace(populations={**result.populations, "D": dense})
     block = read_nix(write_nix(result, tmp_path / "data.nix"))
-    checked = 0
+    n_rates = n_cvs = n_undefined = 0
     for seg, phase in zip(block.segments, PHASES, strict=True):
         for st in seg.spiketrains:
             sd = result.populations[st.annotations["source_population"]]
@@ -522,14 +533,17 @@ def test_rates_and_cv_match_elephant(result, tmp_path):
             rate = firing_rates(sd, phase.start, phase.stop)[i]
             expected = statistics.mean_firing_rate(st).rescale("Hz").magnitude
             assert rate == pytest.approx(float(expected), rel=1e-12, abs=0)
+            n_rates += 1
             cv = isi_cv(sd, phase.start, phase.stop)[i]
             if len(st) >= 3:
                 isis = statistics.isi(st).rescale("s").magnitude
                 assert cv == pytest.approx(float(statistics.cv(isis)), rel=1e-12, abs=1e-15)
-                checked += 1
-            else:
+                n_cvs += 1
+            else:  # fewer than 2 intervals: no CV
                 assert np.isnan(cv)
-    assert checked == 0  # the toy run is too sparse; tests/test_td_conditioning.py has more
+                n_undefined += 1
+    # every train of both phases (4 + 2 + 3 neurons); D's three trains with >= 3 spikes
+    assert (n_rates, n_cvs, n_undefined) == (18, 3, 15)
 
 
 def test_stats_known_values():
