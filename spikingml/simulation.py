@@ -250,12 +250,53 @@ def record_device_times() -> Iterator[DeviceTimes]:
         _RECORDERS.remove(times)
 
 
+#: Brian2 versions (major, minor) whose ``cpp_standalone`` device internals (members and
+#: who calls them) :func:`_time_device_methods` and :func:`rerun_standalone` rely on;
+#: pyproject.toml bounds Brian2 to them.
+_BRIAN2_TESTED: tuple[tuple[int, int], ...] = ((2, 9),)
+
+#: What :func:`_device_internals` has already warned about.
+_INTERNALS_WARNED: set[str] = set()
+
+
+def _device_internals(dev, names: Iterable[str], without: str) -> bool:
+    """Whether Brian2 is a tested version and ``dev`` has every member in ``names``.
+
+    If not, logs a warning (once per process for each ``without``, the text saying what
+    is done instead) and returns False: the caller then takes Brian2's public path.
+    """
+    import logging
+    import re
+
+    version = tuple(int(part) for part in re.findall(r"\d+", brian2.__version__)[:2])
+    missing = [name for name in names if not hasattr(dev, name)]
+    if version in _BRIAN2_TESTED and not missing:
+        return True
+    if without not in _INTERNALS_WARNED:
+        _INTERNALS_WARNED.add(without)
+        if missing:
+            why = f"Brian2 {brian2.__version__}'s {type(dev).__name__} lacks {', '.join(missing)}"
+        else:
+            tested = ", ".join(f"{major}.{minor}" for major, minor in _BRIAN2_TESTED)
+            why = f"Brian2 {brian2.__version__} is not a version tested here ({tested})"
+        logging.getLogger(__name__).warning("%s: %s", why, without)
+    return False
+
+
 def _time_device_methods(dev) -> None:
     """Wrap a standalone device's ``compile_source`` and ``run`` to time them.
 
     The wrappers are instance attributes, so ``device.build`` (which calls them through
-    ``self``) is timed too; :func:`_untime_device_methods` removes them.
+    ``self``) is timed too; :func:`_untime_device_methods` removes them. Under a Brian2
+    whose device may work otherwise (see :func:`_device_internals`) nothing is wrapped
+    and a warning is logged: compile and binary times then stay zero.
     """
+    if not _device_internals(
+        dev,
+        ("compile_source", "run"),
+        "compile and binary times of cpp_standalone runs are not recorded",
+    ):
+        return
 
     def timed(method, field_name: str):
         def call(*args, **kwargs):
