@@ -19,6 +19,11 @@ same patterns: a perceptron (Rosenblatt 1958) trained epoch by epoch
 :func:`lda_accuracy`), on spike counts or on counts in time bins. :func:`capacity`
 reads the capacity (patterns per synapse learnt to a criterion) off accuracy curves.
 
+The metrics of a run: :func:`accuracy_curves` (fraction correct per epoch of every
+problem, from the circuit's recorded errors), :func:`load_metrics` (accuracy, best epoch
+and epochs to criterion of every load, the capacities) and :func:`crosscheck` (the
+circuit's frozen decisions against :func:`evaluate`).
+
 References
 ----------
 Gutig, R. & Sompolinsky, H. (2006). The tempotron: a neuron that learns spike
@@ -37,11 +42,16 @@ EC-14, 326-334.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from spikingml.errors import ValidationError
+
+if TYPE_CHECKING:
+    from spikingml.result import Result
 
 __all__ = [
     "Evaluation",
@@ -52,6 +62,10 @@ __all__ = [
     "perceptron_accuracy",
     "lda_accuracy",
     "capacity",
+    "alpha_key",
+    "accuracy_curves",
+    "load_metrics",
+    "crosscheck",
 ]
 
 
@@ -277,3 +291,110 @@ def capacity(alphas: np.ndarray, accuracies: np.ndarray, level: float = 0.95) ->
         return 0.0
     last = len(reached) if reached.all() else int(np.argmin(reached))
     return float(alphas[last - 1])
+
+
+# ------------------------------------------------------------------- metrics of a run
+def alpha_key(alpha: float) -> str:
+    """Metric suffix of a load: 2.5 -> ``"2_5"``."""
+    return f"{alpha:g}".replace(".", "_")
+
+
+def accuracy_curves(result: Result) -> dict[str, np.ndarray]:
+    """Fraction correct per epoch for every problem (last entry: the frozen window).
+
+    Read from the errors the circuit recorded (``weights["err_<problem>"]``, epochs x
+    patterns, 0 where correct). For ``timing`` the training samples only (the first
+    ``extra["n_train_timing"]``); ``timing_test`` the held-out samples.
+    """
+    out = {}
+    n_train = result.extra["n_train_timing"]
+    for name in result.extra["problems"]:
+        err = result.weights[f"err_{name}"]
+        if name == "timing":
+            out["timing"] = np.mean(err[:, :n_train] == 0, axis=1)
+            out["timing_test"] = np.mean(err[:, n_train:] == 0, axis=1)
+        else:
+            out[name] = np.mean(err == 0, axis=1)
+    return out
+
+
+def load_metrics(
+    alphas: np.ndarray,
+    curves: dict[str, np.ndarray],
+    perceptron_final: np.ndarray,
+    criterion: float,
+) -> dict[str, float]:
+    """The capacity task's metrics, per load and over the loads.
+
+    Parameters
+    ----------
+    alphas : ndarray, shape (n_loads,)
+        The loads, increasing.
+    curves : dict of str to ndarray
+        :func:`accuracy_curves`: ``alpha_<key>`` per load (:func:`alpha_key`), training
+        epochs then the frozen window.
+    perceptron_final : ndarray, shape (n_loads,)
+        The perceptron's training accuracy after its last epoch, per load.
+    criterion : float
+        Fraction correct that counts as learnt.
+
+    Returns
+    -------
+    dict of str to float
+        Per load ``tempotron_accuracy_alpha_<a>`` (frozen window),
+        ``tempotron_best_accuracy_alpha_<a>`` (best training epoch),
+        ``epochs_to_criterion_alpha_<a>`` (1-based, NaN if never) and
+        ``perceptron_accuracy_alpha_<a>``; then ``capacity_alpha`` and
+        ``perceptron_capacity_alpha`` (:func:`capacity`).
+    """
+    m: dict[str, float] = {}
+    final = []
+    for alpha in alphas:
+        key = alpha_key(alpha)
+        curve = curves[f"alpha_{key}"]
+        final.append(curve[-1])
+        m[f"tempotron_accuracy_alpha_{key}"] = float(curve[-1])
+        m[f"tempotron_best_accuracy_alpha_{key}"] = float(np.max(curve[:-1]))
+        hit = np.flatnonzero(curve[:-1] >= criterion)
+        m[f"epochs_to_criterion_alpha_{key}"] = float(hit[0] + 1) if len(hit) else float("nan")
+    for alpha, acc in zip(alphas, perceptron_final, strict=True):
+        m[f"perceptron_accuracy_alpha_{alpha_key(alpha)}"] = float(acc)
+    m["capacity_alpha"] = capacity(alphas, np.array(final), criterion)
+    m["perceptron_capacity_alpha"] = capacity(alphas, perceptron_final, criterion)
+    return m
+
+
+def crosscheck(
+    problems: Iterable[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]],
+    n_steps: int,
+    dt: float,
+    tau: float,
+    tau_s: float,
+    theta: float = 1.0,
+) -> tuple[float, float]:
+    """The circuit's frozen window against :func:`evaluate`, problem by problem.
+
+    Parameters
+    ----------
+    problems : iterable of tuples
+        ``(weights, steps, labels, v_max, err)`` per problem: its final weights, the
+        spike steps of its patterns (n_patterns, n_afferents), their labels (+1 / -1),
+        and the circuit's ``Vmax`` and ``err`` of every pattern in the frozen window.
+    n_steps, dt, tau, tau_s, theta
+        As for :func:`evaluate` (times in s).
+
+    Returns
+    -------
+    max_error, agreement : float
+        Largest ``|Vmax|`` difference over every pattern and the fraction of equal
+        fire / no-fire decisions.
+    """
+    worst, agree, total = 0.0, 0, 0
+    for weights, steps, labels, v_max, err in problems:
+        ev = evaluate(weights, steps, n_steps, dt, tau, tau_s, theta)
+        fired = err != 0
+        fired = np.where(labels > 0, ~fired, fired)  # err 0 on a + pattern: it fired
+        worst = max(worst, float(np.max(np.abs(v_max - ev.v_max))))
+        agree += int(np.sum(fired == ev.fired))
+        total += len(fired)
+    return worst, agree / total

@@ -47,7 +47,11 @@ updated with it::
 weight when learning stops (``w = wc``): the averaged perceptron (Freund & Schapire
 1999; Polyak & Juditsky 1992). Near capacity the online weights keep moving, a few
 patterns flipping in and out of the correct side with every epoch; their running mean
-classifies more patterns than the last iterate (measured below).
+classifies more patterns than the last iterate (measured below). The rule, its variables
+and its code are :class:`spikingml.plasticity.tempotron.TempotronRule`
+(:func:`learning_rule` builds it from the circuit's parameters); the metrics are computed
+in :mod:`spikingml.analysis.tempotron`, the figures drawn in
+:mod:`spikingml.figures.tempotron`.
 
 Learning happens in the Brian2 network. The weights are held once per problem, by the
 input neurons (``afferents``, variable ``w``), and read by the synapses as ``w_pre``
@@ -198,8 +202,10 @@ import numpy as np
 from brian2 import ms, second
 
 from spikingml.analysis import tempotron as tp
+from spikingml.analysis.tempotron import accuracy_curves, alpha_key
 from spikingml.errors import ValidationError
 from spikingml.params import CircuitParams, is_whole, param
+from spikingml.plasticity.tempotron import TempotronRule
 from spikingml.result import Phase, Result, Signal, SpikeData
 from spikingml.simulation import (
     brian_device,
@@ -222,6 +228,7 @@ __all__ = [
     "DESCRIPTION",
     "METRICS",
     "Params",
+    "learning_rule",
     "Tasks",
     "Twin",
     "tasks",
@@ -432,11 +439,6 @@ class Params(CircuitParams):
         return round(float(self.duration / self.dt))
 
 
-def alpha_key(alpha: float) -> str:
-    """Metric suffix of a load: 2.5 -> ``"2_5"``."""
-    return f"{alpha:g}".replace(".", "_")
-
-
 # ----------------------------------------------------------------------------- tasks
 @dataclasses.dataclass(frozen=True)
 class Tasks:
@@ -599,6 +601,21 @@ def _build_key(params: Params) -> str:
     return f"{NAME}-{digest}"
 
 
+def learning_rule(params: Params, epoch_steps: int) -> TempotronRule:
+    """The circuit's tempotron rule: its kernel, learning rate, momentum and running mean.
+
+    ``tau_lr`` is ``lr_decay_epochs`` epochs of ``epoch_steps`` time steps.
+    """
+    return TempotronRule(
+        tau=params.tau,
+        tau_s=params.tau_s,
+        learning_rate=params.learning_rate,
+        momentum=params.momentum,
+        tau_lr=float(params.lr_decay_epochs) * epoch_steps * params.dt,
+        average_epochs=params.average_epochs,
+    )
+
+
 # ------------------------------------------------------------------------- simulation
 def simulate(
     params: Params | None = None,
@@ -673,7 +690,7 @@ def simulate(
     traced_copies = sorted({int(sched.copy_of[p]) for p in traced})
 
     dt = params.dt
-    v0 = tp.kernel_norm(float(params.tau), float(params.tau_s))
+    rule = learning_rule(params, epoch)
     # every training window has ended and sent its update (at the end of its last step):
     # the last at step n_epochs * epoch + max(offsets) < train_steps; the first window of
     # the next epoch ends at train_steps, when learning is off
@@ -705,15 +722,17 @@ def simulate(
         ns = {
             "tau": params.tau,
             "tau_s": params.tau_s,
-            "V0": v0,
+            "V0": rule.V0,
             "theta": float(params.theta),
             "n_steps": n_steps,
             "m": m,
             "epoch_steps": epoch,
         }
+        # the afferents hold the weights (read by the drive as w_pre), the pattern cells
+        # the rule's decision variables, the synapses update from cells to afferents
         afferents = b2.NeuronGroup(
             len(problems) * n_aff,
-            "w : 1\ndw : 1\nwc : 1",
+            rule.weight_model(),
             threshold="t_in_timesteps % epoch_steps == 0",
             namespace=ns,
             clock=step_clock,
@@ -756,18 +775,7 @@ def simulate(
         # after the decision synapses of the step, their update after that
         cells = b2.NeuronGroup(
             n_patterns,
-            "label : 1 (constant)\n"
-            "slot : integer (constant)\n"
-            "fired : 1\n"
-            "tmax : second\n"
-            "Vmax : 1\n"
-            "pending : 1\n"
-            "learning : 1 (shared)\n"
-            "lam0 : 1 (shared, constant)\n"
-            "mu : 1 (shared, constant)\n"
-            "tau_lr : second (shared, constant)\n"
-            "beta : 1 (constant)\n"
-            "err = (1 + label) / 2 - fired : 1",
+            rule.decision_model() + "slot : integer (constant)\nVmax : 1\npending : 1",
             threshold="pending > 0",
             reset="pending = 0",
             namespace=ns,
@@ -777,16 +785,11 @@ def simulate(
         cells.thresholder["spike"].when = "after_synapses"
         cells.label = labels
         cells.slot = sched.slot_of
-        cells.learning = 1.0
-        # values, not constants of the code: a new rate does not recompile the program
-        cells.lam0 = float(params.learning_rate)
-        cells.mu = float(params.momentum)
-        cells.tau_lr = float(params.lr_decay_epochs) * epoch * dt
-        # consolidation: wc follows w with a time constant of average_epochs epochs, i.e.
-        # average_epochs * (learning patterns of the problem) updates
+        # values, not constants of the code: a new rate does not recompile the program;
+        # wc follows w over average_epochs * (learning patterns of the problem) updates
         n_learning = np.array([p["learner"].sum() for p in problems])[problem_of]
-        avg = float(params.average_epochs)
-        cells.beta = 1.0 / (avg * n_learning) if avg > 0 else np.ones(n_patterns)
+        for name, value in rule.decision_values(n_learning).items():
+            setattr(cells, name, value)
         drive = b2.Synapses(
             afferents,
             copies,
@@ -813,13 +816,9 @@ def simulate(
         learning = b2.Synapses(
             cells,
             afferents,
-            "ts : second (constant)",
-            on_pre="dw_post = mu_pre * dw_post + learning_pre * lam0_pre / (1 + t / tau_lr_pre)"
-            " * err_pre * int(tmax_pre > ts) * V0"
-            " * (exp(-(tmax_pre - ts) / tau) - exp(-(tmax_pre - ts) / tau_s))\n"
-            "w_post += learning_pre * dw_post\n"
-            "wc_post += learning_pre * beta_pre * (w_post - wc_post)",
-            namespace=ns,
+            rule.synapse_model(),
+            on_pre=rule.on_pre(),
+            namespace=rule.namespace(),
             clock=window_clock,
             name="update",
         )
@@ -849,7 +848,7 @@ def simulate(
         if train_steps > first_steps:
             net.run((train_steps - first_steps) * dt, report=report, report_period=5 * second)
         cells.learning = 0.0
-        afferents.w = "wc"  # the consolidated weight is the weight from now on
+        afferents.w = rule.consolidated_weight()  # the weight from now on
         v_mon.active = True
         net.run(frozen_steps * dt, report=report, report_period=5 * second)
         if standalone:  # several runs: one program, built once all are declared
@@ -1058,23 +1057,6 @@ def _params_of(result: Result) -> Params:
     return Params.from_dict(result.params)
 
 
-def accuracy_curves(result: Result) -> dict[str, np.ndarray]:
-    """Fraction correct per epoch for every problem (last entry: the frozen window).
-
-    For ``timing`` the training samples only; ``timing_test`` the held-out samples.
-    """
-    out = {}
-    n_train = result.extra["n_train_timing"]
-    for name in result.extra["problems"]:
-        err = result.weights[f"err_{name}"]
-        if name == "timing":
-            out["timing"] = np.mean(err[:, :n_train] == 0, axis=1)
-            out["timing_test"] = np.mean(err[:, n_train:] == 0, axis=1)
-        else:
-            out[name] = np.mean(err == 0, axis=1)
-    return out
-
-
 def crosscheck(result: Result) -> tuple[float, float]:
     """Event-based evaluation of the frozen window vs the circuit's Vmax and decisions.
 
@@ -1082,50 +1064,33 @@ def crosscheck(result: Result) -> tuple[float, float]:
     -------
     max_error, agreement : float
         Largest ``|Vmax|`` difference over every pattern and the fraction of equal
-        fire / no-fire decisions.
+        fire / no-fire decisions (:func:`spikingml.analysis.tempotron.crosscheck`).
     """
     params = _params_of(result)
-    task = tasks(params, result.seed)
-    problems = _problems(params, task)
-    worst, agree, total = 0.0, 0, 0
-    for p in problems:
-        ev = tp.evaluate(
-            result.weights[f"w_{p['name']}"],
-            p["steps"],
-            params.n_steps,
-            float(params.dt),
-            float(params.tau),
-            float(params.tau_s),
-            float(params.theta),
+    w = result.weights
+    per_problem = []
+    for p in _problems(params, tasks(params, result.seed)):
+        name = p["name"]
+        per_problem.append(
+            (w[f"w_{name}"], p["steps"], p["labels"], w[f"vmax_{name}"], w[f"err_{name}"][-1])
         )
-        vmax = result.weights[f"vmax_{p['name']}"]
-        fired = result.weights[f"err_{p['name']}"][-1] != 0
-        fired = np.where(p["labels"] > 0, ~fired, fired)  # err 0 on a + pattern: it fired
-        worst = max(worst, float(np.max(np.abs(vmax - ev.v_max))))
-        agree += int(np.sum(fired == ev.fired))
-        total += len(fired)
-    return worst, agree / total
+    return tp.crosscheck(
+        per_problem,
+        params.n_steps,
+        float(params.dt),
+        float(params.tau),
+        float(params.tau_s),
+        float(params.theta),
+    )
 
 
 def compare(result: Result, twin_output: Twin) -> dict[str, float]:
     """The metrics of :data:`METRICS` for a run and its twin."""
     params = _params_of(result)
     curves = accuracy_curves(result)
-    m: dict[str, float] = {}
-    final = []
-    for alpha in params.alphas:
-        key = alpha_key(alpha)
-        curve = curves[f"alpha_{key}"]
-        final.append(curve[-1])
-        m[f"tempotron_accuracy_alpha_{key}"] = float(curve[-1])
-        m[f"tempotron_best_accuracy_alpha_{key}"] = float(np.max(curve[:-1]))
-        hit = np.flatnonzero(curve[:-1] >= params.criterion)
-        m[f"epochs_to_criterion_alpha_{key}"] = float(hit[0] + 1) if len(hit) else float("nan")
-    perceptron_final = twin_output.perceptron_curves[:, -1]
-    for alpha, acc in zip(params.alphas, perceptron_final, strict=True):
-        m[f"perceptron_accuracy_alpha_{alpha_key(alpha)}"] = float(acc)
-    m["capacity_alpha"] = tp.capacity(params.alphas, np.array(final), params.criterion)
-    m["perceptron_capacity_alpha"] = tp.capacity(params.alphas, perceptron_final, params.criterion)
+    m = tp.load_metrics(
+        params.alphas, curves, twin_output.perceptron_curves[:, -1], params.criterion
+    )
     m["timing_task_accuracy"] = float(curves["timing_test"][-1])
     m["timing_train_accuracy"] = float(curves["timing"][-1])
     for name in ("lda_counts", "lda_binned", "perceptron_counts", "perceptron_binned"):
@@ -1156,153 +1121,12 @@ def raster_options(result: Result) -> dict[str, Any]:
 
 
 def figures(result: Result, twin_output: Twin, outdir: Path) -> list[Path]:
-    """Write ``comparison.png`` (capacity and timing task) and ``voltage_traces.png``."""
-    from matplotlib.figure import Figure
+    """Write ``comparison.png`` (capacity and timing task) and ``voltage_traces.png``.
 
-    from spikingml.plotting import FONT_SIZE, save_figure
+    Drawn by :func:`spikingml.figures.tempotron.figures`.
+    """
+    from spikingml.figures import tempotron as drawing
 
     params = _params_of(result)
-    outdir = Path(outdir)
-    curves = accuracy_curves(result)
-    alphas = params.alphas
-    m = compare(result, twin_output)
-
-    fig = Figure(figsize=(12.0, 4.2), layout="constrained")
-    ax_cap, ax_learn, ax_timing = fig.subplots(1, 3)
-    temp_final = [curves[f"alpha_{alpha_key(a)}"][-1] for a in alphas]
-    temp_best = [np.max(curves[f"alpha_{alpha_key(a)}"][:-1]) for a in alphas]
-    ax_cap.plot(
-        alphas, temp_final, "o-", color="#0072B2", label="tempotron (end: mean weights, frozen)"
-    )
-    ax_cap.plot(
-        alphas,
-        temp_best,
-        "o:",
-        color="#0072B2",
-        alpha=0.6,
-        label="tempotron (best training epoch)",
-    )
-    ax_cap.plot(
-        alphas,
-        twin_output.perceptron_curves[:, -1],
-        "s-",
-        color="#D55E00",
-        label="perceptron on spike times (end)",
-    )
-    ax_cap.plot(
-        alphas,
-        twin_output.perceptron_curves.max(axis=1),
-        "s:",
-        color="#D55E00",
-        alpha=0.6,
-        label="perceptron (best epoch)",
-    )
-    ax_cap.axhline(params.criterion, color="0.5", lw=0.8, ls="--")
-    ax_cap.set_xlabel("load alpha (patterns per synapse)", fontsize=FONT_SIZE + 1)
-    ax_cap.set_ylabel("fraction of patterns correct", fontsize=FONT_SIZE + 1)
-    ax_cap.set_title(
-        f"capacity (N = {params.n_afferents}, budget {params.n_epochs} epochs):\n"
-        f"tempotron {m['capacity_alpha']:g}, perceptron {m['perceptron_capacity_alpha']:g}"
-        f" (criterion {params.criterion:g})",
-        fontsize=FONT_SIZE,
-    )
-    ax_cap.legend(fontsize=FONT_SIZE - 1, loc="lower left")
-    ax_cap.set_ylim(0.45, 1.02)
-
-    epochs = np.arange(1, params.n_epochs + 1)
-    colors = ["#0072B2", "#56B4E9", "#E69F00", "#D55E00", "#000000", "#999999", "#B8A100"]
-    for k, a in enumerate(alphas):
-        ax_learn.plot(
-            epochs,
-            curves[f"alpha_{alpha_key(a)}"][:-1],
-            lw=1,
-            color=colors[k % len(colors)],
-            label=f"alpha {a:g}",
-        )
-    ax_learn.plot(
-        epochs, curves["timing_test"][:-1], lw=1.2, color="#009E73", label="timing task, held out"
-    )
-    ax_learn.axhline(params.criterion, color="0.5", lw=0.8, ls="--")
-    ax_learn.set_xlabel("training epoch", fontsize=FONT_SIZE + 1)
-    ax_learn.set_ylabel("fraction correct in the epoch", fontsize=FONT_SIZE + 1)
-    ax_learn.set_title(
-        f"tempotron learning curves (Brian2 circuit,\n{params.in_flight} copies in flight,"
-        " online weights)",
-        fontsize=FONT_SIZE,
-    )
-    ax_learn.legend(fontsize=FONT_SIZE - 1, loc="lower right")
-    ax_learn.set_ylim(0.45, 1.02)
-
-    names = [
-        "tempotron",
-        "LDA\ncounts",
-        "LDA\nbinned",
-        "percep-\ntron\ncounts",
-        "percep-\ntron\nbinned",
-    ]
-    values = [
-        m["timing_task_accuracy"],
-        m["lda_counts_accuracy"],
-        m["lda_binned_accuracy"],
-        m["perceptron_counts_accuracy"],
-        m["perceptron_binned_accuracy"],
-    ]
-    bars = ax_timing.bar(
-        names, values, color=["#0072B2", "#D55E00", "#E69F00", "#D55E00", "#E69F00"]
-    )
-    for bar, value in zip(bars, values, strict=True):
-        ax_timing.text(
-            bar.get_x() + bar.get_width() / 2,
-            value + 0.01,
-            f"{value:.2f}",
-            ha="center",
-            fontsize=FONT_SIZE,
-        )
-    ax_timing.axhline(0.5, color="0.5", lw=0.8, ls="--")
-    ax_timing.set_ylim(0, 1.1)
-    ax_timing.set_ylabel("held-out accuracy", fontsize=FONT_SIZE + 1)
-    ax_timing.set_title(
-        f"timing task, identical counts: {params.n_templates} templates per class,\n"
-        f"jitter {float(params.jitter / ms):g} ms; bins of {float(params.bin_width / ms):g} ms",
-        fontsize=FONT_SIZE,
-    )
-    for ax in (ax_cap, ax_learn, ax_timing):
-        ax.tick_params(labelsize=FONT_SIZE)
-    paths = [save_figure(fig, outdir / "comparison.png")]
-
-    fig = Figure(figsize=(10.0, 5.5), layout="constrained")
-    axes = fig.subplots(2, 2, sharey=True)
-    for row, sign in enumerate(("plus", "minus")):
-        for col, when in enumerate(("before", "after")):
-            ax = axes[row, col]
-            sig = result.signals[f"V_{sign}_{when}"]
-            t = (1 + np.arange(sig.values.shape[0])) * sig.dt * 1e3  # from step 1
-            ax.plot(t, sig.values[:, 0], color="#0072B2" if sign == "plus" else "#D55E00", lw=1)
-            ax.axhline(params.theta, color="0.3", lw=0.8, ls="--", label="threshold")
-            spikes = result.populations["output"]
-            ch = sig.channels[0]
-            hit = (
-                (spikes.indices == ch)
-                & (spikes.times >= sig.t_start)
-                & (spikes.times < sig.t_start + sig.values.shape[0] * sig.dt)
-            )
-            for ts in spikes.times[hit]:
-                ax.axvline(
-                    (ts - sig.t_start + sig.dt) * 1e3, color="k", lw=1.5, label="output spike"
-                )
-            label = "+ pattern (should fire)" if sign == "plus" else "- pattern (should not)"
-            phase = "first epoch" if when == "before" else "after learning (frozen)"
-            ax.set_title(f"{label}, {phase}", fontsize=FONT_SIZE + 1)
-            ax.set_xlabel("time in the pattern (ms)", fontsize=FONT_SIZE + 1)
-            if col == 0:
-                ax.set_ylabel("V (threshold = 1)", fontsize=FONT_SIZE + 1)
-            ax.tick_params(labelsize=FONT_SIZE)
-            handles, labels = ax.get_legend_handles_labels()
-            uniq = dict(zip(labels, handles, strict=True))
-            ax.legend(uniq.values(), uniq.keys(), fontsize=FONT_SIZE - 1, loc="lower left")
-    fig.suptitle(
-        "Tempotron (timing task): membrane potential before and after learning",
-        fontsize=FONT_SIZE + 2,
-    )
-    paths.append(save_figure(fig, outdir / "voltage_traces.png"))
-    return paths
+    metrics = compare(result, twin_output)
+    return drawing.figures(result, twin_output, params, metrics, Path(outdir))
