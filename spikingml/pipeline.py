@@ -64,7 +64,7 @@ from typing import TYPE_CHECKING, Any, overload
 
 from spikingml._checks import check_device, check_seed, parse_seeds
 from spikingml._files import write_json
-from spikingml.circuits.contract import RESERVED_KEYS, Circuit, ContractError
+from spikingml.circuits.contract import RESERVED_KEYS, Circuit, ContractError, order_metrics
 from spikingml.errors import OutputExistsError, ValidationError
 
 if TYPE_CHECKING:
@@ -712,26 +712,17 @@ def _twin_of(circuit: Circuit, params: Any, seed: int) -> Any:
 def _compare(circuit: Circuit, result: Any, twin_output: Any) -> dict[str, float]:
     """``compare``'s metrics as floats, in the order of ``METRICS``; checked against it."""
     raw = circuit.compare(result, twin_output)
-    documented = list(circuit.METRICS)
     clash = sorted(set(raw) & set(RESERVED_KEYS))
     if clash:
         raise ContractError(
             f"circuit {circuit.name!r} returned metrics named {', '.join(clash)}, "
             "which are reserved"
         )
-    undocumented = sorted(set(raw) - set(documented))
-    if undocumented:
-        raise ContractError(
-            f"circuit {circuit.name!r} returned metrics that METRICS does not document: "
-            f"{', '.join(map(str, undocumented))}"
-        )
-    missing = [k for k in documented if k not in raw]
-    if missing:
-        raise ContractError(
-            f"circuit {circuit.name!r} did not return the metrics {', '.join(missing)} "
-            "that METRICS documents"
-        )
-    return {str(k): float(raw[k]) for k in documented}
+    try:
+        ordered = order_metrics(circuit.METRICS, raw)
+    except ContractError as exc:
+        raise ContractError(f"circuit {circuit.name!r}: {exc}") from None
+    return {k: float(raw[k]) for k in ordered}
 
 
 def _timings(

@@ -32,3 +32,14 @@ def td_quick():
     result = td.simulate(params, seed=0, progress=False)
     twin = td.twin(params)
     return params, result, twin, td.compare(result, twin)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """One xdist group per test file (``--dist loadgroup``): a file's tests stay on one
+    worker, so its module fixtures (shared simulations) run once, as with ``loadfile``.
+    Tests that name their own group keep it: each circuit of ``test_contract.py`` is a
+    group of its own, so the circuits are spread over the workers."""
+    for item in items:
+        if not any(item.iter_markers("xdist_group")):
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))

@@ -139,15 +139,8 @@ def test_figures_written(td_quick, tmp_path):
     assert all(p.stat().st_size > 10_000 for p in paths)
 
 
-@pytest.mark.standalone
-def test_standalone_gives_identical_spikes():
-    params = td.Params.quick().replace(n_acquisition=6, n_extinction=2, omission_every=3)
-    a = td.simulate(params, seed=3, device="runtime", progress=False)
-    b = td.simulate(params, seed=3, device="cpp_standalone", progress=False)
-    for name in a.populations:
-        np.testing.assert_array_equal(a.populations[name].indices, b.populations[name].indices)
-        np.testing.assert_allclose(a.populations[name].times, b.populations[name].times)
-    np.testing.assert_allclose(a.weights["critic_w"], b.weights["critic_w"])
+# Runtime and cpp_standalone give identical spikes: tests/test_contract.py
+# (test_runtime_and_cpp_standalone_agree, on Params.tiny()).
 
 
 @pytest.mark.slow

@@ -212,6 +212,11 @@ class Params(CircuitParams):
         """10 s of the chain (about 20 switches; decoder fitted on the first 5 s)."""
         return cls(duration=10 * second)
 
+    @classmethod
+    def tiny(cls) -> Params:
+        """2 s of the chain: the conformance test's run."""
+        return cls(duration=2 * second)
+
     @property
     def n_bins(self) -> int:
         """Number of bins of the chain."""

@@ -18,8 +18,11 @@ Required members
 ``DESCRIPTION`` : str
     One line for ``spikingml list``.
 ``METRICS`` : dict of str to str
-    Every metric that ``compare`` returns (exactly these keys), each with what it
-    measures, which direction is better and the target.
+    Every metric that ``compare`` returns, each with what it measures, which direction
+    is better and the target. A key may hold one ``<placeholder>`` for a family of
+    metrics (``"nmi_spiking_<set>"`` documents ``nmi_spiking_mixture`` and
+    ``nmi_spiking_digits``); every other key is returned exactly
+    (:func:`order_metrics` checks both ways).
 ``Params`` : class
     A frozen :class:`spikingml.params.CircuitParams` dataclass with a ``quick()``
     classmethod (seconds of wall time); ``Params()`` is the default, scientifically
@@ -41,6 +44,11 @@ Optional members and their defaults
     The Brian2 device a run uses unless told otherwise.
 ``SUPPORTS_RESUME = False``
     ``simulate`` takes ``checkpoint=`` and ``resume=`` paths (long training runs).
+``DEVICES_IDENTICAL = True``
+    ``runtime`` and ``cpp_standalone`` give identical spikes for one seed. ``False``
+    where Brian2 draws random numbers on the device (``rand()`` in equations, a
+    ``PoissonGroup``), which it does differently on each: the runs are then equivalent
+    in distribution, and the conformance test compares spike counts.
 ``load_checkpoint(path, params, seed)``
     Checks a checkpoint before a resumed run starts (a foreign file is refused then).
 ``simulate_seeds(params, seeds, device, progress)``
@@ -59,6 +67,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import re
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from types import ModuleType
@@ -67,7 +76,15 @@ from typing import Any
 from spikingml._checks import DEVICES
 from spikingml.errors import SpikingMLError
 
-__all__ = ["MEMBERS", "RESERVED_KEYS", "Circuit", "ContractError", "Member", "check_module"]
+__all__ = [
+    "MEMBERS",
+    "RESERVED_KEYS",
+    "Circuit",
+    "ContractError",
+    "Member",
+    "check_module",
+    "order_metrics",
+]
 
 #: Keys of ``metrics.json`` that are not metrics; a circuit may not use them as metric names.
 RESERVED_KEYS: tuple[str, ...] = (
@@ -144,6 +161,13 @@ MEMBERS: tuple[Member, ...] = (
     Member("DEFAULT_DEVICE", "str", "Brian2 device of a run", False, "runtime"),
     Member("SUPPORTS_RESUME", "bool", "simulate takes checkpoint= and resume=", False, False),
     Member(
+        "DEVICES_IDENTICAL",
+        "bool",
+        "runtime and cpp_standalone give identical spikes for one seed",
+        False,
+        True,
+    ),
+    Member(
         "load_checkpoint",
         "function",
         "check a checkpoint before resuming",
@@ -193,6 +217,52 @@ def _accepts(fn: Callable[..., Any], names: Iterable[str]) -> list[str]:
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
         return []
     return [n for n in names if n not in params]
+
+
+_PLACEHOLDER = re.compile(r"<[a-z_]+>")
+
+
+def _metric_pattern(documented: str) -> re.Pattern[str] | None:
+    """The keys a ``METRICS`` key with a ``<placeholder>`` stands for (``None``: none)."""
+    parts = _PLACEHOLDER.split(documented)
+    if len(parts) == 1:
+        return None
+    return re.compile("[a-z0-9_.]+".join(re.escape(p) for p in parts))
+
+
+def order_metrics(documented: Mapping[str, str], keys: Iterable[str]) -> list[str]:
+    """``keys`` (what ``compare`` returned) in the order of ``METRICS``, checked against it.
+
+    A documented key without a placeholder must be returned; one with a placeholder
+    (``"nmi_spiking_<set>"``) stands for any number of returned keys, taken in the order
+    ``compare`` gave them.
+
+    Raises
+    ------
+    ContractError
+        Naming the keys that ``METRICS`` does not document, or the documented keys that
+        were not returned.
+    """
+    keys = [str(k) for k in keys]
+    ordered: list[str] = []
+    for doc_key in documented:
+        pattern = _metric_pattern(doc_key)
+        if pattern is None:
+            if doc_key in keys:
+                ordered.append(doc_key)
+            continue
+        ordered += [k for k in keys if pattern.fullmatch(k) and k not in ordered]
+    undocumented = [k for k in keys if k not in ordered]
+    if undocumented:
+        raise ContractError(
+            f"compare() returned metrics that METRICS does not document: {', '.join(undocumented)}"
+        )
+    missing = [k for k in documented if _metric_pattern(k) is None and k not in keys]
+    if missing:
+        raise ContractError(
+            f"compare() did not return the metrics {', '.join(missing)} that METRICS documents"
+        )
+    return ordered
 
 
 def check_module(module: ModuleType, name: str | None = None) -> list[str]:

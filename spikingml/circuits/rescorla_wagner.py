@@ -397,6 +397,11 @@ class Params(CircuitParams):
         """Ten trials per stage: 40 s simulated in 6-9 s (``spikingml run``: 19 s of CPU)."""
         return cls(n_stage=10)
 
+    @classmethod
+    def tiny(cls) -> Params:
+        """Two trials per stage of one paradigm: the conformance test's run."""
+        return cls.quick().replace(paradigm="conditioned_inhibition", n_stage=2)
+
     @property
     def n_trials(self) -> int:
         """Number of trials of every group."""

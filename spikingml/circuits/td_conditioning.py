@@ -360,6 +360,12 @@ class Params(CircuitParams):
         """A short protocol (about 10 s of wall time) for tests, docs and demos."""
         return cls(n_acquisition=40, omission_every=8, n_extinction=10, A_plus=2.0)
 
+    @classmethod
+    def tiny(cls) -> Params:
+        """Eight trials with an omission probe and extinction: the conformance test's run
+        (every part of the protocol, not a meaningful amount of learning)."""
+        return cls.quick().replace(n_acquisition=6, n_extinction=2, omission_every=3)
+
     @property
     def n_trials(self) -> int:
         """Total number of trials."""

@@ -297,6 +297,11 @@ class Params(CircuitParams):
         """1200 training presentations, 200 test images: a third of the default's time."""
         return cls(n_train_presentations=1200, n_test=200)
 
+    @classmethod
+    def tiny(cls) -> Params:
+        """100 training presentations, 20 test images: the conformance test's run."""
+        return cls(n_train_presentations=100, n_test=20)
+
     @property
     def test_repeats(self) -> int:
         """Training-presentation slots per test image."""

@@ -1,0 +1,226 @@
+"""Conformance test: every registered circuit against the circuit contract.
+
+As scikit-learn's ``check_estimator`` runs one suite over every estimator, this file runs
+every circuit of :data:`spikingml.circuits.REGISTRY` through the contract declared in
+:mod:`spikingml.circuits.contract`: its members and their signatures, ``Params`` (presets,
+validation, round trip through text), the module docstring's references, a run of its
+tiny preset through :func:`spikingml.pipeline.run` (metrics exactly those of ``METRICS``,
+every output file written and readable), and the same run on the other Brian2 device
+(identical spikes, or equivalent ones where the circuit says Brian2 draws its random
+numbers on the device). A new circuit inherits all of it by being registered.
+
+Each circuit's tests form one xdist group (``tests/conftest.py``), so the circuits are
+spread over the test workers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import re
+
+import matplotlib.image
+import numpy as np
+import pytest
+
+from spikingml import pipeline
+from spikingml.circuits import REGISTRY, get_circuit
+from spikingml.circuits.contract import (
+    MEMBERS,
+    RESERVED_KEYS,
+    Circuit,
+    check_module,
+    order_metrics,
+)
+from spikingml.errors import ValidationError
+from spikingml.params import CircuitParams
+
+NAMES = sorted(REGISTRY)
+
+#: One xdist group per circuit: its runs are shared by its tests (module fixture below).
+CIRCUITS = [
+    pytest.param(name, marks=pytest.mark.xdist_group(f"contract-{name}")) for name in NAMES
+]
+
+#: The other device of each default device.
+OTHER_DEVICE = {"runtime": "cpp_standalone", "cpp_standalone": "runtime"}
+
+#: Smallest figure a run may write, in pixels (a legible figure at 150 dpi is far larger).
+MIN_FIGURE_PIXELS = 300
+
+
+def test_contract_declares_each_member_once():
+    names = [m.name for m in MEMBERS]
+    assert len(names) == len(set(names))
+    assert {m.name for m in MEMBERS if m.required} == {
+        "NAME",
+        "DESCRIPTION",
+        "METRICS",
+        "Params",
+        "simulate",
+        "twin",
+        "compare",
+        "figures",
+    }
+
+
+@pytest.mark.parametrize("name", CIRCUITS)
+def test_module_follows_the_contract(name):
+    module = get_circuit(name)
+    assert check_module(module, name) == []
+    circuit = Circuit(module, name)
+    assert circuit.default_device in ("runtime", "cpp_standalone")
+
+
+@pytest.mark.parametrize("name", CIRCUITS)
+def test_module_docstring_cites_its_papers(name):
+    doc = get_circuit(name).__doc__ or ""
+    assert "References" in doc, "the module docstring has no References section"
+    references = doc.split("References", 1)[1]
+    years = re.findall(r"\b(?:19|20)\d\d\b", references)
+    assert years, "the References section names no paper (author, year)"
+
+
+@pytest.mark.parametrize("name", CIRCUITS)
+def test_metrics_are_documented_and_not_reserved(name):
+    metrics = get_circuit(name).METRICS
+    assert metrics
+    for key, doc in metrics.items():
+        # snake_case, with at most one <placeholder> for a family of metrics
+        assert re.fullmatch(r"[a-z][a-z0-9_]*(<[a-z_]+>[a-z0-9_]*)?", key), key
+        assert len(doc.split()) >= 3, f"{key}: say what it measures and its target"
+    assert not set(metrics) & set(RESERVED_KEYS)
+
+
+@pytest.mark.parametrize("name", CIRCUITS)
+def test_params_presets_validate_and_round_trip_through_text(name):
+    module = get_circuit(name)
+    circuit = Circuit(module, name)
+    for preset in (module.Params(), module.Params.quick(), circuit.tiny()):
+        assert isinstance(preset, CircuitParams)
+        # the text of params.json gives back the same parameters (what --params reads)
+        text = json.loads(json.dumps(preset.to_dict()))
+        assert type(preset).from_dict(text) == preset
+    params = module.Params()
+    field = dataclasses.fields(params)[0]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        setattr(params, field.name, getattr(params, field.name))
+
+
+@pytest.mark.parametrize("name", CIRCUITS)
+def test_params_errors_name_the_field(name):
+    module = get_circuit(name)
+    params = module.Params()
+    numeric = [
+        f
+        for f in dataclasses.fields(params)
+        if f.metadata and f.metadata.get("choices") is None and not f.metadata.get("boolean")
+    ]
+    assert numeric, "a circuit without a numeric parameter"
+    field = numeric[0]
+    with pytest.raises(ValidationError) as info:
+        params.replace_from_strings({field.name: "not a number"})
+    assert str(info.value).startswith(params.qualname(field.name))
+    with pytest.raises(ValidationError, match=r"\.Params"):
+        params.replace(no_such_field=1)
+
+
+# -- the tiny preset through the pipeline, on both devices ---------------------------------
+
+_RUNS: dict[str, tuple[pipeline.RunRecord, object]] = {}
+
+
+@pytest.fixture(scope="module")
+def tiny_runs(tmp_path_factory):
+    """circuit -> (record of the tiny preset's pipeline run, the simulation on the other
+    device), computed once per circuit."""
+
+    def get(name: str):
+        if name not in _RUNS:
+            circuit = pipeline.load(name)
+            params = circuit.tiny()
+            out = tmp_path_factory.mktemp(name)
+            record = pipeline.run(circuit, params, seed=1, out=out, progress=False)
+            other = circuit.simulate(
+                params, seed=1, device=OTHER_DEVICE[record.device], progress=False
+            )
+            _RUNS[name] = (record, other)
+        return _RUNS[name]
+
+    return get
+
+
+@pytest.mark.standalone
+@pytest.mark.parametrize("name", CIRCUITS)
+def test_tiny_run_gives_exactly_the_documented_metrics(name, tiny_runs):
+    record, _ = tiny_runs(name)
+    metrics = get_circuit(name).METRICS
+    # every documented metric (a <placeholder> key: at least one of its family), and
+    # nothing else (pipeline.run checks that with order_metrics)
+    assert list(record.metrics) == order_metrics(metrics, record.metrics)
+    for key in metrics:
+        family = re.sub(r"<[a-z_]+>", "[a-z0-9_.]+", key)
+        assert any(re.fullmatch(family, k) for k in record.metrics), key
+    assert all(isinstance(v, float) for v in record.metrics.values())
+    finite = [k for k, v in record.metrics.items() if math.isfinite(v)]
+    assert finite, "every metric of the tiny run is NaN"
+    written = json.loads((record.out / "metrics.json").read_text())
+    metrics = record.metrics
+    compile_keys = {"compile_seconds", "binary_seconds"}
+    expected = set(metrics) | set(RESERVED_KEYS) - compile_keys
+    if record.device == "cpp_standalone":
+        expected |= compile_keys
+    assert set(written) == expected
+    for key, value in record.metrics.items():
+        assert written[key] == (value if math.isfinite(value) else None)
+    assert written["circuit"] == name and written["seed"] == 1
+
+
+@pytest.mark.standalone
+@pytest.mark.parametrize("name", CIRCUITS)
+def test_tiny_run_writes_every_output_and_they_open(name, tiny_runs):
+    from spikingml.export import read_nix
+
+    record, _ = tiny_runs(name)
+    files = set(record.files)
+    assert set(pipeline.OUTPUT_FILES) <= files
+    assert sorted(p.name for p in record.out.iterdir() if p.name.startswith(".")) == []
+    for rel in files:
+        if rel.endswith(".png"):
+            image = matplotlib.image.imread(record.out / rel)
+            assert min(image.shape[:2]) >= MIN_FIGURE_PIXELS, rel
+            assert image.std() > 0, f"{rel} is blank"
+    block = read_nix(record.out / "data.nix")
+    assert block.annotations["circuit"] == name
+    assert block.annotations["seed"] == 1
+    result_sizes = sum(p.size for p in record.result.populations.values())
+    for segment in block.segments:  # every neuron has a train, silent ones included
+        assert len(segment.spiketrains) == result_sizes
+
+
+@pytest.mark.standalone
+@pytest.mark.parametrize("name", CIRCUITS)
+def test_runtime_and_cpp_standalone_agree(name, tiny_runs):
+    record, other = tiny_runs(name)
+    circuit = pipeline.load(name)
+    ours = record.result
+    assert ours.populations.keys() == other.populations.keys()
+    if circuit.DEVICES_IDENTICAL:
+        for pop in ours.populations:
+            a, b = ours.populations[pop], other.populations[pop]
+            np.testing.assert_array_equal(a.indices, b.indices, err_msg=pop)
+            np.testing.assert_allclose(a.times, b.times, rtol=0, atol=1e-9, err_msg=pop)
+        assert ours.weights.keys() == other.weights.keys()
+        for key, value in ours.weights.items():
+            if np.asarray(value).dtype.kind in "biuf":  # numbers: the same learning
+                np.testing.assert_allclose(
+                    other.weights[key], value, rtol=1e-9, atol=1e-12, err_msg=key
+                )
+    else:
+        # Brian2 draws the random numbers of rand()/PoissonGroup differently on each
+        # device: the runs are equivalent, not identical. The total number of spikes
+        # (thousands: Poisson error of 1-3%) agrees within 15%.
+        n_ours = sum(len(p.times) for p in ours.populations.values())
+        n_other = sum(len(p.times) for p in other.populations.values())
+        assert n_other == pytest.approx(n_ours, rel=0.15)
