@@ -48,6 +48,18 @@ Run the quick preset for two values of a parameter and seeds 0-9 on 2 worker pro
 
 ``python -m spikingml ...`` works the same way.
 
+``run`` is :func:`spikingml.pipeline.run` (the same function a script or notebook
+calls) and ``sweep`` schedules it on Dask (:mod:`spikingml.sweep`); this module only
+parses arguments and prints.
+
+Messages
+--------
+Results go to stdout; the stages of a run (``[spikingml] running ...``, a first run's
+note that Brian2 is compiling) and progress bars to stderr, through the ``spikingml``
+loggers. ``-q``/``--quiet`` leaves only results, warnings and errors; ``--no-progress``
+drops the progress bars and stage lines; ``-v`` adds debugging detail. Options follow
+the command: ``spikingml run NAME -q``.
+
 What ``run`` writes
 -------------------
 Into ``DIR`` (default ``./spikingml-output/NAME``): ``metrics.json`` (a flat mapping of
@@ -85,12 +97,14 @@ seed's includes the compilation) and ``wall_seconds`` the seed's share of the co
 Exit status
 -----------
 ``0`` success; ``2`` bad usage or input (unknown circuit, bad ``--set`` or ``--params``
-file, bad ``--seed``, device or ``--out``, existing output without ``--force``), found
-before anything is simulated or written and reported as one line
+file, bad ``--seed``, device or ``--out``, an output directory that cannot be created or
+written — a read-only file system, a path under ``/proc`` — existing output without
+``--force``), found before anything is simulated or written and reported as one line
 ``spikingml: error: <message>`` on stderr; ``1`` a circuit module that cannot be
-imported or a file-system error, also reported on one line; ``130`` interrupted
-(Ctrl-C or SIGTERM: both stop the run the same way). Any other exception is a bug and
-propagates with its traceback, after the temporary directory has been removed.
+imported or breaks the circuit contract, or a file-system error, also reported on one
+line; ``130`` interrupted (Ctrl-C or SIGTERM: both stop the run the same way). Any
+other exception is a bug and propagates with its traceback, after the temporary
+directory has been removed.
 """
 
 from __future__ import annotations

@@ -427,6 +427,20 @@ class Params(CircuitParams):
             in_flight=10,
         )
 
+    @classmethod
+    def tiny(cls) -> Params:
+        """30 afferents, one load, 5 epochs, a few timing samples: the conformance test's
+        run (every part of the protocol, not a meaningful amount of learning)."""
+        return cls.quick().replace(
+            n_afferents=30,
+            alpha_min=1.0,
+            alpha_max=1.0,
+            n_epochs=5,
+            n_templates=1,
+            n_train=3,
+            n_test=2,
+        )
+
     @property
     def alphas(self) -> np.ndarray:
         """The loads of the capacity task, from ``alpha_min`` to ``alpha_max``."""
