@@ -12,7 +12,12 @@ from _roundtrip import check_nix_round_trip, check_nwb
 from brian2 import ms, second
 
 from spikingml import ValidationError
-from spikingml.analysis.actor_critic import linear_actor_critic
+from spikingml.analysis.actor_critic import (
+    grid_points,
+    linear_actor_critic,
+    policy_map,
+    value_map,
+)
 from spikingml.circuits import REGISTRY, get_circuit
 from spikingml.circuits import actor_critic as ac
 from spikingml.stimuli.water_maze import Maze
@@ -83,6 +88,26 @@ def test_twin_learns_the_maze():
         first, last = np.median(out.latencies[:5]), np.median(out.latencies[-5:])
         assert last <= 0.3 * first
         assert out.reached[-5:].all()
+
+
+def test_maps_decode_known_weights():
+    maze = ac.Params().maze()
+    n_place = maze.n_place
+    # a critic whose only weight is on the place cell centred at (x, y) = (0.7, 0.2): the
+    # value map is that cell's field, peak 1 at row y / 0.05 m = 4, column x / 0.05 m = 14
+    k = int(np.argmin(np.hypot(*(maze.place_centres() - [0.7, 0.2]).T)))
+    critic_w = np.zeros((n_place, 50))
+    critic_w[k] = 1.0
+    vmap = value_map(maze, critic_w, n=21)
+    assert vmap.max() == pytest.approx(1.0)
+    assert np.unravel_index(vmap.argmax(), vmap.shape) == (4, 14)
+    # an actor whose every place cell drives the neurons heading 60 degrees most: the
+    # population vector of the drive points at 60 degrees everywhere (to rounding)
+    headings = 2 * np.pi * np.arange(36) / 36
+    theta = np.tile(np.cos(headings - np.pi / 3), (n_place, 1))
+    arrows = policy_map(maze, theta, n=11)
+    assert arrows.shape == (121, 2) and len(grid_points(maze, 11)) == 121
+    np.testing.assert_allclose(np.arctan2(arrows[:, 1], arrows[:, 0]), np.pi / 3, atol=1e-9)
 
 
 # --------------------------------------------------------------------------- contract

@@ -1,4 +1,4 @@
-r"""A linear actor-critic with TD(lambda): the abstract twin of the spiking water-maze agent.
+r"""A linear actor-critic with TD(lambda), the twin of the spiking water-maze agent, and metrics.
 
 The agent sees the same place-cell features :math:`\phi(s)` (:class:`Maze.place_rates
 <spikingml.stimuli.water_maze.Maze>`) as the spiking circuit and learns in discrete
@@ -19,6 +19,17 @@ The discount and trace decay are those of the spiking circuit's continuous-time 
 (Doya 2000): :math:`\gamma = e^{-dt/\tau_r}` and :math:`\gamma\lambda = e^{-dt/\tau_e}`
 (``tau_r`` the reward discount time constant, ``tau_e`` the eligibility time constant).
 
+Contents
+--------
+:func:`linear_actor_critic`
+    The twin: trains the linear actor-critic trial by trial (:class:`ActorCriticResult`).
+:func:`water_maze_metrics`
+    The metrics that compare a spiking run (:class:`~spikingml.result.Result`) with it.
+:func:`value_map`, :func:`policy_map`, :func:`twin_value_map`, :func:`twin_policy_map`
+    What the spiking and the twin's critic and actor learned, on a grid over the arena.
+:func:`trajectories`
+    The spiking agent's path in each learning trial.
+
 References
 ----------
 Barto, A. G., Sutton, R. S. & Anderson, C. W. (1983). Neuronlike adaptive elements that
@@ -35,13 +46,26 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from typing import Any
 
 import numpy as np
 
+from spikingml.analysis.stats import pearson
 from spikingml.errors import ValidationError
+from spikingml.result import Result
 from spikingml.stimuli.water_maze import Maze
 
-__all__ = ["ActorCriticResult", "linear_actor_critic"]
+__all__ = [
+    "ActorCriticResult",
+    "grid_points",
+    "linear_actor_critic",
+    "policy_map",
+    "trajectories",
+    "twin_policy_map",
+    "twin_value_map",
+    "value_map",
+    "water_maze_metrics",
+]
 
 
 @dataclasses.dataclass
@@ -198,3 +222,145 @@ def linear_actor_critic(
         latencies[trial] = (len(path) - 1) * dt if reached[trial] else timeout
         trajectories.append(np.asarray(path))
     return ActorCriticResult(latencies, reached, trajectories, w, theta, headings)
+
+
+# ------------------------------------------------------------------ maps and metrics
+def grid_points(maze: Maze, n: int) -> np.ndarray:
+    """``n`` x ``n`` points spanning the arena, shape (n*n, 2), x varying fastest."""
+    c = np.linspace(0.0, maze.size, n)
+    yy, xx = np.meshgrid(c, c, indexing="ij")
+    return np.column_stack([xx.ravel(), yy.ravel()])
+
+
+def value_map(maze: Maze, critic_w: np.ndarray, n: int = 21) -> np.ndarray:
+    """The spiking critic's learned value on an ``n`` x ``n`` grid (rows: y, columns: x).
+
+    Each critic neuron fires at ``critic_rate0 + critic_gain * sum_i w_ij rho_i /
+    place_rate``, so the population decodes ``V = sum_i mean_j(w_ij) rho_i / place_rate``.
+
+    Parameters
+    ----------
+    maze : Maze
+    critic_w : ndarray, shape (n_place, n_critic)
+        Place-to-critic weights (``Result.weights["critic_w"]``).
+    n : int
+        Grid points per side.
+    """
+    return (maze.place_rates(grid_points(maze, n)) @ critic_w.mean(axis=1)).reshape(n, n)
+
+
+def policy_map(maze: Maze, actor_theta: np.ndarray, n: int = 11) -> np.ndarray:
+    """Preferred heading vectors of the spiking actor on an ``n`` x ``n`` grid.
+
+    The learned feedforward drive of actor neuron k at position s is
+    ``sum_i theta_ik rho_i(s)``; the returned vector (shape (n*n, 2)) is the
+    population vector of that drive, the direction the ring's bump is pushed to.
+
+    Parameters
+    ----------
+    maze : Maze
+    actor_theta : ndarray, shape (n_place, n_actor)
+        Place-to-actor weights (``Result.weights["actor_theta"]``); actor neuron k
+        prefers the heading ``2 pi k / n_actor``.
+    n : int
+        Grid points per side.
+    """
+    n_actor = actor_theta.shape[1]
+    drive = maze.place_rates(grid_points(maze, n)) @ actor_theta
+    headings = 2 * np.pi * np.arange(n_actor) / n_actor
+    drive = drive - drive.mean(axis=1, keepdims=True)
+    return np.column_stack([drive @ np.cos(headings), drive @ np.sin(headings)])
+
+
+def twin_value_map(maze: Maze, twin: ActorCriticResult, n: int = 21) -> np.ndarray:
+    """The twin's learned value ``w . phi`` on an ``n`` x ``n`` grid (rows: y, columns: x)."""
+    return (maze.place_rates(grid_points(maze, n)) @ twin.w).reshape(n, n)
+
+
+def twin_policy_map(maze: Maze, twin: ActorCriticResult, n: int = 11) -> np.ndarray:
+    """The twin's mean heading under its softmax policy on an ``n`` x ``n`` grid, (n*n, 2)."""
+    prefs = maze.place_rates(grid_points(maze, n)) @ twin.theta.T
+    prefs = np.exp(prefs - prefs.max(axis=1, keepdims=True))
+    prefs /= prefs.sum(axis=1, keepdims=True)
+    h = twin.headings
+    return np.column_stack([prefs @ np.cos(h), prefs @ np.sin(h)])
+
+
+def trajectories(result: Result) -> list[np.ndarray]:
+    """The spiking agent's path in every learning trial (positions every 20 ms, metres)."""
+    x = result.signals["x"]
+    y = result.signals["y"]
+    t = x.t_start + x.dt * np.arange(len(x.values))
+    starts = np.asarray(result.extra["trial_start"], dtype=float)
+    ends = np.asarray(result.extra["trial_end"], dtype=float)
+    paths = []
+    for k in range(len(result.extra["latencies"])):
+        # the first sample after the reset to the one before it (the agent rests at the
+        # platform until the trial ends; the reset itself happens at the end)
+        mask = (t > starts[k]) & (t < ends[k])
+        paths.append(np.column_stack([x.values[mask, 0], y.values[mask, 0]]))
+    return paths
+
+
+def _median(values: Any, which: slice) -> float:
+    values = np.asarray(values, dtype=float)[which]
+    return float(np.median(values)) if len(values) else float("nan")
+
+
+def _ratio(a: float, b: float) -> float:
+    return a / b if b > 0 else float("nan")
+
+
+def water_maze_metrics(
+    result: Result,
+    learning: ActorCriticResult,
+    control: ActorCriticResult | None,
+    maze: Maze,
+    speed: float,
+) -> dict[str, float]:
+    """The metrics of :data:`spikingml.circuits.actor_critic.METRICS` (documented there).
+
+    Parameters
+    ----------
+    result : Result
+        A spiking run (``extra``: ``latencies``, ``reached``, ``control_latencies``,
+        ``learning_wall_seconds``; ``weights["critic_w"]``).
+    learning, control : ActorCriticResult
+        The twin trained on the task, and without learning (``None``: no control).
+    maze : Maze
+        The run's arena.
+    speed : float
+        Swimming speed (m/s), for the straight-swim floor of the latencies.
+
+    Returns
+    -------
+    dict of str to float
+    """
+    lat = np.asarray(result.extra["latencies"], dtype=float)
+    reached = np.asarray(result.extra["reached"], dtype=bool)
+    control_lat = np.asarray(result.extra["control_latencies"], dtype=float)
+    first5 = _median(lat, slice(0, 5))
+    last5 = _median(lat, slice(-5, None))
+    latency_control = _median(control_lat, slice(None))
+    twin_first5 = _median(learning.latencies, slice(0, 5))
+    twin_last5 = _median(learning.latencies, slice(-5, None))
+    twin_control = _median(control.latencies, slice(None)) if control is not None else float("nan")
+    n = 21
+    spiking_v = value_map(maze, result.weights["critic_w"], n).ravel()
+    twin_v = maze.place_rates(grid_points(maze, n)) @ learning.w
+    shortest = np.median([maze.shortest_distance(s) for s in maze.starts]) / speed
+    return {
+        "latency_first5_s": first5,
+        "latency_last5_s": last5,
+        "latency_control_s": latency_control,
+        "last5_over_first5": _ratio(last5, first5),
+        "last5_over_control": _ratio(last5, latency_control),
+        "success_last5": float(reached[-5:].mean()) if len(reached) else float("nan"),
+        "shortest_latency_s": float(shortest),
+        "value_map_correlation": pearson(spiking_v, twin_v),
+        "twin_latency_first5_s": twin_first5,
+        "twin_latency_last5_s": twin_last5,
+        "twin_latency_control_s": twin_control,
+        "twin_last5_over_first5": _ratio(twin_last5, twin_first5),
+        "learning_wall_seconds": float(result.extra.get("learning_wall_seconds", float("nan"))),
+    }

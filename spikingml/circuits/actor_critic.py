@@ -82,12 +82,15 @@ The ring's local excitation and broad inhibition make the actor's activity a bum
 the agent swims in one direction for a while instead of jittering.
 
 Plasticity (three-factor: presynaptic eligibility x postsynaptic term x delta; the
-agent broadcasts :math:`\delta` through summed-variable synapses, a neuromodulator)::
+agent broadcasts :math:`\delta` through summed-variable synapses, a neuromodulator).
+Both are one rule, :class:`~spikingml.plasticity.td_error.TDErrorRule`, with two sets
+of parameters::
 
     dw_i/dt      = eta_critic * g * delta * E_i                       critic
     dtheta_ik/dt = eta_actor  * g * delta * E_i * (a_k - mean_l a_l)  actor
 
-both clipped to their bounds every step. ``g`` is 1 except during the first
+applied every ``learn_interval`` and clipped to ``[-w_max, w_max]`` and ``[-theta_max,
+theta_max]``. ``g`` is 1 except during the first
 ``blackout`` of every trial (the jump back to the start makes :math:`V` fall fast; its
 :math:`\dot V` is not a prediction error), after the last trial and in the control run
 without learning.
@@ -115,6 +118,7 @@ navigation, using the temporal difference learning rule. Hippocampus 10, 1-16.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import time
 from pathlib import Path
 from typing import Any
@@ -123,10 +127,15 @@ import brian2 as b2
 import numpy as np
 from brian2 import Hz, meter, ms, second
 
-from spikingml.analysis.actor_critic import ActorCriticResult, linear_actor_critic
-from spikingml.analysis.stats import pearson
+from spikingml.analysis.actor_critic import (
+    ActorCriticResult,
+    linear_actor_critic,
+    water_maze_metrics,
+)
+from spikingml.analysis.actor_critic import trajectories as trajectories  # public name
 from spikingml.errors import ValidationError
 from spikingml.params import CircuitParams, param
+from spikingml.plasticity.td_error import TDErrorRule
 from spikingml.result import Phase, Result, Signal, SpikeData
 from spikingml.simulation import (
     SynapticEventCounter,
@@ -136,6 +145,8 @@ from spikingml.simulation import (
     versions,
 )
 from spikingml.stimuli.water_maze import Maze
+
+logger = logging.getLogger(__name__)
 
 NAME = "actor-critic"
 DESCRIPTION = "a closed-loop spiking actor-critic learns to find a hidden platform"
@@ -334,6 +345,16 @@ class Params(CircuitParams):
         """A short run (15 trials, 4 control trials, 10 s timeout) for tests and docs."""
         return cls(n_trials=15, n_control_trials=4, timeout=10 * second)
 
+    def rules(self) -> tuple[TDErrorRule, TDErrorRule]:
+        """The learning rules of the critic and of the actor: one rule, two parameter sets."""
+        critic = TDErrorRule(
+            eta=self.eta_critic,
+            w_max=self.w_max,
+            tau_e=self.tau_e,
+            update_interval=self.learn_interval,
+        )
+        return critic, dataclasses.replace(critic, eta=self.eta_actor, w_max=self.theta_max)
+
     def maze(self) -> Maze:
         """The arena, goal, starts and place fields in metres."""
         L = float(self.size)
@@ -383,15 +404,12 @@ def _build(params: Params, maze: Maze, seed: int) -> dict[str, Any]:
         "blackout": p.blackout,
         "place_rate": p.place_rate,
         "tau_s": p.tau_s,
-        "tau_e": p.tau_e,
         "critic_rate0": p.critic_rate0,
         "critic_gain": p.critic_gain,
         "tau_rise": p.tau_rise,
         "tau_decay": p.tau_decay,
         "tau_r": p.tau_r,
         "n_critic": p.n_critic,
-        "eta_critic": p.eta_critic,
-        "w_max": p.w_max,
         "n_actor": p.n_actor,
         "tau_m": p.tau_m,
         "actor_bias": p.actor_bias,
@@ -400,9 +418,8 @@ def _build(params: Params, maze: Maze, seed: int) -> dict[str, Any]:
         "J_inh": p.J_inh,
         "kappa": p.kappa,
         "tau_a": p.tau_a,
-        "eta_actor": p.eta_actor,
-        "theta_max": p.theta_max,
     }
+    critic_rule, actor_rule = p.rules()
     agent = b2.NeuronGroup(
         1,
         """
@@ -477,13 +494,12 @@ def _build(params: Params, maze: Maze, seed: int) -> dict[str, Any]:
         resting_agent : 1 (linked)
         d2 = (x_agent - cx)**2 + (y_agent - cy)**2 : meter**2
         field = (1 - resting_agent) * exp(-d2 / (2 * sigma**2)) : 1
-        dE/dt = (field - E) / tau_e : 1
-        dG/dt = delta_g * E : 1
-        delta_g : hertz
-        """,
+        """
+        + critic_rule.presynaptic_equations(rate="field", delta="delta_g")
+        + "delta_g : hertz",
         threshold="rand() < place_rate * field * dt",
         method="euler",
-        namespace=ns,
+        namespace={**ns, **critic_rule.namespace()},
         name="place",
     )
     place.cx = centres[:, 0] * meter
@@ -563,15 +579,15 @@ def _build(params: Params, maze: Maze, seed: int) -> dict[str, Any]:
     critic_syn = b2.Synapses(
         place,
         critic,
-        "w : 1\nw_learned : 1",
+        critic_rule.synapse_model("w") + "w_learned : 1",
         on_pre="I_c_post += w / (place_rate * tau_s)",
-        namespace=ns,
+        namespace={**ns, **critic_rule.namespace()},
         name="place_to_critic",
     )
     critic_syn.connect()
     critic_syn.run_regularly(
-        "w = clip(w + eta_critic * G_pre, -w_max, w_max)",
-        dt=p.learn_interval,
+        critic_rule.on_update("w"),
+        dt=critic_rule.update_interval,
         when="end",
         order=0,
         name="critic_learning",
@@ -579,20 +595,27 @@ def _build(params: Params, maze: Maze, seed: int) -> dict[str, Any]:
     actor_syn = b2.Synapses(
         place,
         actor,
-        "theta : 1\ntheta_learned : 1",
+        actor_rule.synapse_model("theta") + "theta_learned : 1",
         on_pre="I_a_post += theta / (place_rate * tau_s)",
-        namespace=ns,
+        namespace={**ns, **actor_rule.namespace()},
         name="place_to_actor",
     )
     actor_syn.connect()
     actor_syn.run_regularly(
-        "theta = clip(theta + eta_actor * G_pre * (a_post - a_mean_post), -theta_max, theta_max)",
-        dt=p.learn_interval,
+        actor_rule.on_update("theta", post="a_post - a_mean_post"),
+        dt=actor_rule.update_interval,
         when="end",
         order=0,
         name="actor_learning",
     )
-    place.run_regularly("G = 0", dt=p.learn_interval, when="end", order=1, name="consumed")
+    # after both synapses have taken what accumulated (order 1 > 0)
+    place.run_regularly(
+        critic_rule.on_consumed(),
+        dt=critic_rule.update_interval,
+        when="end",
+        order=1,
+        name="consumed",
+    )
     ring = b2.Synapses(
         actor,
         actor,
@@ -671,13 +694,13 @@ def _run_phase(
         objs["net"].run(params.chunk)
         elapsed += params.chunk
         if progress:
-            import sys
-
-            done = int(agent.trial[0])
-            print(
-                f"{NAME}: {label} trial {done}/{n_trials} ({time.perf_counter() - t0:.1f} s)",
-                file=sys.stderr,
-                flush=True,
+            logger.info(
+                "%s: %s trial %d/%d (%.1f s)",
+                NAME,
+                label,
+                int(agent.trial[0]),
+                n_trials,
+                time.perf_counter() - t0,
             )
 
 
@@ -700,7 +723,8 @@ def simulate(
         has ended (checked every ``chunk``); ``cpp_standalone`` cannot look, so it runs
         for the longest the trials could take (the agent rests after the last trial).
     progress : bool
-        Report progress on stderr.
+        Report progress: Brian2's report on stderr (``cpp_standalone``), or the trials
+        done every ``chunk`` to this module's logger at level INFO (``runtime``).
 
     Returns
     -------
@@ -913,85 +937,15 @@ def _params_of(result: Result) -> Params:
     return Params.from_dict(result.params)
 
 
-def _median(values: Any, which: slice) -> float:
-    values = np.asarray(values, dtype=float)[which]
-    return float(np.median(values)) if len(values) else float("nan")
-
-
-def _ratio(a: float, b: float) -> float:
-    return a / b if b > 0 else float("nan")
-
-
-def value_map(result: Result, n: int = 21) -> np.ndarray:
-    """The spiking critic's learned value on an ``n`` x ``n`` grid (rows: y, columns: x).
-
-    Each critic neuron fires at ``critic_rate0 + critic_gain * sum_i w_ij rho_i /
-    place_rate``, so the population decodes ``V = sum_i mean_j(w_ij) rho_i / place_rate``.
-    """
-    params = _params_of(result)
-    maze = params.maze()
-    xy = _grid_points(maze, n)
-    return (maze.place_rates(xy) @ result.weights["critic_w"].mean(axis=1)).reshape(n, n)
-
-
-def _grid_points(maze: Maze, n: int) -> np.ndarray:
-    c = np.linspace(0.0, maze.size, n)
-    yy, xx = np.meshgrid(c, c, indexing="ij")
-    return np.column_stack([xx.ravel(), yy.ravel()])
-
-
-def policy_map(result: Result, n: int = 11) -> np.ndarray:
-    """Preferred heading vectors of the spiking actor on an ``n`` x ``n`` grid.
-
-    The learned feedforward drive of actor neuron k at position s is
-    ``sum_i theta_ik rho_i(s)``; the returned vector (shape (n*n, 2)) is the
-    population vector of that drive, the direction the ring's bump is pushed to.
-    """
-    params = _params_of(result)
-    maze = params.maze()
-    drive = maze.place_rates(_grid_points(maze, n)) @ result.weights["actor_theta"]
-    headings = 2 * np.pi * np.arange(params.n_actor) / params.n_actor
-    drive = drive - drive.mean(axis=1, keepdims=True)
-    return np.column_stack([drive @ np.cos(headings), drive @ np.sin(headings)])
-
-
 def compare(result: Result, twin_output: Twin) -> dict[str, float]:
-    """The metrics of :data:`METRICS` for a run and its twin."""
+    """The metrics of :data:`METRICS` for a run and its twin.
+
+    See :func:`spikingml.analysis.actor_critic.water_maze_metrics`.
+    """
     params = _params_of(result)
-    maze = params.maze()
-    lat = np.asarray(result.extra["latencies"], dtype=float)
-    reached = np.asarray(result.extra["reached"], dtype=bool)
-    control = np.asarray(result.extra["control_latencies"], dtype=float)
-    first5 = _median(lat, slice(0, 5))
-    last5 = _median(lat, slice(-5, None))
-    latency_control = _median(control, slice(None))
-    twin_lat = twin_output.learning.latencies
-    twin_first5 = _median(twin_lat, slice(0, 5))
-    twin_last5 = _median(twin_lat, slice(-5, None))
-    twin_control = (
-        _median(twin_output.control.latencies, slice(None))
-        if twin_output.control is not None
-        else float("nan")
+    return water_maze_metrics(
+        result, twin_output.learning, twin_output.control, params.maze(), float(params.speed)
     )
-    n = 21
-    spiking_v = value_map(result, n).ravel()
-    twin_v = maze.place_rates(_grid_points(maze, n)) @ twin_output.learning.w
-    shortest = np.median([maze.shortest_distance(s) for s in maze.starts]) / float(params.speed)
-    return {
-        "latency_first5_s": first5,
-        "latency_last5_s": last5,
-        "latency_control_s": latency_control,
-        "last5_over_first5": _ratio(last5, first5),
-        "last5_over_control": _ratio(last5, latency_control),
-        "success_last5": float(reached[-5:].mean()) if len(reached) else float("nan"),
-        "shortest_latency_s": float(shortest),
-        "value_map_correlation": pearson(spiking_v, twin_v),
-        "twin_latency_first5_s": twin_first5,
-        "twin_latency_last5_s": twin_last5,
-        "twin_latency_control_s": twin_control,
-        "twin_last5_over_first5": _ratio(twin_last5, twin_first5),
-        "learning_wall_seconds": float(result.extra.get("learning_wall_seconds", float("nan"))),
-    }
 
 
 # --------------------------------------------------------------------------- figures
@@ -1011,169 +965,11 @@ def raster_options(result: Result) -> dict[str, Any]:
     return {"t_start": t_start, "t_stop": t_stop, "events": ("goal", "trial_end")}
 
 
-def trajectories(result: Result) -> list[np.ndarray]:
-    """The agent's path in every learning trial (positions every 20 ms, metres)."""
-    x = result.signals["x"]
-    y = result.signals["y"]
-    t = x.t_start + x.dt * np.arange(len(x.values))
-    starts = np.asarray(result.extra["trial_start"], dtype=float)
-    ends = np.asarray(result.extra["trial_end"], dtype=float)
-    paths = []
-    for k in range(len(result.extra["latencies"])):
-        # the first sample after the reset to the one before it (the agent rests at the
-        # platform until the trial ends; the reset itself happens at the end)
-        mask = (t > starts[k]) & (t < ends[k])
-        paths.append(np.column_stack([x.values[mask, 0], y.values[mask, 0]]))
-    return paths
-
-
-def _draw_arena(ax: Any, maze: Maze) -> None:
-    from matplotlib.patches import Circle
-
-    ax.add_patch(Circle(maze.goal, maze.goal_radius, fc="none", ec="k", lw=1.2))
-    for sx, sy in maze.starts:
-        ax.plot(sx, sy, marker="s", ms=4, color="k")
-    ax.set_xlim(0, maze.size)
-    ax.set_ylim(0, maze.size)
-    ax.set_aspect("equal")
-
-
 def figures(result: Result, twin_output: Twin, outdir: Path) -> list[Path]:
     """Write ``comparison.png`` and ``trajectories.png`` into ``outdir``.
 
-    ``comparison.png``: escape latency trial by trial (spiking, twin, the controls and the
-    straight-swim floor) and the learned value maps with policy arrows of the spiking
-    circuit and of the twin, on one colour scale each, side by side.
-    ``trajectories.png``: the paths of the first and last three learning trials, spiking
-    above and twin below.
+    See :func:`spikingml.figures.actor_critic.figures`.
     """
-    from matplotlib.figure import Figure
+    from spikingml.figures.actor_critic import figures as draw
 
-    from spikingml.plotting import FONT_SIZE, POPULATION_COLORS, save_figure
-
-    params = _params_of(result)
-    maze = params.maze()
-    outdir = Path(outdir)
-    metrics = compare(result, twin_output)
-    lat = np.asarray(result.extra["latencies"], dtype=float)
-    twin_lat = twin_output.learning.latencies
-
-    fig = Figure(figsize=(12.0, 4.0), layout="constrained")
-    ax_lat, ax_v, ax_tv = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1.3, 1, 1]})
-    trials = np.arange(1, len(lat) + 1)
-    ax_lat.plot(trials, lat, "o-", color=POPULATION_COLORS[0], ms=3, lw=1.2, label="spiking")
-    ax_lat.plot(
-        np.arange(1, len(twin_lat) + 1),
-        twin_lat,
-        "s--",
-        color=POPULATION_COLORS[1],
-        ms=3,
-        lw=1.2,
-        label="twin (linear actor-critic)",
-    )
-    if np.isfinite(metrics["latency_control_s"]):
-        ax_lat.axhline(
-            metrics["latency_control_s"],
-            color=POPULATION_COLORS[0],
-            ls=":",
-            lw=1.2,
-            label="spiking, learning off (median)",
-        )
-    if np.isfinite(metrics["twin_latency_control_s"]):
-        ax_lat.axhline(
-            metrics["twin_latency_control_s"],
-            color=POPULATION_COLORS[1],
-            ls="-.",
-            lw=1.0,
-            label="twin, learning off (median)",
-        )
-    ax_lat.axhline(metrics["shortest_latency_s"], color="0.4", lw=0.8, label="straight swim")
-    ax_lat.set_yscale("log")
-    ax_lat.set_xlabel("trial", fontsize=FONT_SIZE + 1)
-    ax_lat.set_ylabel("escape latency (s)", fontsize=FONT_SIZE + 1)
-    ax_lat.set_title(
-        f"Latency: first 5 {metrics['latency_first5_s']:.1f} s -> last 5 "
-        f"{metrics['latency_last5_s']:.1f} s",
-        fontsize=FONT_SIZE + 1,
-    )
-    ax_lat.legend(fontsize=FONT_SIZE - 1, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
-    ax_lat.tick_params(labelsize=FONT_SIZE)
-
-    n = 21
-    spiking_v = value_map(result, n)
-    twin_v = (maze.place_rates(_grid_points(maze, n)) @ twin_output.learning.w).reshape(n, n)
-    arrows_xy = _grid_points(maze, 11)
-    spiking_arrows = policy_map(result, 11)
-    twin_theta = twin_output.learning.theta
-    prefs = maze.place_rates(arrows_xy) @ twin_theta.T
-    prefs = np.exp(prefs - prefs.max(axis=1, keepdims=True))
-    prefs /= prefs.sum(axis=1, keepdims=True)
-    h = twin_output.learning.headings
-    twin_arrows = np.column_stack([prefs @ np.cos(h), prefs @ np.sin(h)])
-    for ax, vmap, arrows, title, label in (
-        (ax_v, spiking_v, spiking_arrows, "spiking: critic value, actor drive", "value"),
-        (ax_tv, twin_v, twin_arrows, "twin: w . phi, mean softmax heading", "value"),
-    ):
-        image = ax.imshow(
-            vmap, origin="lower", extent=(0, maze.size, 0, maze.size), cmap="viridis"
-        )
-        colorbar = fig.colorbar(image, ax=ax, shrink=0.85)
-        colorbar.set_label(f"{label} (reward units)", fontsize=FONT_SIZE)
-        colorbar.ax.tick_params(labelsize=FONT_SIZE - 1)
-        length = np.hypot(arrows[:, 0], arrows[:, 1])
-        unit = arrows / np.maximum(length, 1e-12)[:, None]
-        ax.quiver(
-            arrows_xy[:, 0],
-            arrows_xy[:, 1],
-            unit[:, 0],
-            unit[:, 1],
-            color="w",
-            scale=25,
-            width=0.006,
-        )
-        _draw_arena(ax, maze)
-        ax.set_title(title, fontsize=FONT_SIZE + 1)
-        ax.set_xlabel("x (m)", fontsize=FONT_SIZE + 1)
-        ax.set_ylabel("y (m)", fontsize=FONT_SIZE + 1)
-        ax.tick_params(labelsize=FONT_SIZE)
-    fig.suptitle(
-        f"Water maze: spiking actor-critic vs linear actor-critic (value maps r = "
-        f"{metrics['value_map_correlation']:.2f})",
-        fontsize=FONT_SIZE + 2,
-    )
-    comparison = save_figure(fig, outdir / "comparison.png")
-
-    paths = trajectories(result)
-    twin_paths = twin_output.learning.trajectories
-    fig = Figure(figsize=(8.0, 8.0), layout="constrained")
-    axes = fig.subplots(2, 2)
-    for row, (label, which) in enumerate((("spiking", paths), ("twin", twin_paths))):
-        lats = lat if row == 0 else twin_lat
-        for col, (stage, ks) in enumerate(
-            (
-                ("first 3 trials", range(min(3, len(which)))),
-                ("last 3 trials", range(max(0, len(which) - 3), len(which))),
-            )
-        ):
-            ax = axes[row, col]
-            for j, k in enumerate(ks):
-                path = which[k]
-                if len(path):
-                    ax.plot(
-                        path[:, 0],
-                        path[:, 1],
-                        lw=1.0,
-                        color=POPULATION_COLORS[j],
-                        label=f"trial {k + 1} ({lats[k]:.1f} s)",
-                    )
-            _draw_arena(ax, maze)
-            ax.set_title(f"{label}: {stage}", fontsize=FONT_SIZE + 1)
-            ax.set_xlabel("x (m)", fontsize=FONT_SIZE + 1)
-            ax.set_ylabel("y (m)", fontsize=FONT_SIZE + 1)
-            ax.tick_params(labelsize=FONT_SIZE)
-            ax.legend(fontsize=FONT_SIZE - 1, loc="upper left")
-    fig.suptitle(
-        "Paths from the start positions (squares) to the platform (circle)", fontsize=FONT_SIZE + 2
-    )
-    paths_png = save_figure(fig, outdir / "trajectories.png")
-    return [comparison, paths_png]
+    return draw(result, twin_output, _params_of(result), compare(result, twin_output), outdir)
