@@ -26,6 +26,10 @@ Closed-form curves
     Solutions for single cues and for compounds (used by the tests):
     :func:`acquisition_curve`, :func:`extinction_curve`, :func:`compound_curves`,
     :func:`overexpectation_curves`.
+Metrics of a run of :mod:`spikingml.circuits.rescorla_wagner`
+    :func:`probe_values` (each cue's value after every trial, read from the value
+    neurons' rate in the probes), :func:`stage_end` and :func:`paradigm_metrics` (the
+    paradigms' effects from values after every trial, spiking or twin).
 
 References
 ----------
@@ -40,10 +44,15 @@ Campbell & R. M. Church (eds.), Punishment and Aversive Behavior, pp. 279-296.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from spikingml.errors import ValidationError
+from spikingml.stimuli.paradigms import N_STAGES
+
+if TYPE_CHECKING:
+    from spikingml.result import SpikeData
 
 __all__ = [
     "RWResult",
@@ -52,6 +61,9 @@ __all__ = [
     "extinction_curve",
     "compound_curves",
     "overexpectation_curves",
+    "probe_values",
+    "stage_end",
+    "paradigm_metrics",
 ]
 
 
@@ -195,3 +207,119 @@ def overexpectation_curves(
     total0 = float(v0.sum())
     total = lam + (total0 - lam) * (1.0 - alphas.sum() * beta) ** np.asarray(n, dtype=float)
     return v0 + np.multiply.outer(total - total0, alphas / alphas.sum())
+
+
+# ------------------------------------------------------------------ metrics of a run
+def probe_values(
+    spikes: SpikeData,
+    n_trials: int,
+    trial_duration: float,
+    n_cues: int,
+    *,
+    probe_onset: float,
+    probe_duration: float,
+    settle: float,
+    rate0: float,
+    scale: float,
+) -> np.ndarray:
+    """Each cue's value after every trial, read from the value neurons in the probes.
+
+    Cue ``c`` is presented alone from ``probe_onset + c * probe_duration`` into every
+    trial, for ``probe_duration``; its value is ``V = (rate - rate0) / scale`` with the
+    value neurons' mean rate from ``settle`` after the probe's onset to its end.
+
+    Parameters
+    ----------
+    spikes : SpikeData
+        The spikes of one group's value neurons.
+    n_trials : int
+        Trials of the run, each ``trial_duration`` long (seconds), the first at 0.
+    n_cues : int
+        Cues of the group, probed in their order.
+    probe_onset, probe_duration, settle : float
+        The first probe's onset in a trial, a probe's length, and the time from a
+        probe's onset to the start of the readout (seconds).
+    rate0, scale : float
+        The value neurons' rate at ``V = 0`` and the rate of one unit of ``V`` (Hz).
+
+    Returns
+    -------
+    ndarray, shape (n_trials, n_cues)
+        The values, in units of the US's ``lambda``.
+    """
+    starts = trial_duration * np.arange(n_trials)
+    times = np.sort(spikes.times)
+    values = np.zeros((n_trials, n_cues))
+    for c in range(n_cues):
+        lo = starts + (probe_onset + c * probe_duration)
+        hi = lo + probe_duration
+        lo = lo + settle
+        counts = np.searchsorted(times, hi) - np.searchsorted(times, lo)
+        rate = counts / (spikes.size * (hi - lo))
+        values[:, c] = (rate - rate0) / scale
+    return values
+
+
+def stage_end(values: np.ndarray, stage_trials: int, stage: int, final_trials: int) -> np.ndarray:
+    """Mean of the last ``final_trials`` rows of ``stage`` (1-based, ``stage_trials`` rows)."""
+    stop = stage * stage_trials
+    return values[max(0, stop - final_trials) : stop].mean(axis=0)
+
+
+def paradigm_metrics(
+    curves: dict[str, np.ndarray],
+    lam: float,
+    stage_trials: int,
+    final_trials: int,
+    prefix: str = "",
+) -> dict[str, float]:
+    """The paradigms' effects from every group's values after every trial.
+
+    Parameters
+    ----------
+    curves : dict of str to ndarray
+        Per group that was run, its cues' values after every trial, shape (n_trials,
+        n_cues), spiking (:func:`probe_values`) or twin (:attr:`RWResult.after`).
+    lam : float
+        The value the US supports; values are divided by it.
+    stage_trials : int
+        Trials per stage (:data:`~spikingml.stimuli.paradigms.N_STAGES` stages).
+    final_trials : int
+        Trials at the end of a stage averaged into its value (:func:`stage_end`).
+    prefix : str
+        Put before every key (``"twin_"`` for the twin, which also leaves out the raw
+        values of the blocking groups).
+
+    Returns
+    -------
+    dict of str to float
+        ``acquisition_value``, ``extinction_drop``, ``blocking_ratio`` (and
+        ``blocking_value_x``, ``control_value_x``), ``overshadowing_share``,
+        ``conditioned_inhibitor_value``, ``overexpectation_drop``: those whose groups
+        are in ``curves``.
+    """
+    end = {
+        name: stage_end(v, stage_trials, N_STAGES, final_trials) / lam
+        for name, v in curves.items()
+    }
+    mid = {name: stage_end(v, stage_trials, 2, final_trials) / lam for name, v in curves.items()}
+    m: dict[str, float] = {}
+    if "acquisition" in curves:
+        m["acquisition_value"] = float(end["acquisition"][0])
+    if "extinction" in curves:
+        before = float(mid["extinction"][0])
+        m["extinction_drop"] = 1.0 - float(end["extinction"][0]) / before if before > 0 else np.nan
+    if "blocking" in curves:
+        x_blocked, x_control = float(end["blocking"][1]), float(end["blocking_control"][1])
+        m["blocking_ratio"] = x_blocked / x_control if x_control > 0 else float("nan")
+        if not prefix:
+            m["blocking_value_x"] = x_blocked
+            m["control_value_x"] = x_control
+    if "overshadowing" in curves:
+        a, b = end["overshadowing"]
+        m["overshadowing_share"] = float(a / (a + b)) if a + b > 0 else float("nan")
+    if "conditioned_inhibition" in curves:
+        m["conditioned_inhibitor_value"] = float(end["conditioned_inhibition"][1])
+    if "overexpectation" in curves:
+        m["overexpectation_drop"] = float(np.min(mid["overexpectation"] - end["overexpectation"]))
+    return {prefix + k: v for k, v in m.items()}

@@ -95,6 +95,10 @@ relative to the largest cue population) and :math:`\beta = N_{max}\,\eta\,\nu_{c
 \tau_{trace}\,g\,T_{US}` (:func:`twin_rates`). While both pathways of a cue are above
 zero its value changes twice as fast (both move); the twin does not model that.
 
+The metrics (values read from the probes, the paradigms' effects) are computed in
+:mod:`spikingml.analysis.rescorla_wagner`, the figure drawn in
+:mod:`spikingml.figures.rescorla_wagner`.
+
 References
 ----------
 Rescorla, R. A. & Wagner, A. R. (1972). A theory of Pavlovian conditioning: variations
@@ -803,7 +807,8 @@ def probe_values(result: Result, params: Params | None = None) -> dict[str, np.n
     """Each cue's value after every trial, read from the value neurons in the probes.
 
     ``V = (rate - value_rate0) / value_scale`` with the value neurons' mean rate from
-    ``readout_settle`` after the probe's onset to its end.
+    ``readout_settle`` after the probe's onset to its end
+    (:func:`spikingml.analysis.rescorla_wagner.probe_values`).
 
     Returns
     -------
@@ -811,57 +816,20 @@ def probe_values(result: Result, params: Params | None = None) -> dict[str, np.n
         Per group, shape (n_trials, n_cues), in units of V (lambda = ``params.lam``).
     """
     params = _params_of(result) if params is None else params
-    trial = float(params.trial_duration)
-    starts = trial * np.arange(params.n_trials)
-    out = {}
-    for group in _groups_of(result):
-        spikes = result.populations[f"{group['name']}.value"]
-        times = np.sort(spikes.times)
-        values = np.zeros((params.n_trials, len(group["cues"])))
-        for c in range(len(group["cues"])):
-            lo = starts + float(params.probe_onset + c * params.probe_duration)
-            hi = lo + float(params.probe_duration)
-            lo = lo + float(params.readout_settle)
-            counts = np.searchsorted(times, hi) - np.searchsorted(times, lo)
-            rate = counts / (spikes.size * (hi - lo))
-            values[:, c] = (rate - float(params.value_rate0)) / float(params.value_scale)
-        out[group["name"]] = values
-    return out
-
-
-def _stage_end(values: np.ndarray, stage_trials: int, stage: int) -> np.ndarray:
-    """Mean of the last :data:`FINAL_TRIALS` rows of ``stage`` (1-based)."""
-    stop = stage * stage_trials
-    return values[max(0, stop - FINAL_TRIALS) : stop].mean(axis=0)
-
-
-def _paradigm_metrics(
-    curves: dict[str, np.ndarray], params: Params, prefix: str
-) -> dict[str, float]:
-    """The paradigm metrics from values after every trial (spiking or twin)."""
-    lam = float(params.lam)
-    end = {name: _stage_end(v, params.n_stage, N_STAGES) / lam for name, v in curves.items()}
-    mid = {name: _stage_end(v, params.n_stage, 2) / lam for name, v in curves.items()}
-    m: dict[str, float] = {}
-    if "acquisition" in curves:
-        m["acquisition_value"] = float(end["acquisition"][0])
-    if "extinction" in curves:
-        before = float(mid["extinction"][0])
-        m["extinction_drop"] = 1.0 - float(end["extinction"][0]) / before if before > 0 else np.nan
-    if "blocking" in curves:
-        x_blocked, x_control = float(end["blocking"][1]), float(end["blocking_control"][1])
-        m["blocking_ratio"] = x_blocked / x_control if x_control > 0 else float("nan")
-        if not prefix:
-            m["blocking_value_x"] = x_blocked
-            m["control_value_x"] = x_control
-    if "overshadowing" in curves:
-        a, b = end["overshadowing"]
-        m["overshadowing_share"] = float(a / (a + b)) if a + b > 0 else float("nan")
-    if "conditioned_inhibition" in curves:
-        m["conditioned_inhibitor_value"] = float(end["conditioned_inhibition"][1])
-    if "overexpectation" in curves:
-        m["overexpectation_drop"] = float(np.min(mid["overexpectation"] - end["overexpectation"]))
-    return {prefix + k: v for k, v in m.items()}
+    return {
+        group["name"]: rw.probe_values(
+            result.populations[f"{group['name']}.value"],
+            params.n_trials,
+            float(params.trial_duration),
+            len(group["cues"]),
+            probe_onset=float(params.probe_onset),
+            probe_duration=float(params.probe_duration),
+            settle=float(params.readout_settle),
+            rate0=float(params.value_rate0),
+            scale=float(params.value_scale),
+        )
+        for group in _groups_of(result)
+    }
 
 
 def compare(result: Result, twin_output: Twin) -> dict[str, float]:
@@ -869,8 +837,9 @@ def compare(result: Result, twin_output: Twin) -> dict[str, float]:
     params = _params_of(result)
     spiking = probe_values(result, params)
     model = {name: curve.after for name, curve in twin_output.curves.items()}
-    metrics = _paradigm_metrics(spiking, params, "")
-    metrics.update(_paradigm_metrics(model, params, "twin_"))
+    lam, stage = float(params.lam), params.n_stage
+    metrics = rw.paradigm_metrics(spiking, lam, stage, FINAL_TRIALS)
+    metrics.update(rw.paradigm_metrics(model, lam, stage, FINAL_TRIALS, prefix="twin_"))
     if "overshadowing" in model:
         alpha = twin_output.alphas["overshadowing"]
         metrics["twin_overshadowing_share"] = float(alpha[0] / alpha.sum())
@@ -903,91 +872,15 @@ def raster_options(result: Result) -> dict[str, Any]:
     }
 
 
-_CUE_COLORS = {"A": "#0072B2", "X": "#D55E00", "B": "#E69F00"}
-_STAGE_SCHEDULE = {
-    "acquisition": "A+ | A+ | A+ | A+",
-    "extinction": "A+ | A+ | A- | A-",
-    "blocking": "A+ | A+ | AX+ | AX+   (control: - | - | AX+ | AX+)",
-    "overshadowing": "AB+ throughout, A salient",
-    "conditioned_inhibition": "A+ | A+, AX- | A+, AX- | A+, AX-",
-    "overexpectation": "A+, B+ | A+, B+ | AB+ | AB+",
-}
-
-
 def figures(result: Result, twin_output: Twin, outdir: Path) -> list[Path]:
     """Write ``comparison.png``: learning curves of spiking circuit and twin, per paradigm.
 
     One row per paradigm, the spiking circuit (values read from the value neurons in the
     probes) on the left and the twin on the right, on the same axes; stage boundaries
-    marked.
+    marked. Drawn by :func:`spikingml.figures.rescorla_wagner.figures`.
     """
-    from matplotlib.figure import Figure
-
-    from spikingml.plotting import FONT_SIZE, save_figure
+    from spikingml.figures import rescorla_wagner as drawing
 
     params = _params_of(result)
-    outdir = Path(outdir)
     spiking = probe_values(result, params)
-    groups = {g["name"]: g for g in _groups_of(result)}
-    paradigms = [p for p in PARADIGMS if PARADIGMS[p][0] in groups]
-    lam = float(params.lam)
-    all_values = (
-        np.concatenate(
-            [np.ravel(v) for v in spiking.values()]
-            + [np.ravel(c.after) for c in twin_output.curves.values()]
-        )
-        / lam
-    )
-    # room above the curves for each panel's label
-    lo, hi = min(-0.1, float(all_values.min())), max(1.1, float(all_values.max())) + 0.35
-    pad = 0.05 * (hi - lo)
-    fig = Figure(figsize=(10.0, 1.9 * len(paradigms) + 0.8), layout="constrained")
-    axes = np.atleast_2d(fig.subplots(len(paradigms), 2, sharex=True, sharey=True))
-    trials = np.arange(1, params.n_trials + 1)
-    for row, paradigm in enumerate(paradigms):
-        for col, (source, title) in enumerate(
-            (("spiking", "spiking circuit (value neurons, probes)"), ("twin", "Rescorla-Wagner"))
-        ):
-            ax = axes[row, col]
-            for name in PARADIGMS[paradigm]:
-                control = name.endswith("_control")
-                values = spiking[name] if source == "spiking" else twin_output.curves[name].after
-                for c, cue in enumerate(groups[name]["cues"]):
-                    if control and cue == "A":
-                        continue  # A and X of the control are trained together only
-                    ax.plot(
-                        trials,
-                        values[:, c] / lam,
-                        color=_CUE_COLORS.get(cue, "k"),
-                        ls="--" if control else "-",
-                        lw=1.4,
-                        label=f"{'control ' if control else ''}{cue}",
-                    )
-            for k in range(1, N_STAGES):
-                ax.axvline(k * params.n_stage + 0.5, color="0.6", lw=0.8, zorder=0)
-            ax.axhline(0, color="0.8", lw=0.6, zorder=0)
-            ax.set_ylim(lo - pad, hi + pad)
-            ax.tick_params(labelsize=FONT_SIZE)
-            if row == 0:
-                ax.set_title(title, fontsize=FONT_SIZE + 2)
-            if col == 0:
-                ax.set_ylabel("V / lambda", fontsize=FONT_SIZE + 1)
-            ax.text(
-                0.01,
-                0.97,
-                f"{paradigm.replace('_', ' ')}: {_STAGE_SCHEDULE[paradigm]}",
-                transform=ax.transAxes,
-                va="top",
-                fontsize=FONT_SIZE,
-                bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1},
-            )
-        axes[row, 1].legend(
-            fontsize=FONT_SIZE, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False
-        )
-    for ax in axes[-1]:
-        ax.set_xlabel("trial (stages 1-4 separated by grey lines)", fontsize=FONT_SIZE + 1)
-    fig.suptitle(
-        "Spiking circuit vs Rescorla-Wagner: cue values after every trial",
-        fontsize=FONT_SIZE + 3,
-    )
-    return [save_figure(fig, outdir / "comparison.png")]
+    return drawing.figures(result, twin_output, params, spiking, Path(outdir))
