@@ -33,6 +33,9 @@ Contents
     The prediction :math:`G` of the circuit recomputed from its output spikes alone.
 :func:`fit_threshold`, :func:`threshold_accuracy`
     A causal threshold decoder fitted on one stretch and tested on another.
+:func:`readout`, :func:`decoding_metrics`
+    The traces of a run of :mod:`spikingml.circuits.bayesian_neuron` aligned with the
+    exact filter, and the metrics comparing them.
 
 Reference
 ---------
@@ -43,11 +46,16 @@ from __future__ import annotations
 
 import itertools
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from spikingml.analysis.stats import pearson
 from spikingml.errors import ValidationError
 from spikingml.stimuli.hidden_markov import switch_probabilities
+
+if TYPE_CHECKING:
+    from spikingml.result import Result
 
 __all__ = [
     "input_weights",
@@ -57,6 +65,8 @@ __all__ = [
     "decode_output_spikes",
     "fit_threshold",
     "threshold_accuracy",
+    "readout",
+    "decoding_metrics",
 ]
 
 
@@ -262,3 +272,74 @@ def threshold_accuracy(values: np.ndarray, labels: np.ndarray, threshold: float)
     values = np.asarray(values, dtype=float).ravel()
     labels = np.asarray(labels).ravel().astype(bool)
     return float(np.mean((values > threshold) == labels))
+
+
+# ------------------------------------------------------------------ metrics of a run
+def readout(result: Result, logodds: np.ndarray, state: np.ndarray) -> dict[str, np.ndarray]:
+    """A run's traces aligned with the exact filter, one entry per bin ``k >= 1``.
+
+    Parameters
+    ----------
+    result : Result
+        A run of :mod:`spikingml.circuits.bayesian_neuron`: signals ``L`` and ``G``
+        sampled at the start of every bin.
+    logodds : ndarray, shape (n_bins + 1,)
+        The exact filter's log-odds (:func:`forward_logodds`; entry 0: the prior).
+    state : ndarray of int, shape (n_bins,)
+        The hidden state of every bin.
+
+    Returns
+    -------
+    dict
+        ``exact`` (the filter's log-odds of the state of bin ``k - 1``), ``L`` and ``G``
+        (the circuit's, recorded at the start of bin ``k``: after the inputs of bins
+        ``< k``), ``state`` (the hidden state of bin ``k - 1``) and ``t`` (the time, s).
+    """
+    L = result.signals["L"].values[:, 0]
+    G = result.signals["G"].values[:, 0]
+    n = len(L)
+    return {
+        "t": result.signals["L"].times[1:],
+        "exact": logodds[1:n],
+        "L": L[1:],
+        "G": G[1:],
+        "state": state[: n - 1],
+    }
+
+
+def decoding_metrics(
+    exact: np.ndarray, L: np.ndarray, G: np.ndarray, state: np.ndarray
+) -> dict[str, float]:
+    """How well the circuit's log-odds follow the exact filter's, and decode the state.
+
+    The threshold ``c`` of the causal decoder ``G > c`` is fitted on the first half of
+    the bins and tested on the second, beside the exact filter's MAP decision
+    ``exact > 0`` on the same bins.
+
+    Parameters
+    ----------
+    exact, L, G, state : ndarray, shape (n,)
+        Aligned traces (:func:`readout`).
+
+    Returns
+    -------
+    dict of str to float
+        ``internal_logodds_correlation`` (r of ``L`` and ``exact``),
+        ``logodds_correlation`` (of ``G``), ``decoding_accuracy``, ``map_accuracy``,
+        ``accuracy_gap`` (MAP minus decoding), ``decoder_threshold`` and
+        ``logodds_rms_error`` (of ``G - exact``).
+    """
+    n = len(state)
+    fit, test = slice(0, n // 2), slice(n // 2, n)
+    threshold, _ = fit_threshold(G[fit], state[fit])
+    decoding = threshold_accuracy(G[test], state[test], threshold)
+    exact_map = threshold_accuracy(exact[test], state[test], 0.0)
+    return {
+        "internal_logodds_correlation": pearson(L, exact),
+        "logodds_correlation": pearson(G, exact),
+        "decoding_accuracy": decoding,
+        "map_accuracy": exact_map,
+        "accuracy_gap": exact_map - decoding,
+        "decoder_threshold": threshold,
+        "logodds_rms_error": float(np.sqrt(np.mean((G - exact) ** 2))),
+    }

@@ -63,6 +63,9 @@ spike counts is the exact posterior (the neuron's ``L`` is its continuous-time l
 from the output spikes is causal: ``G > c``, with the threshold ``c`` fitted on the first
 half of the run (phase ``fit``) and tested on the second (phase ``test``), where it is
 compared with the exact filter's MAP decision ``L_exact > 0``.
+The readout and the metrics are computed in :mod:`spikingml.analysis.hmm`
+(:func:`~spikingml.analysis.hmm.readout`, :func:`~spikingml.analysis.hmm.decoding_metrics`),
+the figure drawn in :mod:`spikingml.figures.bayesian_neuron`.
 
 References
 ----------
@@ -84,7 +87,6 @@ import numpy as np
 from brian2 import Hz, ms, second
 
 from spikingml.analysis import hmm
-from spikingml.analysis.stats import pearson
 from spikingml.errors import ValidationError
 from spikingml.params import CircuitParams, is_whole, param
 from spikingml.result import Phase, Result, Signal, SpikeData
@@ -438,48 +440,22 @@ def twin(params: Params | None = None, seed: int = 0) -> Twin:
 
 # --------------------------------------------------------------------------- compare
 def readout(result: Result, twin_output: Twin) -> dict[str, np.ndarray]:
-    """Aligned traces, one entry per bin ``k >= 1`` (the start of bin ``k``).
+    """Aligned traces ``t``, ``exact``, ``L``, ``G``, ``state``, one per bin ``k >= 1``.
 
-    Returns
-    -------
-    dict
-        ``exact`` (the filter's log-odds of the state of bin ``k - 1``), ``L`` and ``G``
-        (the circuit's, recorded at the start of bin ``k``: after the inputs of bins
-        ``< k``), ``state`` (the hidden state of bin ``k - 1``) and ``t`` (the time, s).
+    See :func:`spikingml.analysis.hmm.readout`.
     """
-    L = result.signals["L"].values[:, 0]
-    G = result.signals["G"].values[:, 0]
-    n = len(L)
-    return {
-        "t": result.signals["L"].times[1:],
-        "exact": twin_output.logodds[1:n],
-        "L": L[1:],
-        "G": G[1:],
-        "state": twin_output.state[: n - 1],
-    }
+    return hmm.readout(result, twin_output.logodds, twin_output.state)
 
 
 def compare(result: Result, twin_output: Twin) -> dict[str, float]:
     """The metrics of :data:`METRICS` for a run and its twin."""
     r = readout(result, twin_output)
-    n = len(r["state"])
-    fit, test = slice(0, n // 2), slice(n // 2, n)
-    threshold, _ = hmm.fit_threshold(r["G"][fit], r["state"][fit])
-    decoding = hmm.threshold_accuracy(r["G"][test], r["state"][test], threshold)
-    exact_map = hmm.threshold_accuracy(r["exact"][test], r["state"][test], 0.0)
+    m = hmm.decoding_metrics(r["exact"], r["L"], r["G"], r["state"])
     duration = result.simulated_seconds
-    out, inp = result.populations["output"], result.populations["inputs"]
-    return {
-        "internal_logodds_correlation": pearson(r["L"], r["exact"]),
-        "logodds_correlation": pearson(r["G"], r["exact"]),
-        "decoding_accuracy": decoding,
-        "map_accuracy": exact_map,
-        "accuracy_gap": exact_map - decoding,
-        "decoder_threshold": threshold,
-        "output_rate_hz": len(out.times) / (out.size * duration),
-        "input_rate_hz": len(inp.times) / (inp.size * duration),
-        "logodds_rms_error": float(np.sqrt(np.mean((r["G"] - r["exact"]) ** 2))),
-    }
+    for key, name in (("output_rate_hz", "output"), ("input_rate_hz", "inputs")):
+        spikes = result.populations[name]
+        m[key] = len(spikes.times) / (spikes.size * duration)
+    return {key: m[key] for key in METRICS}
 
 
 # --------------------------------------------------------------------------- figures
@@ -510,100 +486,10 @@ def figures(result: Result, twin_output: Twin, outdir: Path) -> list[Path]:
     Panels (last 5 s): the hidden state; the input raster (inputs ordered by their
     weight ``w``, strongest "on" evidence at the top); the exact log-odds with the
     neuron's ``L`` and the log-odds ``G`` decoded from the output spikes, with the fitted
-    decoder threshold; the output spikes (on and off neurons).
+    decoder threshold; the output spikes (on and off neurons). Drawn by
+    :func:`spikingml.figures.bayesian_neuron.figures`.
     """
-    from matplotlib.figure import Figure
-    from matplotlib.ticker import MaxNLocator
+    from spikingml.figures import bayesian_neuron as drawing
 
-    from spikingml.plotting import FONT_SIZE, POPULATION_COLORS, save_figure
-
-    outdir = Path(outdir)
-    t0, t1 = _window(result)
-    r = readout(result, twin_output)
     metrics = compare(result, twin_output)
-    sel = (r["t"] >= t0) & (r["t"] < t1)
-    fig = Figure(figsize=(9.0, 7.0), layout="constrained")
-    axes = fig.subplots(4, 1, sharex=True, gridspec_kw={"height_ratios": [0.6, 2.0, 2.4, 0.8]})
-    ax_state, ax_in, ax_l, ax_out = axes
-    t = r["t"][sel]
-    ax_state.fill_between(t, 0, r["state"][sel], step="pre", color="0.55", lw=0)
-    ax_state.set_yticks([0, 1], ["off", "on"])
-    ax_state.set_ylim(-0.1, 1.1)
-    ax_state.set_ylabel("hidden\nstate", fontsize=FONT_SIZE + 1)
-
-    inp = result.populations["inputs"]
-    w = result.weights["w"]
-    rank = np.empty(len(w), dtype=int)
-    rank[np.argsort(w)] = np.arange(len(w))
-    keep = (inp.times >= t0) & (inp.times < t1)
-    colors = np.where(w[inp.indices[keep]] > 0, POPULATION_COLORS[0], POPULATION_COLORS[1])
-    ax_in.scatter(inp.times[keep], rank[inp.indices[keep]], s=4, c=colors, marker="|", lw=0.8)
-    ax_in.set_ylim(-0.5, len(w) - 0.5)
-    ax_in.yaxis.set_major_locator(MaxNLocator(integer=True))
-    ax_in.set_ylabel("input neuron\n(sorted by w)", fontsize=FONT_SIZE + 1)
-    ax_in.text(
-        1.005,
-        1.0,
-        "w > 0",
-        color=POPULATION_COLORS[0],
-        transform=ax_in.transAxes,
-        va="top",
-        fontsize=FONT_SIZE,
-    )
-    ax_in.text(
-        1.005,
-        0.0,
-        "w < 0",
-        color=POPULATION_COLORS[1],
-        transform=ax_in.transAxes,
-        va="bottom",
-        fontsize=FONT_SIZE,
-    )
-
-    ax_l.plot(t, r["exact"][sel], color="k", lw=1.6, label="exact filter (twin)")
-    ax_l.plot(t, r["L"][sel], color=POPULATION_COLORS[3], lw=0.9, ls="--", label="neuron's L")
-    ax_l.plot(
-        t, r["G"][sel], color=POPULATION_COLORS[1], lw=1.0, label="G, decoded from output spikes"
-    )
-    ax_l.axhline(
-        metrics["decoder_threshold"], color="0.5", lw=0.8, ls=":", label="decoder threshold"
-    )
-    ax_l.set_ylabel("log-odds of 'on'", fontsize=FONT_SIZE + 1)
-    ax_l.legend(fontsize=FONT_SIZE, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
-    ax_l.text(
-        0.01,
-        0.03,
-        f"r(G, exact) = {metrics['logodds_correlation']:.3f}   "
-        f"r(L, exact) = {metrics['internal_logodds_correlation']:.4f}   (whole run)",
-        transform=ax_l.transAxes,
-        fontsize=FONT_SIZE,
-        bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1},
-    )
-
-    out = result.populations["output"]
-    keep = (out.times >= t0) & (out.times < t1)
-    names = ["on (+)", "off (-)"] if out.size == 2 else ["output"]
-    for j in range(out.size):
-        sel_j = keep & (out.indices == j)
-        ax_out.scatter(
-            out.times[sel_j],
-            np.full(sel_j.sum(), j),
-            s=30,
-            marker="|",
-            lw=0.8,
-            color=POPULATION_COLORS[j],
-        )
-    ax_out.set_yticks(range(out.size), names)
-    ax_out.set_ylim(-0.6, out.size - 0.4)
-    ax_out.set_ylabel("output\nneuron", fontsize=FONT_SIZE + 1)
-    ax_out.set_xlabel("time (s)", fontsize=FONT_SIZE + 1)
-    ax_out.set_xlim(t0, t1)
-    for ax in axes:
-        ax.tick_params(labelsize=FONT_SIZE)
-    fig.suptitle(
-        f"Bayesian neuron ({result.params['output_code']} output code, seed {result.seed}): "
-        f"output {metrics['output_rate_hz']:.0f} Hz per neuron, decoding "
-        f"{metrics['decoding_accuracy']:.3f} vs exact MAP {metrics['map_accuracy']:.3f}",
-        fontsize=FONT_SIZE + 2,
-    )
-    return [save_figure(fig, outdir / "comparison.png")]
+    return drawing.figures(result, twin_output, metrics, _window(result), Path(outdir))
