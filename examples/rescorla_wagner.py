@@ -16,10 +16,12 @@ recruits twice the neurons), conditioned inhibition (A+ / AX-) and overexpectati
 B+, then AB+). Probes of each cue alone after every trial read the values from the value
 neurons; the twin is the Rescorla-Wagner model on the same schedules.
 
-This script runs the quick preset (about 15 s of CPU time once compiled; the first run compiles
-Brian2's Cython code, a minute or two on 2 cores) and writes ``raster.png`` and
-``comparison.png`` to ``examples/output/rescorla-wagner``: the same as
-``spikingml run rescorla-wagner --quick``, from Python. One paradigm alone:
+This script runs the quick preset (about 15 s of CPU time once compiled; the first run
+compiles Brian2's Cython code, a minute or two on 2 cores) through
+:func:`spikingml.pipeline.run`, the function ``spikingml run`` calls: it is
+``spikingml run rescorla-wagner --quick``, from Python. It writes ``metrics.json``,
+``params.json``, ``data.nix`` (the spikes and signals, NEO/NIX), ``raster.png`` and
+``comparison.png`` to ``examples/output/rescorla-wagner``. One paradigm alone:
 ``rw.Params.quick().replace(paradigm="blocking")``.
 """
 
@@ -27,43 +29,47 @@ Brian2's Cython code, a minute or two on 2 cores) and writes ``raster.png`` and
 # Run the six paradigms and the twin
 # ----------------------------------
 # All paradigms run side by side as groups of one network; the twin is the
-# Rescorla-Wagner model on the same schedules.
+# Rescorla-Wagner model on the same schedules. ``pipeline.run`` simulates the network,
+# runs the twin meanwhile, compares the two and writes every output. The figures it
+# wrote: the conditioned-inhibition group's raster, then every paradigm's learning
+# curves, spiking beside the twin.
 
 from pathlib import Path
 
+from spikingml import pipeline
 from spikingml.circuits import rescorla_wagner as rw
-from spikingml.plotting import raster, save_figure
 
-params = rw.Params.quick()
-result = rw.simulate(params, seed=0)
-twin = rw.twin(params)
-metrics = rw.compare(result, twin)
+outdir = Path(__file__).resolve().parent / "output" / "rescorla-wagner"
+record = pipeline.run("rescorla-wagner", rw.Params.quick(), seed=0, out=outdir, force=True)
 
 # %%
 # How close are they?
 # --------------------
+# Every metric, with its meaning and target from ``rw.METRICS`` (one entry,
+# ``curve_correlation_<group>``, documents the learning-curve correlation of every group).
 
-for name, value in metrics.items():
+for name, value in record.metrics.items():
     doc = rw.METRICS.get(name, rw.METRICS["curve_correlation_<group>"])
     print(f"{name:42s} {value:8.3f}   {doc}")
 
 # %%
-# Figures
-# -------
-# The conditioned-inhibition group's raster, then every paradigm's learning curves,
-# spiking beside the twin.
+# What was written
+# ----------------
+# ``record.files`` lists the files, ``record.timings`` where the time went.
 
-outdir = Path(__file__).resolve().parent / "output" / "rescorla-wagner"
-outdir.mkdir(parents=True, exist_ok=True)
-ax_raster, _ = raster(result, **rw.raster_options(result))
-save_figure(ax_raster.figure, outdir / "raster.png")
-for path in [outdir / "raster.png", *rw.figures(result, twin, outdir)]:
-    print("wrote", path)
+for name in record.files:
+    print("wrote", outdir / name)
+timings = record.timings
+print(
+    f"{timings['simulated_seconds']:.0f} s of network time simulated in "
+    f"{timings['simulate_wall_seconds']:.1f} s; {timings['wall_seconds']:.1f} s in all"
+)
 
 # %%
 # Export
 # ------
 #
+# ``record.result`` is the simulation (a ``Result``), ``record.twin_output`` the twin's.
 # The spikes as NEO objects (one segment per training stage), ready for Elephant:
-block = result.to_neo()
+block = record.result.to_neo()
 print([segment.name for segment in block.segments], len(block.groups), "populations")
