@@ -13,52 +13,57 @@ than ``eta / 2``, so ``G``, a function of the output spikes alone, tracks the ex
 log-odds. The twin is the exact forward filter of the same hidden Markov model.
 
 This script runs the quick preset (10 s of the chain; a few seconds once Brian2's Cython
-code is compiled, a minute or two on a cold cache) and writes ``raster.png`` and
-``comparison.png`` to ``examples/output/bayesian-neuron``: the same as
-``spikingml run bayesian-neuron --quick``, from Python. Deneve's original single output
-neuron: ``bn.Params.quick().replace(output_code="single")``.
+code is compiled, a minute or two on a cold cache) through
+:func:`spikingml.pipeline.run`, the function ``spikingml run`` calls: it is
+``spikingml run bayesian-neuron --quick``, from Python. It writes ``metrics.json``,
+``params.json``, ``data.nix`` (the spikes and traces, NEO/NIX), ``raster.png`` and
+``comparison.png`` to ``examples/output/bayesian-neuron``. Deneve's original single
+output neuron: ``bn.Params.quick().replace(output_code="single")``.
 """
 
 # %%
 # Run the neuron and the exact filter
 # -----------------------------------
-# 10 s of the hidden chain (quick preset).
+# 10 s of the hidden chain (quick preset). ``pipeline.run`` simulates the neuron, runs
+# the exact filter meanwhile, compares the two and writes every output. The figures it
+# wrote: the input and output spikes, then the hidden state with the exact, internal and
+# decoded log-odds.
 
 from pathlib import Path
 
+from spikingml import pipeline
 from spikingml.circuits import bayesian_neuron as bn
-from spikingml.plotting import raster, save_figure
 
-params = bn.Params.quick()
-result = bn.simulate(params, seed=0)
-twin = bn.twin(params, seed=0)
-metrics = bn.compare(result, twin)
+outdir = Path(__file__).resolve().parent / "output" / "bayesian-neuron"
+record = pipeline.run("bayesian-neuron", bn.Params.quick(), seed=0, out=outdir, force=True)
 
 # %%
 # How close are they?
 # --------------------
+# Every metric, with its meaning and target from ``bn.METRICS``.
 
-for name, value in metrics.items():
+for name, value in record.metrics.items():
     print(f"{name:30s} {value:9.4f}   {bn.METRICS[name]}")
 
 # %%
-# Figures
-# -------
-# The input and output spikes, then the hidden state with the exact, internal and
-# decoded log-odds.
+# What was written
+# ----------------
+# ``record.files`` lists the files, ``record.timings`` where the time went.
 
-outdir = Path(__file__).resolve().parent / "output" / "bayesian-neuron"
-outdir.mkdir(parents=True, exist_ok=True)
-ax_raster, _ = raster(result, **bn.raster_options(result))
-save_figure(ax_raster.figure, outdir / "raster.png")
-for path in [outdir / "raster.png", *bn.figures(result, twin, outdir)]:
-    print("wrote", path)
+for name in record.files:
+    print("wrote", outdir / name)
+timings = record.timings
+print(
+    f"{timings['simulated_seconds']:.0f} s of network time simulated in "
+    f"{timings['simulate_wall_seconds']:.1f} s; {timings['wall_seconds']:.1f} s in all"
+)
 
 # %%
 # Export
 # ------
 #
+# ``record.result`` is the simulation (a ``Result``), ``record.twin_output`` the twin's.
 # The spikes and the log-odds traces as NEO objects (segments: the decoder's fit and
 # test halves), ready for Elephant:
-block = result.to_neo()
+block = record.result.to_neo()
 print([segment.name for segment in block.segments], len(block.groups), "groups")
