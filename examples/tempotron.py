@@ -22,33 +22,38 @@ weight when learning stops (the averaged perceptron):
   50 ms bins they see the timing.
 
 This script runs the quick preset (N = 100; about 2 s of simulation once the
-cpp_standalone program is compiled, a minute or two the first time) and writes
-``raster.png``, ``comparison.png`` (capacity curves, learning curves, timing task) and
-``voltage_traces.png`` (V of a + and a - pattern before and after learning) to
-``examples/output/tempotron``: the same as
-``spikingml run tempotron --quick``, from Python.
+cpp_standalone program is compiled, a minute or two the first time) through
+:func:`spikingml.pipeline.run`, the function ``spikingml run`` calls: it is
+``spikingml run tempotron --quick``, from Python. It writes ``metrics.json``,
+``params.json``, ``data.nix`` (the spikes, NEO/NIX), ``raster.png``, ``comparison.png``
+(capacity curves, learning curves, timing task) and ``voltage_traces.png`` (V of a + and
+a - pattern before and after learning) to ``examples/output/tempotron``.
 """
 
 # %%
 # Train the tempotron and fit the linear twins
 # --------------------------------------------
 # N = 100 afferents (quick preset), loads alpha = 1 to 2 and the timing task.
+# ``pipeline.run`` simulates the network (on the circuit's default device,
+# ``cpp_standalone``), fits the linear twins meanwhile, compares them and writes every
+# output. The figures it wrote: the inputs of a + and a - pattern, capacity and learning
+# curves, the timing task, and the membrane potential before and after learning.
 
 from pathlib import Path
 
+from spikingml import pipeline
 from spikingml.circuits import tempotron as tp
-from spikingml.plotting import raster, save_figure
 
-params = tp.Params.quick()
-result = tp.simulate(params, seed=0)
-twin = tp.twin(params, seed=0)
-metrics = tp.compare(result, twin)
+outdir = Path(__file__).resolve().parent / "output" / "tempotron"
+record = pipeline.run("tempotron", tp.Params.quick(), seed=0, out=outdir, force=True)
 
 # %%
 # How close are they?
 # --------------------
+# Every metric, with its meaning and target from ``tp.METRICS`` (an entry ending in
+# ``_<a>`` documents a metric of each load alpha).
 
-for name, value in metrics.items():
+for name, value in record.metrics.items():
     doc = tp.METRICS.get(name, "")
     for prefix in (
         "tempotron_accuracy_alpha_",
@@ -61,14 +66,16 @@ for name, value in metrics.items():
     print(f"{name:36s} {value:10.4g}   {doc[:70]}")
 
 # %%
-# Figures
-# -------
-# The inputs of a + and a - pattern, capacity and learning curves, the timing task, and
-# the membrane potential before and after learning.
+# What was written
+# ----------------
+# ``record.files`` lists the files, ``record.timings`` where the time went (under
+# ``cpp_standalone`` also ``compile_seconds`` and ``binary_seconds``);
+# ``record.result`` is the simulation and ``record.twin_output`` the twins' output.
 
-outdir = Path(__file__).resolve().parent / "output" / "tempotron"
-outdir.mkdir(parents=True, exist_ok=True)
-ax_raster, _ = raster(result, **tp.raster_options(result))
-save_figure(ax_raster.figure, outdir / "raster.png")
-for path in [outdir / "raster.png", *tp.figures(result, twin, outdir)]:
-    print("wrote", path)
+for name in record.files:
+    print("wrote", outdir / name)
+timings = record.timings
+print(
+    f"{timings['simulated_seconds']:.0f} s of network time simulated in "
+    f"{timings['simulate_wall_seconds']:.1f} s; {timings['wall_seconds']:.1f} s in all"
+)
