@@ -31,6 +31,9 @@ Contents
     Normalised mutual information between clusters and labels.
 :func:`match_components`
     Pairs the components of two mixtures (Hungarian algorithm on a similarity).
+:func:`test_clusters`, :func:`matched_correlations`
+    Readouts of a run of :mod:`spikingml.circuits.wta_em`: the cluster its WTA neurons
+    give every test image, and its weights paired with a mixture's log-probabilities.
 
 References
 ----------
@@ -50,10 +53,15 @@ Comput. Biol. 9, e1003037.
 from __future__ import annotations
 
 import dataclasses
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from spikingml.analysis.stats import pearson
 from spikingml.errors import ValidationError
+
+if TYPE_CHECKING:
+    from spikingml.result import SpikeData
 
 __all__ = [
     "MixtureParams",
@@ -66,6 +74,8 @@ __all__ = [
     "online_em",
     "nmi",
     "match_components",
+    "test_clusters",
+    "matched_correlations",
 ]
 
 
@@ -231,3 +241,42 @@ def match_components(similarity: np.ndarray) -> np.ndarray:
     out = np.empty(similarity.shape[0], dtype=int)
     out[rows] = cols
     return out
+
+
+# ---------------------------------------------------------------- readouts of a run
+def test_clusters(spikes: SpikeData, onsets: np.ndarray, width: float) -> np.ndarray:
+    """Cluster of every test image: the neuron firing most while it is presented.
+
+    Parameters
+    ----------
+    spikes : SpikeData
+        The spikes of one WTA population.
+    onsets : ndarray
+        Onset of every test image (seconds), one every ``width`` seconds from the first.
+    width : float
+        How long each image is presented (seconds).
+
+    Returns
+    -------
+    ndarray of int, shape (len(onsets),)
+        The neuron's index; images during which the population is silent get
+        ``spikes.size`` (one extra cluster).
+    """
+    image = np.floor((spikes.times - onsets[0]) / width + 1e-9).astype(int)
+    ok = (image >= 0) & (image < len(onsets))
+    counts = np.zeros((len(onsets), spikes.size + 1))
+    np.add.at(counts, (image[ok], spikes.indices[ok]), 1)
+    counts[:, -1] = 0.5 * (counts[:, :-1].sum(axis=1) == 0)
+    return np.argmax(counts, axis=1)
+
+
+def matched_correlations(learned: np.ndarray, reference: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Pair learned and reference rows one to one (largest total r); return (match, r).
+
+    ``match[k]`` is the reference row matched to learned row ``k``
+    (:func:`match_components`); ``r[k]`` their Pearson correlation.
+    """
+    k = learned.shape[0]
+    r = np.array([[pearson(learned[a], reference[c]) for c in range(k)] for a in range(k)])
+    match = match_components(r)
+    return match, r[np.arange(k), match]

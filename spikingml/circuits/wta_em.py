@@ -75,6 +75,10 @@ cluster of an image is the output neuron that fired most during it. NMI with the
 labels is compared with batch EM's MAP clusters on the same images (twin: the best
 training likelihood of EM from the circuit's start and ``em_restarts`` other random
 starts, since a single EM run often stops in a local optimum that the circuit escapes).
+The readouts are computed in :mod:`spikingml.analysis.bernoulli_em`
+(:func:`~spikingml.analysis.bernoulli_em.test_clusters`,
+:func:`~spikingml.analysis.bernoulli_em.matched_correlations`), the figure drawn in
+:mod:`spikingml.figures.wta_em`.
 
 References
 ----------
@@ -102,6 +106,7 @@ import numpy as np
 from brian2 import Hz, ms, second
 
 from spikingml.analysis import bernoulli_em as bem
+from spikingml.analysis.bernoulli_em import matched_correlations
 from spikingml.analysis.stats import pearson
 from spikingml.errors import ValidationError
 from spikingml.params import CircuitParams, is_whole, param
@@ -690,35 +695,16 @@ def _params_of(result: Result) -> Params:
 def test_clusters(result: Result, population: str) -> np.ndarray:
     """Cluster of every test image: the neuron of ``population`` firing most during it.
 
-    Images during which the population is silent get the cluster ``size`` (one extra).
+    Images during which the population is silent get the cluster ``size`` (one extra);
+    see :func:`spikingml.analysis.bernoulli_em.test_clusters`.
     """
-    params = _params_of(result)
-    spikes = result.populations[population]
+    width = float(_params_of(result).test_presentation / second)
     onsets = np.asarray(result.events["image"])
-    width = float(params.test_presentation / second)
-    image = np.floor((spikes.times - onsets[0]) / width + 1e-9).astype(int)
-    ok = (image >= 0) & (image < len(onsets))
-    counts = np.zeros((len(onsets), spikes.size + 1))
-    np.add.at(counts, (image[ok], spikes.indices[ok]), 1)
-    counts[:, -1] = 0.5 * (counts[:, :-1].sum(axis=1) == 0)
-    return np.argmax(counts, axis=1)
-
-
-def matched_correlations(learned: np.ndarray, reference: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Pair learned and reference rows one to one (largest total r); return (match, r).
-
-    ``match[k]`` is the reference row matched to learned row ``k``; ``r[k]`` their
-    Pearson correlation.
-    """
-    k = learned.shape[0]
-    r = np.array([[pearson(learned[a], reference[c]) for c in range(k)] for a in range(k)])
-    match = bem.match_components(r)
-    return match, r[np.arange(k), match]
+    return bem.test_clusters(result.populations[population], onsets, width)
 
 
 def compare(result: Result, twin_output: Twin) -> dict[str, float]:
     """The metrics of :data:`METRICS` for a run and its twin."""
-    params = _params_of(result)
     metrics: dict[str, float] = {}
     gaps, corrs = [], []
     t_test = result.phases[-1]
@@ -745,7 +731,6 @@ def compare(result: Result, twin_output: Twin) -> dict[str, float]:
         corrs.append(metrics[f"weight_logprob_correlation_{name}"])
     metrics["nmi_gap_max"] = float(max(gaps))
     metrics["weight_logprob_correlation"] = float(min(corrs))
-    del params
     return metrics
 
 
@@ -769,42 +754,8 @@ def figures(result: Result, twin_output: Twin, outdir: Path) -> list[Path]:
 
     For each data set, the pixel probability each output neuron's weights encode,
     :math:`\\sigma(w_{on} - w_{off})`, above EM's :math:`p_k` of the matched component
-    (same grey scale, 0 to 1).
+    (same grey scale, 0 to 1). Drawn by :func:`spikingml.figures.wta_em.figures`.
     """
-    from matplotlib.figure import Figure
+    from spikingml.figures import wta_em as drawing
 
-    from spikingml.plotting import FONT_SIZE, save_figure
-
-    outdir = Path(outdir)
-    side = bp.IMAGE_SIDE
-    n_pix = side * side
-    k = _params_of(result).n_components
-    fig = Figure(figsize=(1.0 + 0.75 * k, 1.2 + 1.6 * len(DATASETS)), layout="constrained")
-    axes = fig.subplots(2 * len(DATASETS), k, squeeze=False)
-    for s, name in enumerate(DATASETS):
-        w = result.weights[f"{name}.w"]
-        em_params = twin_output.batch[name].params
-        match, r = matched_correlations(w, em_params.log_p_on_off)
-        implied = 1 / (1 + np.exp(-(w[:, :n_pix] - w[:, n_pix:])))
-        order = np.argsort(match)
-        for col, unit in enumerate(order):
-            for row, (img, label) in enumerate(
-                (
-                    (implied[unit], f"r={r[unit]:.2f}"),
-                    (em_params.p[match[unit]], f"pi={np.exp(em_params.log_pi[match[unit]]):.2f}"),
-                )
-            ):
-                ax = axes[2 * s + row, col]
-                ax.imshow(img.reshape(side, side), cmap="gray_r", vmin=0, vmax=1)
-                ax.set_xticks([])
-                ax.set_yticks([])
-                ax.set_title(label, fontsize=FONT_SIZE - 1, pad=2)
-            if col == 0:
-                axes[2 * s, 0].set_ylabel(f"{name}\nspiking", fontsize=FONT_SIZE)
-                axes[2 * s + 1, 0].set_ylabel(f"{name}\nbatch EM", fontsize=FONT_SIZE)
-    fig.suptitle(
-        "Spiking: P(pixel on) = sigmoid(w_on - w_off), r = corr(weights, EM log-probabilities)"
-        "\nbatch EM: the matched component's p and mixing weight pi",
-        fontsize=FONT_SIZE + 1,
-    )
-    return [save_figure(fig, outdir / "comparison.png")]
+    return drawing.figures(result, twin_output, _params_of(result), DATASETS, Path(outdir))
