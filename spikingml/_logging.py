@@ -41,6 +41,8 @@ def configure_logging(verbosity: int = 0) -> logging.Handler:
         ``-1`` warnings and errors only (``--quiet``), ``0`` also the stages of a run
         (INFO, the default), ``1`` or more everything (DEBUG, ``-v``).
 
+    Calling it again replaces the handler it added before.
+
     Returns
     -------
     logging.Handler
@@ -49,6 +51,8 @@ def configure_logging(verbosity: int = 0) -> logging.Handler:
     """
     level = logging.WARNING if verbosity < 0 else logging.INFO if verbosity == 0 else logging.DEBUG
     logger = logging.getLogger(LOGGER)
+    for old in [h for h in logger.handlers if isinstance(h, _StderrHandler)]:
+        logger.removeHandler(old)  # configured again: one line per record, not two
     handler = _StderrHandler()
     handler.setFormatter(logging.Formatter("[spikingml] %(message)s"))
     logger.addHandler(handler)

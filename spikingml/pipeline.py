@@ -25,7 +25,7 @@ The stages
 2. *Simulation and twin*: with an output directory, the twin runs in a forked child
    while this process simulates (they overlap on two cores); without one, one after the
    other (a sweep's worker has one core).
-3. *Comparison*: ``compare`` must return exactly the metrics of ``METRICS``.
+3. *Comparison*: ``compare`` may return only metrics that ``METRICS`` documents.
 4. *Outputs* (only with ``out``): ``params.json``, the data file(s) (``data.nix`` and/or
    ``data.nwb``, written by a forked child while this process draws), ``raster.png``,
    ``comparison.png`` and the circuit's figures, then ``metrics.json``. Everything is
@@ -719,7 +719,7 @@ def _compare(circuit: Circuit, result: Any, twin_output: Any) -> dict[str, float
             "which are reserved"
         )
     try:
-        ordered = order_metrics(circuit.METRICS, raw)
+        ordered = order_metrics(circuit.METRICS, raw, require_all=False)
     except ContractError as exc:
         raise ContractError(f"circuit {circuit.name!r}: {exc}") from None
     return {k: float(raw[k]) for k in ordered}

@@ -181,10 +181,13 @@ def test_run_checks_its_arguments_before_simulating(fake, tmp_path):
     assert fake.calls == []
 
 
-def test_compare_must_return_the_documented_metrics(fake):
-    fake.compare = lambda result, twin_output: {"error": 0.1}  # "undefined" missing
-    with pytest.raises(ContractError, match="did not return the metrics undefined"):
+def test_compare_may_return_only_documented_metrics(fake):
+    fake.compare = lambda result, twin_output: {"error": 0.1, "typo": 1.0}
+    with pytest.raises(ContractError, match="does not document: typo"):
         pipeline.run(FAKE, progress=False)
+    # a part of them is fine: parameters may select some (a paradigm of rescorla-wagner)
+    fake.compare = lambda result, twin_output: {"error": 0.1}
+    assert pipeline.run(FAKE, progress=False).metrics == {"error": 0.1}
 
 
 # -- the output location, checked first ---------------------------------------------------

@@ -403,8 +403,8 @@ class Params(CircuitParams):
 
     @classmethod
     def tiny(cls) -> Params:
-        """Two trials per stage of one paradigm: the conformance test's run."""
-        return cls.quick().replace(paradigm="conditioned_inhibition", n_stage=2)
+        """Two trials per stage of every paradigm: the conformance test's run."""
+        return cls.quick().replace(n_stage=2)
 
     @property
     def n_trials(self) -> int:
