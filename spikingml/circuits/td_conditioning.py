@@ -113,6 +113,9 @@ of critic rate. A weight changes by :math:`\int c_j (n - b)\,dt`; with the cell'
 where :math:`\kappa` and :math:`\kappa_2` are the fractions of :math:`\int c_j` that fall
 in the first and second bin after the cell's own (computed by :func:`twin_rates`).
 
+The metrics (rates on the trial grid, the conditioning effects) are computed in
+:mod:`spikingml.analysis.td`, the figures drawn in :mod:`spikingml.figures.td_conditioning`.
+
 References
 ----------
 Montague, P. R., Dayan, P. & Sejnowski, T. J. (1996). A framework for mesencephalic
@@ -150,7 +153,6 @@ import numpy as np
 from brian2 import Hz, ms, second
 
 from spikingml.analysis import td as td_analysis
-from spikingml.analysis.stats import pearson
 from spikingml.errors import ValidationError
 from spikingml.params import CircuitParams, is_whole, param
 from spikingml.plasticity.three_factor import PresynapticDopamineRule
@@ -846,19 +848,19 @@ def trial_rates(result: Result, population: str, params: Params | None = None) -
     """Rate (Hz per neuron) of ``population`` on the analysis grid, trials x bins.
 
     Row ``i`` holds bins of ``bin_width`` from two bins before the CS of trial ``i`` to
-    two bins after the last time-cell bin, shifted by ``readout_latency``.
+    two bins after the last time-cell bin, shifted by ``readout_latency``
+    (:func:`spikingml.analysis.td.trial_rates`).
     """
     params = _params_of(result) if params is None else params
-    spikes = result.populations[population]
     n_cols, first, _ = _grid(params)
-    width = float(params.bin_width)
-    starts = result.events["CS"] - first * width + float(params.readout_latency)
-    edges = starts[:, None] + width * np.arange(n_cols + 1)
-    counts = np.zeros((len(starts), n_cols))
-    times = np.sort(spikes.times)
-    cum = np.searchsorted(times, edges.ravel()).reshape(edges.shape)
-    counts = np.diff(cum, axis=1)
-    return counts / (spikes.size * width)
+    return td_analysis.trial_rates(
+        result.populations[population],
+        result.events["CS"],
+        bin_width=float(params.bin_width),
+        n_cols=n_cols,
+        first=first,
+        latency=float(params.readout_latency),
+    )
 
 
 def _params_of(result: Result) -> Params:
@@ -867,59 +869,30 @@ def _params_of(result: Result) -> Params:
 
 def _baseline(result: Result, params: Params) -> float:
     """Dopamine rate (Hz) in the bins before the CS (before its latency shift), all trials."""
-    _, first, _ = _grid(params)
-    cs = result.events["CS"]
-    da_spikes = result.populations["dopamine"]
-    width = float(params.bin_width)
-    pre = np.searchsorted(np.sort(da_spikes.times), np.stack([cs - first * width, cs]))
-    return float(np.sum(pre[1] - pre[0]) / (da_spikes.size * first * width * len(cs)))
+    return td_analysis.pre_cs_rate(
+        result.populations["dopamine"],
+        result.events["CS"],
+        bin_width=float(params.bin_width),
+        first=_grid(params)[1],
+    )
 
 
 def compare(result: Result, twin_output: td_analysis.TDResult) -> dict[str, float]:
     """The metrics of :data:`METRICS` for a run and its twin."""
     params = _params_of(result)
-    kind = np.asarray(result.extra["trial_kind"])
-    n_cols, first, us_col = _grid(params)
-    cs_col = first
-    da = trial_rates(result, "dopamine", params)
-    critic = trial_rates(result, "critic", params)
-    baseline = _baseline(result, params)
-    response = da - baseline
-    rewarded = np.flatnonzero(kind == "acquisition")
-    omission = np.flatnonzero(kind == "omission")
-    extinction = np.flatnonzero(kind == "extinction")
-    late = rewarded[-20:]
-    early = rewarded[:5]
-    us_early = float(response[early, us_col].mean())
-    us_late = float(response[late, us_col].mean())
-    late_omissions = omission[omission >= params.n_acquisition / 2]
-    if len(late_omissions):
-        dip = 1.0 - float(da[late_omissions, us_col].mean()) / baseline
-    else:
-        dip = float("nan")
-
-    def drop(cs_response: np.ndarray) -> float:
-        if len(extinction) < 10:
-            return float("nan")
-        first5 = float(cs_response[extinction[:5]].mean())
-        last5 = float(cs_response[extinction[-5:]].mean())
-        return 1.0 - last5 / first5 if first5 > 0 else float("nan")
-
-    alpha, lam = twin_rates(params)
-    return {
-        "baseline_hz": baseline,
-        "cs_response_late_hz": float(response[late, cs_col].mean()),
-        "us_response_early_hz": us_early,
-        "us_response_late_hz": us_late,
-        "transfer_ratio": us_late / us_early if us_early > 0 else float("nan"),
-        "omission_dip_fraction": dip,
-        "delta_correlation": pearson(response, twin_output.deltas),
-        "value_correlation": pearson(critic, twin_output.values),
-        "extinction_drop": drop(response[:, cs_col]),
-        "twin_extinction_drop": drop(twin_output.deltas[:, cs_col]),
-        "twin_alpha": alpha,
-        "twin_lambda": lam,
-    }
+    _, cs_col, us_col = _grid(params)
+    metrics = td_analysis.conditioning_metrics(
+        trial_rates(result, "dopamine", params),
+        trial_rates(result, "critic", params),
+        _baseline(result, params),
+        np.asarray(result.extra["trial_kind"]),
+        twin_output,
+        cs_col=cs_col,
+        us_col=us_col,
+        n_acquisition=params.n_acquisition,
+    )
+    metrics["twin_alpha"], metrics["twin_lambda"] = twin_rates(params)
+    return metrics
 
 
 # --------------------------------------------------------------------------- figures
@@ -931,133 +904,16 @@ def raster_window(result: Result) -> tuple[float, float]:
     return max(0.0, stop - 4 * trial), stop
 
 
-def _margins(fig: Any, left: float, right: float, bottom: float, top: float) -> dict[str, float]:
-    """Grid-spec keywords placing the axes ``left``, ``right``, ... inches from the edges."""
-    width, height = fig.get_size_inches()
-    return {
-        "left": left / width,
-        "right": 1 - right / width,
-        "bottom": bottom / height,
-        "top": 1 - top / height,
-    }
-
-
-def _heat_map_axes(fig: Any) -> tuple[list[Any], list[Any]]:
-    """Two heat-map panels, each with its colour bar, placed in inches.
-
-    Left to right: the y tick labels and label, a panel, room for the omission marks, its
-    colour bar with tick labels and label, and the same again for the second panel.
-    """
-    width, height = fig.get_size_inches()
-    left, bottom, top = 0.6, 0.5, 0.78  # y label, x label, titles and suptitle
-    marks, bar, bar_labels, gap = 0.12, 0.15, 0.8, 0.3
-    panel = (width - left - 2 * (marks + bar + bar_labels) - gap) / 2
-    panels, bars = [], []
-    x = left
-    for _ in range(2):
-        rect = (x / width, bottom / height, panel / width, (height - bottom - top) / height)
-        share = panels[0] if panels else None
-        panels.append(fig.add_axes(rect, sharex=share, sharey=share))
-        x += panel + marks
-        bars.append(fig.add_axes((x / width, rect[1], bar / width, rect[3])))
-        x += bar + bar_labels + gap
-    panels[1].tick_params(labelleft=False)
-    return panels, bars
-
-
 def figures(result: Result, twin_output: td_analysis.TDResult, outdir: Path) -> list[Path]:
     """Write ``comparison.png`` and ``learning_curves.png`` into ``outdir``.
 
     ``comparison.png``: the dopamine response (rate minus baseline) and the twin's delta
     as trial x time heat maps side by side, CS and US marked, omission trials ticked.
     ``learning_curves.png``: CS- and US-bin responses trial by trial, spiking and twin.
+    Drawn by :func:`spikingml.figures.td_conditioning.figures`.
     """
-    from matplotlib.figure import Figure
-
-    from spikingml.plotting import EVENT_COLORS, FONT_SIZE, save_figure, side_by_side
+    from spikingml.figures import td_conditioning as drawing
 
     params = _params_of(result)
-    outdir = Path(outdir)
-    kind = np.asarray(result.extra["trial_kind"])
-    n_cols, first, us_col = _grid(params)
-    width = float(params.bin_width)
-    da = trial_rates(result, "dopamine", params)
-    response = da - _baseline(result, params)
-    edges = (np.arange(n_cols + 1) - first) * width
-    # Fixed margins (inches, for these labels at FONT_SIZE) rather than a layout engine:
-    # constrained layout measures every label and tick before drawing, which doubled
-    # the cost of these figures, drawn once per seed of a series.
-    fig = Figure(figsize=(10.0, 4.8))
-    panels, bars = _heat_map_axes(fig)
-    ax_left, _ = side_by_side(
-        response,
-        twin_output.deltas,
-        x_edges=edges,
-        titles=("spiking: dopamine rate - baseline", "twin: TD error delta"),
-        colorbar_labels=("rate change (Hz)", "delta (reward units)"),
-        xlabel="time from CS (s)",
-        ylabel="trial",
-        markers={"CS": 0.0, "US": float(params.us_delay)},
-        row_marks={"omission": np.flatnonzero(kind == "omission")},
-        axes=panels,
-        colorbar_axes=bars,
-    )
-    n_acq = params.n_acquisition
-    if params.n_extinction:
-        for ax in ax_left.figure.axes[:2]:
-            ax.axhline(n_acq - 0.5, color="k", lw=0.8)
-        ax_left.text(edges[0], n_acq - 0.5, " extinction", va="top", fontsize=FONT_SIZE)
-    ax_left.figure.suptitle(
-        "Dopamine neurons vs TD(lambda): the response moves from the reward to the cue",
-        fontsize=FONT_SIZE + 2,
-    )
-    comparison = save_figure(ax_left.figure, outdir / "comparison.png")
-
-    fig = Figure(figsize=(8.0, 4.0))
-    ax = fig.subplots(gridspec_kw=_margins(fig, 0.75, 0.75, 0.85, 0.35))
-    twin_ax = ax.twinx()
-    trials = np.arange(len(kind))
-    for col, name, color in ((first, "CS", EVENT_COLORS["CS"]), (us_col, "US", "#6A3D9A")):
-        ax.plot(trials, response[:, col], color=color, lw=1.2, label=f"spiking, {name} bin")
-        twin_ax.plot(
-            trials,
-            twin_output.deltas[:, col],
-            color=color,
-            lw=1.2,
-            ls="--",
-            label=f"twin, {name} bin",
-        )
-    ax.set_xlabel("trial", fontsize=FONT_SIZE + 1)
-    ax.set_ylabel("dopamine rate - baseline (Hz)", fontsize=FONT_SIZE + 1)
-    twin_ax.set_ylabel("twin delta (reward units)", fontsize=FONT_SIZE + 1)
-    # one scale for both axes: the least-squares factor between response and delta
-    deltas = twin_output.deltas
-    scale = float((response * deltas).sum() / max((deltas * deltas).sum(), 1e-12))
-    lo = min(response[:, [first, us_col]].min(), scale * deltas[:, [first, us_col]].min())
-    hi = max(response[:, [first, us_col]].max(), scale * deltas[:, [first, us_col]].max())
-    pad = 0.05 * (hi - lo)
-    lo, hi = lo - pad, hi + pad
-    ax.set_ylim(lo, hi)
-    twin_ax.set_ylim(lo / scale, hi / scale)
-    if params.n_extinction:
-        ax.axvspan(n_acq - 0.5, len(kind) - 0.5, color="0.9", zorder=0)
-        ax.text(n_acq, hi, " extinction", va="top", fontsize=FONT_SIZE)
-    lines = ax.get_legend_handles_labels()
-    lines2 = twin_ax.get_legend_handles_labels()
-    ax.legend(
-        lines[0] + lines2[0],
-        lines[1] + lines2[1],
-        fontsize=FONT_SIZE,
-        ncol=4,
-        loc="upper center",
-        bbox_to_anchor=(0.5, -0.14),
-    )
-    ax.tick_params(labelsize=FONT_SIZE)
-    twin_ax.tick_params(labelsize=FONT_SIZE)
-    ax.set_title(  # y given: no search for decorations above the axes (there are none)
-        "Response at the CS grows, at the US fades (omissions: dips)",
-        fontsize=FONT_SIZE + 2,
-        y=1.0,
-    )
-    curves = save_figure(fig, outdir / "learning_curves.png")
-    return [comparison, curves]
+    response = trial_rates(result, "dopamine", params) - _baseline(result, params)
+    return drawing.figures(result, twin_output, params, response, _grid(params), Path(outdir))
