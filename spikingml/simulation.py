@@ -40,6 +40,7 @@ __all__ = [
     "versions",
     "progress_reporter",
     "record_device_times",
+    "remove_run_args_files",
     "rerun_standalone",
     "standalone_build_directory",
     "standalone_compile_args",
@@ -525,6 +526,31 @@ def rerun_standalone(runs: Iterable[Mapping[Any, Any]], jobs: int | None = None)
         if previous is not None:
             shutil.rmtree(previous, ignore_errors=True)
         device.results_dir = original
+
+
+def remove_run_args_files() -> int:
+    """Remove the files of array run arguments that the last ``device.run`` wrote.
+
+    ``brian2.device.run(run_args=...)`` writes every array it is given into the project's
+    ``static_arrays`` directory, under a name made from the array's hash, with a lock
+    file beside it (taken while writing), and keeps both. In a persistent build
+    directory, run again and again with new inputs, they would pile up; call this after
+    each run. The program's own static arrays are left alone.
+
+    Returns
+    -------
+    int
+        The number of files removed (an array's file and its lock count apart).
+    """
+    device = brian2.get_device()
+    static = os.path.join(device.project_dir, "static_arrays")
+    removed = 0
+    for name in getattr(device, "run_args_arrays", ()):
+        for suffix in ("", ".lock"):
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(os.path.join(static, name + suffix))
+                removed += 1
+    return removed
 
 
 def _cache_root() -> str:

@@ -235,3 +235,29 @@ def test_rerun_standalone_needs_a_built_and_run_program():
 def test_available_cores_is_a_positive_integer():
     assert isinstance(simulation.available_cores(), int)
     assert simulation.available_cores() >= 1
+
+
+@pytest.mark.standalone
+def test_remove_run_args_files_removes_only_the_run_arguments(tmp_path):
+    """Array run arguments (and their locks) go; the program keeps running with new ones."""
+    directory = str(tmp_path / "build")
+    with simulation.brian_device(
+        "cpp_standalone", seed=0, directory=directory, build_on_run=False
+    ):
+        group = brian2.NeuronGroup(3, "v : 1\nw : 1")
+        group.w = np.array([0.5, 1.5, 2.5])  # a static array of the program itself
+        brian2.Network(group).run(1 * brian2.ms)
+        brian2.device.build(run=False, directory=directory, with_output=False)
+        static = Path(directory) / "static_arrays"
+        static.mkdir(exist_ok=True)
+        own = set(os.listdir(static))
+        assert own  # the program's own array is there, and must stay
+        for values in ([1.0, 2.0, 3.0], [4.0, 5.0, 6.0]):
+            brian2.device.run(run_args={group.v: np.array(values)}, with_output=False)
+            written = set(os.listdir(static)) - own
+            assert len(written) == 2  # the array and the lock Brian2 took to write it
+            assert simulation.remove_run_args_files() == 2
+            assert set(os.listdir(static)) == own
+            np.testing.assert_array_equal(group.v[:], values)  # results still read back
+            np.testing.assert_array_equal(group.w[:], [0.5, 1.5, 2.5])
+        assert simulation.remove_run_args_files() == 0  # nothing left to remove

@@ -141,7 +141,6 @@ import contextlib
 import dataclasses
 import hashlib
 import json
-import os
 import time
 from collections.abc import Iterable, Iterator
 from itertools import pairwise
@@ -163,6 +162,7 @@ from spikingml.simulation import (
     check_device,
     check_seed,
     progress_reporter,
+    remove_run_args_files,
     rerun_standalone,
     standalone_build_directory,
     versions,
@@ -806,12 +806,7 @@ def simulate_seeds(
         b2.device.build(run=False, directory=directory, with_output=False)
         phi = objs["neurons"].phi
         b2.device.run(run_args={phi: initial_phases(params, seeds[0])}, with_output=False)
-        # run arguments are files named by their hash: remove them, or the persistent
-        # build directory would grow by the inputs of every run
-        for name in b2.device.run_args_arrays:
-            for suffix in ("", ".lock"):  # and the lock Brian2 took to write it
-                with contextlib.suppress(OSError):
-                    os.remove(os.path.join(directory, "static_arrays", name + suffix))
+        remove_run_args_files()  # or the persistent build directory grows with every run
         yield _collect(params, sched, objs, seeds[0], device, t_wall)
         t_wall = time.perf_counter()
         # the other seeds: the program again, as many at once as there are cores
