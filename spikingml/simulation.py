@@ -418,6 +418,10 @@ def rerun_standalone(runs: Iterable[Mapping[Any, Any]], jobs: int | None = None)
     directory is removed when the next run is asked for. The program must have been
     built and run once by ``device.run`` (the usual first run, which also checks it).
 
+    This uses members of Brian2's device that are not its public API. Under a Brian2
+    where they may differ (see :func:`_device_internals`), a warning is logged and the
+    runs are made one after another by ``device.run`` itself, with the same results.
+
     Parameters
     ----------
     runs : iterable of mappings
@@ -443,6 +447,22 @@ def rerun_standalone(runs: Iterable[Mapping[Any, Any]], jobs: int | None = None)
     jobs = available_cores() if jobs is None else int(jobs)
     if jobs < 1:
         raise ValidationError("jobs", "an integer >= 1", jobs)
+    if not _device_internals(
+        device,
+        (
+            "_prepare_variableview_run_arg",
+            "results_dir",
+            "array_cache",
+            "clocks",
+            "run_environment_variables",
+        ),
+        "standalone reruns run one at a time, by device.run",
+    ):
+        for k, run_args in enumerate(runs):
+            device.run(run_args=run_args, with_output=False)
+            remove_run_args_files()
+            yield k
+        return
     project = os.path.abspath(device.project_dir)
     env = dict(os.environ)
     env.update(brian2.prefs["devices.cpp_standalone.run_environment_variables"])

@@ -16,6 +16,7 @@ import os
 import time
 
 import brian2
+import numpy as np
 import pytest
 from _optional import require
 
@@ -84,6 +85,79 @@ def test_device_timing_is_on_with_the_tested_brian2(fresh_warnings):
         simulation._untime_device_methods(dev)
     assert times.compile_seconds >= 0.02
     assert not fresh_warnings("spikingml.simulation")
+
+
+# --------------------------------------------------------------------------- reruns
+
+
+class _BuiltDevice:
+    """A built and run program's device as Brian2's public API shows it, no more.
+
+    ``run`` writes each array of its run arguments into ``static_arrays`` as Brian2 does
+    (and lists it in ``run_args_arrays``), and records what it was given.
+    """
+
+    has_been_run = True
+
+    def __init__(self, project_dir: str) -> None:
+        self.project_dir = project_dir
+        os.makedirs(os.path.join(project_dir, "static_arrays"))
+        self.run_args_arrays: list[str] = []
+        self.calls: list[tuple[dict, bool]] = []
+
+    def run(self, directory=None, results_directory=None, with_output=True, run_args=None):
+        self.run_args_arrays = [f"_run_arg_{len(self.calls)}"]
+        path = os.path.join(self.project_dir, "static_arrays", self.run_args_arrays[0])
+        np.zeros(3).tofile(path)
+        self.calls.append((dict(run_args), with_output))
+
+
+def test_rerun_without_device_internals_runs_one_at_a_time(fresh_warnings, monkeypatch, tmp_path):
+    device = _BuiltDevice(str(tmp_path))
+    monkeypatch.setattr(brian2, "get_device", lambda: device)
+    runs = [{"v": k} for k in range(3)]
+    seen = []
+    for k in simulation.rerun_standalone(runs, jobs=2):
+        # run k has finished, and no later one has started, when k is yielded
+        assert [args for args, _ in device.calls] == runs[: k + 1]
+        seen.append(k)
+    assert seen == [0, 1, 2]
+    assert all(with_output is False for _, with_output in device.calls)
+    assert os.listdir(tmp_path / "static_arrays") == []  # run arguments removed
+    warned = fresh_warnings("spikingml.simulation")
+    assert len(warned) == 1 and "lacks _prepare_variableview_run_arg" in warned[0]
+    assert "standalone reruns run one at a time" in warned[0]
+
+
+@pytest.mark.slow
+def test_rerun_fallback_gives_the_results_of_the_parallel_reruns(fresh_warnings, monkeypatch):
+    """On a real program (compiled: ~20 s cold): Brian2 taken for an untested version
+    (2.10), the fallbacks time nothing and rerun by ``device.run``, and every rerun's
+    values are those of the parallel reruns, bit for bit (same program, same seed and
+    inputs)."""
+    monkeypatch.setattr(brian2, "__version__", "2.10.0")
+    inputs = [np.array([0.5, 1.0, 1.5]) * k for k in range(3)]
+    with (
+        simulation.record_device_times() as times,
+        simulation.standalone_build_directory("test-guards-rerun") as directory,
+        simulation.brian_device("cpp_standalone", seed=5, directory=directory, build_on_run=False),
+    ):
+        g = brian2.NeuronGroup(
+            3, "dv/dt = -v / (10*ms) + 0.3 * xi / sqrt(ms) : 1", method="euler", name="g"
+        )
+        mon = brian2.StateMonitor(g, "v", record=True, name="mon")
+        brian2.Network(g, mon).run(2 * brian2.ms)
+        brian2.device.build(run=False, directory=directory, with_output=False)
+        brian2.device.run(run_args={g.v: inputs[0]}, with_output=False)
+        fallback = [mon.v[:].copy() for _ in simulation.rerun_standalone({g.v: v} for v in inputs)]
+        monkeypatch.setattr(brian2, "__version__", "2.9.0")
+        parallel = [mon.v[:].copy() for _ in simulation.rerun_standalone({g.v: v} for v in inputs)]
+    assert (times.compile_seconds, times.binary_seconds) == (0.0, 0.0)
+    assert len(fresh_warnings("spikingml.simulation")) == 2  # timing, reruns
+    for k, (a, b) in enumerate(zip(fallback, parallel, strict=True)):
+        np.testing.assert_array_equal(a, b, err_msg=f"run {k}")
+        np.testing.assert_array_equal(a[:, 0], inputs[k], err_msg=f"run {k}: initial v")
+    assert not np.array_equal(fallback[1], fallback[2])  # the runs differ: inputs reached
 
 
 # --------------------------------------------------------------------------- fork server
