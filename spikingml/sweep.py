@@ -26,7 +26,8 @@ What a sweep writes into ``DIR``
     The same table as Parquet (``--format parquet``; needs ``pyarrow``), rewritten after
     every finished run.
 ``sweep.json``
-    What was asked: circuit, preset, device, grid, seeds, and the software versions.
+    What was asked: circuit, preset, device, grid, seeds, and the software versions; and
+    ``workers_lost``, the number of worker processes lost while running its tasks.
 ``summary.png``
     Every metric against the (first) swept parameter: each seed as a dot, the mean over
     seeds as a line with the standard deviation as a band, one line per combination of
@@ -49,6 +50,12 @@ the same directory, and the compiled code of earlier runs is reused, not compile
 again. ``cpp_standalone`` runs build in a directory of their own as well (each circuit
 locks its build directory). Workers run one task at a time with one BLAS thread, so
 ``--workers`` is the number of cores used.
+
+A worker lost mid-task (its process killed or crashed, or out of contact) costs no run:
+Dask runs its tasks again on the other workers (a task that loses more workers than
+``distributed.scheduler.allowed-failures`` gets error rows, which ``--resume`` runs
+again), each run is in the table once, and the sweep says how many workers it lost
+(also in ``sweep.json``).
 
 The embedded cluster's workers are forked from a fork server (:func:`_fork_server`, where
 the platform has one) that imports Brian2 and the circuit while this process imports
@@ -994,6 +1001,7 @@ def sweep(
             say=say,
             client=client,
             forkserver=forkserver,
+            warn=emit,
         )
 
 
@@ -1032,13 +1040,16 @@ def _sweep_into(
     say,
     client,
     forkserver,
+    warn,
 ) -> Path:
     """Write the spec and the table into ``out`` and run what is not done yet.
 
     The runs go to ``client``, or else to an :class:`_EmbeddedCluster` of ``workers``
     processes (forked from the fork server if ``forkserver``), closed while the summary
-    figure is drawn.
+    figure is drawn. Workers lost mid-task are said through ``warn`` and counted in the
+    spec (``workers_lost``, over every sweep into ``out``).
     """
+    from spikingml._files import write_json
     from spikingml.circuits import REGISTRY
     from spikingml.simulation import versions
 
@@ -1052,13 +1063,13 @@ def _sweep_into(
         "base": dict(base),
         "seeds": seeds,
         "versions": versions(),
+        "workers_lost": _workers_lost_before(out / SPEC) if resume else 0,
     }
-    tmp_spec = out / f".{SPEC}.tmp"
-    tmp_spec.write_text(json.dumps(spec, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    os.replace(tmp_spec, out / SPEC)
+    write_json(out / SPEC, spec)
 
     table = _Table(table_path, columns, resume=resume)
     embedded = None
+    lost: list[str] = []
     try:
         done = table.done()
         todo = [r for r in runs if r.run_id not in done]
@@ -1085,9 +1096,18 @@ def _sweep_into(
                 client if embedded is None else embedded.client(),
                 base,
                 prepare_workers=embedded is None,
+                lost_workers=lost,
             )
     finally:
         table.close()
+        if lost:
+            warn(
+                f"sweep {name}: {len(lost)} worker(s) lost while running its tasks "
+                f"({', '.join(lost)}); their tasks were run again on other workers, up to "
+                "distributed.scheduler.allowed-failures times"
+            )
+            spec["workers_lost"] += len(lost)
+            write_json(out / SPEC, spec)
         if embedded is not None:  # its workers stop while the summary is drawn
             embedded.close(wait=False)
         try:
@@ -1108,8 +1128,21 @@ def _sweep_into(
             if embedded is not None:
                 embedded.close()
     failed = sum(1 for r in rows if r["status"] != "ok")
-    say(f"sweep {name}: done, {len(rows) - failed} runs ok, {failed} failed; table {table_path}")
+    lost_note = f", {len(lost)} worker(s) lost" if lost else ""
+    say(
+        f"sweep {name}: done, {len(rows) - failed} runs ok, {failed} failed{lost_note}; "
+        f"table {table_path}"
+    )
     return table_path
+
+
+def _workers_lost_before(spec_path: Path) -> int:
+    """``workers_lost`` of the sweep that a resumed sweep continues (0 if unknown)."""
+    try:
+        earlier = json.loads(spec_path.read_text(encoding="utf-8")).get("workers_lost", 0)
+    except (OSError, ValueError, AttributeError):
+        return 0
+    return earlier if isinstance(earlier, int) and earlier >= 0 else 0
 
 
 def _record(
@@ -1195,12 +1228,18 @@ def _execute(
     client,
     base=None,
     prepare_workers=True,
+    lost_workers=None,
 ) -> None:
     """Submit ``todo`` to ``client``'s cluster and append each finished run to the table.
 
     With ``prepare_workers``, first registers :func:`_worker_setup_plugin` (an
-    :class:`_EmbeddedCluster` has done so as it started).
+    :class:`_EmbeddedCluster` has done so as it started). A worker that dies mid-task is
+    Dask's to handle: the scheduler runs its tasks again on other workers (up to
+    ``distributed.scheduler.allowed-failures`` times; a task beyond that gives its runs
+    error rows). The addresses of such workers are appended to ``lost_workers``
+    (:func:`_lost_workers`), also when the sweep is interrupted.
     """
+    import secrets
 
     from dask.distributed import as_completed
 
@@ -1210,6 +1249,10 @@ def _execute(
     stop_on_sigterm.__enter__()
     futures = {}
     t_start = time.perf_counter()
+    # this sweep's own task keys, unlike those of an earlier sweep on the same scheduler
+    # (a resumed one: the same runs), so that the scheduler's events tell them apart
+    token = secrets.token_hex(4)
+    keys: set[str] = set()
     try:
         if prepare_workers:
             client.register_plugin(_worker_setup_plugin())
@@ -1225,7 +1268,7 @@ def _execute(
                     values,
                     run.seed,
                     device,
-                    key=f"spikingml-{name}-{run.run_id}",
+                    key=f"spikingml-{name}-{run.run_id}-{token}",
                     pure=False,
                 )
             else:  # seeds of one combination: one compiled program (run_seeds)
@@ -1236,15 +1279,22 @@ def _execute(
                     values,
                     [run.seed for run in group],
                     device,
-                    key=f"spikingml-{name}-{group[0].run_id}-{len(group)}-seeds",
+                    key=f"spikingml-{name}-{group[0].run_id}-{len(group)}-seeds-{token}",
                     pure=False,
                 )
             futures[fut] = group
+            keys.add(fut.key)
         finished = 0
         for fut in as_completed(futures):
-            group = futures[fut]
-            outcome = fut.result()
-            for run, res in zip(group, outcome if len(group) > 1 else [outcome], strict=True):
+            # released once recorded: a worker lost later holds no result to compute again
+            group = futures.pop(fut)
+            try:
+                outcome = fut.result()
+            except Exception as exc:  # the task, not the run (e.g. KilledWorker): error rows
+                outcome = [_task_failed(exc) for _ in group]
+            if len(group) == 1 and isinstance(outcome, Mapping):
+                outcome = [outcome]
+            for run, res in zip(group, outcome, strict=True):
                 finished = _record(
                     name,
                     quick,
@@ -1270,3 +1320,47 @@ def _execute(
         ) from None
     finally:
         stop_on_sigterm.__exit__(None, None, None)
+        if lost_workers is not None:
+            lost_workers.extend(_lost_workers(client, keys))
+
+
+def _task_failed(exc: BaseException) -> dict[str, Any]:
+    """The row of a run whose task failed in Dask rather than in the run (which
+    :func:`run_one` catches): e.g. ``KilledWorker``, when workers died running it more
+    often than ``distributed.scheduler.allowed-failures``."""
+    import platform
+
+    return {
+        "status": "error",
+        "error": " ".join(f"{type(exc).__name__}: {exc}".split()),
+        "traceback": "".join(traceback.format_exception(exc)),
+        "metrics": {},
+        "simulated_seconds": float("nan"),
+        "wall_seconds": float("nan"),
+        "host": platform.node(),
+    }
+
+
+def _lost_workers(client: Any, keys: set[str]) -> list[str]:
+    """Workers that left the cluster unexpectedly (killed, crashed, out of contact) while
+    running tasks of ``keys`` or holding their results, in the order they left.
+
+    Read from the scheduler's ``remove-worker`` events (topic ``all``): ``expected`` is
+    false unless the worker was retired on purpose. An older scheduler without them, or
+    one no longer reachable, gives none.
+    """
+    try:
+        events = client.get_events("all")
+    except Exception:  # noqa: BLE001 - cannot tell: the table is complete either way
+        return []
+    lost: list[str] = []
+    for _, msg in events:
+        if not isinstance(msg, Mapping) or msg.get("action") != "remove-worker":
+            continue
+        if msg.get("expected", False):
+            continue
+        touched = {*msg.get("processing-tasks", ()), *msg.get("lost-computed-tasks", ())}
+        worker = str(msg.get("worker", "?"))
+        if touched & keys and worker not in lost:
+            lost.append(worker)
+    return lost

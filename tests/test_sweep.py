@@ -16,9 +16,11 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
+from _optional import require
 
-pytest.importorskip("distributed", reason="needs the `sweep` extra (Dask distributed)")
+require("distributed", "sweep")
 
 import spikingml.circuits as circuits  # noqa: E402
 from spikingml.cli import main  # noqa: E402
@@ -39,6 +41,7 @@ FAKE = "sweep-fake"
 FAKE_MODULE = "sweep_fake_circuit"
 
 import sweep_fake_circuit  # noqa: E402
+from sweep_fake_circuit import RELEASE, SIGNALS_ENV  # noqa: E402
 
 
 @pytest.fixture
@@ -119,7 +122,13 @@ def test_run_id_is_stable_and_distinguishes_runs():
 
 
 @pytest.fixture(scope="module")
-def dask_client():
+def signals(tmp_path_factory):
+    """The directory of the fake circuit's signal files, for the shared cluster's workers."""
+    return tmp_path_factory.mktemp("signals")
+
+
+@pytest.fixture(scope="module")
+def dask_client(signals):
     """One LocalCluster (2 worker processes) shared by the tests that pass ``client=``."""
     import logging
 
@@ -134,6 +143,7 @@ def dask_client():
         dashboard_address=None,
         scheduler_kwargs={"dashboard_address": ":0"},  # 8787 may be taken (a sweep's own)
         silence_logs=logging.ERROR,
+        env={SIGNALS_ENV: str(signals)},
     )
     client = Client(cluster)
     yield client
@@ -298,36 +308,126 @@ def test_sweep_rejects_bad_options_before_running(fake_registered, tmp_path, cap
         sweep(FAKE, out, progress=False)
 
 
-def test_sigterm_keeps_finished_runs_and_resume_completes(fake_registered, tmp_path, dask_client):
+def test_sigterm_keeps_finished_runs_and_resume_completes(
+    fake_registered, tmp_path, dask_client, signals
+):
     """SIGTERM mid-sweep: whole rows only, SweepInterrupted; resume runs the rest."""
     import threading
 
     out = tmp_path / "sweep"
     table = out / "runs.csv"
+    release = signals / RELEASE
+    release.unlink(missing_ok=True)
+    # seeds 0 and 1 finish; seeds from 2 on are held (in the workers) until `release`
+    # exists, so the table holds exactly two rows when SIGTERM comes, however slow the
+    # machine
+    kwargs = dict(grid={"hold_from": ["2"]}, seeds=range(8), client=dask_client, progress=False)
+    seen = []
 
     def terminate_after_two_rows():
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             if table.exists() and len(read_table(table)) >= 2:
-                break
-            time.sleep(0.05)
-        os.kill(os.getpid(), signal.SIGTERM)
+                seen.append(len(read_table(table)))
+                os.kill(os.getpid(), signal.SIGTERM)
+                return
+            time.sleep(0.02)
+        release.touch()  # the two rows never came: let the sweep end (and the test fail)
 
     killer = threading.Thread(target=terminate_after_two_rows, daemon=True)
     killer.start()
-    kwargs = dict(grid={"sleep": ["300 ms"]}, seeds=range(8), client=dask_client, progress=False)
-    with pytest.raises(SweepInterrupted, match="--resume"):
-        sweep(FAKE, out, **kwargs)
-    killer.join()
+    try:
+        with pytest.raises(SweepInterrupted, match="--resume"):
+            sweep(FAKE, out, **kwargs)
+    finally:
+        killer.join()
+        release.touch()  # the held runs end; their tasks were cancelled
+    assert seen == [2]
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # handler restored
     rows = read_table(table)
-    assert 2 <= len(rows) < 8
+    assert sorted(int(r["seed"]) for r in rows) == [0, 1]
     assert table.read_text().endswith("\n")
     assert (out / "summary.png").exists()  # written for the finished runs
     sweep(FAKE, out, resume=True, **kwargs)
     final = read_table(table)
     assert sorted(int(r["seed"]) for r in final) == list(range(8))
     assert final[: len(rows)] == rows  # earlier rows kept as they were
+    assert json.loads((out / "sweep.json").read_text())["workers_lost"] == 0
+
+
+def _planned_ids(grid, seeds) -> list[str]:
+    return sorted(r.run_id for r in plan_runs(sweep_fake_circuit, grid, seeds, quick=False))
+
+
+def test_a_sweep_survives_the_loss_of_a_worker(fake_registered, tmp_path, capsys, monkeypatch):
+    """A worker process killed mid-task (SIGKILL, on the embedded LocalCluster): Dask runs
+    the task again on another worker; every run is in the table exactly once, and the
+    sweep says that it lost a worker (on stderr and in sweep.json)."""
+    signals = tmp_path / "signals"
+    signals.mkdir()
+    monkeypatch.setenv(SIGNALS_ENV, str(signals))  # the workers inherit it
+    out = tmp_path / "sweep"
+    grid = {"kill_seed": ["3"]}
+    argv = ["sweep", FAKE, "--grid", "kill_seed=3", "--seeds", "0-5", "--workers", "2"]
+    assert main([*argv, "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    killed = int((signals / "killed-seed-3").read_text())  # the worker that ran seed 3 first
+    assert killed != os.getpid()
+    rows = read_table(out / "runs.csv")
+    assert sorted(r["run_id"] for r in rows) == _planned_ids(grid, range(6))  # each once
+    assert all(r["status"] == "ok" for r in rows)
+    for row in rows:
+        assert float(row["score"]) == _expected_score(1.0, 10.0, int(row["seed"]))
+    rerun = next(r for r in rows if r["seed"] == "3")
+    assert int(float(rerun["worker_pid"])) != killed  # it ran again, in another process
+    assert killed not in {int(float(r["worker_pid"])) for r in rows}
+    assert json.loads((out / "sweep.json").read_text())["workers_lost"] == 1
+    assert "1 worker(s) lost while running its tasks" in err
+    assert "run again on other workers" in err
+
+
+def test_a_run_whose_workers_keep_dying_is_an_error_row(
+    fake_registered, tmp_path, capsys, monkeypatch
+):
+    """With no failures allowed (distributed.scheduler.allowed-failures = 0) the task of a
+    killed worker is not run again: its run gets an error row (KilledWorker), the sweep
+    goes on, and --resume runs it again."""
+    import dask
+
+    signals = tmp_path / "signals"
+    signals.mkdir()
+    monkeypatch.setenv(SIGNALS_ENV, str(signals))
+    out = tmp_path / "sweep"
+    argv = ["sweep", FAKE, "--grid", "kill_seed=1", "--seeds", "0-3", "--workers", "2"]
+    argv += ["--out", str(out), "--no-progress"]
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+        assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert "1 worker(s) lost" in err and "KilledWorker" in err
+    rows = read_table(out / "runs.csv")
+    assert sorted(r["run_id"] for r in rows) == _planned_ids({"kill_seed": ["1"]}, range(4))
+    # seed 1's run, and any other the killed worker held (Dask may give a worker a second
+    # task before the first ends), failed; the other worker's ran
+    failed = [r for r in rows if r["status"] != "ok"]
+    assert "1" in {r["seed"] for r in failed} and 1 <= len(failed) <= 3
+    for row in failed:
+        assert row["error"].startswith("KilledWorker")
+        assert "KilledWorker" in (out / "errors" / f"{row['run_id']}.txt").read_text()
+    assert json.loads((out / "sweep.json").read_text())["workers_lost"] == 1
+    # the marker stays, so the runs go through this time (appended after the failed
+    # rows, which the table keeps); the count of lost workers is kept
+    sweep(
+        FAKE,
+        out,
+        grid={"kill_seed": ["1"]},
+        seeds=range(4),
+        workers=2,
+        resume=True,
+        progress=False,
+    )
+    rows = read_table(out / "runs.csv")
+    assert sorted(r["seed"] for r in rows if r["status"] == "ok") == ["0", "1", "2", "3"]
+    assert json.loads((out / "sweep.json").read_text())["workers_lost"] == 1
 
 
 def test_cli_reports_an_interrupted_sweep_with_status_130(
@@ -444,7 +544,18 @@ def test_unreachable_scheduler_is_a_clean_error(fake_registered, tmp_path, capsy
 # -- the summary figure -----------------------------------------------------------------
 
 
-def test_summary_plots_a_categorical_field_and_several_groups(fake_registered, tmp_path):
+def test_summary_plots_a_categorical_field_and_several_groups(
+    fake_registered, tmp_path, monkeypatch
+):
+    # x: the categorical field "mode" (ticks a, b); one line per value of "gain", in the
+    # legend; a panel per metric with values ("missing" has none); failed runs left out
+    import spikingml.plotting
+
+    figures = []
+    save = spikingml.plotting.save_figure
+    monkeypatch.setattr(
+        spikingml.plotting, "save_figure", lambda fig, path: (figures.append(fig), save(fig, path))
+    )
     rows = []
     for gain in ("1", "2"):
         for mode in ("a", "b"):
@@ -461,6 +572,20 @@ def test_summary_plots_a_categorical_field_and_several_groups(fake_registered, t
     rows.append({"gain": "1", "mode": "a", "seed": "9", "status": "error", "score": ""})
     path = plot_summary(rows, ["mode", "gain"], ["score", "missing"], tmp_path / "s.png")
     assert path.stat().st_size > 5_000
+    (fig,) = figures
+    (ax,) = [ax for ax in fig.axes if ax.get_visible()]
+    assert ax.get_title() == "score" and ax.get_xlabel() == "mode"
+    assert [label.get_text() for label in ax.get_xticklabels()] == ["a", "b"]
+    assert [text.get_text() for text in ax.get_legend().get_texts()] == ["gain=1", "gain=2"]
+    means = [line for line in ax.get_lines() if line.get_linestyle() == "-"]
+    dots = [line for line in ax.get_lines() if line.get_marker() == "o"]
+    assert [line.get_label() for line in means] == ["gain=1", "gain=2"]
+    for line, gain in zip(means, (1.0, 2.0), strict=True):
+        # at a and b, the mean over seeds 0-2 of gain + seed
+        np.testing.assert_allclose(line.get_xdata(), [0.0, 1.0])
+        np.testing.assert_allclose(line.get_ydata(), [gain + 1.0, gain + 1.0])
+    assert [len(line.get_xdata()) for line in dots] == [6, 6]  # the failed run is no dot
+    assert len(ax.collections) == 2  # a band of +- one standard deviation per line
 
 
 def test_summary_panels_and_their_labels_neither_overlap_nor_leave_the_figure(monkeypatch):
