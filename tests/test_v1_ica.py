@@ -52,15 +52,29 @@ def test_learning_changes_weights_locally(small_runtime):
 
 def test_feedback_weights_stay_equal_to_feedforward(small_runtime):
     # B (feedback, inputs <- units) and Q (feedforward) learn by the same local rule from
-    # the same start, so B = Q^T without any weight transport
+    # the same start, so B = Q^T without any weight transport. Every chunk starts B as a
+    # copy of Q (history_Q[-2] for the last chunk); Q_feedback is B at the end of the last
+    # chunk, 100 learning patches later, so it shows what the rule did to B on its own.
     r = small_runtime
-    np.testing.assert_allclose(r.weights["Q_feedback"], r.weights["Q"], rtol=0, atol=1e-12)
+    Q, B = r.weights["Q"], r.weights["Q_feedback"]
+    at_copy = r.weights["history_Q"][-2]
+    assert r.weights["history_patches"][-1] - r.weights["history_patches"][-2] == 100
+    # B moved since the copy (measured: up to 0.016), far beyond the tolerance below
+    assert np.abs(B - at_copy).max() > 1e-3
+    # the same expression of the same operands in two code objects (ff and fb): measured
+    # bit-identical; 1e-12 allows an optimising compiler to contract them differently
+    np.testing.assert_allclose(B, Q, rtol=0, atol=1e-12)
+
+
+def _cosines(a, b):
+    return np.sum(a * b, axis=1) / np.linalg.norm(a, axis=1) / np.linalg.norm(b, axis=1)
 
 
 def test_previous_sailnet_design_still_runs():
     # residual=False, kappa=0 is the previous design (Oja's rule for every unit alone, as
-    # in SAILnet), kept for comparison: it learns, stays bounded, and differs from the
-    # error-driven rule through co-active units and the drive decorrelation.
+    # in SAILnet), kept for comparison: it learns, stays bounded, holds the sparse code,
+    # and differs from the error-driven rule through co-active units and the drive
+    # decorrelation. Measured at seeds 0-2 after 250 patches (numbers below).
     a = v1.simulate(SMALL.replace(n_patches=250), seed=0, device="runtime", progress=False)
     b = v1.simulate(
         SMALL.replace(n_patches=250, residual=False, kappa=0.0),
@@ -68,8 +82,20 @@ def test_previous_sailnet_design_still_runs():
         device="runtime",
         progress=False,
     )
-    assert not np.array_equal(a.weights["Q"], b.weights["Q"])
-    assert np.all(np.isfinite(b.weights["Q"]))
+    Q0, Q = b.weights["history_Q"][0], b.weights["Q"]
+    # learns: filters turned away from their random start (median 1 - |cos| 0.015-0.017;
+    # 0 without learning)
+    assert np.median(1 - np.abs(_cosines(Q, Q0))) > 0.005
+    # bounded: Oja's decay holds the norms near 1 (start 1; measured 1.0-1.19)
+    norms = np.linalg.norm(Q, axis=1)
+    assert np.all((norms > 0.5) & (norms < 2))
+    # the homeostatic threshold still holds a sparse code (measured 0.09-0.15 spikes per
+    # unit and test patch, on the way down to the 0.05 target from theta0)
+    per_patch = len(b.populations["v1"].times) / (SMALL.n_test * SMALL.n_units)
+    assert 0.01 < per_patch < 0.3
+    # another rule: relative difference of the filters 0.11-0.14 (rounding would be 1e-15)
+    difference = np.linalg.norm(a.weights["Q"] - Q) / np.linalg.norm(a.weights["Q"])
+    assert difference > 0.05
 
 
 def test_resume_continues_an_interrupted_run_exactly(tmp_path, monkeypatch):
@@ -179,10 +205,13 @@ def test_quick_preset_units_are_oriented(quick_run):
 @pytest.mark.standalone
 def test_quick_preset_is_sparse_and_kurtotic(quick_run):
     # Homeostasis holds the units near 0.05 spikes per patch (measured 0.040-0.042); their
-    # drive is heavier-tailed than PCA projections (measured ratio 1.14-1.33 at 30k).
+    # drive is heavier-tailed than PCA projections. A ratio of 1.0 would mean no sparser
+    # than PCA. Measured 1.14-1.33 at seeds 0-2 (seed 0: 1.317; resampling its 5000 test
+    # patches, sd 0.14, 1st percentile 1.10): 1.1 asks for a clear effect and leaves room
+    # for floating-point differences between machines.
     _, _, _, m = quick_run
     assert 0.02 < m["test_spikes_per_patch"] < 0.1
-    assert m["kurtosis_ratio"] > 1.0
+    assert m["kurtosis_ratio"] > 1.1
 
 
 @pytest.mark.standalone

@@ -121,7 +121,7 @@ Logistics Quarterly 2:83-97.
 
 from __future__ import annotations
 
-import sys
+import logging
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -131,6 +131,8 @@ import scipy.stats
 from scipy.optimize import least_squares, linear_sum_assignment
 
 from spikingml.errors import ValidationError
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "FASTICA_SAMPLES",
@@ -270,7 +272,7 @@ def infomax_ica(
     seed : int
         Seeds the initial unmixing matrix (a random rotation) and the shuffling.
     progress : bool
-        Print one line per epoch on stderr.
+        Log one line per epoch (level INFO, logger ``spikingml.analysis.ica``).
 
     Returns
     -------
@@ -324,7 +326,7 @@ def infomax_ica(
                 "learning_rate", "a smaller value (the infomax weights diverged)", learning_rate
             )
         if progress:
-            print(f"infomax epoch {epoch + 1}/{n_epochs}, learning rate {lr:.3g}", file=sys.stderr)
+            logger.info("infomax epoch %d/%d, learning rate %.3g", epoch + 1, n_epochs, lr)
         lr *= anneal
     return W @ K
 

@@ -49,7 +49,12 @@ neuron its own count. With :math:`c_i = \min(n_i, \mathrm{count\_clip})`,
     W_ij  += eta * alpha * (c_i * c_j - p**2),  W_ij >= 0   (anti-Hebbian decorrelation)
     theta_i += eta * gamma * (n_i - p)                      (homeostatic threshold)
 
-then :math:`u`, :math:`n` and :math:`m` are reset for the next patch.
+then :math:`u`, :math:`n` and :math:`m` are reset for the next patch. The four updates
+are rule objects of :mod:`spikingml.plasticity` (:func:`learning_rules`):
+:class:`~spikingml.plasticity.hebbian.NonlinearPCA` (``beta``, ``residual``),
+:class:`~spikingml.plasticity.hebbian.VoltageAntiHebbian` (``kappa``, ``lateral_clip``),
+:class:`~spikingml.plasticity.hebbian.AntiHebbianDecorrelation` (``alpha``, ``p``) and
+:class:`~spikingml.plasticity.homeostasis.HomeostaticThreshold` (``gamma``, ``p``).
 
 - The first feedforward term is Hebbian between the input's prediction error and the
   unit's count: the learning rule of sparse coding (Olshausen & Field 1996), of the
@@ -94,7 +99,9 @@ Twin and comparison
 -------------------
 On the same whitened training patches: FastICA (Hyvarinen & Oja 2000) as the reference,
 our own natural-gradient infomax (Bell & Sejnowski 1995; Amari et al. 1996), and PCA
-and random filters as controls (:mod:`spikingml.analysis.ica`). The learned filters
+and random filters as controls (:mod:`spikingml.analysis.ica`; the metrics are computed
+by :mod:`spikingml.analysis.receptive_fields`, the figures drawn by
+:mod:`spikingml.figures.v1_ica`). The learned filters
 :math:`Q_i` are matched one to one to the FastICA filters (Hungarian assignment on
 :math:`|r|`). FastICA is not unique (two seeds agree at a median :math:`|r|` of about
 0.7 on 8x8 patches), so the spiking score is reported beside a ceiling (FastICA with
@@ -152,29 +159,42 @@ import contextlib
 import dataclasses
 import hashlib
 import json
+import logging
 import os
-import sys
 import time
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import brian2 as b2
 import numpy as np
 from brian2 import ms, second
 
+from spikingml._files import atomic_path
 from spikingml.errors import ValidationError
 from spikingml.params import CircuitParams, is_whole, param
+from spikingml.plasticity.hebbian import (
+    AntiHebbianDecorrelation,
+    NonlinearPCA,
+    VoltageAntiHebbian,
+)
+from spikingml.plasticity.homeostasis import HomeostaticThreshold
 from spikingml.result import Phase, Result, SpikeData
 from spikingml.simulation import (
     SynapticEventCounter,
     brian_device,
     check_device,
     check_seed,
+    remove_run_args_files,
     standalone_build_directory,
     versions,
 )
 from spikingml.stimuli.natural_images import PatchSet, natural_patches
+
+if TYPE_CHECKING:
+    from spikingml.analysis.receptive_fields import FilterComparison
+
+logger = logging.getLogger(__name__)
 
 NAME = "v1-ica"
 DESCRIPTION = "a spiking V1 layer learns ICA-like (Gabor) receptive fields from natural images"
@@ -302,6 +322,27 @@ def eta_schedule(params: Params) -> np.ndarray:
     return params.eta_start * ratio ** (np.arange(n) / (n - 1))
 
 
+# ------------------------------------------------------------------- learning rules
+class LearningRules(NamedTuple):
+    """The circuit's four learning rules (:mod:`spikingml.plasticity`)."""
+
+    feedforward: NonlinearPCA  # Q and B: Hebbian with the input's prediction error
+    drive_decorrelation: VoltageAntiHebbian  # Q and B: anti-Hebbian with the drive
+    lateral: AntiHebbianDecorrelation  # W: Foldiak's decorrelation
+    threshold: HomeostaticThreshold  # theta: holds every unit at the target count
+
+
+def learning_rules(params: Params) -> LearningRules:
+    """The rule objects with the circuit's parameters."""
+    p = params.target_count
+    return LearningRules(
+        NonlinearPCA(learning_rate=params.beta, residual=params.residual),
+        VoltageAntiHebbian(learning_rate=params.kappa, received_clip=params.lateral_clip),
+        AntiHebbianDecorrelation(learning_rate=params.alpha, target_count=p),
+        HomeostaticThreshold(learning_rate=params.gamma, target_count=p),
+    )
+
+
 # ------------------------------------------------------------------------ the network
 @dataclasses.dataclass
 class State:
@@ -360,19 +401,16 @@ class _Network:
         T = p.patch_duration
         stim = b2.TimedArray(stimulus, dt=T, name="stimulus")
         eta = b2.TimedArray(eta_at, dt=T, name="eta_at")
+        rules = learning_rules(p)
         ns = {
             "stimulus": stim,
             "eta_at": eta,
             "half_patch": T / 2,
             "tau_m": p.tau_m,
-            "beta": p.beta,
-            "alpha": p.alpha,
-            "gamma": p.gamma,
-            "p_target": p.target_count,
             "count_clip": p.count_clip,
-            "kappa": p.kappa,
-            "m_clip": p.lateral_clip,
         }
+        for rule in rules:
+            ns.update(rule.namespace())
         inputs = b2.NeuronGroup(
             self.d,
             "x = stimulus(t, i) : 1\n"
@@ -437,37 +475,32 @@ class _Network:
         # At every patch boundary (t = m T): synapses learn from patch m - 1 (eta_at is 0
         # at m = 0), then the neurons update their thresholds and reset.
         # The feedforward synapse (k -> i) and the feedback synapse (i -> k) apply the same
-        # rule to the same local quantities, so B = Q^T holds without weight transport.
+        # rules to the same local quantities, so B = Q^T holds without weight transport.
         # Two statements, each a product added to the weight: a - b products in one
         # expression were contracted differently (fused multiply-add) by the runtime and
         # the standalone compilations, which broke their bit-identity.
-        error = "x_prev_pre - R_pre" if p.residual else "x_prev_pre - c_post * Q"
-        ff.run_regularly(
-            f"Q += eta_at(t) * beta * c_post * ({error})\n"
-            "Q -= eta_at(t) * kappa * clip(m_unit_post, 0, m_clip) * I_post * x_prev_pre",
-            dt=T,
-            when="start",
-            order=0,
-            name="ff_learning",
-        )
-        error = "x_prev_post - R_post" if p.residual else "x_prev_post - c_pre * Qb"
-        fb.run_regularly(
-            f"Qb += eta_at(t) * beta * c_pre * ({error})\n"
-            "Qb -= eta_at(t) * kappa * clip(m_unit_pre, 0, m_clip) * I_pre * x_prev_post",
-            dt=T,
-            when="start",
-            order=0,
-            name="fb_learning",
-        )
+        rate = "eta_at(t)"
+        for synapses, weight, unit in ((ff, "Q", "post"), (fb, "Qb", "pre")):
+            synapses.run_regularly(
+                rules.feedforward.update_code(weight, unit, rate=rate, input="x_prev")
+                + "\n"
+                + rules.drive_decorrelation.update_code(
+                    weight, unit, rate=rate, received="m_unit", input="x_prev"
+                ),
+                dt=T,
+                when="start",
+                order=0,
+                name=f"{synapses.name}_learning",
+            )
         lateral.run_regularly(
-            "W = clip(W + eta_at(t) * alpha * (c_pre * c_post - p_target**2), 0, inf)",
+            rules.lateral.update_code("W", rate=rate),
             dt=T,
             when="start",
             order=0,
             name="lateral_learning",
         )
         v1.run_regularly(
-            "theta += eta_at(t) * gamma * (n - p_target)\nu = 0\nn = 0\nm = 0",
+            rules.threshold.update_code("theta", rate=rate, count="n") + "\nu = 0\nn = 0\nm = 0",
             dt=T,
             when="start",
             order=1,
@@ -569,11 +602,7 @@ class _Network:
             },
             with_output=False,
         )
-        # the run arguments were written as files named by their hash: remove them, or the
-        # persistent build directory would grow by the inputs of every run
-        for name in b2.device.run_args_arrays:
-            with contextlib.suppress(OSError):
-                os.remove(os.path.join(b2.device.project_dir, "static_arrays", name))
+        remove_run_args_files()  # or the persistent build directory grows with every chunk
         return self._collect(objs, state.patches_seen + learned)
 
     def _collect(self, objs: dict[str, Any], seen: int) -> tuple[State, np.ndarray, np.ndarray]:
@@ -617,8 +646,7 @@ def save_checkpoint(
 ) -> Path:
     """Write the learned state (and the learning history) to ``path`` atomically (.npz)."""
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as f:
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
         np.savez(
             f,
             Q=state.Q,
@@ -630,7 +658,6 @@ def save_checkpoint(
             history_patches=np.asarray(history["patches"]),
             history_Q=np.asarray(history["Q"]),
         )
-    os.replace(tmp, path)
     return path
 
 
@@ -696,7 +723,8 @@ def simulate(
     device : {"cpp_standalone", "runtime"}
         Brian2 device (identical results; standalone is ~15x faster here).
     progress : bool
-        Report training progress on stderr after every chunk.
+        Log training progress (level INFO, logger ``spikingml.circuits.v1_ica``) after
+        every chunk.
     checkpoint : path, optional
         Where to write the learned state after every chunk (an ``.npz`` file).
     resume : path, optional
@@ -750,12 +778,13 @@ def simulate(
             if checkpoint is not None:
                 save_checkpoint(checkpoint, state, params, seed, history)
             if progress:
-                elapsed = time.perf_counter() - t_wall
-                print(
-                    f"{NAME}: trained on {b}/{params.n_patches} patches "
-                    f"({100 * b / params.n_patches:.0f}%, {elapsed:.1f} s)",
-                    file=sys.stderr,
-                    flush=True,
+                logger.info(
+                    "%s: trained on %d/%d patches (%.0f%%, %.1f s)",
+                    NAME,
+                    b,
+                    params.n_patches,
+                    100 * b / params.n_patches,
+                    time.perf_counter() - t_wall,
                 )
         train_wall = time.perf_counter() - t_wall
         # the feedback weights after the last training chunk (they start every chunk as Q)
@@ -888,20 +917,7 @@ METRICS: dict[str, str] = {
 }
 
 
-@dataclasses.dataclass
-class Analysis:
-    """Everything :func:`compare` and :func:`figures` compute from a run and its twin."""
-
-    metrics: dict[str, float]
-    order: np.ndarray  # units in the order of the FastICA filters they match, then the rest
-    unit_fits: list[Any]
-    ica_fits: list[Any]
-    curve_patches: np.ndarray
-    curve_ratio: np.ndarray
-    counts: np.ndarray  # (n_test, n_units) spike counts per test patch
-
-
-_ANALYSES: dict[tuple[int, int], tuple[Result, Twin, Analysis]] = {}
+_ANALYSES: dict[tuple[int, int], tuple[Result, Twin, FilterComparison]] = {}
 
 
 def _params_of(result: Result) -> Params:
@@ -910,96 +926,56 @@ def _params_of(result: Result) -> Params:
 
 def spike_counts(result: Result) -> np.ndarray:
     """Spike counts of every unit for every test patch, shape (n_test, n_units)."""
+    from spikingml.analysis.receptive_fields import spike_counts as counts_per_patch
+
     params = _params_of(result)
     v1 = result.populations["v1"]
-    patch = np.floor(v1.times / float(params.patch_duration)).astype(np.int64)
-    counts = np.zeros((params.n_test, v1.size))
-    np.add.at(counts, (patch, v1.indices), 1.0)
-    return counts
+    return counts_per_patch(
+        v1.indices, v1.times, v1.size, params.n_test, float(params.patch_duration)
+    )
 
 
 def rfs(filters: np.ndarray, params: Params) -> np.ndarray:
     """Filters on whitened patches as square images (the ZCA space is pixel space)."""
-    return np.asarray(filters).reshape(len(filters), params.patch_size, params.patch_size)
+    from spikingml.analysis.receptive_fields import as_images
+
+    return as_images(filters, params.patch_size)
 
 
-def analyse(result: Result, twin_output: Twin) -> Analysis:
-    """Compute the metrics, the matching and the Gabor fits (cached for one pair)."""
+def analyse(result: Result, twin_output: Twin) -> FilterComparison:
+    """Compute the metrics, the matching and the Gabor fits (cached for one pair).
+
+    The measures are :func:`spikingml.analysis.receptive_fields.compare_filters`; this
+    adds the run's and the twin's bookkeeping (patches seen, wall times).
+    """
     key = (id(result), id(twin_output))
     hit = _ANALYSES.get(key)
     if hit is not None and hit[0] is result and hit[1] is twin_output:
         return hit[2]
-    from spikingml.analysis import ica
+    from spikingml.analysis.receptive_fields import compare_filters
 
     params = _params_of(result)
     data = patches(params, result.seed)
-    Q = result.weights["Q"]
-    k = params.n_components
-    scores = ica.match_scores(
-        Q, twin_output.reference, twin_output.ceiling_sets, twin_output.pca, seed=result.seed
+    analysis = compare_filters(
+        result.weights["Q"],
+        spike_counts(result),
+        data.test[: params.n_test],
+        reference=twin_output.reference,
+        ceiling_sets=twin_output.ceiling_sets,
+        infomax=twin_output.infomax,
+        pca=twin_output.pca,
+        reference_fits=twin_output.reference_fits,
+        pca_fits=twin_output.pca_fits,
+        history_Q=result.weights["history_Q"],
+        history_patches=result.weights["history_patches"],
+        patch_size=params.patch_size,
+        n_components=params.n_components,
+        seed=result.seed,
     )
-    _, matched_units = ica.match(twin_output.reference, Q)
-    rest = np.setdiff1d(np.arange(len(Q)), matched_units)
-    order = np.concatenate([matched_units, rest])
-
-    counts = spike_counts(result)
-    test = data.test[: params.n_test]
-    fired = counts.sum(axis=0)
-    sta = (counts.T @ test) / np.where(fired > 0, fired, 1.0)[:, None]
-    sta_median = ica.matched_median(twin_output.reference, sta)
-    infomax_median = ica.matched_median(twin_output.reference, twin_output.infomax)
-
-    unit_fits = ica.gabor_fits(rfs(Q, params))
-    ica_fits = twin_output.reference_fits
-    pca_fits = twin_output.pca_fits
-
-    drive = test @ Q.T
-    pca_proj = test @ twin_output.pca[:k].T
-    drive_kurt = float(np.median(ica.excess_kurtosis(drive, axis=0)))
-    pca_kurt = float(np.median(ica.excess_kurtosis(pca_proj, axis=0)))
-    active = fired > 0
-    count_kurt = (
-        float(np.median(ica.excess_kurtosis(counts[:, active], axis=0)))
-        if active.any()
-        else float("nan")
-    )
-
-    curve_patches = np.asarray(result.weights["history_patches"])
-    curve_ratio = np.array(
-        [
-            ica.matched_median(twin_output.reference, q) / scores.ica_ceiling_median
-            for q in result.weights["history_Q"]
-        ]
-    )
-    metrics = {
-        "matched_abs_corr_median": scores.matched_median,
-        "ica_ceiling_median": scores.ica_ceiling_median,
-        "pca_floor_median": scores.pca_floor_median,
-        "random_floor_median": scores.random_floor_median,
-        "ceiling_ratio": scores.ceiling_ratio,
-        "matched_minus_pca_floor": scores.matched_median - scores.pca_floor_median,
-        "sta_matched_abs_corr_median": sta_median,
-        "infomax_matched_abs_corr_median": infomax_median,
-        "gabor_fraction": ica.gabor_fraction(unit_fits),
-        "ica_gabor_fraction": ica.gabor_fraction(ica_fits),
-        "pca_gabor_fraction": ica.gabor_fraction(pca_fits),
-        "kurtosis_ratio": drive_kurt / pca_kurt if pca_kurt > 0 else float("nan"),
-        "drive_kurtosis_median": drive_kurt,
-        "pca_kurtosis_median": pca_kurt,
-        "spike_count_kurtosis_median": count_kurt,
-        "test_spikes_per_patch": float(counts.mean()),
-        "n_patches": float(result.extra["patches_seen"]),
-        "train_wall_seconds": float(result.extra["train_wall_seconds"]),
-        "twin_wall_seconds": float(twin_output.wall_seconds),
-    }
-    analysis = Analysis(
-        {k: float(v) for k, v in metrics.items()},
-        order,
-        unit_fits,
-        ica_fits,
-        curve_patches,
-        curve_ratio,
-        counts,
+    analysis.metrics.update(
+        n_patches=float(result.extra["patches_seen"]),
+        train_wall_seconds=float(result.extra["train_wall_seconds"]),
+        twin_wall_seconds=float(twin_output.wall_seconds),
     )
     _ANALYSES.clear()  # keep one pair: results can be large
     _ANALYSES[key] = (result, twin_output, analysis)
@@ -1025,85 +1001,8 @@ def figures(result: Result, twin_output: Twin, outdir: Path) -> list[Path]:
     FastICA filters they match), FastICA, infomax and PCA, side by side.
     ``tuning.png``: orientation and spatial-frequency histograms of the Gabor fits
     (R^2 >= 0.8) of the units and of FastICA. ``learning_curve.png``: ceiling_ratio
-    against training patches seen.
+    against training patches seen. Drawn by :func:`spikingml.figures.v1_ica.figures`.
     """
-    from matplotlib.figure import Figure
+    from spikingml.figures import v1_ica as drawing
 
-    from spikingml.plotting import FONT_SIZE, filter_mosaic, save_figure
-
-    params = _params_of(result)
-    outdir = Path(outdir)
-    a = analyse(result, twin_output)
-    m = a.metrics
-    Q = result.weights["Q"]
-
-    fig = Figure(figsize=(12.0, 3.6), layout="constrained")
-    axes = fig.subplots(1, 4)
-    panels = [
-        (
-            Q[a.order],
-            f"spiking V1 units (matched order)\nmedian |r| {m['matched_abs_corr_median']:.2f}",
-        ),
-        (twin_output.reference, "FastICA (reference)"),
-        (
-            twin_output.infomax,
-            f"infomax twin\nmedian |r| {m['infomax_matched_abs_corr_median']:.2f}",
-        ),
-        (twin_output.pca[: len(Q)], f"PCA (floor)\nmedian |r| {m['pca_floor_median']:.2f}"),
-    ]
-    for ax, (filters, title) in zip(axes, panels, strict=True):
-        filter_mosaic(ax, rfs(filters, params), title=title)
-    fig.suptitle(
-        f"Receptive fields on whitened {params.patch_size}x{params.patch_size} patches: "
-        f"ceiling ratio {m['ceiling_ratio']:.2f}, Gabor fraction {m['gabor_fraction']:.2f}",
-        fontsize=FONT_SIZE + 2,
-    )
-    comparison = save_figure(fig, outdir / "comparison.png")
-
-    fig = Figure(figsize=(8.0, 3.2), layout="constrained")
-    ax_o, ax_f = fig.subplots(1, 2)
-    for fits, label, color in (
-        (a.unit_fits, "spiking", "#0072B2"),
-        (a.ica_fits, "FastICA", "#D55E00"),
-    ):
-        good = [f for f in fits if f.r2 >= 0.8]
-        ax_o.hist(
-            [np.degrees(f.theta) for f in good],
-            bins=np.linspace(0, 180, 13),
-            histtype="step",
-            lw=1.5,
-            color=color,
-            label=f"{label} ({len(good)} of {len(fits)})",
-        )
-        ax_f.hist(
-            [f.frequency for f in good],
-            bins=np.linspace(0, 0.5, 11),
-            histtype="step",
-            lw=1.5,
-            color=color,
-            label=label,
-        )
-    ax_o.set_xlabel("orientation (degrees)", fontsize=FONT_SIZE + 1)
-    ax_f.set_xlabel("spatial frequency (cycles / pixel)", fontsize=FONT_SIZE + 1)
-    for ax in (ax_o, ax_f):
-        ax.set_ylabel("filters (Gabor R^2 >= 0.8)", fontsize=FONT_SIZE + 1)
-        ax.tick_params(labelsize=FONT_SIZE)
-    ax_o.legend(fontsize=FONT_SIZE)
-    fig.suptitle("Tuning of the learned receptive fields", fontsize=FONT_SIZE + 2)
-    tuning = save_figure(fig, outdir / "tuning.png")
-
-    fig = Figure(figsize=(6.0, 3.6), layout="constrained")
-    ax = fig.subplots()
-    ax.plot(a.curve_patches, a.curve_ratio, "o-", color="#0072B2", label="spiking V1")
-    ax.axhline(1.0, color="k", lw=0.8, ls="--", label="ceiling (FastICA, other seeds)")
-    ax.axhline(0.9, color="0.5", lw=0.8, ls=":", label="target 0.9")
-    floor = m["pca_floor_median"] / m["ica_ceiling_median"]
-    ax.axhline(floor, color="#D55E00", lw=0.8, ls="--", label="PCA floor")
-    ax.set_xlabel("training patches seen", fontsize=FONT_SIZE + 1)
-    ax.set_ylabel("ceiling ratio (matched |r| / ceiling)", fontsize=FONT_SIZE + 1)
-    ax.set_ylim(0, 1.1)
-    ax.tick_params(labelsize=FONT_SIZE)
-    ax.legend(fontsize=FONT_SIZE, loc="lower right")
-    ax.set_title("Learning curve", fontsize=FONT_SIZE + 2)
-    curve = save_figure(fig, outdir / "learning_curve.png")
-    return [comparison, tuning, curve]
+    return drawing.figures(result, twin_output, analyse(result, twin_output), outdir)
