@@ -2,7 +2,25 @@
 
 A rule is described once, as a frozen dataclass of its parameters, and turned into
 Brian2 model and event code by one builder method, so circuits compose rules without
-copying equations. A rule never imports a circuit.
+copying equations. A rule never imports a circuit. Which circuit uses which rule:
+
+=================================  ====================================================
+rule                               circuits
+=================================  ====================================================
+:class:`DopamineSTDP`              three-factor-synapse (the template); NEST parity
+:class:`PresynapticDopamineRule`   td-conditioning
+:class:`OpponentDopamineRule`      rescorla-wagner
+:class:`TDErrorRule`               actor-critic (critic and actor: one rule, two
+                                   parameter sets)
+:class:`NonlinearPCA`              v1-ica (feedforward weights)
+:class:`VoltageAntiHebbian`        v1-ica (drive-gated decorrelation)
+:class:`AntiHebbianDecorrelation`  v1-ica (lateral inhibition)
+:class:`HomeostaticThreshold`      v1-ica (thresholds)
+:class:`LogProbabilitySTDP`        wta-em (weights)
+:class:`ExcitabilityRule`          wta-em (excitabilities; or the homeostatic
+:class:`HomeostaticExcitability`   variant)
+:class:`TempotronRule`             tempotron
+=================================  ====================================================
 """
 
 from spikingml.plasticity.hebbian import (
@@ -11,10 +29,27 @@ from spikingml.plasticity.hebbian import (
     VoltageAntiHebbian,
 )
 from spikingml.plasticity.homeostasis import HomeostaticThreshold
+from spikingml.plasticity.opponent import OpponentDopamineRule
+from spikingml.plasticity.td_error import TDErrorRule
+from spikingml.plasticity.tempotron import TempotronRule
+from spikingml.plasticity.three_factor import DopamineSTDP, PresynapticDopamineRule
+from spikingml.plasticity.wta_stdp import (
+    ExcitabilityRule,
+    HomeostaticExcitability,
+    LogProbabilitySTDP,
+)
 
 __all__ = [
     "AntiHebbianDecorrelation",
+    "DopamineSTDP",
+    "ExcitabilityRule",
+    "HomeostaticExcitability",
     "HomeostaticThreshold",
+    "LogProbabilitySTDP",
     "NonlinearPCA",
+    "OpponentDopamineRule",
+    "PresynapticDopamineRule",
+    "TDErrorRule",
+    "TempotronRule",
     "VoltageAntiHebbian",
 ]
