@@ -137,6 +137,7 @@ def test_landing_page(browser, server):
         "bayesian_neuron",
         "wta_em",
         "tempotron",
+        "three_factor_synapse",
     }
     if other:
         print("resources of other hosts that did not load:", *other, sep="\n  ")

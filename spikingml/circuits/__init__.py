@@ -29,6 +29,7 @@ REGISTRY: dict[str, str] = {
     "rescorla-wagner": "spikingml.circuits.rescorla_wagner",
     "td-conditioning": "spikingml.circuits.td_conditioning",
     "tempotron": "spikingml.circuits.tempotron",
+    "three-factor-synapse": "spikingml.circuits.three_factor_synapse",
     "v1-ica": "spikingml.circuits.v1_ica",
     "wta-em": "spikingml.circuits.wta_em",
 }
