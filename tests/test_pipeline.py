@@ -51,6 +51,10 @@ def test_order_metrics_follows_metrics_and_expands_families():
     documented = {"b": "doc", "nmi_<set>": "doc", "a": "doc"}
     keys = ["a", "nmi_digits", "b", "nmi_mixture"]
     assert order_metrics(documented, keys) == ["b", "nmi_digits", "nmi_mixture", "a"]
+    # a key documented on its own is not one of a family, whatever the order given
+    documented = {"nmi_<set>": "doc", "nmi_max": "doc"}
+    for keys in (["nmi_max", "nmi_a"], ["nmi_a", "nmi_max"]):
+        assert order_metrics(documented, keys) == ["nmi_a", "nmi_max"]
 
 
 def test_order_metrics_refuses_undocumented_and_missing_metrics():

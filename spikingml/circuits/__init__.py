@@ -5,7 +5,7 @@ What a circuit module must and may define is declared in
 with a ``quick()`` preset, ``simulate``, ``twin``, ``compare``, ``figures``; optional
 ``DEFAULT_DEVICE``, ``simulate_seeds``, ``raster_options`` ...), and
 ``tests/test_contract.py`` checks every registered circuit against it. A new circuit
-starts from :mod:`spikingml.circuits.template`. :data:`REGISTRY` maps the command-line
+starts from :mod:`spikingml.circuits.three_factor_synapse`. :data:`REGISTRY` maps the command-line
 name of every circuit to its module path; :func:`spikingml.pipeline.run` runs one as
 ``spikingml run`` does.
 """
