@@ -219,8 +219,12 @@ def test_runtime_and_cpp_standalone_agree(name, tiny_runs):
                 )
     else:
         # Brian2 draws the random numbers of rand()/PoissonGroup differently on each
-        # device: the runs are equivalent, not identical. The total number of spikes
-        # (thousands: Poisson error of 1-3%) agrees within 15%.
-        n_ours = sum(len(p.times) for p in ours.populations.values())
-        n_other = sum(len(p.times) for p in other.populations.values())
-        assert n_other == pytest.approx(n_ours, rel=0.15)
+        # device: the runs are equivalent, not identical (a closed loop may even last
+        # another time). Each population's mean rate over its run agrees within 15%
+        # (actor-critic's tiny run, seed 1: 4%, 0.1% and 2% for place, critic and actor
+        # cells; thousands of spikes each, so the Poisson error is 1-2%).
+        for pop, a in ours.populations.items():
+            b = other.populations[pop]
+            rate_ours = len(a.times) / (a.size * ours.t_stop)
+            rate_other = len(b.times) / (b.size * other.t_stop)
+            assert rate_other == pytest.approx(rate_ours, rel=0.15), pop
