@@ -740,21 +740,22 @@ def _timings(
     return timings
 
 
-def _record(
+def _compared(
     plan: _Plan,
     seed: int,
-    metrics: dict[str, float],
-    timings: dict[str, float],
     result: Any,
     twin_output: Any,
+    simulate_wall: float,
+    device_times: Any,
 ) -> RunRecord:
+    """The seed's record: the comparison's metrics and the simulation's timings."""
     return RunRecord(
         circuit=plan.circuit.name,
         seed=seed,
         device=plan.device,
         params=plan.params,
-        metrics=metrics,
-        timings=timings,
+        metrics=_compare(plan.circuit, result, twin_output),
+        timings=_timings(plan, result, simulate_wall, device_times),
         out=plan.outs.get(seed),
         result=result if plan.keep else None,
         twin_output=twin_output if plan.keep else None,
@@ -778,15 +779,7 @@ def _metrics_only(plan: _Plan) -> Iterator[RunRecord]:
             else:
                 result, simulate_wall, device_times = _simulate(plan, seed)
             twin_output = _twin_of(plan.circuit, plan.params, seed)
-            metrics = _compare(plan.circuit, result, twin_output)
-            record = _record(
-                plan,
-                seed,
-                metrics,
-                _timings(plan, result, simulate_wall, device_times),
-                result,
-                twin_output,
-            )
+            record = _compared(plan, seed, result, twin_output, simulate_wall, device_times)
             record.timings["wall_seconds"] = time.perf_counter() - t_seed
             t_seed = time.perf_counter()
             yield record
@@ -972,15 +965,7 @@ def _produce(
     if twin_task is not None:
         twin_output = twin_task.wait()
     logger.info("comparing")
-    metrics = _compare(circ, result, twin_output)
-    record = _record(
-        plan,
-        seed,
-        metrics,
-        _timings(plan, result, simulate_wall, device_times),
-        result,
-        twin_output,
-    )
+    record = _compared(plan, seed, result, twin_output, simulate_wall, device_times)
 
     logger.info("writing %s and figures", " and ".join(plan.data_files))
     write_json(tmp / "params.json", plan.params.to_dict())
