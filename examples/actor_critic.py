@@ -17,52 +17,50 @@ place-cell features, learns the same map; the control (learning switched off) sh
 long the search takes without it.
 
 This script runs the quick preset (about a minute once compiled; the first run compiles
-Brian2's Cython code, a few minutes on 2 cores) and writes ``raster.png``,
-``comparison.png`` and ``trajectories.png`` to ``examples/output/actor-critic``. The same
-as ``spikingml run actor-critic --quick``, from Python.
+Brian2's Cython code, a few minutes on 2 cores) through :func:`spikingml.pipeline.run`,
+the function ``spikingml run`` calls: it is ``spikingml run actor-critic --quick``, from
+Python. It writes ``metrics.json``, ``params.json``, ``data.nix`` (spikes, the agent's
+path and its value estimate, NEO/NIX), ``raster.png``, ``comparison.png`` and
+``trajectories.png`` to ``examples/output/actor-critic``.
 """
 
 # %%
 # Run the rat and the twin
 # ------------------------
 # The quick preset: 15 learning trials of at most 10 s, then control trials with
-# learning off.
+# learning off. ``pipeline.run`` simulates the closed loop, runs the twin meanwhile,
+# compares them and writes every output. The figures it wrote: place, critic and actor
+# neurons in the last learning trial; latencies and value maps beside the twin's; the
+# swim paths of the first and last trials.
 
 from pathlib import Path
 
+from spikingml import pipeline
 from spikingml.circuits import actor_critic as ac
-from spikingml.plotting import raster, save_figure
 
-params = ac.Params.quick()
-result = ac.simulate(params, seed=0)
-twin = ac.twin(params, seed=0)
-metrics = ac.compare(result, twin)
+outdir = Path(__file__).resolve().parent / "output" / "actor-critic"
+record = pipeline.run("actor-critic", ac.Params.quick(), seed=0, out=outdir, force=True)
 
 # %%
 # How close are they?
 # --------------------
+# Every metric, with its meaning and target from ``ac.METRICS``.
 
-for name, value in metrics.items():
+for name, value in record.metrics.items():
     print(f"{name:24s} {value:8.3f}   {ac.METRICS[name]}")
 
 # %%
-# Figures
-# -------
-# Place, critic and actor neurons in the last learning trial; latencies and value maps
-# beside the twin's; the swim paths of the first and last trials.
+# What was written
+# ----------------
 
-outdir = Path(__file__).resolve().parent / "output" / "actor-critic"
-outdir.mkdir(parents=True, exist_ok=True)
-t_start, t_stop = ac.raster_window(result)
-ax_raster, _ = raster(result, t_start=t_start, t_stop=t_stop, events=("goal", "trial_end"))
-save_figure(ax_raster.figure, outdir / "raster.png")
-for path in ac.figures(result, twin, outdir):
-    print("wrote", path)
+for name in record.files:
+    print("wrote", outdir / name)
 
 # %%
 # Export
 # ------
 #
-# The spikes, the agent's path and its value estimate as NEO objects, ready for Elephant:
-block = result.to_neo()
+# ``record.result`` is the simulation (a ``Result``). The spikes, the agent's path and
+# its value estimate as NEO objects, ready for Elephant:
+block = record.result.to_neo()
 print(block.segments[0].name, len(block.segments[0].spiketrains), "spike trains")

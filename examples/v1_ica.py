@@ -14,26 +14,28 @@ sparse target rate. Their filters are matched one to one to FastICA's on the sam
 scored against a ceiling (FastICA with other seeds) and floors (PCA, random filters).
 
 This script runs the quick preset (30 000 training patches; about 20 s once the
-standalone program is compiled, which the first run does in about half a minute) and
-writes ``comparison.png`` (receptive-field mosaics), ``tuning.png`` and
-``learning_curve.png`` to ``examples/output/v1-ica``. The same as
-``spikingml run v1-ica --quick``, from Python.
+standalone program is compiled, which the first run does in about half a minute) through
+:func:`spikingml.pipeline.run`, the function ``spikingml run`` calls: it is
+``spikingml run v1-ica --quick``, from Python. It writes ``metrics.json``,
+``params.json``, ``data.nix``, ``raster.png``, ``comparison.png`` (receptive-field
+mosaics), ``tuning.png`` and ``learning_curve.png`` to ``examples/output/v1-ica``.
 """
 
 # %%
 # Train the V1 layer and the twins
 # --------------------------------
-# 30 000 whitened patches of natural images; FastICA, infomax and PCA fit the same
-# patches.
+# 30 000 whitened patches of natural images (cpp_standalone, the circuit's default
+# device; ``device="runtime"`` works too); FastICA, infomax and PCA fit the same patches
+# meanwhile. The figures: the raster, receptive-field mosaics (units beside their matched
+# FastICA filters), tuning and the learning curve.
 
 from pathlib import Path
 
+from spikingml import pipeline
 from spikingml.circuits import v1_ica
 
-params = v1_ica.Params.quick()
-result = v1_ica.simulate(params, seed=0)  # cpp_standalone by default; "runtime" works too
-twin = v1_ica.twin(params, seed=0)  # FastICA (reference and ceiling runs), infomax, PCA
-metrics = v1_ica.compare(result, twin)
+outdir = Path(__file__).resolve().parent / "output" / "v1-ica"
+record = pipeline.run("v1-ica", v1_ica.Params.quick(), seed=0, out=outdir, force=True)
 
 # %%
 # How close are they?
@@ -41,16 +43,12 @@ metrics = v1_ica.compare(result, twin)
 # ``ceiling_ratio`` compares the match to FastICA with FastICA's match to itself
 # (other seeds).
 
-for name, value in metrics.items():
+for name, value in record.metrics.items():
     print(f"{name:34s} {value:9.3f}")
 
 # %%
-# Figures
-# -------
-# Receptive-field mosaics (units beside their matched FastICA filters), tuning and the
-# learning curve.
+# What was written
+# ----------------
 
-outdir = Path(__file__).resolve().parent / "output" / "v1-ica"
-outdir.mkdir(parents=True, exist_ok=True)
-for path in v1_ica.figures(result, twin, outdir):
-    print("wrote", path)
+for name in record.files:
+    print("wrote", outdir / name)
