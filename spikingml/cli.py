@@ -348,17 +348,19 @@ def _format_value(value: float) -> str:
 
 def _cmd_list(args: argparse.Namespace) -> int:
     """``spikingml list``: one line per registered circuit."""
-    from spikingml.circuits import get_circuit, names
+    from spikingml.circuits import names
+    from spikingml.pipeline import load
 
     rows = []
     for name in names():
         try:
-            module = get_circuit(name)
-            description = str(module.DESCRIPTION)
-            default_device = getattr(module, "DEFAULT_DEVICE", "runtime")
-            if default_device != "runtime":
-                description += f" [default device: {default_device}]"
-        except Exception as exc:  # a broken module must not hide the others
+            circuit = load(name)
+            description = str(circuit.DESCRIPTION)
+            if circuit.default_device != "runtime":
+                description += f" [default device: {circuit.default_device}]"
+        except ContractError as exc:  # a broken module must not hide the others
+            description = f"(does not follow the circuit contract: {exc})"
+        except Exception as exc:
             description = f"(cannot be imported: {type(exc).__name__}: {exc})"
         rows.append((name, " ".join(description.split())))
     for line in _table(rows):

@@ -763,8 +763,13 @@ def _compared(
 
 
 def _metrics_only(plan: _Plan) -> Iterator[RunRecord]:
-    """No outputs: simulation, twin and comparison in this process, one after the other."""
-    if plan.reuse:
+    """No outputs: simulation, twin and comparison in this process, one after the other.
+
+    Several seeds come from the circuit's ``simulate_seeds`` hook where it has one, on
+    any device (as :func:`simulations`).
+    """
+    hook = hasattr(plan.circuit.module, "simulate_seeds")
+    if not plan.single and hook and not any(plan.trainings.values()):
         results: Iterator[Any] | None = simulations(
             plan.circuit, plan.params, plan.seeds, plan.device, plan.progress
         )

@@ -71,6 +71,7 @@ import dataclasses
 import hashlib
 import itertools
 import json
+import logging
 import math
 import os
 import re
@@ -97,6 +98,8 @@ __all__ = [
     "plot_summary",
     "sweep",
 ]
+
+logger = logging.getLogger(__name__)
 
 TABLE = "runs.csv"
 PARQUET = "runs.parquet"
@@ -837,7 +840,7 @@ class _EmbeddedCluster:
             try:
                 part.close()
             except Exception as exc:  # noqa: BLE001 - reported, then the next part
-                print(f"[spikingml] closing the Dask cluster: {exc}", file=sys.stderr)
+                logger.warning("closing the Dask cluster: %s", exc)
 
 
 def sweep(
@@ -895,7 +898,8 @@ def sweep(
     progress : bool
         Report each finished run on stderr.
     log : callable, optional
-        Receives the progress lines (default: print to stderr).
+        Receives the progress lines (default: the ``spikingml.sweep`` logger, INFO for
+        progress and WARNING for what went wrong, e.g. a lost worker).
     client : dask.distributed.Client, optional
         Run on this client's cluster (left open afterwards) instead of starting one;
         ``workers`` and ``scheduler`` are then ignored.
@@ -916,6 +920,7 @@ def sweep(
     """
     from spikingml._checks import check_device, check_seed
     from spikingml.circuits import REGISTRY, get_circuit
+    from spikingml.circuits.contract import Circuit
 
     # first what needs no Brian2, so that the workers can start while it is imported
     if name not in REGISTRY:
@@ -961,8 +966,8 @@ def sweep(
     from spikingml.pipeline import check_output_location
 
     check_output_location(out, "--out", keep=False)  # before any worker starts
-    emit = log or (lambda msg: print(f"[spikingml] {msg}", file=sys.stderr, flush=True))
-    say = emit if progress else (lambda msg: None)
+    say = (log or logger.info) if progress else (lambda msg: None)
+    warn = log or logger.warning
 
     with contextlib.ExitStack() as stack:
         forkserver = client is None and scheduler is None
@@ -970,11 +975,10 @@ def sweep(
             preload = ["distributed", "brian2", __name__, REGISTRY[name]]
             forkserver = stack.enter_context(_fork_server(preload))
         module = get_circuit(name)  # imports Brian2
-        device = check_device(
-            device if device is not None else getattr(module, "DEFAULT_DEVICE", "runtime")
-        )
+        circuit = Circuit(module, name)
+        device = check_device(device if device is not None else circuit.default_device)
         runs = plan_runs(module, grid, seeds, quick, base=base, base_origin=base_origin)
-        metrics = list(getattr(module, "METRICS", {}))
+        metrics = list(circuit.METRICS)
         columns = _columns(list(grid), metrics)
         n_text = len(LEAD_COLUMNS) + len(grid) + 2  # ... swept values, status, error
         if client is None and scheduler is not None:
@@ -1001,7 +1005,7 @@ def sweep(
             say=say,
             client=client,
             forkserver=forkserver,
-            warn=emit,
+            warn=warn,
         )
 
 
@@ -1245,83 +1249,81 @@ def _execute(
 
     from spikingml._signals import sigterm_as_interrupt
 
-    stop_on_sigterm = sigterm_as_interrupt()  # SIGTERM: stop like Ctrl-C
-    stop_on_sigterm.__enter__()
     futures = {}
     t_start = time.perf_counter()
     # this sweep's own task keys, unlike those of an earlier sweep on the same scheduler
     # (a resumed one: the same runs), so that the scheduler's events tell them apart
     token = secrets.token_hex(4)
     keys: set[str] = set()
-    try:
-        if prepare_workers:
-            client.register_plugin(_worker_setup_plugin())
-        for group in _groups(module_path, device, todo):
-            # the grid's values win over the base values (--params)
-            values = (*dict(base or {}).items(), *group[0].values)
-            if len(group) == 1:
-                run = group[0]
-                fut = client.submit(
-                    run_one,
-                    module_path,
-                    quick,
-                    values,
-                    run.seed,
-                    device,
-                    key=f"spikingml-{name}-{run.run_id}-{token}",
-                    pure=False,
-                )
-            else:  # seeds of one combination: one compiled program (run_seeds)
-                fut = client.submit(
-                    run_seeds,
-                    module_path,
-                    quick,
-                    values,
-                    [run.seed for run in group],
-                    device,
-                    key=f"spikingml-{name}-{group[0].run_id}-{len(group)}-seeds-{token}",
-                    pure=False,
-                )
-            futures[fut] = group
-            keys.add(fut.key)
-        finished = 0
-        for fut in as_completed(futures):
-            # released once recorded: a worker lost later holds no result to compute again
-            group = futures.pop(fut)
-            try:
-                outcome = fut.result()
-            except Exception as exc:  # the task, not the run (e.g. KilledWorker): error rows
-                outcome = [_task_failed(exc) for _ in group]
-            if len(group) == 1 and isinstance(outcome, Mapping):
-                outcome = [outcome]
-            for run, res in zip(group, outcome, strict=True):
-                finished = _record(
-                    name,
-                    quick,
-                    device,
-                    run,
-                    res,
-                    columns,
-                    table,
-                    out,
-                    table_format,
-                    n_text,
-                    say,
-                    finished,
-                    len(todo),
-                    t_start,
-                )
-    except KeyboardInterrupt:
-        for fut in futures:
-            fut.cancel()
-        raise SweepInterrupted(
-            f"sweep interrupted: {len(table.rows)} runs are in {table.path}; run the same "
-            "command with --resume to finish the others"
-        ) from None
-    finally:
-        stop_on_sigterm.__exit__(None, None, None)
-        if lost_workers is not None:
-            lost_workers.extend(_lost_workers(client, keys))
+    with sigterm_as_interrupt():  # SIGTERM stops the sweep as Ctrl-C does
+        try:
+            if prepare_workers:
+                client.register_plugin(_worker_setup_plugin())
+            for group in _groups(module_path, device, todo):
+                # the grid's values win over the base values (--params)
+                values = (*dict(base or {}).items(), *group[0].values)
+                if len(group) == 1:
+                    run = group[0]
+                    fut = client.submit(
+                        run_one,
+                        module_path,
+                        quick,
+                        values,
+                        run.seed,
+                        device,
+                        key=f"spikingml-{name}-{run.run_id}-{token}",
+                        pure=False,
+                    )
+                else:  # seeds of one combination: one compiled program (run_seeds)
+                    fut = client.submit(
+                        run_seeds,
+                        module_path,
+                        quick,
+                        values,
+                        [run.seed for run in group],
+                        device,
+                        key=f"spikingml-{name}-{group[0].run_id}-{len(group)}-seeds-{token}",
+                        pure=False,
+                    )
+                futures[fut] = group
+                keys.add(fut.key)
+            finished = 0
+            for fut in as_completed(futures):
+                # released once recorded: a worker lost later holds no result to compute again
+                group = futures.pop(fut)
+                try:
+                    outcome = fut.result()
+                except Exception as exc:  # the task, not the run (e.g. KilledWorker): error rows
+                    outcome = [_task_failed(exc) for _ in group]
+                if len(group) == 1 and isinstance(outcome, Mapping):
+                    outcome = [outcome]
+                for run, res in zip(group, outcome, strict=True):
+                    finished = _record(
+                        name,
+                        quick,
+                        device,
+                        run,
+                        res,
+                        columns,
+                        table,
+                        out,
+                        table_format,
+                        n_text,
+                        say,
+                        finished,
+                        len(todo),
+                        t_start,
+                    )
+        except KeyboardInterrupt:
+            for fut in futures:
+                fut.cancel()
+            raise SweepInterrupted(
+                f"sweep interrupted: {len(table.rows)} runs are in {table.path}; run the same "
+                "command with --resume to finish the others"
+            ) from None
+        finally:
+            if lost_workers is not None:
+                lost_workers.extend(_lost_workers(client, keys))
 
 
 def _task_failed(exc: BaseException) -> dict[str, Any]:
