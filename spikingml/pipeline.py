@@ -355,64 +355,47 @@ def _plan(
                 names["resume"], f"a run of one seed (not with {names['seeds']})", "seeds"
             )
     resuming = resume not in (None, False)
-    force = force or resuming
-    data_files = DATA_FILES[data_format]
-    if "data.nwb" in data_files and out is not None:
-        _require_pynwb()
+    plan = _Plan(
+        circuit=circ,
+        params=params,
+        seeds=seed_list,
+        single=single,
+        device=device,
+        out=None,
+        outs={},
+        force=force or resuming,
+        data_files=DATA_FILES[data_format],
+        trainings={s: {} for s in seed_list},
+        created=[],
+        progress=progress,
+        keep=keep,
+        t_begin=t_begin,
+    )
     if out is None:
         if resuming:
             raise ValidationError(names["resume"], f"an output directory ({names['out']})", None)
-        return _Plan(
-            circ,
-            params,
-            seed_list,
-            single,
-            device,
-            None,
-            {},
-            force,
-            data_files,
-            {s: {} for s in seed_list},
-            [],
-            progress,
-            keep,
-            t_begin,
-        )
-    out = Path(out)
+        return plan
+    if "data.nwb" in plan.data_files:
+        _require_pynwb()
+    plan.out = Path(out)
     # absolute for a series: while a seed's files are written, Brian2 runs the next seed
     # in its build directory (the working directory of the process meanwhile)
     if single:
-        outs = {seed_list[0]: out}
+        plan.outs = {seed_list[0]: plan.out}
     else:
-        outs = {s: out.resolve() / f"seed-{s}" for s in seed_list}
-    expected = [f for f in OUTPUT_FILES if f != "data.nix"] + list(data_files)
-    for seed_out in outs.values():
-        _check_output(seed_out, expected, force, names)
-    resume_path = None if not resuming else (None if resume is True else Path(resume))
-    if resuming and str(resume) == "":
-        resume_path = None
+        plan.outs = {s: plan.out.resolve() / f"seed-{s}" for s in seed_list}
+    expected = [f for f in OUTPUT_FILES if f != "data.nix"] + list(plan.data_files)
+    for seed_out in plan.outs.values():
+        _check_output(seed_out, expected, plan.force, names)
+    # ``resume=True`` or ``""``: the checkpoint in the output directory
+    resume_path = Path(resume) if resuming and resume is not True and str(resume) else None
     # a checkpoint is checked before the output directory is made
-    trainings = {
-        s: _training(circ, o, params, s, resuming, resume_path, force, names)
-        for s, o in outs.items()
+    plan.trainings = {
+        s: _training(circ, o, params, s, resuming, resume_path, plan.force, names)
+        for s, o in plan.outs.items()
     }
-    created = check_output_location(out, names["out"])
-    return _Plan(
-        circ,
-        params,
-        seed_list,
-        single,
-        device,
-        out,
-        outs,
-        force,
-        data_files,
-        trainings,
-        created,
-        progress,
-        keep,
-        t_begin,
-    )
+    plan.created = check_output_location(plan.out, names["out"])
+    return plan
 
 
 def _training(
