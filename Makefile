@@ -29,14 +29,14 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(VENV)/bin/spikingml run td-conditioning --out $(DEMO_OUT) --force
 
-# Test processes (pytest-xdist); test files are kept whole on one worker (one xdist group
-# per file, tests/conftest.py; each circuit of the conformance test is its own group), so a
-# file's shared simulation runs once. TEST_WORKERS=0 runs everything in one process.
+# Test processes (pytest-xdist); test files are kept whole on one worker, so a file's
+# shared simulation runs once; each circuit of the conformance test is scheduled on its
+# own (tests/conftest.py). TEST_WORKERS=0 runs everything in one process.
 TEST_WORKERS ?= 2
 
 ## Default test suite (minutes on 2 cores; long science runs excluded).
 test: $(STAMP)
-	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadgroup
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadfile
 
 ## Long science tests (default presets, several seeds).
 test-slow: $(STAMP)

@@ -34,12 +34,23 @@ def td_quick():
     return params, result, twin, td.compare(result, twin)
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(config, items):
-    """One xdist group per test file (``--dist loadgroup``): a file's tests stay on one
-    worker, so its module fixtures (shared simulations) run once, as with ``loadfile``.
-    Tests that name their own group keep it: each circuit of ``test_contract.py`` is a
-    group of its own, so the circuits are spread over the workers."""
-    for item in items:
-        if not any(item.iter_markers("xdist_group")):
-            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+def pytest_xdist_make_scheduler(config, log):
+    """``--dist loadfile``, but each circuit of the conformance test on its own.
+
+    A test file stays whole on one xdist worker, so its module fixtures (its shared
+    simulations) run once. ``tests/test_contract.py`` is split by circuit (the
+    parameter in brackets), so that the circuits' conformance runs are spread over the
+    workers. Other ``--dist`` modes are left as they are.
+    """
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class FileOrCircuit(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path, _, name = nodeid.partition("::")
+            if path.endswith("test_contract.py") and name.endswith("]"):
+                return f"{path}::{name[name.index('[') + 1 : -1]}"
+            return path
+
+    return FileOrCircuit(config, log)
