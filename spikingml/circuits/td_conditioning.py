@@ -92,7 +92,7 @@ delayed by ``eligibility_delay`` :math:`= \Delta` + the pipeline latency (time c
 critic -> dopamine -> n, about 25 ms). A cell active in bin k is thus eligible during
 bin k + 1, when the dopamine carries :math:`r_{k+1} + V_{k+1} - V_k`: exactly the TD(0)
 update of :math:`V_k`. Eligibility that overlapped bin k's own dopamine transient would
-feed back on itself (the weight runs away); see ``shared/notes/td-conditioning.md``.
+feed back on itself: the weight runs away (measured while the circuit was designed).
 
 No ``network_operation`` is used: the CS is a periodic ``TimedArray``, the rewards a
 ``TimedArray`` over the whole run, plasticity is applied by ``run_regularly``, so the same
