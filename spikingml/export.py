@@ -73,6 +73,7 @@ import numpy as np
 import quantities as pq
 from neo.core.spiketrainlist import SpikeTrainList
 
+from spikingml._files import write_atomically
 from spikingml._nix_fast import write_block_fast
 from spikingml.errors import OutputExistsError, ValidationError
 from spikingml.result import Phase, Result, Signal, SpikeData
@@ -330,19 +331,9 @@ def _destination(path: str | os.PathLike, force: bool) -> Path:
 
 def _write_atomically(path: Path, write) -> Path:
     """Call ``write(tmp)`` on a temporary name next to ``path``, then move it to ``path``."""
-    # A fresh name rather than tempfile.mkstemp: mkstemp creates the file with mode 0600,
-    # which os.replace would carry over to the result; the writers creating it respect
-    # the umask.
-    # It keeps the destination's extension, which pynwb checks.
-    tmp = str(path.parent / f".{path.name}.{uuid.uuid4().hex}.tmp{path.suffix}")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
+    # spikingml._files: a fresh name that keeps the extension (pynwb checks it), created
+    # by the writer itself (so with the umask's permissions), removed if the write fails
+    return write_atomically(path, write)
 
 
 def read_nix(path: str | os.PathLike) -> neo.Block:

@@ -20,10 +20,8 @@ Examples
 
 from __future__ import annotations
 
-import contextlib
 import math
 import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -32,6 +30,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from spikingml._files import atomic_path
 from spikingml.errors import ValidationError
 from spikingml.result import Result
 
@@ -546,16 +545,9 @@ def save_figure(fig: Figure, path: str | os.PathLike[str], *, dpi: float = 150) 
         ``path``, as a :class:`~pathlib.Path`.
     """
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
     try:
-        fig.savefig(tmp, dpi=dpi)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+        with atomic_path(path) as tmp:  # the same suffix: savefig picks the format by it
+            fig.savefig(tmp, dpi=dpi)
     finally:
         _close(fig)
     return path

@@ -26,6 +26,7 @@ import brian2
 import numpy as np
 
 from spikingml._checks import DEVICES, MAX_SEED, check_device, check_seed
+from spikingml._files import atomic_path
 from spikingml.errors import ValidationError
 
 __all__ = [
@@ -704,9 +705,8 @@ def _link_compiled(source: str, target: str) -> int:
         except FileExistsError:  # another process linked it meanwhile
             continue
         except OSError:  # another file system: copy (to a temporary name, then rename)
-            tmp = os.path.join(target, f".{name}.{os.getpid()}.tmp")
-            shutil.copy2(os.path.join(source, name), tmp)
-            os.replace(tmp, os.path.join(target, name))
+            with atomic_path(os.path.join(target, name)) as tmp:
+                shutil.copy2(os.path.join(source, name), tmp)
         linked += 1
     return linked
 

@@ -85,6 +85,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from spikingml._files import atomic_path
 from spikingml.errors import OutputExistsError, SpikingMLError, ValidationError
 
 __all__ = [
@@ -409,10 +410,8 @@ class _Table:
             if text and not text.endswith("\n"):
                 path.write_text(text[: text.rfind("\n") + 1], encoding="utf-8")
         else:
-            tmp = path.with_name(f".{path.name}.tmp")
-            with tmp.open("w", newline="", encoding="utf-8") as fh:
+            with atomic_path(path) as tmp, tmp.open("w", newline="", encoding="utf-8") as fh:
                 csv.writer(fh).writerow(columns)
-            os.replace(tmp, path)
         self._fh = path.open("a", newline="", encoding="utf-8")
         self._writer = csv.DictWriter(self._fh, fieldnames=columns)
 
@@ -457,9 +456,8 @@ def _write_parquet(
             arrays[col] = pa.array(cells, pa.string())
         else:
             arrays[col] = pa.array([float(c) if c != "" else None for c in cells], pa.float64())
-    tmp = path.with_name(f".{path.name}.tmp")
-    pq.write_table(pa.table(arrays), tmp)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        pq.write_table(pa.table(arrays), tmp)
 
 
 def _require_parquet() -> None:

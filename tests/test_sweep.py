@@ -380,7 +380,7 @@ def test_a_sweep_survives_the_loss_of_a_worker(fake_registered, tmp_path, capsys
         assert float(row["score"]) == _expected_score(1.0, 10.0, int(row["seed"]))
     rerun = next(r for r in rows if r["seed"] == "3")
     assert int(float(rerun["worker_pid"])) != killed  # it ran again, in another process
-    assert killed not in {int(float(r["worker_pid"])) for r in rows}
+    # (the killed worker may have finished other runs before seed 3: their rows keep its pid)
     assert json.loads((out / "sweep.json").read_text())["workers_lost"] == 1
     assert "1 worker(s) lost while running its tasks" in err
     assert "run again on other workers" in err
