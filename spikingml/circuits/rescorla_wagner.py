@@ -79,7 +79,9 @@ are not gated then, so nothing is learned): the value neurons' rate in the probe
 No ``network_operation``: the schedules are ``TimedArray`` s, plasticity is applied by
 ``run_regularly``; the code runs under ``runtime`` and ``cpp_standalone``. All
 populations live in one ``NeuronGroup`` (subgroups by index), which at this size is much
-faster than one group per population.
+faster than one group per population. :func:`build_network` creates these objects from
+the schedules, wiring and initial phases of :func:`prepare_inputs`; :func:`simulate` runs
+them and collects the :class:`~spikingml.result.Result`.
 
 Twin and the mapping of parameters
 ----------------------------------
@@ -123,7 +125,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import brian2 as b2
 import numpy as np
@@ -151,6 +153,10 @@ __all__ = [
     "METRICS",
     "Params",
     "Twin",
+    "Inputs",
+    "Network",
+    "prepare_inputs",
+    "build_network",
     "simulate",
     "twin",
     "compare",
@@ -500,7 +506,334 @@ def _all_pairs(pre: np.ndarray, post: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return np.repeat(pre, len(post)), np.tile(post, len(pre))
 
 
+# --------------------------------------------------------------------------- inputs
+class Populations(NamedTuple):
+    """Where every population sits in the network's one ``NeuronGroup``.
+
+    Attributes
+    ----------
+    layout : list of (str, int, str, int, int)
+        The populations in display order: (name, size, kind, group index, cue column).
+    offsets : ndarray of int
+        Index in the network of each population's first neuron (in ``layout``'s order).
+    index : dict of (int, str) to list of ndarray
+        The neurons of every (group index, kind); one array per cue for ``"cue"``.
+    f_i, col, grp, is_da : ndarray
+        Per neuron: tonic drive (Hz), column of the cue array, column of the US array,
+        1 for dopamine neurons (the equations' constants of the same names).
+    """
+
+    layout: list[tuple[str, int, str, int, int]]
+    offsets: np.ndarray
+    index: dict[tuple[int, str], list[np.ndarray]]
+    f_i: np.ndarray
+    col: np.ndarray
+    grp: np.ndarray
+    is_da: np.ndarray
+
+    @property
+    def n_total(self) -> int:
+        """Number of neurons of the network."""
+        return len(self.f_i)
+
+
+class Connections(NamedTuple):
+    """The synapses of the network, as index arrays into its one ``NeuronGroup``.
+
+    Attributes
+    ----------
+    plastic_pre, plastic_post, sign : ndarray
+        Cue -> value (``GO``) and cue -> inhibitory interneuron (``NOGO``) synapses.
+    fixed_pre, fixed_post, c : ndarray
+        Interneuron -> value and value -> dopamine synapses, ``c = 1 / (source size)``.
+    release_pre, release_post : ndarray
+        Dopamine neurons -> the cue neurons of their group (dopamine release ``n``).
+    """
+
+    plastic_pre: np.ndarray
+    plastic_post: np.ndarray
+    sign: np.ndarray
+    fixed_pre: np.ndarray
+    fixed_post: np.ndarray
+    c: np.ndarray
+    release_pre: np.ndarray
+    release_post: np.ndarray
+
+
+class Inputs(NamedTuple):
+    """Everything :func:`build_network` needs, prepared by :func:`prepare_inputs`.
+
+    Attributes
+    ----------
+    groups : list of GroupSchedule
+        The schedules of the paradigms run.
+    populations : Populations
+        Where every population sits, and the neurons' constants.
+    connections : Connections
+        Who connects to whom.
+    stim, us, gate : ndarray
+        Cue, US and gate arrays on :data:`TIMING_GRID` (``TimedArray`` contents).
+    phase0 : ndarray
+        Initial phase ``phi`` of every neuron, uniform in [0, 1).
+    """
+
+    groups: list[GroupSchedule]
+    populations: Populations
+    connections: Connections
+    stim: np.ndarray
+    us: np.ndarray
+    gate: np.ndarray
+    phase0: np.ndarray
+
+
+def _populations(params: Params, groups: list[GroupSchedule]) -> Populations:
+    """Every population's neurons, and the constants of their equations."""
+    layout = _layout(params, groups)
+    sizes = np.array([size for _, size, _, _, _ in layout])
+    bounds = np.concatenate([[0], np.cumsum(sizes)])
+    n_total = int(bounds[-1])
+    f_i = np.zeros(n_total)
+    col = np.full(n_total, _MAX_CUE_COLUMNS)  # an all-zero column of the cue array
+    grp = np.full(n_total, _MAX_GROUPS)  # an all-zero column of the US array
+    is_da = np.zeros(n_total)
+    index: dict[tuple[int, str], list[np.ndarray]] = {}
+    for (_, size, kind, g_index, cue_col), lo in zip(layout, bounds[:-1], strict=True):
+        idx = np.arange(lo, lo + size)
+        index.setdefault((g_index, kind), []).append(idx)
+        if kind == "cue":
+            col[idx] = cue_col
+        elif kind == "value":
+            f_i[idx] = float(params.value_rate0)
+        elif kind == "dopamine":
+            spread = np.linspace(-1, 1, size) * params.dopamine_spread
+            f_i[idx] = float(params.dopamine_rate) * (1 + spread)
+            is_da[idx] = 1.0
+            grp[idx] = g_index
+    return Populations(layout, bounds[:-1], index, f_i, col, grp, is_da)
+
+
+def _connections(populations: Populations, n_groups: int) -> Connections:
+    """All-to-all connections within every group (see the module docstring)."""
+    index = populations.index
+    plastic_pre, plastic_post, signs = [], [], []
+    fixed_pre, fixed_post, fixed_c = [], [], []
+    release_pre, release_post = [], []
+    for g_index in range(n_groups):
+        value = index[(g_index, "value")][0]
+        inhibitory = index[(g_index, "inhibitory")][0]
+        dopamine = index[(g_index, "dopamine")][0]
+        cues = np.concatenate(index[(g_index, "cue")])
+        for target, sign in ((value, GO), (inhibitory, NOGO)):
+            i, j = _all_pairs(cues, target)
+            plastic_pre.append(i)
+            plastic_post.append(j)
+            signs.append(np.full(len(i), sign))
+        for source, target in ((inhibitory, value), (value, dopamine)):
+            i, j = _all_pairs(source, target)
+            fixed_pre.append(i)
+            fixed_post.append(j)
+            fixed_c.append(np.full(len(i), 1.0 / len(source)))
+        i, j = _all_pairs(dopamine, cues)
+        release_pre.append(i)
+        release_post.append(j)
+    cat = np.concatenate
+    return Connections(
+        cat(plastic_pre),
+        cat(plastic_post),
+        cat(signs),
+        cat(fixed_pre),
+        cat(fixed_post),
+        cat(fixed_c),
+        cat(release_pre),
+        cat(release_post),
+    )
+
+
+def prepare_inputs(params: Params, seed: int) -> Inputs:
+    """The schedules, wiring and initial phases of a run (no Brian2 object is made).
+
+    Parameters
+    ----------
+    params : Params
+        Circuit parameters.
+    seed : int
+        Seed of the initial phases.
+
+    Returns
+    -------
+    Inputs
+        What :func:`build_network` needs.
+    """
+    groups = schedules(params)
+    populations = _populations(params, groups)
+    connections = _connections(populations, len(groups))
+    stim, us, gate = _stimuli(params, groups)
+    phase0 = np.random.default_rng(seed).uniform(0, 1, populations.n_total)
+    return Inputs(groups, populations, connections, stim, us, gate, phase0)
+
+
+# --------------------------------------------------------------------------- network
+class Network(NamedTuple):
+    """The Brian2 objects of the circuit, made by :func:`build_network`.
+
+    Attributes
+    ----------
+    net : brian2.Network
+        The network holding every object below (and the counter's monitors).
+    neurons : brian2.NeuronGroup
+        Every neuron of every group (``neurons``).
+    plastic : brian2.Synapses
+        The cue synapses, Go and No-Go (``cue_synapses``).
+    spikes : brian2.SpikeMonitor
+        Every spike of ``neurons``.
+    weights : brian2.StateMonitor
+        ``w`` of ``plastic`` at the start of every trial.
+    counter : SynapticEventCounter
+        Counts the synaptic events of a run.
+    """
+
+    net: b2.Network
+    neurons: b2.NeuronGroup
+    plastic: b2.Synapses
+    spikes: b2.SpikeMonitor
+    weights: b2.StateMonitor
+    counter: SynapticEventCounter
+
+
+def build_network(params: Params, inputs: Inputs) -> Network:
+    """Create every Brian2 object of the circuit (populations, synapses, monitors).
+
+    Call it inside :func:`spikingml.simulation.brian_device` (it sets
+    ``defaultclock.dt``); it runs nothing.
+
+    Parameters
+    ----------
+    params : Params
+        Circuit parameters.
+    inputs : Inputs
+        Schedules, wiring and initial phases (:func:`prepare_inputs`).
+
+    Returns
+    -------
+    Network
+        The network and the handles a run reads.
+    """
+    rule = OpponentDopamineRule(
+        eta=params.eta, tau_trace=params.tau_trace, b=params.dopamine_rate, w_max=params.w_max
+    )
+    pops, conns = inputs.populations, inputs.connections
+    b2.defaultclock.dt = params.dt
+    ns = {
+        "stim": b2.TimedArray(inputs.stim, dt=TIMING_GRID),
+        "us_on": b2.TimedArray(inputs.us, dt=TIMING_GRID),
+        "gate": b2.TimedArray(inputs.gate, dt=TIMING_GRID),
+        "cue_rate": params.cue_rate,
+        "value_rate0": params.value_rate0,
+        "value_scale": params.value_scale,
+        "lam": float(params.lam),
+        "g_da": float(params.dopamine_gain),
+        "tau_syn": params.tau_syn,
+        "tau_n": params.tau_n,
+        "n_dopamine": params.n_dopamine,
+        **rule.namespace(),
+    }
+    neurons = b2.NeuronGroup(
+        pops.n_total,
+        "drive = f_i + cue_rate * stim(t, col) + I_exc - (1 - is_da) * I_inh"
+        " + is_da * g_da * gate(t) * (value_scale * lam * us_on(t, grp) + value_rate0"
+        " - I_inh) : hertz\n"
+        "dphi/dt = drive * int(drive > 0 * hertz) : 1\n"
+        "dI_exc/dt = -I_exc / tau_syn : hertz\n"
+        "dI_inh/dt = -I_inh / tau_syn : hertz\n"
+        "dn/dt = -n / tau_n : hertz\n"
+        "f_i : hertz (constant)\n"
+        "col : integer (constant)\n"
+        "grp : integer (constant)\n"
+        "is_da : 1 (constant)\n" + rule.presynaptic_equations(),
+        threshold="phi > 1",
+        reset="phi -= 1\n" + rule.on_spike(),
+        method="euler",
+        namespace=ns,
+        name="neurons",
+    )
+    neurons.f_i = pops.f_i * Hz
+    neurons.col = pops.col
+    neurons.grp = pops.grp
+    neurons.is_da = pops.is_da
+    neurons.phi = inputs.phase0
+    plastic = b2.Synapses(
+        neurons,
+        neurons,
+        rule.synapse_model(),
+        on_pre="I_exc_post += w * hertz / (cue_rate * tau_syn)",
+        namespace=ns,
+        name="cue_synapses",
+    )
+    plastic.connect(i=conns.plastic_pre, j=conns.plastic_post)
+    plastic.pathway = conns.sign
+    plastic.run_regularly(rule.on_update(), dt=params.update_interval, when="end")
+    fixed = b2.Synapses(
+        neurons,
+        neurons,
+        "c : 1 (constant)",
+        on_pre="I_inh_post += c / tau_syn",
+        namespace=ns,
+        name="inhibitory_synapses",
+    )
+    fixed.connect(i=conns.fixed_pre, j=conns.fixed_post)
+    fixed.c = conns.c
+    release = b2.Synapses(
+        neurons,
+        neurons,
+        on_pre="n_post += 1 / (n_dopamine * tau_n)",
+        namespace=ns,
+        name="dopamine_release",
+    )
+    release.connect(i=conns.release_pre, j=conns.release_post)
+    spike_mon = b2.SpikeMonitor(neurons, name="spikes")
+    # weights at the start of every trial (the values after the previous one)
+    w_mon = b2.StateMonitor(
+        plastic, "w", record=True, dt=params.trial_duration, name="weights_per_trial"
+    )
+    net = b2.Network(neurons, plastic, fixed, release, spike_mon, w_mon)
+    return Network(net, neurons, plastic, spike_mon, w_mon, SynapticEventCounter(net))
+
+
 # ------------------------------------------------------------------------- simulation
+class _Recorded(NamedTuple):
+    """What a run recorded, read from the network before the device is left."""
+
+    spike_index: np.ndarray
+    spike_times: np.ndarray  # s
+    w_final: np.ndarray
+    w_trials: np.ndarray  # (trials, synapses): w at the start of every trial
+    synaptic_events: int
+
+
+def _check_params(params: Params | None) -> Params:
+    params = Params() if params is None else params
+    if not isinstance(params, Params):
+        raise ValidationError("params", "a rescorla_wagner.Params", type(params).__name__)
+    return params
+
+
+def _report(device: str, progress: bool) -> Any:
+    """Brian2's ``report`` argument: standalone programs write to stderr themselves."""
+    if device == "cpp_standalone":
+        return "stderr" if progress else None
+    return progress_reporter(progress, NAME)
+
+
+def _read_out(network: Network) -> _Recorded:
+    return _Recorded(
+        np.asarray(network.spikes.i[:]),
+        np.asarray(network.spikes.t[:] / second),
+        np.asarray(network.plastic.w[:]),
+        np.asarray(network.weights.w[:]).T,
+        network.counter.total(),
+    )
+
+
 def simulate(
     params: Params | None = None,
     seed: int = 0,
@@ -533,181 +866,58 @@ def simulate(
         ``extra["groups"]``, the schedules, and ``extra["offsets"]``, the index in the
         network of each population's first neuron (for ``pre`` and ``post``).
     """
-    params = Params() if params is None else params
-    if not isinstance(params, Params):
-        raise ValidationError("params", "a rescorla_wagner.Params", type(params).__name__)
+    params = _check_params(params)
     check_device(device)
     seed = check_seed(seed)
-    groups = schedules(params)
-    layout = _layout(params, groups)
-    sizes = np.array([size for _, size, _, _, _ in layout])
-    bounds = np.concatenate([[0], np.cumsum(sizes)])
-    n_total = int(bounds[-1])
-    zero_cue_col = _MAX_CUE_COLUMNS  # an all-zero column of the cue array
-    rng = np.random.default_rng(seed)
-    rule = OpponentDopamineRule(
-        eta=params.eta, tau_trace=params.tau_trace, b=params.dopamine_rate, w_max=params.w_max
-    )
-    # per-neuron constants
-    f_i = np.zeros(n_total)
-    col = np.full(n_total, zero_cue_col)
-    grp = np.full(n_total, _MAX_GROUPS)  # an all-zero column of the US array
-    is_da = np.zeros(n_total)
-    index: dict[tuple[int, str], list[np.ndarray]] = {}
-    for (_, size, kind, g_index, cue_col), lo in zip(layout, bounds[:-1], strict=True):
-        idx = np.arange(lo, lo + size)
-        index.setdefault((g_index, kind), []).append(idx)
-        if kind == "cue":
-            col[idx] = cue_col
-        elif kind == "value":
-            f_i[idx] = float(params.value_rate0)
-        elif kind == "dopamine":
-            spread = np.linspace(-1, 1, size) * params.dopamine_spread
-            f_i[idx] = float(params.dopamine_rate) * (1 + spread)
-            is_da[idx] = 1.0
-            grp[idx] = g_index
-    # connections
-    plastic_pre, plastic_post, signs = [], [], []
-    fixed_pre, fixed_post, fixed_c = [], [], []
-    release_pre, release_post = [], []
-    for g_index in range(len(groups)):
-        value = index[(g_index, "value")][0]
-        inhibitory = index[(g_index, "inhibitory")][0]
-        dopamine = index[(g_index, "dopamine")][0]
-        cues = np.concatenate(index[(g_index, "cue")])
-        for target, sign in ((value, GO), (inhibitory, NOGO)):
-            i, j = _all_pairs(cues, target)
-            plastic_pre.append(i)
-            plastic_post.append(j)
-            signs.append(np.full(len(i), sign))
-        for source, target in ((inhibitory, value), (value, dopamine)):
-            i, j = _all_pairs(source, target)
-            fixed_pre.append(i)
-            fixed_post.append(j)
-            fixed_c.append(np.full(len(i), 1.0 / len(source)))
-        i, j = _all_pairs(dopamine, cues)
-        release_pre.append(i)
-        release_post.append(j)
-    plastic_pre, plastic_post = np.concatenate(plastic_pre), np.concatenate(plastic_post)
-    signs = np.concatenate(signs)
-    stim, us, gate = _stimuli(params, groups)
+    inputs = prepare_inputs(params, seed)
     duration = params.n_trials * params.trial_duration
-
     t_wall = time.perf_counter()
     with brian_device(device, seed):
-        b2.defaultclock.dt = params.dt
-        ns = {
-            "stim": b2.TimedArray(stim, dt=TIMING_GRID),
-            "us_on": b2.TimedArray(us, dt=TIMING_GRID),
-            "gate": b2.TimedArray(gate, dt=TIMING_GRID),
-            "cue_rate": params.cue_rate,
-            "value_rate0": params.value_rate0,
-            "value_scale": params.value_scale,
-            "lam": float(params.lam),
-            "g_da": float(params.dopamine_gain),
-            "tau_syn": params.tau_syn,
-            "tau_n": params.tau_n,
-            "n_dopamine": params.n_dopamine,
-            **rule.namespace(),
-        }
-        neurons = b2.NeuronGroup(
-            n_total,
-            "drive = f_i + cue_rate * stim(t, col) + I_exc - (1 - is_da) * I_inh"
-            " + is_da * g_da * gate(t) * (value_scale * lam * us_on(t, grp) + value_rate0"
-            " - I_inh) : hertz\n"
-            "dphi/dt = drive * int(drive > 0 * hertz) : 1\n"
-            "dI_exc/dt = -I_exc / tau_syn : hertz\n"
-            "dI_inh/dt = -I_inh / tau_syn : hertz\n"
-            "dn/dt = -n / tau_n : hertz\n"
-            "f_i : hertz (constant)\n"
-            "col : integer (constant)\n"
-            "grp : integer (constant)\n"
-            "is_da : 1 (constant)\n" + rule.presynaptic_equations(),
-            threshold="phi > 1",
-            reset="phi -= 1\n" + rule.on_spike(),
-            method="euler",
-            namespace=ns,
-            name="neurons",
-        )
-        neurons.f_i = f_i * Hz
-        neurons.col = col
-        neurons.grp = grp
-        neurons.is_da = is_da
-        neurons.phi = rng.uniform(0, 1, n_total)
-        plastic = b2.Synapses(
-            neurons,
-            neurons,
-            rule.synapse_model(),
-            on_pre="I_exc_post += w * hertz / (cue_rate * tau_syn)",
-            namespace=ns,
-            name="cue_synapses",
-        )
-        plastic.connect(i=plastic_pre, j=plastic_post)
-        plastic.pathway = signs
-        plastic.run_regularly(rule.on_update(), dt=params.update_interval, when="end")
-        fixed = b2.Synapses(
-            neurons,
-            neurons,
-            "c : 1 (constant)",
-            on_pre="I_inh_post += c / tau_syn",
-            namespace=ns,
-            name="inhibitory_synapses",
-        )
-        fixed.connect(i=np.concatenate(fixed_pre), j=np.concatenate(fixed_post))
-        fixed.c = np.concatenate(fixed_c)
-        release = b2.Synapses(
-            neurons,
-            neurons,
-            on_pre="n_post += 1 / (n_dopamine * tau_n)",
-            namespace=ns,
-            name="dopamine_release",
-        )
-        release.connect(i=np.concatenate(release_pre), j=np.concatenate(release_post))
-        spike_mon = b2.SpikeMonitor(neurons, name="spikes")
-        # weights at the start of every trial (the values after the previous one)
-        w_mon = b2.StateMonitor(
-            plastic, "w", record=True, dt=params.trial_duration, name="weights_per_trial"
-        )
-        net = b2.Network(neurons, plastic, fixed, release, spike_mon, w_mon)
-        counter = SynapticEventCounter(net)
-        if device == "cpp_standalone":
-            report = "stderr" if progress else None
-        else:
-            report = progress_reporter(progress, NAME)
-        net.run(duration, report=report, report_period=2 * second)
-        all_index = np.asarray(spike_mon.i[:])
-        all_times = np.asarray(spike_mon.t[:] / second)
-        w_final = np.asarray(plastic.w[:])
-        w_trials = np.asarray(w_mon.w[:]).T  # (samples, synapses)
-        synaptic_events = counter.total()
+        network = build_network(params, inputs)
+        network.net.run(duration, report=_report(device, progress), report_period=2 * second)
+        recorded = _read_out(network)
     wall = time.perf_counter() - t_wall
+    return _collect(params, seed, device, inputs, recorded, wall)
 
+
+# --------------------------------------------------------------------------- collect
+def _split_spikes(populations: Populations, recorded: _Recorded) -> dict[str, SpikeData]:
+    """The network's spikes, population by population (indices from 0 in each)."""
+    all_index, all_times = recorded.spike_index, recorded.spike_times
     spikes = {}
     order = np.argsort(all_index, kind="stable")
     sorted_index = all_index[order]
-    for (name, size, _, _, _), lo in zip(layout, bounds[:-1], strict=True):
+    for (name, size, _, _, _), lo in zip(populations.layout, populations.offsets, strict=True):
         a, b = np.searchsorted(sorted_index, [lo, lo + size])
         sel = np.sort(order[a:b])
         spikes[name] = SpikeData(all_index[sel] - lo, all_times[sel], size)
+    return spikes
 
-    # values decoded from the weights after every trial
-    w_after = np.vstack([w_trials[1 : params.n_trials], w_final[None, :]])
+
+def _weights(params: Params, inputs: Inputs, recorded: _Recorded) -> dict[str, np.ndarray]:
+    """Final weights of the plastic synapses, and each cue's value decoded from them."""
+    conns = inputs.connections
+    w_after = np.vstack([recorded.w_trials[1 : params.n_trials], recorded.w_final[None, :]])
     weights: dict[str, np.ndarray] = {
-        "w": w_final,
-        "pre": plastic_pre,
-        "post": plastic_post,
-        "sign": signs,
+        "w": recorded.w_final,
+        "pre": conns.plastic_pre,
+        "post": conns.plastic_post,
+        "sign": conns.sign,
     }
-    for g_index, group in enumerate(groups):
+    n_targets = {GO: params.n_value, NOGO: params.n_inhibitory}
+    for g_index, group in enumerate(inputs.groups):
         values = np.zeros((params.n_trials, len(group.cues)))
-        n_targets = {GO: params.n_value, NOGO: params.n_inhibitory}
-        for c, cue_idx in enumerate(index[(g_index, "cue")]):
-            from_cue = np.isin(plastic_pre, cue_idx)
+        for c, cue_idx in enumerate(inputs.populations.index[(g_index, "cue")]):
+            from_cue = np.isin(conns.plastic_pre, cue_idx)
             for sign in (GO, NOGO):
-                sel = from_cue & (signs == sign)
+                sel = from_cue & (conns.sign == sign)
                 values[:, c] += sign * w_after[:, sel].sum(axis=1) / n_targets[sign]
         weights[f"{group.name}.weight_value"] = values / float(params.value_scale / Hz)
+    return weights
 
+
+def _events(params: Params, groups: list[GroupSchedule]) -> dict[str, np.ndarray]:
+    """Onsets of the training cues, US windows and probes, and the US deliveries (s)."""
     trial = float(params.trial_duration)
     starts = trial * np.arange(params.n_trials)
     events = {
@@ -721,9 +931,13 @@ def simulate(
     }
     for group in groups:
         events[f"{group.name}.reward"] = starts[group.us] + float(params.us_onset)
-    stage_len = params.n_stage * trial
-    phases = [Phase(f"stage_{k + 1}", k * stage_len, (k + 1) * stage_len) for k in range(N_STAGES)]
-    extra = {
+    return events
+
+
+def _extra(inputs: Inputs) -> dict[str, Any]:
+    """The schedules and each population's offset in the network."""
+    layout, offsets = inputs.populations.layout, inputs.populations.offsets
+    return {
         "groups": [
             {
                 "name": g.name,
@@ -733,23 +947,31 @@ def simulate(
                 "us": g.us.astype(int).tolist(),
                 "stage": g.stage.tolist(),
             }
-            for g in groups
+            for g in inputs.groups
         ],
-        "offsets": {name: int(lo) for (name, *_), lo in zip(layout, bounds[:-1], strict=True)},
+        "offsets": {name: int(lo) for (name, *_), lo in zip(layout, offsets, strict=True)},
     }
+
+
+def _collect(
+    params: Params, seed: int, device: str, inputs: Inputs, recorded: _Recorded, wall: float
+) -> Result:
+    """The run as plain data (see :func:`simulate`)."""
+    stage_len = params.n_stage * float(params.trial_duration)
+    phases = [Phase(f"stage_{k + 1}", k * stage_len, (k + 1) * stage_len) for k in range(N_STAGES)]
     return Result(
         circuit=NAME,
         params=params.to_dict(),
         seed=int(seed),
         device=device,
-        populations=spikes,
-        events=events,
+        populations=_split_spikes(inputs.populations, recorded),
+        events=_events(params, inputs.groups),
         phases=phases,
-        weights=weights,
-        extra=extra,
-        simulated_seconds=float(duration / second),
+        weights=_weights(params, inputs, recorded),
+        extra=_extra(inputs),
+        simulated_seconds=float(params.n_trials * params.trial_duration / second),
         wall_seconds=wall,
-        synaptic_events=synaptic_events,
+        synaptic_events=recorded.synaptic_events,
         versions=versions(),
     )
 
