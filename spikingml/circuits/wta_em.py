@@ -66,7 +66,9 @@ clustering measures what the spiking *inference* loses, apart from learning.
 
 No ``network_operation``: the images are a ``TimedArray``, the EPSP window is reset by
 ``run_regularly``, the learning-rate schedule is a ``TimedArray``, and the code runs
-under ``runtime`` and ``cpp_standalone``.
+under ``runtime`` and ``cpp_standalone``. :func:`build_network` creates the Brian2
+objects from the data, schedules and initial weights of :func:`prepare_inputs`;
+:func:`simulate` runs training and test and collects the :class:`~spikingml.result.Result`.
 
 Readout and metrics
 -------------------
@@ -99,7 +101,7 @@ import dataclasses
 import json
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import brian2 as b2
 import numpy as np
@@ -134,7 +136,11 @@ __all__ = [
     "Params",
     "Data",
     "Twin",
+    "Inputs",
+    "Network",
     "make_data",
+    "prepare_inputs",
+    "build_network",
     "simulate",
     "twin",
     "compare",
@@ -429,7 +435,331 @@ def _capacity(n_rows: int) -> int:
     return 1 << max(int(np.ceil(np.log2(n_rows))), 10)
 
 
+# --------------------------------------------------------------------------- inputs
+class Inputs(NamedTuple):
+    """Everything :func:`build_network` needs, prepared by :func:`prepare_inputs`.
+
+    The network's neurons are numbered block by block: inputs ``s * n_in + i`` (data
+    set ``s``, ``n_in = 2 * 64``), outputs ``half * n_sets * k + s * k + j`` (``half``
+    0: the learning blocks, 1: the EM-loaded ones; ``k = n_components``).
+
+    Attributes
+    ----------
+    data : dict of str to Data
+        The data sets (:func:`make_data`).
+    em : dict of str to MixtureParams
+        Batch EM's parameters, loaded into ``<set>.em_output``.
+    pattern : ndarray of float32, shape (slots, n_sets * n_in)
+        Which input neurons are active in every presentation slot (training, then every
+        test image ``test_repeats`` times; rows padded to a power of two).
+    eta_sched, test_on : ndarray, shape (slots,)
+        Learning-rate factor ``s`` and 1 during the test, per slot.
+    w_start : ndarray, shape (n_sets, k, n_in)
+        Initial weights of the learning blocks.
+    b0 : ndarray, shape (2 * n_sets * k,)
+        Initial ``b`` of every output neuron.
+    feed_pre, feed_post, feed_w0 : ndarray
+        Input -> output synapses (every input of a block to the block's learning and
+        EM-loaded outputs) and their initial weights.
+    lat_pre, lat_post : ndarray
+        Output -> output synapses within every block (all to all, self included).
+    """
+
+    data: dict[str, Data]
+    em: dict[str, bem.MixtureParams]
+    pattern: np.ndarray
+    eta_sched: np.ndarray
+    test_on: np.ndarray
+    w_start: np.ndarray
+    b0: np.ndarray
+    feed_pre: np.ndarray
+    feed_post: np.ndarray
+    feed_w0: np.ndarray
+    lat_pre: np.ndarray
+    lat_post: np.ndarray
+
+    @property
+    def n_in(self) -> int:
+        """Input neurons per block (an on and an off neuron per pixel)."""
+        return self.w_start.shape[2]
+
+
+def _slot_arrays(params: Params, data: dict[str, Data]) -> tuple[np.ndarray, ...]:
+    """``pattern``, ``eta_sched`` and ``test_on`` of :class:`Inputs`, one row per slot."""
+    n_in = 2 * data["digits"].x_train.shape[1]
+    n_slots = params.n_train_presentations + _n_test_slots(params)
+    pattern = np.zeros((_capacity(n_slots), len(DATASETS) * n_in), dtype=np.float32)
+    eta_sched = np.zeros(_capacity(n_slots))
+    eta_sched[:n_slots] = _eta_schedule(params)
+    test_on = np.zeros(_capacity(n_slots))
+    test_on[params.n_train_presentations : n_slots] = 1.0
+    for s, name in enumerate(DATASETS):
+        d = data[name]
+        cols = slice(s * n_in, (s + 1) * n_in)
+        pattern[: params.n_train_presentations, cols] = bp.on_off_code(d.x_train[d.order])
+        test_code = bp.on_off_code(d.x_test).repeat(params.test_repeats, axis=0)
+        pattern[params.n_train_presentations : n_slots, cols] = test_code
+    return pattern, eta_sched, test_on
+
+
+def _block_weights(
+    params: Params, seed: int, data: dict[str, Data]
+) -> tuple[np.ndarray, np.ndarray, dict[str, bem.MixtureParams], np.ndarray, np.ndarray]:
+    """Initial weights and excitabilities of the learning blocks (EM's start, as
+    :math:`\\log(c\\,q\\,p)` + ``init_boost``), and batch EM's for the EM-loaded ones."""
+    stdp = params.stdp_rule()
+    k, n_sets = params.n_components, len(DATASETS)
+    n_in = 2 * data["digits"].x_train.shape[1]
+    w_init = np.zeros((n_sets, k, n_in))
+    b_init = np.zeros((n_sets, k))
+    w_em = np.zeros((n_sets, k, n_in))
+    b_em = np.zeros((n_sets, k))
+    em_loaded = {}
+    log_cq = np.log(params.stdp_c * params.seen_fraction) + params.init_boost
+    for s, name in enumerate(DATASETS):
+        d = data[name]
+        w_init[s] = np.clip(log_cq + d.start.log_p_on_off, stdp.w_min, stdp.w_max)
+        b_init[s] = d.start.log_pi
+        em_params = _batch_em(params, seed, d).params
+        em_loaded[name] = em_params
+        w_em[s] = em_params.log_p_on_off
+        b_em[s] = em_params.log_pi
+    return w_init, b_init, em_loaded, w_em, b_em
+
+
+def _feedforward(w_init: np.ndarray, w_em: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Every input of a block to the block's learning and EM-loaded outputs: pre, post, w."""
+    n_sets, k, n_in = w_init.shape
+    pre, post, w0 = [], [], []
+    for half, weights in enumerate((w_init, w_em)):
+        for s in range(n_sets):
+            outs = half * n_sets * k + s * k + np.arange(k)
+            ins = s * n_in + np.arange(n_in)
+            pre.append(np.tile(ins, k))
+            post.append(np.repeat(outs, n_in))
+            w0.append(weights[s].ravel())
+    return np.concatenate(pre), np.concatenate(post), np.concatenate(w0)
+
+
+def _lateral(n_blocks: int, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """All to all (self included) within every block of ``k`` outputs: Z and the prior rule."""
+    lat_pre, lat_post = [], []
+    for blk in range(n_blocks):
+        outs = blk * k + np.arange(k)
+        lat_pre.append(np.repeat(outs, k))
+        lat_post.append(np.tile(outs, k))
+    return np.concatenate(lat_pre), np.concatenate(lat_post)
+
+
+def prepare_inputs(params: Params, seed: int) -> Inputs:
+    """The data, presentation schedules, wiring and initial weights of a run.
+
+    No Brian2 object is made; batch EM runs here (cached, see :func:`twin`).
+
+    Parameters
+    ----------
+    params : Params
+        Circuit parameters.
+    seed : int
+        Seed of the data, the training order and EM's start.
+
+    Returns
+    -------
+    Inputs
+        What :func:`build_network` needs.
+    """
+    data = make_data(params, seed)
+    pattern, eta_sched, test_on = _slot_arrays(params, data)
+    w_init, b_init, em_loaded, w_em, b_em = _block_weights(params, seed, data)
+    feed = _feedforward(w_init, w_em)
+    lateral = _lateral(2 * len(DATASETS), params.n_components)
+    b0 = np.concatenate([b_init.ravel(), b_em.ravel()])
+    return Inputs(data, em_loaded, pattern, eta_sched, test_on, w_init, b0, *feed, *lateral)
+
+
+# --------------------------------------------------------------------------- network
+class Network(NamedTuple):
+    """The Brian2 objects of the circuit, made by :func:`build_network`.
+
+    Attributes
+    ----------
+    net : brian2.Network
+        The network holding every object below (and the counter's monitors).
+    input_group, output_group : brian2.NeuronGroup
+        ``inputs`` (every block's on/off input neurons) and ``outputs`` (the learning
+        blocks, then the EM-loaded ones).
+    feed, lateral : brian2.Synapses
+        ``feedforward`` (input -> output, the STDP rule; sums ``u``) and ``lateral``
+        (output -> output within a block; sums ``Z``, the excitability rule).
+    output_spikes, input_spikes : brian2.SpikeMonitor
+        Every output spike; the input spikes while ``input_spikes.active``.
+    counter : SynapticEventCounter
+        Counts the synaptic events of a run.
+    """
+
+    net: b2.Network
+    input_group: b2.NeuronGroup
+    output_group: b2.NeuronGroup
+    feed: b2.Synapses
+    lateral: b2.Synapses
+    output_spikes: b2.SpikeMonitor
+    input_spikes: b2.SpikeMonitor
+    counter: SynapticEventCounter
+
+
+def build_network(params: Params, inputs: Inputs) -> Network:
+    """Create every Brian2 object of the circuit (populations, synapses, monitors).
+
+    Call it inside :func:`spikingml.simulation.brian_device` (it sets
+    ``defaultclock.dt``); it runs nothing.
+
+    Parameters
+    ----------
+    params : Params
+        Circuit parameters.
+    inputs : Inputs
+        Schedules, wiring and initial weights (:func:`prepare_inputs`).
+
+    Returns
+    -------
+    Network
+        The network and the handles a run reads.
+    """
+    stdp, prior = params.stdp_rule(), params.prior_rule()
+    n_sets, k = len(DATASETS), params.n_components
+    # the prior rule writes b_post from every output spike of a step: Brian2 warns that
+    # the order may matter; it applies them one after the other (runtime and standalone)
+    b2.BrianLogger.suppress_hierarchy("brian2.codegen.generators.base")
+    b2.defaultclock.dt = params.dt
+    ns = {
+        "pattern": b2.TimedArray(inputs.pattern, dt=params.presentation),
+        "eta_sched": b2.TimedArray(inputs.eta_sched, dt=params.presentation),
+        "test_on": b2.TimedArray(inputs.test_on, dt=params.presentation),
+        "input_rate": params.input_rate,
+        "tau_epsp": params.tau_epsp,
+        "wta_rate": params.wta_rate,
+        **stdp.namespace(),
+        **prior.namespace(),
+    }
+    input_group = b2.NeuronGroup(
+        n_sets * inputs.n_in,
+        "t_last : second\ny = int(t - t_last < tau_epsp) : 1\n",
+        threshold="rand() < input_rate * pattern(t, i) * dt",
+        reset="t_last = t",
+        namespace=ns,
+        name="inputs",
+    )
+    input_group.t_last = -1 * second
+    # an image onset clears the EPSP window: y reflects the current image only
+    input_group.run_regularly("t_last = -1*second", dt=params.presentation, when="start")
+    output_group = b2.NeuronGroup(
+        2 * n_sets * k,
+        "u : 1\nZ : 1\nb : 1\nlearn : 1 (constant)\nt_onset : second\n"
+        "settled = int(t - t_onset > tau_epsp - 0.5 * dt) : 1\n"
+        "gate = settled * (learn + (1 - learn) * test_on(t)) : 1\n",
+        threshold="rand() < wta_rate * gate * exp(u + b) / Z * dt",
+        namespace=ns,
+        name="outputs",
+    )
+    output_group.learn = np.repeat([1.0, 0.0], n_sets * k)  # learning blocks first
+    # silent while a new image's EPSP window fills: every spike sees a full window
+    output_group.run_regularly("t_onset = t", dt=params.presentation, when="start")
+    output_group.b = inputs.b0
+    scale = "learn_post * eta_sched(t)"
+    feed = b2.Synapses(
+        input_group,
+        output_group,
+        stdp.synapse_model() + "u_post = w * y_pre : 1 (summed)\n",
+        on_post=stdp.on_post(scale, plastic="learn_post"),
+        namespace=ns,
+        name="feedforward",
+    )
+    feed.connect(i=inputs.feed_pre, j=inputs.feed_post)
+    feed.w = inputs.feed_w0
+    lateral = b2.Synapses(
+        output_group,
+        output_group,
+        "Z_post = exp(u_pre + b_pre) : 1 (summed)\n",
+        on_pre=prior.on_pre(scale) if params.prior_eta > 0 else "",
+        namespace=ns,
+        name="lateral",
+    )
+    lateral.connect(i=inputs.lat_pre, j=inputs.lat_post)
+    # u must be summed before Z, which reads it
+    feed.summed_updaters["u_post"].order = -3
+    lateral.summed_updaters["Z_post"].order = -2
+    out_mon = b2.SpikeMonitor(output_group, name="output_spikes")
+    in_mon = b2.SpikeMonitor(input_group, name="input_spikes")
+    net = b2.Network(input_group, output_group, feed, lateral, out_mon, in_mon)
+    # in_mon records only the raster window: it cannot count the inputs' spikes
+    counter = SynapticEventCounter(net, reuse=[out_mon])
+    return Network(net, input_group, output_group, feed, lateral, out_mon, in_mon, counter)
+
+
 # ------------------------------------------------------------------------- simulation
+class _Recorded(NamedTuple):
+    """What a run recorded, read from the network before the device is left."""
+
+    out_i: np.ndarray
+    out_t: np.ndarray  # s
+    in_i: np.ndarray
+    in_t: np.ndarray  # s
+    w_final: np.ndarray
+    b_final: np.ndarray
+    synaptic_events: int
+
+
+def _check_params(params: Params | None) -> Params:
+    params = Params() if params is None else params
+    if not isinstance(params, Params):
+        raise ValidationError("params", "a wta_em.Params", type(params).__name__)
+    return params
+
+
+def _durations(params: Params) -> tuple[Any, Any, Any]:
+    """Training, the test images whose inputs are recorded, and the whole test."""
+    train_time = params.n_train_presentations * params.presentation
+    raster_time = min(RASTER_PRESENTATIONS, params.n_test) * params.test_presentation
+    test_time = params.n_test * params.test_presentation
+    return train_time, raster_time, test_time
+
+
+def _run_phases(network: Network, params: Params, device: str, progress: bool) -> None:
+    """Training, the recorded first test images, the rest of the test.
+
+    Under ``cpp_standalone`` the three runs are one program, built and run after the last.
+    """
+    standalone = device == "cpp_standalone"
+    if standalone:
+        report = "stderr" if progress else None
+    else:
+        report = progress_reporter(progress, NAME)
+    net, in_mon = network.net, network.input_spikes
+    train_time, raster_time, test_time = _durations(params)
+    in_mon.active = False
+    net.run(train_time, report=report, report_period=5 * second)
+    in_mon.active = True
+    net.run(raster_time, report=None)
+    in_mon.active = False
+    if test_time > raster_time:
+        net.run(test_time - raster_time, report=report, report_period=5 * second)
+    if standalone:
+        b2.device.build(run=True, directory=b2.device.project_dir, with_output=False)
+
+
+def _read_out(network: Network) -> _Recorded:
+    out_mon, in_mon = network.output_spikes, network.input_spikes
+    return _Recorded(
+        np.asarray(out_mon.i[:]),
+        np.asarray(out_mon.t[:] / second),
+        np.asarray(in_mon.i[:]),
+        np.asarray(in_mon.t[:] / second),
+        np.asarray(network.feed.w[:]),
+        np.asarray(network.output_group.b[:]),
+        network.counter.total(),
+    )
+
+
 def simulate(
     params: Params | None = None,
     seed: int = 0,
@@ -458,167 +788,30 @@ def simulate(
         ``<set>.b`` (k), ``<set>.w_start``; ``extra`` holds the test labels and the EM
         parameters loaded into ``<set>.em_output``.
     """
-    params = Params() if params is None else params
-    if not isinstance(params, Params):
-        raise ValidationError("params", "a wta_em.Params", type(params).__name__)
+    params = _check_params(params)
     check_device(device)
     seed = check_seed(seed)
-    data = make_data(params, seed)
-    k = params.n_components
-    n_sets = len(DATASETS)
-    n_pix = data["digits"].x_train.shape[1]
-    n_in = 2 * n_pix  # inputs per block
-    stdp, prior = params.stdp_rule(), params.prior_rule()
-
-    # inputs: one column per input neuron of every block, one row per presentation slot
-    n_test_slots = _n_test_slots(params)
-    n_slots = params.n_train_presentations + n_test_slots
-    pattern = np.zeros((_capacity(n_slots), n_sets * n_in), dtype=np.float32)
-    eta_sched = np.zeros(_capacity(n_slots))
-    eta_sched[:n_slots] = _eta_schedule(params)
-    test_on = np.zeros(_capacity(n_slots))
-    test_on[params.n_train_presentations : n_slots] = 1.0
-    # outputs: learned blocks first, then the EM-loaded ones
-    w_init = np.zeros((n_sets, k, n_in))
-    b_init = np.zeros((n_sets, k))
-    w_em = np.zeros((n_sets, k, n_in))
-    b_em = np.zeros((n_sets, k))
-    em_loaded = {}
-    log_cq = np.log(params.stdp_c * params.seen_fraction) + params.init_boost
-    for s, name in enumerate(DATASETS):
-        d = data[name]
-        cols = slice(s * n_in, (s + 1) * n_in)
-        pattern[: params.n_train_presentations, cols] = bp.on_off_code(d.x_train[d.order])
-        test_code = bp.on_off_code(d.x_test).repeat(params.test_repeats, axis=0)
-        pattern[params.n_train_presentations : n_slots, cols] = test_code
-        w_init[s] = np.clip(log_cq + d.start.log_p_on_off, stdp.w_min, stdp.w_max)
-        b_init[s] = d.start.log_pi
-        em_params = _batch_em(params, seed, d).params
-        em_loaded[name] = em_params
-        w_em[s] = em_params.log_p_on_off
-        b_em[s] = em_params.log_pi
-    n_out = 2 * n_sets * k
-    learn = np.repeat([1.0, 0.0], n_sets * k)
-    # input -> output: every input of a block to the learned and the EM-loaded outputs
-    pre, post, w0 = [], [], []
-    for half, weights in enumerate((w_init, w_em)):
-        for s in range(n_sets):
-            outs = half * n_sets * k + s * k + np.arange(k)
-            ins = s * n_in + np.arange(n_in)
-            pre.append(np.tile(ins, k))
-            post.append(np.repeat(outs, n_in))
-            w0.append(weights[s].ravel())
-    pre, post, w0 = np.concatenate(pre), np.concatenate(post), np.concatenate(w0)
-    # output -> output within every block (all to all, self included): Z and the prior rule
-    lat_pre, lat_post = [], []
-    for blk in range(2 * n_sets):
-        outs = blk * k + np.arange(k)
-        lat_pre.append(np.repeat(outs, k))
-        lat_post.append(np.tile(outs, k))
-    lat_pre, lat_post = np.concatenate(lat_pre), np.concatenate(lat_post)
-
-    train_time = params.n_train_presentations * params.presentation
-    raster_time = min(RASTER_PRESENTATIONS, params.n_test) * params.test_presentation
-    test_time = params.n_test * params.test_presentation
+    inputs = prepare_inputs(params, seed)
     t_wall = time.perf_counter()
-    standalone = device == "cpp_standalone"
-    # three runs (training, recorded test images, rest of the test): one program under
-    # cpp_standalone, built after the last run
-    with brian_device(device, seed, build_on_run=not standalone):
-        # the prior rule writes b_post from every output spike of a step: Brian2 warns that
-        # the order may matter; it applies them one after the other (runtime and standalone)
-        b2.BrianLogger.suppress_hierarchy("brian2.codegen.generators.base")
-        b2.defaultclock.dt = params.dt
-        ns = {
-            "pattern": b2.TimedArray(pattern, dt=params.presentation),
-            "eta_sched": b2.TimedArray(eta_sched, dt=params.presentation),
-            "test_on": b2.TimedArray(test_on, dt=params.presentation),
-            "input_rate": params.input_rate,
-            "tau_epsp": params.tau_epsp,
-            "wta_rate": params.wta_rate,
-            **stdp.namespace(),
-            **prior.namespace(),
-        }
-        inputs = b2.NeuronGroup(
-            n_sets * n_in,
-            "t_last : second\ny = int(t - t_last < tau_epsp) : 1\n",
-            threshold="rand() < input_rate * pattern(t, i) * dt",
-            reset="t_last = t",
-            namespace=ns,
-            name="inputs",
-        )
-        inputs.t_last = -1 * second
-        # an image onset clears the EPSP window: y reflects the current image only
-        inputs.run_regularly("t_last = -1*second", dt=params.presentation, when="start")
-        outputs = b2.NeuronGroup(
-            n_out,
-            "u : 1\nZ : 1\nb : 1\nlearn : 1 (constant)\nt_onset : second\n"
-            "settled = int(t - t_onset > tau_epsp - 0.5 * dt) : 1\n"
-            "gate = settled * (learn + (1 - learn) * test_on(t)) : 1\n",
-            threshold="rand() < wta_rate * gate * exp(u + b) / Z * dt",
-            namespace=ns,
-            name="outputs",
-        )
-        outputs.learn = learn
-        # silent while a new image's EPSP window fills: every spike sees a full window
-        outputs.run_regularly("t_onset = t", dt=params.presentation, when="start")
-        outputs.b = np.concatenate([b_init.ravel(), b_em.ravel()])
-        scale = "learn_post * eta_sched(t)"
-        feed = b2.Synapses(
-            inputs,
-            outputs,
-            stdp.synapse_model() + "u_post = w * y_pre : 1 (summed)\n",
-            on_post=stdp.on_post(scale, plastic="learn_post"),
-            namespace=ns,
-            name="feedforward",
-        )
-        feed.connect(i=pre, j=post)
-        feed.w = w0
-        lateral = b2.Synapses(
-            outputs,
-            outputs,
-            "Z_post = exp(u_pre + b_pre) : 1 (summed)\n",
-            on_pre=prior.on_pre(scale) if params.prior_eta > 0 else "",
-            namespace=ns,
-            name="lateral",
-        )
-        lateral.connect(i=lat_pre, j=lat_post)
-        # u must be summed before Z, which reads it
-        feed.summed_updaters["u_post"].order = -3
-        lateral.summed_updaters["Z_post"].order = -2
-        out_mon = b2.SpikeMonitor(outputs, name="output_spikes")
-        in_mon = b2.SpikeMonitor(inputs, name="input_spikes")
-        net = b2.Network(inputs, outputs, feed, lateral, out_mon, in_mon)
-        # in_mon records only the raster window: it cannot count the inputs' spikes
-        counter = SynapticEventCounter(net, reuse=[out_mon])
-        if standalone:
-            report = "stderr" if progress else None
-        else:
-            report = progress_reporter(progress, NAME)
-        in_mon.active = False
-        net.run(train_time, report=report, report_period=5 * second)
-        in_mon.active = True
-        net.run(raster_time, report=None)
-        in_mon.active = False
-        if test_time > raster_time:
-            net.run(test_time - raster_time, report=report, report_period=5 * second)
-        if standalone:
-            b2.device.build(run=True, directory=b2.device.project_dir, with_output=False)
-        out_i = np.asarray(out_mon.i[:])
-        out_t = np.asarray(out_mon.t[:] / second)
-        in_i = np.asarray(in_mon.i[:])
-        in_t = np.asarray(in_mon.t[:] / second)
-        w_final = np.asarray(feed.w[:])
-        b_final = np.asarray(outputs.b[:])
-        synaptic_events = counter.total()
+    # three runs: one program under cpp_standalone, built after the last (_run_phases)
+    with brian_device(device, seed, build_on_run=device != "cpp_standalone"):
+        network = build_network(params, inputs)
+        _run_phases(network, params, device, progress)
+        recorded = _read_out(network)
     wall = time.perf_counter() - t_wall
+    return _collect(params, seed, device, inputs, recorded, wall)
 
-    t_train = float(train_time / second)
-    t_end = float((train_time + test_time) / second)
-    w_learned = w_final[: n_sets * k * n_in].reshape(n_sets, k, n_in)
+
+# --------------------------------------------------------------------------- collect
+def _split_blocks(
+    params: Params, inputs: Inputs, recorded: _Recorded
+) -> tuple[dict[str, SpikeData], dict[str, np.ndarray]]:
+    """Spikes and weights of every block, as populations ``<set>.<kind>`` (from index 0)."""
+    n_sets, k, n_in = len(DATASETS), params.n_components, inputs.n_in
+    in_i, in_t, out_i, out_t = recorded.in_i, recorded.in_t, recorded.out_i, recorded.out_t
+    w_learned = recorded.w_final[: n_sets * k * n_in].reshape(n_sets, k, n_in)
     populations: dict[str, SpikeData] = {}
     weights: dict[str, np.ndarray] = {}
-    extra: dict[str, Any] = {"datasets": list(DATASETS)}
     for s, name in enumerate(DATASETS):
         sel = (in_i >= s * n_in) & (in_i < (s + 1) * n_in)
         populations[f"{name}.input"] = SpikeData(in_i[sel] - s * n_in, in_t[sel], n_in)
@@ -627,11 +820,24 @@ def simulate(
             sel = (out_i >= lo) & (out_i < lo + k)
             populations[f"{name}.{suffix}"] = SpikeData(out_i[sel] - lo, out_t[sel], k)
         weights[f"{name}.w"] = w_learned[s]
-        weights[f"{name}.b"] = b_final[s * k : (s + 1) * k]
-        weights[f"{name}.w_start"] = w_init[s]
-        weights[f"{name}.em_log_p_on_off"] = em_loaded[name].log_p_on_off
-        weights[f"{name}.em_log_pi"] = em_loaded[name].log_pi
-        extra[f"{name}.test_labels"] = data[name].y_test.tolist()
+        weights[f"{name}.b"] = recorded.b_final[s * k : (s + 1) * k]
+        weights[f"{name}.w_start"] = inputs.w_start[s]
+        weights[f"{name}.em_log_p_on_off"] = inputs.em[name].log_p_on_off
+        weights[f"{name}.em_log_pi"] = inputs.em[name].log_pi
+    return populations, weights
+
+
+def _collect(
+    params: Params, seed: int, device: str, inputs: Inputs, recorded: _Recorded, wall: float
+) -> Result:
+    """The run as plain data (see :func:`simulate`)."""
+    train_time, _, test_time = _durations(params)
+    t_train = float(train_time / second)
+    t_end = float((train_time + test_time) / second)
+    populations, weights = _split_blocks(params, inputs, recorded)
+    extra: dict[str, Any] = {"datasets": list(DATASETS)}
+    for name in DATASETS:
+        extra[f"{name}.test_labels"] = inputs.data[name].y_test.tolist()
     onsets = t_train + float(params.test_presentation / second) * np.arange(params.n_test)
     return Result(
         circuit=NAME,
@@ -645,7 +851,7 @@ def simulate(
         extra=extra,
         simulated_seconds=t_end,
         wall_seconds=wall,
-        synaptic_events=synaptic_events,
+        synaptic_events=recorded.synaptic_events,
         versions=versions(),
     )
 
