@@ -90,10 +90,11 @@ Implementation: inputs and the :math:`\eta` schedule are ``TimedArray`` objects,
 updates and resets are ``run_regularly`` operations at every patch boundary (the
 feedback prediction first, a summed variable, then the synapses, then the neurons); no
 ``network_operation``, so the same code runs under ``runtime`` and ``cpp_standalone``
-with identical results. Training runs in chunks of ``chunk_patches`` patches; under
-``cpp_standalone`` the program is compiled once and run once per chunk with the new
-inputs and the current weights as run arguments, and after every chunk a checkpoint of
-the weights is written that a later run can resume from.
+with identical results. :func:`build_network` creates the network for one chunk of
+``chunk_patches`` patches; training runs chunk after chunk. Under ``cpp_standalone`` the
+program is compiled once and run once per chunk with the new inputs and the current
+weights as run arguments, and after every chunk a checkpoint of the weights is written
+that a later run can resume from (:mod:`spikingml.circuits._v1_ica_runs`).
 
 Twin and comparison
 -------------------
@@ -155,14 +156,11 @@ properties by learning a sparse code for natural images. Nature 381, 607-609.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import hashlib
-import json
+import functools
 import logging
 import os
 import time
-import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -170,7 +168,12 @@ import brian2 as b2
 import numpy as np
 from brian2 import ms, second
 
-from spikingml._files import atomic_path
+from spikingml.circuits._v1_ica_runs import (
+    ChunkRuns,
+    build_key,
+    load_checkpoint,
+    save_checkpoint,
+)
 from spikingml.errors import ValidationError
 from spikingml.params import CircuitParams, is_whole, param
 from spikingml.plasticity.hebbian import (
@@ -180,15 +183,7 @@ from spikingml.plasticity.hebbian import (
 )
 from spikingml.plasticity.homeostasis import HomeostaticThreshold
 from spikingml.result import Phase, Result, SpikeData
-from spikingml.simulation import (
-    SynapticEventCounter,
-    brian_device,
-    check_device,
-    check_seed,
-    remove_run_args_files,
-    standalone_build_directory,
-    versions,
-)
+from spikingml.simulation import SynapticEventCounter, check_device, check_seed, versions
 from spikingml.stimuli.natural_images import PatchSet, natural_patches
 
 if TYPE_CHECKING:
@@ -390,330 +385,220 @@ def initial_state(params: Params, seed: int) -> State:
     return State(Q, W, theta, 0)
 
 
-class _Network:
-    """The V1 network for chunks of ``n_chunk`` patches, run chunk after chunk.
+def chunk_inputs(
+    params: Params, rows: np.ndarray, rates: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The inputs of one chunk of ``chunk_patches`` patches, padded with zeros.
 
-    Under ``cpp_standalone`` the program is built and compiled once; every chunk is one
-    run of it with new inputs, learning rates and state as run arguments. Under
-    ``runtime`` the network is rebuilt for every chunk (the compiled code is cached).
+    Parameters
+    ----------
+    params : Params
+        Circuit parameters.
+    rows : ndarray, shape (<= chunk_patches, d)
+        Whitened patches.
+    rates : ndarray, shape (<= chunk_patches,)
+        Learning-rate factor of each patch (none while testing).
+
+    Returns
+    -------
+    stimulus : ndarray, shape (chunk_patches, d)
+        One patch every ``patch_duration``.
+    eta_at : ndarray, shape (chunk_patches + 1,)
+        ``eta_at[m]`` applies at ``t = m T``, to patch ``m - 1`` (0 at ``m = 0``, for
+        padding and for testing).
     """
-
-    def __init__(self, params: Params, n_chunk: int, device: str, seed: int) -> None:
-        self.params = params
-        self.n_chunk = n_chunk
-        self.device = device
-        self.seed = seed
-        self.d = params.patch_size**2
-        self._built = False
-        #: synaptic events of every chunk run so far
-        self.synaptic_events = 0
-
-    def _make(self, stimulus: np.ndarray, eta_at: np.ndarray, state: State) -> dict[str, Any]:
-        p = self.params
-        b2.defaultclock.dt = p.dt
-        T = p.patch_duration
-        stim = b2.TimedArray(stimulus, dt=T, name="stimulus")
-        eta = b2.TimedArray(eta_at, dt=T, name="eta_at")
-        rules = learning_rules(p)
-        ns = {
-            "stimulus": stim,
-            "eta_at": eta,
-            "half_patch": T / 2,
-            "tau_m": p.tau_m,
-            "count_clip": p.count_clip,
-        }
-        for rule in rules:
-            ns.update(rule.namespace())
-        inputs = b2.NeuronGroup(
-            self.d,
-            "x = stimulus(t, i) : 1\n"
-            "x_prev = stimulus(t - half_patch, i) : 1  # the patch that just ended\n"
-            "R : 1  # feedback prediction of x_prev from the V1 counts",
-            dt=T,
-            namespace=ns,
-            name="inputs",
-        )
-        v1 = b2.NeuronGroup(
-            p.n_units,
-            "du/dt = (I_ff - u) / tau_m : 1 (unless refractory)\n"
-            "I_ff : 1 (linked)\n"
-            "theta : 1\n"
-            "n : 1\n"
-            "m : 1  # spikes of the other units received this patch\n"
-            "c = clip(n, 0, count_clip) : 1",
-            threshold="u > theta",
-            reset="u = 0\nn += 1",
-            refractory=p.refractory,
-            method="exact",
-            namespace=ns,
-            name="v1",
-        )
-        # The feedforward drive I = Q x changes only between patches, so it is summed on
-        # the patch clock, in a group of dendrites ("drive", one per unit) that the units
-        # read through a linked variable; summing it at every step would cost 70% of the
-        # run. The drive group also sees its unit's spike count and the lateral spikes it
-        # received (m), for the learning rules.
-        drive = b2.NeuronGroup(
-            p.n_units,
-            "I : 1\nn_unit : 1 (linked)\nm_unit : 1 (linked)\nc = clip(n_unit, 0, count_clip) : 1",
-            dt=T,
-            namespace=ns,
-            name="drive",
-        )
-        drive.n_unit = b2.linked_var(v1, "n")
-        drive.m_unit = b2.linked_var(v1, "m")
-        v1.I_ff = b2.linked_var(drive, "I")
-        ff = b2.Synapses(
-            inputs, drive, "Q : 1\nI_post = Q * x_pre : 1 (summed)", namespace=ns, name="ff"
-        )
-        ff.connect()  # synapse index = k * n_units + i (k input, i unit)
-        # feedback B from the units to the inputs: R_k = sum_i B_ki c_i predicts x_k
-        fb = b2.Synapses(
-            drive, inputs, "Qb : 1\nR_post = Qb * c_pre : 1 (summed)", namespace=ns, name="fb"
-        )
-        fb.connect()  # synapse index = i * d + k
-        # the prediction must be summed from the counts of the patch that just ended,
-        # before the learning at the patch boundary
-        fb.summed_updaters["R_post"].when = "start"
-        fb.summed_updaters["R_post"].order = -1
-        lateral = b2.Synapses(
-            v1,
-            v1,
-            "W : 1",
-            on_pre="u_post -= W * dt / tau_m\nm_post += 1",
-            namespace=ns,
-            name="lateral",
-        )
-        lateral.connect(condition="i != j")
-        # At every patch boundary (t = m T): synapses learn from patch m - 1 (eta_at is 0
-        # at m = 0), then the neurons update their thresholds and reset.
-        # The feedforward synapse (k -> i) and the feedback synapse (i -> k) apply the same
-        # rules to the same local quantities, so B = Q^T holds without weight transport.
-        # Two statements, each a product added to the weight: a - b products in one
-        # expression were contracted differently (fused multiply-add) by the runtime and
-        # the standalone compilations, which broke their bit-identity.
-        rate = "eta_at(t)"
-        for synapses, weight, unit in ((ff, "Q", "post"), (fb, "Qb", "pre")):
-            synapses.run_regularly(
-                rules.feedforward.update_code(weight, unit, rate=rate, input="x_prev")
-                + "\n"
-                + rules.drive_decorrelation.update_code(
-                    weight, unit, rate=rate, received="m_unit", input="x_prev"
-                ),
-                dt=T,
-                when="start",
-                order=0,
-                name=f"{synapses.name}_learning",
-            )
-        lateral.run_regularly(
-            rules.lateral.update_code("W", rate=rate),
-            dt=T,
-            when="start",
-            order=0,
-            name="lateral_learning",
-        )
-        v1.run_regularly(
-            rules.threshold.update_code("theta", rate=rate, count="n") + "\nu = 0\nn = 0\nm = 0",
-            dt=T,
-            when="start",
-            order=1,
-            name="homeostasis_and_reset",
-        )
-        spikes = b2.SpikeMonitor(v1, name="spikes")
-        self._set_state(ff, fb, lateral, v1, state)
-        net = b2.Network(inputs, drive, v1, ff, fb, lateral, spikes)
-        return {
-            "net": net,
-            "counter": SynapticEventCounter(net),
-            "stimulus": stim,
-            "eta_at": eta,
-            "ff": ff,
-            "fb": fb,
-            "lateral": lateral,
-            "v1": v1,
-            "spikes": spikes,
-        }
-
-    def _duration(self) -> Any:
-        # one extra step: the update for the chunk's last patch happens at n_chunk * T
-        return self.n_chunk * self.params.patch_duration + self.params.dt
-
-    def _set_state(self, ff: Any, fb: Any, lateral: Any, v1: Any, state: State) -> None:
-        ff.Q = self._ff_values(state.Q)
-        fb.Qb = np.ascontiguousarray(state.Q).ravel()
-        lateral.W = self._lateral_values(state.W)
-        v1.theta = state.theta
-
-    def _ff_values(self, Q: np.ndarray) -> np.ndarray:
-        return np.ascontiguousarray(Q.T).ravel()  # synapse (k, i) at k * n_units + i
-
-    def _lateral_values(self, W: np.ndarray) -> np.ndarray:
-        # connect(condition="i != j") orders synapses by presynaptic i, then j
-        n = self.params.n_units
-        pre, post = np.nonzero(~np.eye(n, dtype=bool))
-        return W[post, pre]
-
-    def _read_state(self, objs: dict[str, Any], patches_seen: int) -> State:
-        n = self.params.n_units
-        Q = np.asarray(objs["ff"].Q[:]).reshape(self.d, n).T.copy()
-        W = np.zeros((n, n))
-        W[np.asarray(objs["lateral"].j[:]), np.asarray(objs["lateral"].i[:])] = np.asarray(
-            objs["lateral"].W[:]
-        )
-        theta = np.asarray(objs["v1"].theta[:]).copy()
-        return State(Q, W, theta, patches_seen)
-
-    def run(
-        self, stimulus: np.ndarray, eta: np.ndarray, state: State, learned: int
-    ) -> tuple[State, np.ndarray, np.ndarray]:
-        """Run one chunk.
-
-        Parameters
-        ----------
-        stimulus : ndarray, shape (n_chunk, d)
-            Whitened patches (padded with zeros to ``n_chunk``).
-        eta : ndarray, shape (n_chunk,)
-            Learning-rate factor of each patch (0 for padding and for testing).
-        state : State
-            State before the chunk.
-        learned : int
-            Number of patches of this chunk that count as seen.
-
-        Returns
-        -------
-        state, indices, times
-            The state after the chunk and the spikes of the chunk (times from its start).
-        """
-        eta_at = np.concatenate([[0.0], eta])  # eta_at[m] applies at t = m T, to patch m - 1
-        stimulus = np.ascontiguousarray(stimulus, dtype=float)
-        if self.device == "runtime":
-            with brian_device("runtime", self.seed):
-                objs = self._make(stimulus, eta_at, state)
-                objs["net"].run(self._duration())
-                return self._collect(objs, state.patches_seen + learned)
-        if not self._built:
-            # held until close(): the locked build directory, then the standalone device
-            self._stack = contextlib.ExitStack()
-            key = _build_key(self.params, self.n_chunk)
-            directory = self._stack.enter_context(standalone_build_directory(key))
-            self._stack.enter_context(
-                brian_device("cpp_standalone", self.seed, directory=directory, build_on_run=False)
-            )
-            self._objs = self._make(stimulus, eta_at, state)
-            self._objs["net"].run(self._duration())
-            b2.device.build(run=False, directory=directory, with_output=False)
-            self._built = True
-        objs = self._objs
-        b2.device.run(
-            run_args={
-                objs["stimulus"]: stimulus,
-                objs["eta_at"]: eta_at,
-                objs["ff"].Q: self._ff_values(state.Q),
-                objs["fb"].Qb: np.ascontiguousarray(state.Q).ravel(),
-                objs["lateral"].W: self._lateral_values(state.W),
-                objs["v1"].theta: state.theta,
-            },
-            with_output=False,
-        )
-        remove_run_args_files()  # or the persistent build directory grows with every chunk
-        return self._collect(objs, state.patches_seen + learned)
-
-    def _collect(self, objs: dict[str, Any], seen: int) -> tuple[State, np.ndarray, np.ndarray]:
-        mon = objs["spikes"]
-        self.synaptic_events += objs["counter"].total()
-        # fb synapse index = i * d + k; it learns by the same rule as Q, so equals Q
-        self.feedback = np.asarray(objs["fb"].Qb[:]).reshape(self.params.n_units, self.d).copy()
-        return (
-            self._read_state(objs, seen),
-            np.asarray(mon.i[:]).astype(np.int64),
-            np.asarray(mon.t[:] / second),
-        )
-
-    def close(self) -> None:
-        """Leave the standalone device and release the build directory (it is kept)."""
-        if self._built:
-            self._built = False
-            self._stack.close()
+    n_chunk = params.chunk_patches
+    stimulus = np.zeros((n_chunk, params.patch_size**2))
+    stimulus[: len(rows)] = rows
+    eta = np.zeros(n_chunk)
+    eta[: len(rates)] = rates
+    return stimulus, np.concatenate([[0.0], eta])
 
 
-def _build_key(params: Params, n_chunk: int) -> str:
-    """Name of the persistent build directory: the parameters that shape the program."""
-    data_only = ("n_patches", "n_test", "theta0", "eta_start", "eta_end", "ica_samples")
-    data_only += ("n_ceiling_runs", "infomax_epochs", "n_components", "whitening_f0", "zca_eps")
-    shaping = {k: v for k, v in params.to_dict().items() if k not in data_only}
-    shaping["n_chunk"] = n_chunk
-    digest = hashlib.sha1(json.dumps(shaping, sort_keys=True).encode()).hexdigest()[:12]
-    return f"{NAME}-{digest}"
+def chunk_duration(params: Params) -> Any:
+    """Simulated time of one chunk: one extra step, for the last patch's update at n T."""
+    return params.chunk_patches * params.patch_duration + params.dt
 
 
-# ------------------------------------------------------------------------ checkpoints
-#: Fields that may differ between a checkpoint and the run resuming from it. The patch
-#: sample, its whitening and the learning-rate schedule depend on ``n_patches``, and the
-#: chunk boundaries on ``chunk_patches``, so a resumed run must keep both: it continues
-#: an interrupted run exactly, as if it had never stopped.
-RESUMABLE_CHANGES = ("n_test",)
-
-
-def save_checkpoint(
-    path: str | os.PathLike, state: State, params: Params, seed: int, history: dict
-) -> Path:
-    """Write the learned state (and the learning history) to ``path`` atomically (.npz)."""
-    path = Path(path)
-    with atomic_path(path) as tmp, open(tmp, "wb") as f:
-        np.savez(
-            f,
-            Q=state.Q,
-            W=state.W,
-            theta=state.theta,
-            patches_seen=state.patches_seen,
-            seed=seed,
-            params=json.dumps(params.to_dict()),
-            history_patches=np.asarray(history["patches"]),
-            history_Q=np.asarray(history["Q"]),
-        )
-    return path
-
-
-def load_checkpoint(path: str | os.PathLike, params: Params, seed: int) -> tuple[State, dict]:
-    """Read a checkpoint written by :func:`save_checkpoint` for a run to continue.
-
-    Raises
-    ------
-    ValidationError
-        If the file is missing or unreadable, or was written by a run with another seed
-        or with parameters that differ in more than :data:`RESUMABLE_CHANGES`.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise ValidationError("resume", "an existing checkpoint file (.npz)", str(path))
-    try:  # never unpickled: a checkpoint is a user-supplied path
-        with np.load(path, allow_pickle=False) as z:
-            data = {k: z[k] for k in z.files}
-        saved = json.loads(str(data["params"]))
-        if not isinstance(saved, dict):
-            raise ValueError("params is not a table")
-        checkpoint_seed = int(data["seed"])
-        state = State(data["Q"], data["W"], data["theta"], int(data["patches_seen"]))
-        history = {"patches": list(data["history_patches"]), "Q": list(data["history_Q"])}
-    except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as exc:
-        raise ValidationError("resume", "a checkpoint written by v1-ica", str(path)) from exc
-    current = params.to_dict()
-    differ = sorted(
-        k
-        for k in set(saved) | set(current)
-        if k not in RESUMABLE_CHANGES and saved.get(k) != current.get(k)
+def _state_values(state: State) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The state as the values of ``ff.Q``, ``fb.Qb``, ``lateral.W`` and ``v1.theta``."""
+    # connect(condition="i != j") orders the lateral synapses by presynaptic i, then j
+    pre, post = np.nonzero(~np.eye(len(state.W), dtype=bool))
+    return (
+        np.ascontiguousarray(state.Q.T).ravel(),  # ff synapse (k, i) at k * n_units + i
+        np.ascontiguousarray(state.Q).ravel(),  # fb synapse (i, k) at i * d + k
+        state.W[post, pre],
+        state.theta,
     )
-    if differ:
-        raise ValidationError(
-            "resume",
-            f"a checkpoint of a run with the same parameters (differing: {', '.join(differ)})",
-            str(path),
+
+
+class Chunk(NamedTuple):
+    """What one run of the network leaves (:meth:`Network.read`)."""
+
+    state: State  # after the chunk
+    feedback: np.ndarray  # B transposed, shape (n_units, d): equal to Q by the rule
+    indices: np.ndarray  # the units' spikes...
+    times: np.ndarray  # ...in seconds from the chunk's start
+
+
+class Network(NamedTuple):
+    """The Brian2 objects of the V1 layer (:func:`build_network`)."""
+
+    net: b2.Network
+    counter: SynapticEventCounter
+    stimulus: b2.TimedArray
+    eta_at: b2.TimedArray
+    inputs: b2.NeuronGroup
+    drive: b2.NeuronGroup
+    v1: b2.NeuronGroup
+    ff: b2.Synapses
+    fb: b2.Synapses
+    lateral: b2.Synapses
+    spikes: b2.SpikeMonitor
+
+    def run_args(self, stimulus: np.ndarray, eta_at: np.ndarray, state: State) -> dict:
+        """What :func:`build_network` set, as run arguments of its compiled program."""
+        Q, Qb, W, theta = _state_values(state)
+        return {
+            self.stimulus: stimulus,
+            self.eta_at: eta_at,
+            self.ff.Q: Q,
+            self.fb.Qb: Qb,
+            self.lateral.W: W,
+            self.v1.theta: theta,
+        }
+
+    def read(self, patches_seen: int) -> Chunk:
+        """The state, feedback weights and spikes after a run."""
+        n, d = len(self.v1), len(self.inputs)
+        W = np.zeros((n, n))
+        W[np.asarray(self.lateral.j[:]), np.asarray(self.lateral.i[:])] = np.asarray(
+            self.lateral.W[:]
         )
-    if checkpoint_seed != seed:
-        raise ValidationError(
-            "resume", f"a checkpoint of a run with seed {seed}", f"seed {checkpoint_seed}"
+        Q = np.asarray(self.ff.Q[:]).reshape(d, n).T.copy()
+        state = State(Q, W, np.asarray(self.v1.theta[:]).copy(), patches_seen)
+        # fb synapse index = i * d + k; it learns by the same rule as Q, so equals Q
+        feedback = np.asarray(self.fb.Qb[:]).reshape(n, d).copy()
+        spikes = self.spikes
+        return Chunk(
+            state,
+            feedback,
+            np.asarray(spikes.i[:]).astype(np.int64),
+            np.asarray(spikes.t[:] / second),
         )
-    return state, history
+
+
+def _every_patch(group: Any, code: str, T: Any, order: int, name: str) -> None:
+    """Run ``code`` on ``group`` at every patch boundary (t = m T), at the start of the step."""
+    group.run_regularly(code, dt=T, when="start", order=order, name=name)
+
+
+def build_network(
+    params: Params, stimulus: np.ndarray, eta_at: np.ndarray, state: State
+) -> Network:
+    """Create the V1 layer: input channels, dendritic drive, units, synapses, learning.
+
+    Parameters
+    ----------
+    params : Params
+        Circuit parameters.
+    stimulus, eta_at : ndarray
+        The patches and the learning-rate factors of one chunk (:func:`chunk_inputs`).
+    state : State
+        Weights and thresholds at the start of the chunk.
+
+    Returns
+    -------
+    Network
+        The objects, in one ``brian2.Network`` (not run: :func:`chunk_duration`).
+    """
+    b2.defaultclock.dt = params.dt
+    T = params.patch_duration
+    stim = b2.TimedArray(stimulus, dt=T, name="stimulus")
+    eta = b2.TimedArray(eta_at, dt=T, name="eta_at")
+    rules = learning_rules(params)
+    ns = {"stimulus": stim, "eta_at": eta, "half_patch": T / 2}
+    ns.update(tau_m=params.tau_m, count_clip=params.count_clip)
+    for rule in rules:
+        ns.update(rule.namespace())
+    inputs = b2.NeuronGroup(
+        params.patch_size**2,
+        "x = stimulus(t, i) : 1\n"
+        "x_prev = stimulus(t - half_patch, i) : 1  # the patch that just ended\n"
+        "R : 1  # feedback prediction of x_prev from the V1 counts",
+        dt=T,
+        namespace=ns,
+        name="inputs",
+    )
+    v1 = b2.NeuronGroup(
+        params.n_units,
+        "du/dt = (I_ff - u) / tau_m : 1 (unless refractory)\n"
+        "I_ff : 1 (linked)\n"
+        "theta : 1\n"
+        "n : 1\n"
+        "m : 1  # spikes of the other units received this patch\n"
+        "c = clip(n, 0, count_clip) : 1",
+        threshold="u > theta",
+        reset="u = 0\nn += 1",
+        refractory=params.refractory,
+        method="exact",
+        namespace=ns,
+        name="v1",
+    )
+    # The feedforward drive I = Q x changes only between patches, so it is summed on
+    # the patch clock, in a group of dendrites ("drive", one per unit) that the units
+    # read through a linked variable; summing it at every step would cost 70% of the
+    # run. The drive group also sees its unit's spike count and the lateral spikes it
+    # received (m), for the learning rules.
+    drive = b2.NeuronGroup(
+        params.n_units,
+        "I : 1\nn_unit : 1 (linked)\nm_unit : 1 (linked)\nc = clip(n_unit, 0, count_clip) : 1",
+        dt=T,
+        namespace=ns,
+        name="drive",
+    )
+    drive.n_unit = b2.linked_var(v1, "n")
+    drive.m_unit = b2.linked_var(v1, "m")
+    v1.I_ff = b2.linked_var(drive, "I")
+    ff = b2.Synapses(
+        inputs, drive, "Q : 1\nI_post = Q * x_pre : 1 (summed)", namespace=ns, name="ff"
+    )
+    ff.connect()  # synapse index = k * n_units + i (k input, i unit)
+    # feedback B from the units to the inputs: R_k = sum_i B_ki c_i predicts x_k
+    fb = b2.Synapses(
+        drive, inputs, "Qb : 1\nR_post = Qb * c_pre : 1 (summed)", namespace=ns, name="fb"
+    )
+    fb.connect()  # synapse index = i * d + k
+    # the prediction must be summed from the counts of the patch that just ended,
+    # before the learning at the patch boundary
+    fb.summed_updaters["R_post"].when = "start"
+    fb.summed_updaters["R_post"].order = -1
+    # a spike of unit j: a current pulse of area W_ij dt into unit i, counted in m_i
+    inhibit = "u_post -= W * dt / tau_m\nm_post += 1"
+    lateral = b2.Synapses(v1, v1, "W : 1", on_pre=inhibit, namespace=ns, name="lateral")
+    lateral.connect(condition="i != j")
+    # At every patch boundary (t = m T): synapses learn from patch m - 1 (eta_at is 0
+    # at m = 0), then the neurons update their thresholds and reset.
+    # The feedforward synapse (k -> i) and the feedback synapse (i -> k) apply the same
+    # rules to the same local quantities, so B = Q^T holds without weight transport.
+    # Two statements, each a product added to the weight: a - b products in one
+    # expression were contracted differently (fused multiply-add) by the runtime and
+    # the standalone compilations, which broke their bit-identity.
+    rate = "eta_at(t)"
+    for synapses, weight, unit in ((ff, "Q", "post"), (fb, "Qb", "pre")):
+        code = rules.feedforward.update_code(weight, unit, rate=rate, input="x_prev")
+        code += "\n" + rules.drive_decorrelation.update_code(
+            weight, unit, rate=rate, received="m_unit", input="x_prev"
+        )
+        _every_patch(synapses, code, T, 0, f"{synapses.name}_learning")
+    _every_patch(lateral, rules.lateral.update_code("W", rate=rate), T, 0, "lateral_learning")
+    code = rules.threshold.update_code("theta", rate=rate, count="n") + "\nu = 0\nn = 0\nm = 0"
+    _every_patch(v1, code, T, 1, "homeostasis_and_reset")
+    spikes = b2.SpikeMonitor(v1, name="spikes")
+    ff.Q, fb.Qb, lateral.W, v1.theta = _state_values(state)
+    net = b2.Network(inputs, drive, v1, ff, fb, lateral, spikes)
+    counter = SynapticEventCounter(net)
+    return Network(net, counter, stim, eta, inputs, drive, v1, ff, fb, lateral, spikes)
 
 
 # ------------------------------------------------------------------------- simulation
@@ -764,83 +649,125 @@ def simulate(
     else:
         state = initial_state(params, seed)
         history = {"patches": [0], "Q": [state.Q.copy()]}
-    eta = eta_schedule(params)
-    n_chunk = params.chunk_patches
-    d = params.patch_size**2
-    T = float(params.patch_duration)
     t_wall = time.perf_counter()
-    network = _Network(params, n_chunk, device, seed)
-
-    def padded(rows: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        stim = np.zeros((n_chunk, d))
-        stim[: len(rows)] = rows
-        rate = np.zeros(n_chunk)
-        rate[: len(values)] = values
-        return stim, rate
-
-    trained = 0
+    runs = ChunkRuns(
+        functools.partial(build_network, params),
+        chunk_duration(params),
+        device,
+        seed,
+        build_key(params, params.chunk_patches),
+    )
     try:
-        while state.patches_seen < params.n_patches:
-            a = state.patches_seen
-            b = min(a + n_chunk, params.n_patches)
-            stim, rate = padded(data.train[a:b], eta[a:b])
-            state, _, _ = network.run(stim, rate, state, b - a)
-            trained += b - a
-            history["patches"].append(state.patches_seen)
-            history["Q"].append(state.Q.copy())
-            if checkpoint is not None:
-                save_checkpoint(checkpoint, state, params, seed, history)
-            if progress:
-                logger.info(
-                    "%s: trained on %d/%d patches (%.0f%%, %.1f s)",
-                    NAME,
-                    b,
-                    params.n_patches,
-                    100 * b / params.n_patches,
-                    time.perf_counter() - t_wall,
-                )
-        train_wall = time.perf_counter() - t_wall
-        # the feedback weights after the last training chunk (they start every chunk as Q)
-        feedback = getattr(network, "feedback", state.Q).copy()
-        indices, times = [], []
-        for a in range(0, params.n_test, n_chunk):
-            b = min(a + n_chunk, params.n_test)
-            stim, rate = padded(data.test[a:b], np.zeros(0))
-            _, i, t = network.run(stim, rate, state, 0)
-            keep = t < (b - a) * T - 1e-9
-            indices.append(i[keep])
-            times.append(t[keep] + a * T)
+        training = _train(runs, params, seed, data, state, history, checkpoint, progress)
+        spikes = _test(runs, params, data, training.state)
     finally:
-        network.close()
+        runs.close()
     wall = time.perf_counter() - t_wall
+    events = runs.synaptic_events
+    return _result(params, seed, device, data, history, training, spikes, wall, events)
+
+
+class _Training(NamedTuple):
+    """What the training phase leaves."""
+
+    state: State  # after training
+    feedback: np.ndarray  # B transposed after the last training chunk
+    patches: int  # trained on in this run (fewer after a resume)
+    wall_seconds: float
+
+
+def _train(
+    runs: ChunkRuns,
+    params: Params,
+    seed: int,
+    data: PatchSet,
+    state: State,
+    history: dict,
+    checkpoint: str | os.PathLike | None,
+    progress: bool,
+) -> _Training:
+    """Train chunk after chunk from ``state``; ``history`` and the checkpoint follow."""
+    t_wall = time.perf_counter()
+    eta = eta_schedule(params)
+    feedback = state.Q  # as every chunk starts B (when none is left to train)
+    trained = 0
+    while state.patches_seen < params.n_patches:
+        a = state.patches_seen
+        b = min(a + params.chunk_patches, params.n_patches)
+        stimulus, eta_at = chunk_inputs(params, data.train[a:b], eta[a:b])
+        chunk = runs.run(stimulus, eta_at, state, b)
+        state, feedback = chunk.state, chunk.feedback
+        trained += b - a
+        history["patches"].append(state.patches_seen)
+        history["Q"].append(state.Q.copy())
+        if checkpoint is not None:
+            save_checkpoint(checkpoint, state, params, seed, history)
+        if progress:
+            logger.info(
+                "%s: trained on %d/%d patches (%.0f%%, %.1f s)",
+                NAME,
+                b,
+                params.n_patches,
+                100 * b / params.n_patches,
+                time.perf_counter() - t_wall,
+            )
+    return _Training(state, feedback.copy(), trained, time.perf_counter() - t_wall)
+
+
+def _test(runs: ChunkRuns, params: Params, data: PatchSet, state: State) -> SpikeData:
+    """The units' spikes on the test patches, learning off (one patch every T)."""
+    T = float(params.patch_duration)
+    indices, times = [], []
+    for a in range(0, params.n_test, params.chunk_patches):
+        b = min(a + params.chunk_patches, params.n_test)
+        stimulus, eta_at = chunk_inputs(params, data.test[a:b], np.zeros(0))
+        chunk = runs.run(stimulus, eta_at, state, state.patches_seen)
+        keep = chunk.times < (b - a) * T - 1e-9  # not the padding
+        indices.append(chunk.indices[keep])
+        times.append(chunk.times[keep] + a * T)
+    return SpikeData(np.concatenate(indices), np.concatenate(times), params.n_units)
+
+
+def _result(
+    params: Params,
+    seed: int,
+    device: str,
+    data: PatchSet,
+    history: dict,
+    training: _Training,
+    spikes: SpikeData,
+    wall: float,
+    synaptic_events: int,
+) -> Result:
+    """The run as a :class:`~spikingml.result.Result`."""
+    T = float(params.patch_duration)
     n_test = params.n_test
+    state = training.state
     return Result(
         circuit=NAME,
         params=params.to_dict(),
         seed=seed,
         device=device,
-        populations={
-            "v1": SpikeData(np.concatenate(indices), np.concatenate(times), params.n_units)
-        },
+        populations={"v1": spikes},
         events={"patch_onset": np.arange(n_test) * T},
         phases=[Phase("test", 0.0, n_test * T)],
         weights={
             "Q": state.Q,
             "W": state.W,
             "theta": state.theta,
-            "Q_feedback": feedback,
+            "Q_feedback": training.feedback,
             "history_Q": np.asarray(history["Q"]),
             "history_patches": np.asarray(history["patches"]),
         },
         extra={
             "patches_seen": state.patches_seen,
-            "train_wall_seconds": train_wall,
+            "train_wall_seconds": training.wall_seconds,
             "train_images": list(data.train_images),
             "test_images": list(data.test_images),
         },
-        simulated_seconds=(trained + n_test) * T,
+        simulated_seconds=(training.patches + n_test) * T,
         wall_seconds=wall,
-        synaptic_events=network.synaptic_events,
+        synaptic_events=synaptic_events,
         versions=versions(),
     )
 
