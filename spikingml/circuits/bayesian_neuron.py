@@ -80,7 +80,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import brian2 as b2
 import numpy as np
@@ -107,6 +107,8 @@ __all__ = [
     "Params",
     "Twin",
     "simulate",
+    "build_network",
+    "Network",
     "twin",
     "compare",
     "figures",
@@ -274,6 +276,162 @@ def _theta_g(params: Params, theta: float) -> float:
 
 
 # --------------------------------------------------------------------------- simulation
+def _check_params(params: Params | None) -> Params:
+    params = Params() if params is None else params
+    if not isinstance(params, Params):
+        raise ValidationError("params", "a bayesian_neuron.Params", type(params).__name__)
+    return params
+
+
+#: The output neurons: the log-odds ``L`` and the prediction ``G`` (module docstring).
+_OUTPUT_EQUATIONS = """
+dL/dt = r_on * (1 + exp(-L)) - r_off * (1 + exp(L)) - theta : 1
+dG/dt = r_on * (1 + exp(-G)) - r_off * (1 + exp(G)) - theta_G : 1
+sigma : 1 (constant)
+r_on : hertz (shared, constant)
+r_off : hertz (shared, constant)
+theta : hertz (shared, constant)
+theta_G : hertz (shared, constant)
+eta : 1 (shared, constant)
+"""
+
+
+class Network(NamedTuple):
+    """The Brian2 objects of the circuit (:func:`build_network`), before its run."""
+
+    net: b2.Network
+    inputs: b2.SpikeGeneratorGroup
+    output: b2.NeuronGroup
+    input_spikes: b2.SpikeMonitor
+    output_spikes: b2.SpikeMonitor
+    #: ``L`` and ``G`` of output neuron 0 at the start of every bin
+    state: b2.StateMonitor
+    counter: SynapticEventCounter
+
+
+def build_network(params: Params, stim: HiddenMarkovInput, w: np.ndarray, theta: float) -> Network:
+    r"""Create every Brian2 object of the circuit (in :func:`~spikingml.simulation.brian_device`).
+
+    Parameters
+    ----------
+    params : Params
+        Circuit parameters.
+    stim : HiddenMarkovInput
+        The run's input spikes (:func:`stimulus`).
+    w : ndarray
+        Weight of every input, :math:`\log(q_{on} / q_{off})`.
+    theta : float
+        The silence drift :math:`\theta = \sum_i (q_{on,i} - q_{off,i})` (Hz).
+
+    Returns
+    -------
+    Network
+        The ``brian2.Network`` and the objects a run's results are read from; nothing is
+        run yet.
+    """
+    signs = params.signs
+    prior = float(np.log(params.r_on / params.r_off))
+    b2.defaultclock.dt = params.dt
+    inputs = b2.SpikeGeneratorGroup(
+        params.n_inputs, stim.indices, stim.steps * params.dt, name="inputs"
+    )
+    output = b2.NeuronGroup(
+        len(signs),
+        _OUTPUT_EQUATIONS,
+        threshold="sigma * (L - G) > eta / 2",
+        reset="",  # G moves through prediction_synapses, for every output neuron
+        method="euler",
+        name="output",
+    )
+    output.sigma = signs
+    output.r_on = params.r_on
+    output.r_off = params.r_off
+    output.theta = theta * Hz
+    output.theta_G = _theta_g(params, theta) * Hz
+    output.eta = params.eta
+    output.L = prior
+    output.G = prior
+    feed = b2.Synapses(
+        inputs, output, "w : 1 (constant)", on_pre="L_post += w", name="input_synapses"
+    )
+    feed.connect()
+    feed.w = np.repeat(w, len(signs))  # synapses ordered by input, then output
+    share = b2.Synapses(
+        output, output, on_pre="G_post += sigma_pre * eta_post", name="prediction_synapses"
+    )
+    share.connect()
+    in_mon = b2.SpikeMonitor(inputs, name="input_spikes")
+    out_mon = b2.SpikeMonitor(output, name="output_spikes")
+    state_mon = b2.StateMonitor(output, ["L", "G"], record=[0], dt=params.bin_width)
+    net = b2.Network(inputs, output, feed, share, in_mon, out_mon, state_mon)
+    counter = SynapticEventCounter(net)
+    return Network(net, inputs, output, in_mon, out_mon, state_mon, counter)
+
+
+def _run_protocol(network: Network, params: Params, device: str, progress: bool) -> None:
+    """Run the whole chain."""
+    if device == "cpp_standalone":
+        report = "stderr" if progress else None
+    else:
+        report = progress_reporter(progress, NAME)
+    network.net.run(params.duration, report=report, report_period=2 * second)
+
+
+def _collect(
+    params: Params,
+    stim: HiddenMarkovInput,
+    w: np.ndarray,
+    theta: float,
+    network: Network,
+    seed: int,
+    device: str,
+    t_wall: float,
+) -> Result:
+    """Read a finished run's recordings into a :class:`Result` (wall time from ``t_wall``)."""
+    in_mon, out_mon = network.input_spikes, network.output_spikes
+    in_i, in_t = np.asarray(in_mon.i[:]), np.asarray(in_mon.t[:] / second)
+    out_i, out_t = np.asarray(out_mon.i[:]), np.asarray(out_mon.t[:] / second)
+    L_rec = np.asarray(network.state.L[0])
+    G_rec = np.asarray(network.state.G[0])
+    synaptic_events = network.counter.total()
+    wall = time.perf_counter() - t_wall
+
+    bw = float(params.bin_width)
+    duration = float(params.duration)
+    on, off = stim.switch_times()
+    half = params.n_bins // 2 * bw
+    signs = params.signs
+    return Result(
+        circuit=NAME,
+        params=params.to_dict(),
+        seed=seed,
+        device=device,
+        populations={
+            "inputs": SpikeData(in_i, in_t, params.n_inputs),
+            "output": SpikeData(out_i, out_t, len(signs)),
+        },
+        signals={
+            "L": Signal(L_rec[: params.n_bins], dt=bw, unit="1", population="output"),
+            "G": Signal(G_rec[: params.n_bins], dt=bw, unit="1", population="output"),
+            "hidden_state": Signal(stim.state, dt=bw, unit="1", population="hidden_state"),
+        },
+        events={"switch_on": on, "switch_off": off},
+        phases=[Phase("fit", 0.0, half), Phase("test", half, duration)],
+        weights={
+            "w": w,
+            "q_on": stim.q_on,
+            "q_off": stim.q_off,
+            "theta": np.array(theta),
+            "theta_G": np.array(_theta_g(params, theta)),
+            "signs": signs,
+        },
+        simulated_seconds=duration,
+        wall_seconds=wall,
+        synaptic_events=synaptic_events,
+        versions=versions(),
+    )
+
+
 def simulate(
     params: Params | None = None,
     seed: int = 0,
@@ -302,107 +460,16 @@ def simulate(
         ``switch_off``; phases ``fit`` and ``test`` (the two halves); weights ``w``,
         ``q_on``, ``q_off`` (per input), ``theta``, ``theta_G`` and ``signs``.
     """
-    params = Params() if params is None else params
-    if not isinstance(params, Params):
-        raise ValidationError("params", "a bayesian_neuron.Params", type(params).__name__)
+    params = _check_params(params)
     check_device(device)
     seed = check_seed(seed)
     stim = stimulus(params, seed)
     w, theta = hmm.input_weights(stim.q_on, stim.q_off)
-    theta_g = _theta_g(params, theta)
-    signs = params.signs
-    prior = float(np.log(params.r_on / params.r_off))
-
     t_wall = time.perf_counter()
     with brian_device(device, seed):
-        b2.defaultclock.dt = params.dt
-        inputs = b2.SpikeGeneratorGroup(
-            params.n_inputs, stim.indices, stim.steps * params.dt, name="inputs"
-        )
-        output = b2.NeuronGroup(
-            len(signs),
-            """
-            dL/dt = r_on * (1 + exp(-L)) - r_off * (1 + exp(L)) - theta : 1
-            dG/dt = r_on * (1 + exp(-G)) - r_off * (1 + exp(G)) - theta_G : 1
-            sigma : 1 (constant)
-            r_on : hertz (shared, constant)
-            r_off : hertz (shared, constant)
-            theta : hertz (shared, constant)
-            theta_G : hertz (shared, constant)
-            eta : 1 (shared, constant)
-            """,
-            threshold="sigma * (L - G) > eta / 2",
-            reset="",  # G moves through prediction_synapses, for every output neuron
-            method="euler",
-            name="output",
-        )
-        output.sigma = signs
-        output.r_on = params.r_on
-        output.r_off = params.r_off
-        output.theta = theta * Hz
-        output.theta_G = theta_g * Hz
-        output.eta = params.eta
-        output.L = prior
-        output.G = prior
-        feed = b2.Synapses(
-            inputs, output, "w : 1 (constant)", on_pre="L_post += w", name="input_synapses"
-        )
-        feed.connect()
-        feed.w = np.repeat(w, len(signs))  # synapses ordered by input, then output
-        share = b2.Synapses(
-            output, output, on_pre="G_post += sigma_pre * eta_post", name="prediction_synapses"
-        )
-        share.connect()
-        in_mon = b2.SpikeMonitor(inputs, name="input_spikes")
-        out_mon = b2.SpikeMonitor(output, name="output_spikes")
-        state_mon = b2.StateMonitor(output, ["L", "G"], record=[0], dt=params.bin_width)
-        net = b2.Network(inputs, output, feed, share, in_mon, out_mon, state_mon)
-        counter = SynapticEventCounter(net)
-        if device == "cpp_standalone":
-            report = "stderr" if progress else None
-        else:
-            report = progress_reporter(progress, NAME)
-        net.run(params.duration, report=report, report_period=2 * second)
-        in_i, in_t = np.asarray(in_mon.i[:]), np.asarray(in_mon.t[:] / second)
-        out_i, out_t = np.asarray(out_mon.i[:]), np.asarray(out_mon.t[:] / second)
-        L_rec = np.asarray(state_mon.L[0])
-        G_rec = np.asarray(state_mon.G[0])
-        synaptic_events = counter.total()
-    wall = time.perf_counter() - t_wall
-
-    bw = float(params.bin_width)
-    duration = float(params.duration)
-    on, off = stim.switch_times()
-    half = params.n_bins // 2 * bw
-    return Result(
-        circuit=NAME,
-        params=params.to_dict(),
-        seed=seed,
-        device=device,
-        populations={
-            "inputs": SpikeData(in_i, in_t, params.n_inputs),
-            "output": SpikeData(out_i, out_t, len(signs)),
-        },
-        signals={
-            "L": Signal(L_rec[: params.n_bins], dt=bw, unit="1", population="output"),
-            "G": Signal(G_rec[: params.n_bins], dt=bw, unit="1", population="output"),
-            "hidden_state": Signal(stim.state, dt=bw, unit="1", population="hidden_state"),
-        },
-        events={"switch_on": on, "switch_off": off},
-        phases=[Phase("fit", 0.0, half), Phase("test", half, duration)],
-        weights={
-            "w": w,
-            "q_on": stim.q_on,
-            "q_off": stim.q_off,
-            "theta": np.array(theta),
-            "theta_G": np.array(theta_g),
-            "signs": signs,
-        },
-        simulated_seconds=duration,
-        wall_seconds=wall,
-        synaptic_events=synaptic_events,
-        versions=versions(),
-    )
+        network = build_network(params, stim, w, theta)
+        _run_protocol(network, params, device, progress)
+        return _collect(params, stim, w, theta, network, seed, device, t_wall)
 
 
 # ----------------------------------------------------------------------------- twin
