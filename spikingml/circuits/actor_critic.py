@@ -121,7 +121,7 @@ import dataclasses
 import logging
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import brian2 as b2
 import numpy as np
@@ -378,6 +378,144 @@ class Params(CircuitParams):
 
 
 # ------------------------------------------------------------------------ the network
+# The circuit's equations and code (the module docstring derives them); build_network
+# turns them into Brian2 objects.
+
+#: The agent, one "neuron": body, reward and the TD error read out of the critic.
+_AGENT = {
+    "model": """
+x : meter
+y : meter
+px : 1
+py : 1
+a_sum : 1
+a_mean = a_sum / n_actor : 1
+norm = sqrt(px**2 + py**2 + p0**2) : 1
+moving = int(resting == 0 and trial < trial_limit) : 1
+vx = moving * speed * px / norm : meter/second
+vy = moving * speed * py / norm : meter/second
+dA/dt = -A / tau_decay : 1
+dB/dt = -B / tau_rise : 1
+nu = (A - B) / (tau_decay - tau_rise) : hertz
+V = (nu - critic_rate0) / critic_gain : 1
+dV_dt = (nu - nu_prev) / dt / critic_gain : hertz
+nu_prev : hertz
+r = reward_rate * resting * int(t - t_goal < reward_duration) - wall_penalty * bump : hertz
+bump : 1
+dtouch_x/dt = -touch_x / tau_touch : 1
+dtouch_y/dt = -touch_y / tau_touch : 1
+delta = r - V / tau_r + dV_dt : hertz
+gate = learning * int(t - t_start >= blackout) * int(trial < trial_limit) : 1
+delta_g = gate * delta : hertz
+resting : 1
+learning : 1
+trial : 1
+trial_limit : 1
+k_start : 1
+t_start : second
+t_goal : second
+""",
+    "method": "exact",
+}
+
+#: The agent's events: it reaches the platform; its trial ends (rewarded or timed out).
+#: (A NeuronGroup keeps, and may extend, the dict it is given: build_network passes a copy.)
+_AGENT_EVENTS = {
+    "goal": "resting == 0 and trial < trial_limit and "
+    "(x - goal_x)**2 + (y - goal_y)**2 < goal_radius**2",
+    "endtrial": "trial < trial_limit and ((resting == 1 and t - t_goal >= reward_duration)"
+    " or (resting == 0 and t - t_start >= timeout))",
+}
+
+#: One step of swimming: a step out of the arena bumps (felt as touch), then clip.
+_SWIM = (
+    "bump_x = int(x + vx * dt > L) - int(x + vx * dt < 0 * meter)\n"
+    "bump_y = int(y + vy * dt > L) - int(y + vy * dt < 0 * meter)\n"
+    "bump = int(bump_x != 0 or bump_y != 0)\n"
+    "touch_x = clip(touch_x + bump_x, -1, 1)\n"
+    "touch_y = clip(touch_y + bump_y, -1, 1)\n"
+    "x = clip(x + vx * dt, 0 * meter, L)\ny = clip(y + vy * dt, 0 * meter, L)"
+)
+
+#: Place cells: a Gaussian field around (cx, cy), silent while the agent rests (the
+#: rule's eligibility equations are appended by build_network).
+_PLACE_EQUATIONS = """
+cx : meter (constant)
+cy : meter (constant)
+x_agent : meter (linked)
+y_agent : meter (linked)
+resting_agent : 1 (linked)
+d2 = (x_agent - cx)**2 + (y_agent - cy)**2 : meter**2
+field = (1 - resting_agent) * exp(-d2 / (2 * sigma**2)) : 1
+"""
+
+#: Critic: phase integrators whose rate is their drive.
+_CRITIC = {
+    "model": "dphi/dt = critic_rate0 + critic_gain * I_c : 1\ndI_c/dt = -I_c / tau_s : 1",
+    "threshold": "phi > 1",
+    "reset": "phi -= 1",
+    "method": "euler",
+}
+
+#: Actor: noisy LIF neurons on a ring of headings, inhibited by touching a wall.
+_ACTOR = {
+    "model": """
+du/dt = (actor_bias + I_a + I_touch - u) / tau_m + actor_noise * sqrt(2 / tau_m) * xi : 1
+I_touch = -wall_touch * clip(touch_x * cos(heading) + touch_y * sin(heading), 0, 1) : 1
+touch_x : 1
+touch_y : 1
+dI_a/dt = -I_a / tau_s : 1
+da/dt = -a / tau_a : 1
+heading : 1 (constant)
+a_mean : 1
+delta_g : hertz
+""",
+    "threshold": "u > 1",
+    "reset": "u = 0\na += 1",
+    "refractory": 2 * ms,
+    "method": "euler",
+}
+
+#: What the agent broadcasts to the place cells and to the actor.
+_TO_PLACE = "delta_g_post = delta_g_pre : hertz (summed)"
+_TO_ACTOR = (
+    "delta_g_post = delta_g_pre : hertz (summed)\na_mean_post = a_mean_pre : 1 (summed)\n"
+    "touch_x_post = touch_x_pre : 1 (summed)\ntouch_y_post = touch_y_pre : 1 (summed)"
+)
+
+#: The actor's population vector (and summed activity), read by the agent.
+_POPULATION_VECTOR = (
+    "px_post = a_pre * cos(heading_pre) : 1 (summed)\n"
+    "py_post = a_pre * sin(heading_pre) : 1 (summed)\n"
+    "a_sum_post = a_pre : 1 (summed)"
+)
+
+#: Each critic spike adds ``1 / n_critic`` to both traces of the agent's value read-out.
+_VALUE_SPIKE = "A_post += 1 / n_critic\nB_post += 1 / n_critic"
+
+#: The ring's weights: local excitation, broad inhibition.
+_RING_J = "J_exc * exp(kappa * (cos(heading_pre - heading_post) - 1)) - J_inh"
+
+#: Params fields that the equations use under their own names.
+_NAMESPACE_FIELDS = (
+    "speed p0 timeout reward_duration reward_rate wall_penalty wall_touch tau_touch blackout "
+    "place_rate tau_s critic_rate0 critic_gain tau_rise tau_decay tau_r n_critic n_actor tau_m "
+    "actor_bias actor_noise J_exc J_inh kappa tau_a"
+).split()
+
+
+def _namespace(params: Params, maze: Maze) -> dict[str, Any]:
+    """Constants of the equations: the arena and platform in metres, then Params fields."""
+    return {
+        "L": params.size,
+        "goal_x": maze.goal[0] * meter,
+        "goal_y": maze.goal[1] * meter,
+        "goal_radius": maze.goal_radius * meter,
+        "sigma": maze.sigma * meter,
+        **{name: getattr(params, name) for name in _NAMESPACE_FIELDS},
+    }
+
+
 def _start_code(maze: Maze) -> str:
     """Reset code putting the agent at start position ``k_start`` (drawn with rand())."""
     n = len(maze.starts)
@@ -391,200 +529,100 @@ def _start_code(maze: Maze) -> str:
     )
 
 
-def _build(params: Params, maze: Maze, seed: int) -> dict[str, Any]:
-    """Create every group of the circuit (inside an active device context)."""
+def _put_at_start(agent: b2.NeuronGroup, maze: Maze, rng: np.random.Generator) -> None:
+    """Put the agent at a start position drawn from ``rng`` (before a phase)."""
+    start = maze.starts[rng.integers(len(maze.starts))]
+    agent.x = start[0] * meter
+    agent.y = start[1] * meter
+
+
+class ActorCriticNetwork(NamedTuple):
+    """The Brian2 objects of one actor-critic that the protocol runs and reads."""
+
+    net: b2.Network
+    agent: b2.NeuronGroup
+    critic_syn: b2.Synapses
+    actor_syn: b2.Synapses
+    #: spike monitors of ``place``, ``critic`` and ``actor``
+    spikes: dict[str, b2.SpikeMonitor]
+    #: the agent's state at every ``endtrial`` event
+    trial_ends: b2.EventMonitor
+    #: ``x``, ``y``, ``V`` and ``delta`` of the agent every 20 ms
+    track: b2.StateMonitor
+
+
+def build_network(params: Params, maze: Maze, seed: int) -> ActorCriticNetwork:
+    """Create every Brian2 object of the closed-loop actor-critic; run nothing.
+
+    Call it inside an active device context (:func:`spikingml.simulation.brian_device`):
+    it sets ``defaultclock.dt``.
+
+    Parameters
+    ----------
+    params : Params
+        Circuit parameters.
+    maze : Maze
+        The arena, platform, start positions and place fields (``params.maze()``).
+    seed : int
+        Seed of the initial states (critic phases, actor potentials) and of the first
+        start position; Brian2's own draws follow the device's seed.
+
+    Returns
+    -------
+    ActorCriticNetwork
+        The network, the agent, the two learning synapses and the monitors.
+
+    Notes
+    -----
+    The objects' names and the order in which they and the ``rng`` draws are made fix
+    the generated code and the random streams: keep them, or a run's numbers change.
+    """
     p = params
     b2.defaultclock.dt = p.dt
     rng = np.random.default_rng([seed, 7])
-    ns = {
-        "L": p.size,
-        "goal_x": maze.goal[0] * meter,
-        "goal_y": maze.goal[1] * meter,
-        "goal_radius": maze.goal_radius * meter,
-        "sigma": maze.sigma * meter,
-        "speed": p.speed,
-        "p0": p.p0,
-        "timeout": p.timeout,
-        "reward_duration": p.reward_duration,
-        "reward_rate": p.reward_rate,
-        "wall_penalty": p.wall_penalty,
-        "wall_touch": p.wall_touch,
-        "tau_touch": p.tau_touch,
-        "blackout": p.blackout,
-        "place_rate": p.place_rate,
-        "tau_s": p.tau_s,
-        "critic_rate0": p.critic_rate0,
-        "critic_gain": p.critic_gain,
-        "tau_rise": p.tau_rise,
-        "tau_decay": p.tau_decay,
-        "tau_r": p.tau_r,
-        "n_critic": p.n_critic,
-        "n_actor": p.n_actor,
-        "tau_m": p.tau_m,
-        "actor_bias": p.actor_bias,
-        "actor_noise": p.actor_noise,
-        "J_exc": p.J_exc,
-        "J_inh": p.J_inh,
-        "kappa": p.kappa,
-        "tau_a": p.tau_a,
-    }
+    ns = _namespace(p, maze)
     critic_rule, actor_rule = p.rules()
+    learns = {"dt": critic_rule.update_interval, "when": "end"}  # both rules' interval
+    # the agent's traces decay first, so that the summed-variable synapses that
+    # broadcast delta (order -1) read this step's dV/dt, not a stale zero
     agent = b2.NeuronGroup(
-        1,
-        """
-        x : meter
-        y : meter
-        px : 1
-        py : 1
-        a_sum : 1
-        a_mean = a_sum / n_actor : 1
-        norm = sqrt(px**2 + py**2 + p0**2) : 1
-        moving = int(resting == 0 and trial < trial_limit) : 1
-        vx = moving * speed * px / norm : meter/second
-        vy = moving * speed * py / norm : meter/second
-        dA/dt = -A / tau_decay : 1
-        dB/dt = -B / tau_rise : 1
-        nu = (A - B) / (tau_decay - tau_rise) : hertz
-        V = (nu - critic_rate0) / critic_gain : 1
-        dV_dt = (nu - nu_prev) / dt / critic_gain : hertz
-        nu_prev : hertz
-        r = reward_rate * resting * int(t - t_goal < reward_duration) - wall_penalty * bump : hertz
-        bump : 1
-        dtouch_x/dt = -touch_x / tau_touch : 1
-        dtouch_y/dt = -touch_y / tau_touch : 1
-        delta = r - V / tau_r + dV_dt : hertz
-        gate = learning * int(t - t_start >= blackout) * int(trial < trial_limit) : 1
-        delta_g = gate * delta : hertz
-        resting : 1
-        learning : 1
-        trial : 1
-        trial_limit : 1
-        k_start : 1
-        t_start : second
-        t_goal : second
-        """,
-        events={
-            "goal": "resting == 0 and trial < trial_limit and "
-            "(x - goal_x)**2 + (y - goal_y)**2 < goal_radius**2",
-            "endtrial": "trial < trial_limit and ((resting == 1 and t - t_goal >= reward_duration)"
-            " or (resting == 0 and t - t_start >= timeout))",
-        },
-        method="exact",
-        namespace=ns,
-        name="agent",
-        # the agent's traces decay first, so that the summed-variable synapses that
-        # broadcast delta (order -1) read this step's dV/dt, not a stale zero
-        order=-2,
+        1, **_AGENT, events=dict(_AGENT_EVENTS), namespace=ns, name="agent", order=-2
     )
     agent.run_on_event("goal", "resting = 1\nt_goal = t")
-    agent.run_on_event(
-        "endtrial",
-        "trial += 1\nresting = 0\nt_start = t\n" + _start_code(maze),
-    )
-    agent.run_regularly(
-        "bump_x = int(x + vx * dt > L) - int(x + vx * dt < 0 * meter)\n"
-        "bump_y = int(y + vy * dt > L) - int(y + vy * dt < 0 * meter)\n"
-        "bump = int(bump_x != 0 or bump_y != 0)\n"
-        "touch_x = clip(touch_x + bump_x, -1, 1)\n"
-        "touch_y = clip(touch_y + bump_y, -1, 1)\n"
-        "x = clip(x + vx * dt, 0 * meter, L)\ny = clip(y + vy * dt, 0 * meter, L)",
-        when="start",
-        name="swim",
-    )
+    agent.run_on_event("endtrial", "trial += 1\nresting = 0\nt_start = t\n" + _start_code(maze))
+    agent.run_regularly(_SWIM, when="start", name="swim")
     agent.run_regularly("nu_prev = nu", when="end", name="remember_rate")
-    centres = maze.place_centres()
+    eligibility = critic_rule.presynaptic_equations(rate="field", delta="delta_g")
     place = b2.NeuronGroup(
         maze.n_place,
-        """
-        cx : meter (constant)
-        cy : meter (constant)
-        x_agent : meter (linked)
-        y_agent : meter (linked)
-        resting_agent : 1 (linked)
-        d2 = (x_agent - cx)**2 + (y_agent - cy)**2 : meter**2
-        field = (1 - resting_agent) * exp(-d2 / (2 * sigma**2)) : 1
-        """
-        + critic_rule.presynaptic_equations(rate="field", delta="delta_g")
-        + "delta_g : hertz",
+        _PLACE_EQUATIONS + eligibility + "delta_g : hertz",
         threshold="rand() < place_rate * field * dt",
         method="euler",
         namespace={**ns, **critic_rule.namespace()},
         name="place",
     )
+    centres = maze.place_centres()
     place.cx = centres[:, 0] * meter
     place.cy = centres[:, 1] * meter
     place.x_agent = b2.linked_var(agent, "x", index=np.zeros(maze.n_place, dtype=int))
     place.y_agent = b2.linked_var(agent, "y", index=np.zeros(maze.n_place, dtype=int))
     place.resting_agent = b2.linked_var(agent, "resting", index=np.zeros(maze.n_place, dtype=int))
-    critic = b2.NeuronGroup(
-        p.n_critic,
-        "dphi/dt = critic_rate0 + critic_gain * I_c : 1\ndI_c/dt = -I_c / tau_s : 1",
-        threshold="phi > 1",
-        reset="phi -= 1",
-        method="euler",
-        namespace=ns,
-        name="critic",
-    )
+    critic = b2.NeuronGroup(p.n_critic, **_CRITIC, namespace=ns, name="critic")
     critic.phi = rng.uniform(0, 1, p.n_critic)
-    angles = 2 * np.pi * np.arange(p.n_actor) / p.n_actor
-    actor = b2.NeuronGroup(
-        p.n_actor,
-        """
-        du/dt = (actor_bias + I_a + I_touch - u) / tau_m + actor_noise * sqrt(2 / tau_m) * xi : 1
-        I_touch = -wall_touch * clip(touch_x * cos(heading) + touch_y * sin(heading), 0, 1) : 1
-        touch_x : 1
-        touch_y : 1
-        dI_a/dt = -I_a / tau_s : 1
-        da/dt = -a / tau_a : 1
-        heading : 1 (constant)
-        a_mean : 1
-        delta_g : hertz
-        """,
-        threshold="u > 1",
-        reset="u = 0\na += 1",
-        refractory=2 * ms,
-        method="euler",
-        namespace=ns,
-        name="actor",
-    )
-    actor.heading = angles
+    actor = b2.NeuronGroup(p.n_actor, **_ACTOR, namespace=ns, name="actor")
+    actor.heading = 2 * np.pi * np.arange(p.n_actor) / p.n_actor
     actor.u = rng.uniform(0, 1, p.n_actor)
-    # the agent broadcasts delta (a neuromodulator) and the actor's mean activity
-    broadcast_place = b2.Synapses(
-        agent,
-        place,
-        "delta_g_post = delta_g_pre : hertz (summed)",
-        namespace=ns,
-        name="delta_to_place",
-    )
-    broadcast_place.connect()
-    broadcast_actor = b2.Synapses(
-        agent,
-        actor,
-        "delta_g_post = delta_g_pre : hertz (summed)\na_mean_post = a_mean_pre : 1 (summed)\n"
-        "touch_x_post = touch_x_pre : 1 (summed)\ntouch_y_post = touch_y_pre : 1 (summed)",
-        namespace=ns,
-        name="delta_to_actor",
-    )
-    broadcast_actor.connect()
-    readout = b2.Synapses(
-        actor,
-        agent,
-        "px_post = a_pre * cos(heading_pre) : 1 (summed)\n"
-        "py_post = a_pre * sin(heading_pre) : 1 (summed)\n"
-        "a_sum_post = a_pre : 1 (summed)",
-        namespace=ns,
-        name="population_vector",
-    )
+    # the agent broadcasts delta (a neuromodulator), the actor's mean activity and the
+    # touch signal; it reads the actor's population vector and the critic's value
+    to_place = b2.Synapses(agent, place, _TO_PLACE, namespace=ns, name="delta_to_place")
+    to_place.connect()
+    to_actor = b2.Synapses(agent, actor, _TO_ACTOR, namespace=ns, name="delta_to_actor")
+    to_actor.connect()
+    readout = b2.Synapses(actor, agent, _POPULATION_VECTOR, namespace=ns, name="population_vector")
     readout.connect()
-    value = b2.Synapses(
-        critic,
-        agent,
-        on_pre="A_post += 1 / n_critic\nB_post += 1 / n_critic",
-        namespace=ns,
-        name="value_readout",
-    )
+    value = b2.Synapses(critic, agent, on_pre=_VALUE_SPIKE, namespace=ns, name="value_readout")
     value.connect()
+    # the plastic synapses: one TD-error rule, two parameter sets
     critic_syn = b2.Synapses(
         place,
         critic,
@@ -594,13 +632,7 @@ def _build(params: Params, maze: Maze, seed: int) -> dict[str, Any]:
         name="place_to_critic",
     )
     critic_syn.connect()
-    critic_syn.run_regularly(
-        critic_rule.on_update("w"),
-        dt=critic_rule.update_interval,
-        when="end",
-        order=0,
-        name="critic_learning",
-    )
+    critic_syn.run_regularly(critic_rule.on_update("w"), **learns, order=0, name="critic_learning")
     actor_syn = b2.Synapses(
         place,
         actor,
@@ -610,97 +642,55 @@ def _build(params: Params, maze: Maze, seed: int) -> dict[str, Any]:
         name="place_to_actor",
     )
     actor_syn.connect()
-    actor_syn.run_regularly(
-        actor_rule.on_update("theta", post="a_post - a_mean_post"),
-        dt=actor_rule.update_interval,
-        when="end",
-        order=0,
-        name="actor_learning",
-    )
+    actor_update = actor_rule.on_update("theta", post="a_post - a_mean_post")
+    actor_syn.run_regularly(actor_update, **learns, order=0, name="actor_learning")
     # after both synapses have taken what accumulated (order 1 > 0)
-    place.run_regularly(
-        critic_rule.on_consumed(),
-        dt=critic_rule.update_interval,
-        when="end",
-        order=1,
-        name="consumed",
-    )
+    place.run_regularly(critic_rule.on_consumed(), **learns, order=1, name="consumed")
     ring = b2.Synapses(
-        actor,
-        actor,
-        "J : 1 (constant)",
-        on_pre="u_post += J",
-        namespace=ns,
-        name="ring",
+        actor, actor, "J : 1 (constant)", on_pre="u_post += J", namespace=ns, name="ring"
     )
     ring.connect(condition="i != j")
     # a string expression, not an array: standalone cannot read ring.i before the run
-    ring.J = "J_exc * exp(kappa * (cos(heading_pre - heading_post) - 1)) - J_inh"
-    start = maze.starts[rng.integers(len(maze.starts))]
-    agent.x = start[0] * meter
-    agent.y = start[1] * meter
+    ring.J = _RING_J
+    _put_at_start(agent, maze, rng)
     agent.learning = 1.0
     agent.t_goal = -1 * second
-    monitors = {
-        "place": b2.SpikeMonitor(place, name="place_spikes"),
-        "critic": b2.SpikeMonitor(critic, name="critic_spikes"),
-        "actor": b2.SpikeMonitor(actor, name="actor_spikes"),
-        "ends": b2.EventMonitor(
-            agent,
-            "endtrial",
-            variables=["trial", "resting", "t_start", "t_goal"],
-            name="trial_ends",
-        ),
-        "track": b2.StateMonitor(
-            agent,
-            ["x", "y", "V", "delta"],
-            record=0,
-            dt=20 * ms,
-            when="after_groups",
-            name="track",
-        ),
-    }
-    net = b2.Network(
-        agent,
-        place,
-        critic,
-        actor,
-        broadcast_place,
-        broadcast_actor,
-        readout,
-        value,
-        critic_syn,
-        actor_syn,
-        ring,
-        *monitors.values(),
+    spikes = {g.name: b2.SpikeMonitor(g, name=f"{g.name}_spikes") for g in (place, critic, actor)}
+    end_state = ["trial", "resting", "t_start", "t_goal"]
+    ends = b2.EventMonitor(agent, "endtrial", variables=end_state, name="trial_ends")
+    track = b2.StateMonitor(
+        agent, ["x", "y", "V", "delta"], record=0, dt=20 * ms, when="after_groups", name="track"
     )
-    return {
-        "net": net,
-        "agent": agent,
-        "critic_syn": critic_syn,
-        "actor_syn": actor_syn,
-        **monitors,
-    }
+    groups = (agent, place, critic, actor)
+    synapses = (to_place, to_actor, readout, value, critic_syn, actor_syn, ring)
+    net = b2.Network(*groups, *synapses, *spikes.values(), ends, track)
+    return ActorCriticNetwork(net, agent, critic_syn, actor_syn, spikes, ends, track)
 
 
+# ----------------------------------------------------------------------- the protocol
 def _longest(params: Params, n_trials: int) -> Any:
     """Simulated time after which ``n_trials`` trials have certainly ended."""
     return n_trials * (params.timeout + params.reward_duration) + 2 * params.dt
 
 
 def _run_phase(
-    objs: dict[str, Any], params: Params, n_trials: int, device: str, progress: bool, label: str
+    network: ActorCriticNetwork,
+    params: Params,
+    n_trials: int,
+    device: str,
+    progress: bool,
+    label: str,
 ) -> None:
     """Run until ``n_trials`` trials have ended (runtime) or for the longest they can take."""
-    agent = objs["agent"]
+    agent = network.agent
     longest = _longest(params, n_trials)
     if device == "cpp_standalone":
-        objs["net"].run(longest, report="stderr" if progress else None, report_period=10 * second)
+        network.net.run(longest, report="stderr" if progress else None, report_period=10 * second)
         return
     t0 = time.perf_counter()
     elapsed = 0 * second
     while float(agent.trial[0]) < n_trials and elapsed < longest:
-        objs["net"].run(params.chunk)
+        network.net.run(params.chunk)
         elapsed += params.chunk
         if progress:
             logger.info(
@@ -711,6 +701,25 @@ def _run_phase(
                 n_trials,
                 time.perf_counter() - t0,
             )
+
+
+def _start_control(
+    network: ActorCriticNetwork,
+    maze: Maze,
+    rng: np.random.Generator,
+    n_trials: int,
+    t_switch: float,
+) -> None:
+    """Set up the control run: same task and network, naive weights, no learning."""
+    network.critic_syn.w = 0
+    network.actor_syn.theta = 0
+    agent = network.agent
+    _put_at_start(agent, maze, rng)
+    agent.trial = 0
+    agent.resting = 0
+    agent.learning = 0
+    agent.trial_limit = n_trials
+    agent.t_start = t_switch * second
 
 
 def simulate(
@@ -751,72 +760,34 @@ def simulate(
     check_device(device)
     seed = check_seed(seed)
     maze = params.maze()
-    rng = np.random.default_rng([seed, 11])
+    rng = np.random.default_rng([seed, 11])  # the control's start position
     t_wall = time.perf_counter()
     standalone = device == "cpp_standalone"
     with brian_device(device, seed, build_on_run=not standalone):
-        objs = _build(params, maze, seed)
-        counter = SynapticEventCounter(objs["net"])
-        agent = objs["agent"]
-        agent.trial_limit = params.n_trials
-        _run_phase(objs, params, params.n_trials, device, progress, "learning")
+        network = build_network(params, maze, seed)
+        counter = SynapticEventCounter(network.net)
+        network.agent.trial_limit = params.n_trials
+        _run_phase(network, params, params.n_trials, device, progress, "learning")
         learning_wall = time.perf_counter() - t_wall
-        if device == "runtime":
-            t_switch = float(objs["net"].t / second)
-        else:
+        if standalone:
             t_switch = float(_longest(params, params.n_trials) / second)
+        else:
+            t_switch = float(network.net.t / second)
         # keep the learned weights (an assignment from an expression also works between
         # the runs of a standalone program, where they cannot be read until the end)
-        objs["critic_syn"].w_learned = "w"
-        objs["actor_syn"].theta_learned = "theta"
+        network.critic_syn.w_learned = "w"
+        network.actor_syn.theta_learned = "theta"
         if params.n_control_trials:
-            # control: same task and network, naive weights, no learning
-            objs["critic_syn"].w = 0
-            objs["actor_syn"].theta = 0
-            start = maze.starts[rng.integers(len(maze.starts))]
-            agent.x = start[0] * meter
-            agent.y = start[1] * meter
-            agent.trial = 0
-            agent.resting = 0
-            agent.learning = 0
-            agent.trial_limit = params.n_control_trials
-            agent.t_start = t_switch * second
-            _run_phase(objs, params, params.n_control_trials, device, progress, "control")
+            _start_control(network, maze, rng, params.n_control_trials, t_switch)
+            _run_phase(network, params, params.n_control_trials, device, progress, "control")
         if standalone:
             # both phases (and the weight changes between them) in one compiled program
             b2.device.build(run=True, directory=b2.device.project_dir, with_output=False)
         synaptic_events = counter.total()
-        ends = objs["ends"]
-        trial_ends = {
-            "t": np.asarray(ends.t[:] / second),
-            "reached": np.asarray(ends.resting[:]) > 0.5,
-            "t_start": np.asarray(ends.t_start[:] / second),
-            "t_goal": np.asarray(ends.t_goal[:] / second),
-        }
-        track = objs["track"]
-        signals = {
-            "t": np.asarray(track.t[:] / second),
-            **{k: np.asarray(getattr(track, k)[0]) for k in ("x", "y", "V", "delta")},
-        }
-        spikes = {
-            name: SpikeData(
-                np.asarray(objs[name].i[:]),
-                np.asarray(objs[name].t[:] / second),
-                int(objs[name].source.N),
-            )
-            for name in ("place", "critic", "actor")
-        }
-        weights = {}
-        for key, syn, var, n_post in (
-            ("critic_w", objs["critic_syn"], "w_learned", params.n_critic),
-            ("actor_theta", objs["actor_syn"], "theta_learned", params.n_actor),
-        ):
-            matrix = np.zeros((maze.n_place, n_post))
-            matrix[np.asarray(syn.i[:]), np.asarray(syn.j[:])] = np.asarray(getattr(syn, var)[:])
-            weights[key] = matrix
-        t_stop = float(objs["net"].t / second)
+        spikes, signals, trial_ends, weights = _collect(network, params, maze)
+        t_stop = float(network.net.t / second)
     wall = time.perf_counter() - t_wall
-    if device == "cpp_standalone":
+    if standalone:
         learning_wall = wall  # one program runs both phases
     result = _assemble(
         params,
@@ -832,6 +803,41 @@ def simulate(
         learning_wall,
     )
     return result.replace(synaptic_events=synaptic_events)
+
+
+def _collect(
+    network: ActorCriticNetwork, params: Params, maze: Maze
+) -> tuple[
+    dict[str, SpikeData], dict[str, np.ndarray], dict[str, np.ndarray], dict[str, np.ndarray]
+]:
+    """Read the monitors and the learned weights: (spikes, signals, trial_ends, weights)."""
+    ends = network.trial_ends
+    trial_ends = {
+        "t": np.asarray(ends.t[:] / second),
+        "reached": np.asarray(ends.resting[:]) > 0.5,
+        "t_start": np.asarray(ends.t_start[:] / second),
+        "t_goal": np.asarray(ends.t_goal[:] / second),
+    }
+    track = network.track
+    signals = {
+        "t": np.asarray(track.t[:] / second),
+        **{k: np.asarray(getattr(track, k)[0]) for k in ("x", "y", "V", "delta")},
+    }
+    spikes = {
+        name: SpikeData(
+            np.asarray(monitor.i[:]), np.asarray(monitor.t[:] / second), int(monitor.source.N)
+        )
+        for name, monitor in network.spikes.items()
+    }
+    weights = {}
+    for key, syn, var, n_post in (
+        ("critic_w", network.critic_syn, "w_learned", params.n_critic),
+        ("actor_theta", network.actor_syn, "theta_learned", params.n_actor),
+    ):
+        matrix = np.zeros((maze.n_place, n_post))
+        matrix[np.asarray(syn.i[:]), np.asarray(syn.j[:])] = np.asarray(getattr(syn, var)[:])
+        weights[key] = matrix
+    return spikes, signals, trial_ends, weights
 
 
 def _assemble(
