@@ -49,8 +49,9 @@ weight when learning stops (``w = wc``): the averaged perceptron (Freund & Schap
 patterns flipping in and out of the correct side with every epoch; their running mean
 classifies more patterns than the last iterate (measured below). The rule, its variables
 and its code are :class:`spikingml.plasticity.tempotron.TempotronRule`
-(:func:`learning_rule` builds it from the circuit's parameters); the metrics are computed
-in :mod:`spikingml.analysis.tempotron`, the figures drawn in
+(:func:`learning_rule` builds it from the circuit's parameters); the network is
+:func:`build_network`, wired from the inputs :func:`prepare_inputs` lays out; the metrics
+are computed in :mod:`spikingml.analysis.tempotron`, the figures drawn in
 :mod:`spikingml.figures.tempotron`.
 
 Learning happens in the Brian2 network. The weights are held once per problem, by the
@@ -75,16 +76,17 @@ threshold after the step's synapses: a cell fires in the step its window ends, a
 synapses ``update`` to the afferents (variable ``ts``) apply the rule above at the end
 of that step, before any input of the next window arrives (every afferent fires once in
 every pattern, so each update also decays ``dw`` of every afferent once, as the online
-rule). The copy is reset at ``wend``. No
-``network_operation``: the code runs under ``cpp_standalone`` (the default:
-:data:`DEFAULT_DEVICE`; the program is built once per parameter set in a kept directory
-and reused by every seed) and ``runtime`` (the same results, much slower: the default
-preset has ~7.6 million time steps). With ``in_flight = 1`` the circuit reproduces the
-plain online rule with the running mean (``tests/test_tempotron.py``) to 1e-15; with any
-``in_flight`` the NumPy emulation of its schedule (``benchmarks/tempotron_async_numpy.py``:
-each input reads the weights at its arrival step, the same update steps) gives the
-same decisions (checked: every decision of the quick preset's load 2 for 72 epochs, until
-rounding flips one; the same final accuracies at alpha 2.5, seeds 0, 1, 3 and 4).
+rule). The copy is reset at ``wend``. No ``network_operation``: the code runs under
+``cpp_standalone`` (the default: :data:`DEFAULT_DEVICE`; the program is built once per
+parameter set in a kept directory and reused by every seed, see
+``spikingml.circuits._tempotron_runs``) and ``runtime`` (the same results, much slower:
+the default preset has ~7.6 million time steps). With ``in_flight = 1`` the circuit
+reproduces the plain online rule with the running mean (``tests/test_tempotron.py``) to
+1e-15; with any ``in_flight`` the NumPy emulation of its schedule
+(``benchmarks/tempotron_async_numpy.py``: each input reads the weights at its arrival
+step, the same update steps) gives the same decisions (checked: every decision of the
+quick preset's load 2 for 72 epochs, until rounding flips one; the same final accuracies
+at alpha 2.5, seeds 0, 1, 3 and 4).
 
 Spike times lie on the time grid ``dt`` = 1 ms (steps ``1 .. n_steps - 1`` of a window,
 the patterns and the twin's features are defined on that grid); ``V`` on that grid equals
@@ -188,14 +190,10 @@ EC-14, 326-334.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import hashlib
-import json
 import time
-import zlib
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import brian2 as b2
 import numpy as np
@@ -203,18 +201,12 @@ from brian2 import ms, second
 
 from spikingml.analysis import tempotron as tp
 from spikingml.analysis.tempotron import accuracy_curves, alpha_key
+from spikingml.circuits._tempotron_runs import NamedClock, build_key, device_context
 from spikingml.errors import ValidationError
 from spikingml.params import CircuitParams, is_whole, param
 from spikingml.plasticity.tempotron import TempotronRule
 from spikingml.result import Phase, Result, Signal, SpikeData
-from spikingml.simulation import (
-    brian_device,
-    check_device,
-    check_seed,
-    progress_reporter,
-    standalone_build_directory,
-    versions,
-)
+from spikingml.simulation import check_device, check_seed, progress_reporter, versions
 from spikingml.stimuli.spike_patterns import (
     TimingTask,
     binned_counts,
@@ -232,6 +224,10 @@ __all__ = [
     "Tasks",
     "Twin",
     "tasks",
+    "Inputs",
+    "prepare_inputs",
+    "Network",
+    "build_network",
     "simulate",
     "twin",
     "compare",
@@ -585,36 +581,6 @@ def schedule(sizes: list[int], in_flight: int, n_steps: int) -> Schedule:
     )
 
 
-class _NamedClock(b2.Clock):
-    """A Brian2 clock hashed by its name (the same in every process).
-
-    Brian2 gathers a network's clocks in a set and writes their initialisation into the
-    standalone program in the set's order; with clocks hashed by address that order (and
-    so ``main.cpp``) changed from one process to the next, and the kept program was
-    recompiled (~10 s) about every other run. (Brian2 hashes the clock before its
-    ``__init__`` has named it: 0 then, for its own weak references.)
-    """
-
-    # Brian2 routes attribute writes to its variables unless the class itself defines
-    # the attribute: the property of Clock, here too
-    dt = b2.Clock.dt
-
-    def __hash__(self) -> int:
-        return zlib.crc32(self.__dict__.get("_name", "").encode())
-
-
-def _build_key(params: Params) -> str:
-    """Name of the persistent standalone build directory: the parameters in its code."""
-    values_only = ("learning_rate", "momentum", "lr_decay_epochs", "w_init_std", "jitter")
-    values_only += ("average_epochs",)
-    values_only += ("criterion", "bin_width", "n_epochs")  # n_epochs: run lengths only
-    shaping = {k: v for k, v in params.to_dict().items() if k not in values_only}
-    digest = hashlib.sha1(json.dumps(shaping, sort_keys=True, default=str).encode()).hexdigest()[
-        :12
-    ]
-    return f"{NAME}-{digest}"
-
-
 def learning_rule(params: Params, epoch_steps: int) -> TempotronRule:
     """The circuit's tempotron rule: its kernel, learning rate, momentum and running mean.
 
@@ -628,6 +594,298 @@ def learning_rule(params: Params, epoch_steps: int) -> TempotronRule:
         tau_lr=float(params.lr_decay_epochs) * epoch_steps * params.dt,
         average_epochs=params.average_epochs,
     )
+
+
+# ----------------------------------------------------------------------------- inputs
+@dataclasses.dataclass(frozen=True)
+class Inputs:
+    """A run's patterns laid out for the network (:func:`prepare_inputs`).
+
+    Patterns are numbered over all problems in order; steps count time steps ``dt``.
+
+    Attributes
+    ----------
+    problems : list of dict
+        One per weight vector, every load then the timing task: ``name``, ``steps``,
+        ``labels``, ``learner`` (whether a pattern learns: held-out samples do not).
+    schedule : Schedule
+        The copy, window and offset of every pattern.
+    steps : ndarray of int, shape (n_patterns, n_afferents)
+        Spike step of every afferent in every pattern.
+    labels : ndarray of float, shape (n_patterns,)
+        +1 or -1.
+    learner : ndarray of bool, shape (n_patterns,)
+        Whether each pattern learns.
+    n_learning : ndarray of int, shape (n_patterns,)
+        Learning patterns of each pattern's problem: ``wc`` follows ``w`` over
+        ``average_epochs`` times that many updates (the running mean's ``P``).
+    first_pattern : ndarray of int
+        First pattern of every problem, and ``n_patterns`` at the end.
+    drive : tuple of ndarray
+        ``(i, j, delay_steps)``: one synapse per input spike, from afferent ``problem * N
+        + i`` to the copy presenting the pattern, delayed into its window (``slot *
+        n_steps + offset + spike step``); pattern after pattern.
+    update : tuple of ndarray
+        ``(i, j, ts_steps)``: one synapse per input spike of a learning pattern, from the
+        pattern's cell to the afferent, with the spike's step in the window.
+    w_init : ndarray, shape (n_problems * n_afferents,)
+        Initial weights, drawn from the seed.
+    traced : list of int
+        The first + and the first - training sample of the timing task: their copies'
+        ``V`` is recorded.
+    epoch, train_steps, frozen_steps : int
+        Steps of an epoch, of training and of the frozen presentation.
+    """
+
+    problems: list[dict[str, Any]]
+    schedule: Schedule
+    steps: np.ndarray
+    labels: np.ndarray
+    learner: np.ndarray
+    n_learning: np.ndarray
+    first_pattern: np.ndarray
+    drive: tuple[np.ndarray, np.ndarray, np.ndarray]
+    update: tuple[np.ndarray, np.ndarray, np.ndarray]
+    w_init: np.ndarray
+    traced: list[int]
+    epoch: int
+    train_steps: int
+    frozen_steps: int
+
+    @property
+    def traced_copies(self) -> list[int]:
+        """The copies that present the traced patterns, in order."""
+        return sorted({int(self.schedule.copy_of[p]) for p in self.traced})
+
+    @property
+    def timing_index(self) -> int:
+        """Index of the timing task among the problems (the last)."""
+        return len(self.problems) - 1
+
+
+def prepare_inputs(params: Params, seed: int) -> Inputs:
+    """The patterns of the run (:func:`tasks`), scheduled and wired for the network."""
+    problems = _problems(params, tasks(params, seed))
+    n_aff, n_steps = params.n_afferents, params.n_steps
+    sizes = [len(p["labels"]) for p in problems]
+    sched = schedule(sizes, params.in_flight, n_steps)
+    epoch = sched.windows_per_epoch * n_steps
+    first_pattern = np.r_[0, np.cumsum(sizes)].astype(int)
+    problem_of = np.repeat(np.arange(len(problems)), sizes)
+    learner = np.concatenate([p["learner"] for p in problems])
+    steps = np.vstack([p["steps"] for p in problems])
+    pre = (problem_of[:, None] * n_aff + np.arange(n_aff)[None, :]).ravel()
+    spike_step = steps.ravel()
+    slot_start = sched.slot_of * n_steps + sched.offsets[sched.copy_of]
+    learn_sel = np.repeat(learner, n_aff)
+    pattern = np.repeat(np.arange(len(learner)), n_aff)
+    timing_labels = problems[-1]["labels"]
+    rng = np.random.default_rng([seed, 3])
+    return Inputs(
+        problems=problems,
+        schedule=sched,
+        steps=steps,
+        labels=np.concatenate([p["labels"] for p in problems]).astype(float),
+        learner=learner,
+        n_learning=np.array([p["learner"].sum() for p in problems])[problem_of],
+        first_pattern=first_pattern,
+        drive=(pre, np.repeat(sched.copy_of, n_aff), np.repeat(slot_start, n_aff) + spike_step),
+        update=(pattern[learn_sel], pre[learn_sel], spike_step[learn_sel]),
+        w_init=rng.normal(0.0, params.w_init_std, len(problems) * n_aff),
+        traced=[int(first_pattern[-2] + np.flatnonzero(timing_labels == s)[0]) for s in (1, -1)],
+        epoch=epoch,
+        # every training window has ended and sent its update (at the end of its last
+        # step): the last at step n_epochs * epoch + max(offsets) < train_steps; the first
+        # window of the next epoch ends at train_steps, when learning is off
+        train_steps=params.n_epochs * epoch + n_steps,
+        frozen_steps=epoch + n_steps,  # every pattern once, wholly after training
+    )
+
+
+# ---------------------------------------------------------------------------- network
+#: A copy of the neuron: the PSP kernel as two exponentials, ``V = V0 (A - B)``, the
+#: decision variables of the current window and the offset (steps) of the copy's windows.
+_COPY_MODEL = (
+    "dA/dt = -A / tau : 1\ndB/dt = -B / tau_s : 1\nV = V0 * (A - B) : 1\n"
+    "Vmax : 1\ntmax : second\nt0 : second\nfired : 1\noffset : integer (constant)"
+)
+#: Not the first step of a window (it closes the previous one).
+_IN_WINDOW = "(t_in_timesteps - offset) % n_steps != 0"
+#: A copy's events: a new maximum of ``V`` before the spike; the end of its window.
+_COPY_EVENTS = {
+    "newmax": f"V > Vmax and fired == 0 and {_IN_WINDOW}",
+    "wend": "(t_in_timesteps - offset) % n_steps == 0 and t_in_timesteps > offset",
+}
+#: An input spike, shunted once the copy has fired.
+_DRIVE_ON_PRE = "A_post += w_pre * (1 - fired_post)\nB_post += w_pre * (1 - fired_post)"
+#: A window's decision, passed to every cell of the copy; the one whose window it was
+#: (``slot``) fires in this step (``pending``).
+_DECISION_ON_PRE = (
+    "fired_post = fired_pre\ntmax_post = tmax_pre\nVmax_post = Vmax_pre\n"
+    "pending_post = int(((t_in_timesteps - offset_pre) // n_steps - 1) % m == slot_post)"
+)
+
+
+class Network(NamedTuple):
+    """The circuit's Brian2 objects (:func:`build_network`), named as in the docstring.
+
+    Attributes
+    ----------
+    network : brian2.Network
+        Every object below.
+    afferents : brian2.NeuronGroup
+        One per problem and synapse: the weights ``w`` (and the rule's ``wc``, ``dw``),
+        read by the drive as ``w_pre``; each fires at the start of every epoch.
+    copies : brian2.NeuronGroup
+        The LIF neurons presenting the patterns: ``V``, ``Vmax``, ``tmax``, ``fired``.
+    cells : brian2.NeuronGroup
+        ``patterns``, one per pattern: its label and the rule's decision variables.
+    drive, decision, update : brian2.Synapses
+        Afferents to copies (one per input spike, delayed into its window), copies to
+        cells (at the window's end: ``wend``), cells to afferents (the rule).
+    windows : brian2.SpikeMonitor
+        The cells' events: ``err`` and ``Vmax`` of every window.
+    output_spikes : brian2.SpikeMonitor
+        The copies' spikes.
+    voltage : brian2.StateMonitor
+        ``V`` of the traced copies as the threshold sees it: after the step's
+        integration, before the spike.
+    rule : TempotronRule
+        The rule the cells and ``update`` run.
+    """
+
+    network: b2.Network
+    afferents: b2.NeuronGroup
+    copies: b2.NeuronGroup
+    cells: b2.NeuronGroup
+    drive: b2.Synapses
+    decision: b2.Synapses
+    update: b2.Synapses
+    windows: b2.SpikeMonitor
+    output_spikes: b2.SpikeMonitor
+    voltage: b2.StateMonitor
+    rule: TempotronRule
+
+
+def build_network(params: Params, inputs: Inputs) -> Network:
+    """Create the circuit's Brian2 objects for the prepared ``inputs``; run nothing.
+
+    Call it inside a device context (it sets ``defaultclock.dt``). The equations are the
+    module docstring's; the rule's variables and code come from :func:`learning_rule`.
+
+    Parameters
+    ----------
+    params : Params
+        Circuit parameters.
+    inputs : Inputs
+        The run's schedule, connections and initial weights (:func:`prepare_inputs`).
+
+    Returns
+    -------
+    Network
+        The objects, and the ``brian2.Network`` holding them.
+    """
+    sched, dt = inputs.schedule, params.dt
+    rule = learning_rule(params, inputs.epoch)
+    _silence_expected_warnings()
+    b2.defaultclock.dt = dt
+    step_clock = NamedClock(dt, "step_clock")
+    window_clock = NamedClock(sched.grid * dt, "window_clock")
+    ns = {"tau": params.tau, "tau_s": params.tau_s, "V0": rule.V0, "theta": float(params.theta)}
+    ns |= {"n_steps": params.n_steps, "m": sched.windows_per_epoch, "epoch_steps": inputs.epoch}
+    afferents = b2.NeuronGroup(
+        len(inputs.w_init),
+        rule.weight_model(),
+        threshold="t_in_timesteps % epoch_steps == 0",
+        namespace=ns,
+        clock=step_clock,
+        name="afferents",
+    )
+    afferents.w = inputs.w_init
+    afferents.wc = inputs.w_init
+    copies = b2.NeuronGroup(
+        int(sched.first_copy[-1]),
+        _COPY_MODEL,
+        threshold=f"V > theta and fired == 0 and {_IN_WINDOW}",
+        reset="fired = 1",
+        events=dict(_COPY_EVENTS),  # a copy: Brian2 adds its "spike" event to the dict
+        method="exact",
+        namespace=ns,
+        clock=step_clock,
+        name="copies",
+    )
+    copies.run_on_event("newmax", "Vmax = V\ntmax = t - t0")
+    copies.run_on_event("wend", "A = 0\nB = 0\nVmax = -1e9\ntmax = 0 * ms\nfired = 0\nt0 = t")
+    copies.offset = sched.offsets
+    copies.t0 = sched.offsets * dt
+    copies.Vmax = -1e9
+    # one cell per pattern, on the clock of the window ends (every `grid` steps): its
+    # threshold after the step's decision synapses, its update to the afferents after that
+    cells = b2.NeuronGroup(
+        len(inputs.labels),
+        rule.decision_model() + "slot : integer (constant)\nVmax : 1\npending : 1",
+        threshold="pending > 0",
+        reset="pending = 0",
+        namespace=ns,
+        clock=window_clock,
+        name="patterns",
+    )
+    cells.thresholder["spike"].when = "after_synapses"
+    cells.label = inputs.labels
+    cells.slot = sched.slot_of
+    # values, not constants of the code: a new rate does not recompile the program
+    for name, value in rule.decision_values(inputs.n_learning).items():
+        setattr(cells, name, value)
+    drive = b2.Synapses(
+        afferents, copies, on_pre=_DRIVE_ON_PRE, namespace=ns, clock=step_clock, name="drive"
+    )
+    drive.connect(i=inputs.drive[0], j=inputs.drive[1])
+    drive.delay = inputs.drive[2] * dt
+    decision = b2.Synapses(
+        copies,
+        cells,
+        on_pre=_DECISION_ON_PRE,
+        on_event={"pre": "wend"},
+        namespace=ns,
+        clock=step_clock,
+        name="decision",
+    )
+    decision.connect(i=sched.copy_of, j=np.arange(len(inputs.labels)))
+    update = b2.Synapses(
+        cells,
+        afferents,
+        rule.synapse_model(),
+        on_pre=rule.on_pre(),
+        namespace=rule.namespace(),
+        clock=window_clock,
+        name="update",
+    )
+    update.connect(i=inputs.update[0], j=inputs.update[1])
+    update.ts = inputs.update[2] * dt
+    update.pre.when = "after_synapses"
+    update.pre.order = 1
+    windows = b2.SpikeMonitor(
+        cells, variables=["err", "Vmax"], when="after_synapses", order=2, name="windows"
+    )
+    output_spikes = b2.SpikeMonitor(copies, name="output_spikes")
+    voltage = b2.StateMonitor(
+        copies, "V", record=inputs.traced_copies, when="thresholds", order=-1, name="voltage"
+    )
+    objects = (afferents, copies, cells, drive, decision, update, windows, output_spikes)
+    return Network(b2.Network(*objects, voltage), *objects, voltage, rule)
+
+
+def _silence_expected_warnings() -> None:
+    """Silence two Brian2 warnings that do not apply to this circuit.
+
+    Writing a post variable from a synapse may depend on the order of the synapses: here
+    each cell has one incoming decision synapse and each afferent gets at most one update
+    per step (one window of a problem ends per step), so the order does not matter. The
+    afferents have a threshold and no reset on purpose: an empty reset is a code object
+    run every step.
+    """
+    b2.BrianLogger.suppress_hierarchy("brian2.codegen.generators.base")
+    b2.BrianLogger.suppress_name("only_threshold")
 
 
 # ------------------------------------------------------------------------- simulation
@@ -672,284 +930,105 @@ def simulate(
         raise ValidationError("params", "a tempotron.Params", type(params).__name__)
     check_device(device)
     seed = check_seed(seed)
-    task = tasks(params, seed)
-    problems = _problems(params, task)
-    n_aff, n_steps = params.n_afferents, params.n_steps
-    rng = np.random.default_rng([seed, 3])
-
-    sizes = [len(p["labels"]) for p in problems]
-    sched = schedule(sizes, params.in_flight, n_steps)
-    m = sched.windows_per_epoch
-    epoch = m * n_steps  # steps per epoch
-    n_copies = int(sched.first_copy[-1])
-    first_pattern = np.r_[0, np.cumsum(sizes)].astype(int)
-    problem_of = np.repeat(np.arange(len(problems)), sizes)
-    labels = np.concatenate([p["labels"] for p in problems]).astype(float)
-    learner = np.concatenate([p["learner"] for p in problems])
-    steps = np.vstack([p["steps"] for p in problems])
-    n_patterns = len(labels)
-    offsets = sched.offsets
-    # drive: afferent (problem, i) -> the copy presenting pattern p, one synapse per
-    # input spike, delayed to its window: slot * n_steps + offset + spike step
-    pre = (problem_of[:, None] * n_aff + np.arange(n_aff)[None, :]).ravel()
-    post = np.repeat(sched.copy_of, n_aff)
-    pattern = np.repeat(np.arange(n_patterns), n_aff)
-    spike_step = steps.ravel()
-    delay_steps = np.repeat(sched.slot_of * n_steps + offsets[sched.copy_of], n_aff) + spike_step
-    learn_sel = np.repeat(learner, n_aff)
-    # traced: the first + and the first - training sample of the timing task
-    k_timing = len(problems) - 1
-    t_labels = problems[k_timing]["labels"]
-    traced = [int(first_pattern[k_timing] + np.flatnonzero(t_labels == s)[0]) for s in (1, -1)]
-    traced_copies = sorted({int(sched.copy_of[p]) for p in traced})
-
-    dt = params.dt
-    rule = learning_rule(params, epoch)
-    # every training window has ended and sent its update (at the end of its last step):
-    # the last at step n_epochs * epoch + max(offsets) < train_steps; the first window of
-    # the next epoch ends at train_steps, when learning is off
-    train_steps = params.n_epochs * epoch + n_steps
-    first_steps = epoch + n_steps  # the first epoch, recorded
-    frozen_steps = epoch + n_steps  # every pattern once, wholly after training
-
+    inputs = prepare_inputs(params, seed)
+    # no report under cpp_standalone: Brian2's standalone loop then reads the process
+    # clock (a system call) before every object in every step, which more than doubled
+    # the time
+    report = None if device == "cpp_standalone" else progress_reporter(progress, NAME)
     t_wall = time.perf_counter()
-    standalone = device == "cpp_standalone"
-    with contextlib.ExitStack() as stack:
-        directory = None
-        if standalone:
-            directory = stack.enter_context(standalone_build_directory(_build_key(params)))
-        # the network draws no random numbers (the patterns and initial weights come from
-        # the seed through NumPy): Brian2's own seed is fixed, so the generated program
-        # is the same for every seed and a warm build directory is not recompiled
-        stack.enter_context(brian_device(device, 0, directory, build_on_run=False))
-        b2.defaultclock.dt = dt
-        step_clock = _NamedClock(dt, "step_clock")
-        window_clock = _NamedClock(sched.grid * dt, "window_clock")
-        # Brian2 warns that writing a post variable from a synapse may depend on the
-        # order of the synapses; here each cell has one incoming decision synapse and
-        # each afferent gets at most one update per step (one window of a problem ends
-        # per step), so the order does not matter
-        b2.BrianLogger.suppress_hierarchy("brian2.codegen.generators.base")
-        # the afferents have no reset on purpose (an empty one is a code object run
-        # every step)
-        b2.BrianLogger.suppress_name("only_threshold")
-        ns = {
-            "tau": params.tau,
-            "tau_s": params.tau_s,
-            "V0": rule.V0,
-            "theta": float(params.theta),
-            "n_steps": n_steps,
-            "m": m,
-            "epoch_steps": epoch,
-        }
-        # the afferents hold the weights (read by the drive as w_pre), the pattern cells
-        # the rule's decision variables, the synapses update from cells to afferents
-        afferents = b2.NeuronGroup(
-            len(problems) * n_aff,
-            rule.weight_model(),
-            threshold="t_in_timesteps % epoch_steps == 0",
-            namespace=ns,
-            clock=step_clock,
-            name="afferents",
-        )
-        w_init = rng.normal(0.0, params.w_init_std, len(problems) * n_aff)
-        afferents.w = w_init
-        afferents.wc = w_init
-        in_window = "(t_in_timesteps - offset) % n_steps != 0"
-        copies = b2.NeuronGroup(
-            n_copies,
-            "dA/dt = -A / tau : 1\n"
-            "dB/dt = -B / tau_s : 1\n"
-            "V = V0 * (A - B) : 1\n"
-            "Vmax : 1\n"
-            "tmax : second\n"
-            "t0 : second\n"
-            "fired : 1\n"
-            "offset : integer (constant)",
-            threshold=f"V > theta and fired == 0 and {in_window}",
-            reset="fired = 1",
-            events={
-                "newmax": f"V > Vmax and fired == 0 and {in_window}",
-                "wend": "(t_in_timesteps - offset) % n_steps == 0 and t_in_timesteps > offset",
-            },
-            method="exact",
-            namespace=ns,
-            clock=step_clock,
-            name="copies",
-        )
-        copies.run_on_event("newmax", "Vmax = V\ntmax = t - t0")
-        copies.run_on_event("wend", "A = 0\nB = 0\nVmax = -1e9\ntmax = 0 * ms\nfired = 0\nt0 = t")
-        copies.offset = offsets
-        copies.t0 = offsets * dt
-        copies.Vmax = -1e9
-        # one cell per pattern: it receives its copy's decision at the end of the
-        # pattern's window and, in the same step, sends the rule's update to the
-        # afferents. Every window ends on a multiple of `grid` steps, so the cells live
-        # on a clock of that period (nothing to do in between), their threshold placed
-        # after the decision synapses of the step, their update after that
-        cells = b2.NeuronGroup(
-            n_patterns,
-            rule.decision_model() + "slot : integer (constant)\nVmax : 1\npending : 1",
-            threshold="pending > 0",
-            reset="pending = 0",
-            namespace=ns,
-            clock=window_clock,
-            name="patterns",
-        )
-        cells.thresholder["spike"].when = "after_synapses"
-        cells.label = labels
-        cells.slot = sched.slot_of
-        # values, not constants of the code: a new rate does not recompile the program;
-        # wc follows w over average_epochs * (learning patterns of the problem) updates
-        n_learning = np.array([p["learner"].sum() for p in problems])[problem_of]
-        for name, value in rule.decision_values(n_learning).items():
-            setattr(cells, name, value)
-        drive = b2.Synapses(
-            afferents,
-            copies,
-            on_pre="A_post += w_pre * (1 - fired_post)\nB_post += w_pre * (1 - fired_post)",
-            namespace=ns,
-            clock=step_clock,
-            name="drive",
-        )
-        drive.connect(i=pre, j=post)
-        drive.delay = delay_steps * dt
-        decision = b2.Synapses(
-            copies,
-            cells,
-            on_pre="fired_post = fired_pre\n"
-            "tmax_post = tmax_pre\n"
-            "Vmax_post = Vmax_pre\n"
-            "pending_post = int(((t_in_timesteps - offset_pre) // n_steps - 1) % m == slot_post)",
-            on_event={"pre": "wend"},
-            namespace=ns,
-            clock=step_clock,
-            name="decision",
-        )
-        decision.connect(i=sched.copy_of, j=np.arange(n_patterns))
-        learning = b2.Synapses(
-            cells,
-            afferents,
-            rule.synapse_model(),
-            on_pre=rule.on_pre(),
-            namespace=rule.namespace(),
-            clock=window_clock,
-            name="update",
-        )
-        learning.connect(i=pattern[learn_sel], j=pre[learn_sel])
-        learning.ts = spike_step[learn_sel] * dt
-        learning.pre.when = "after_synapses"
-        learning.pre.order = 1
-        windows = b2.SpikeMonitor(
-            cells, variables=["err", "Vmax"], when="after_synapses", order=2, name="windows"
-        )
-        out_spikes = b2.SpikeMonitor(copies, name="output_spikes")
-        # V as the threshold sees it (after the step's integration, before the spike)
-        v_mon = b2.StateMonitor(
-            copies, "V", record=traced_copies, when="thresholds", order=-1, name="voltage"
-        )
-        net = b2.Network(
-            afferents, copies, cells, drive, decision, learning, windows, out_spikes, v_mon
-        )
-        if standalone:
-            # no report: Brian2's standalone loop then reads the process clock (a system
-            # call) before every object in every step, which more than doubled the time
-            report = None
-        else:
-            report = progress_reporter(progress, NAME)
-        net.run(first_steps * dt, report=report, report_period=5 * second)
-        v_mon.active = False
-        if train_steps > first_steps:
-            net.run((train_steps - first_steps) * dt, report=report, report_period=5 * second)
-        cells.learning = 0.0
-        afferents.w = rule.consolidated_weight()  # the weight from now on
-        v_mon.active = True
-        net.run(frozen_steps * dt, report=report, report_period=5 * second)
-        if standalone:  # several runs: one program, built once all are declared
+    with device_context(device, build_key(NAME, params)) as directory:
+        net = build_network(params, inputs)
+        _run_phases(net, params, inputs, report)
+        if directory is not None:  # several runs: one program, built once all are declared
             b2.device.build(run=True, directory=directory, with_output=False)
-        w_final = np.asarray(afferents.w[:])
-        ev_i = np.asarray(windows.i[:])
-        ev_step = np.rint(np.asarray(windows.t[:] / dt)).astype(np.int64)
-        ev_err = np.asarray(windows.err[:])
-        ev_vmax = np.asarray(windows.Vmax[:])
-        spike_i = np.asarray(out_spikes.i[:])
-        spike_t = np.asarray(out_spikes.t[:] / second)
-        v_trace = np.asarray(v_mon.V[:])
-        v_steps = np.rint(np.asarray(v_mon.t[:] / dt)).astype(np.int64)
+        recording = _read(net, params.dt)
     wall = time.perf_counter() - t_wall
-    synaptic_events = _synaptic_events(
-        train_steps + frozen_steps, epoch, n_steps, sched, len(pre), ev_i, learner, n_aff
+    return _result(params, seed, device, inputs, recording, wall)
+
+
+def _run_phases(net: Network, params: Params, inputs: Inputs, report: Any) -> None:
+    """Training, its first epoch with ``V`` recorded; then every pattern once, frozen.
+
+    Between the phases learning stops and the consolidated weight becomes the weight.
+    """
+    dt = params.dt
+    first_steps = inputs.epoch + params.n_steps  # the first epoch, recorded
+    net.network.run(first_steps * dt, report=report, report_period=5 * second)
+    net.voltage.active = False
+    if inputs.train_steps > first_steps:
+        rest = (inputs.train_steps - first_steps) * dt
+        net.network.run(rest, report=report, report_period=5 * second)
+    net.cells.learning = 0.0
+    net.afferents.w = net.rule.consolidated_weight()  # the weight from now on
+    net.voltage.active = True
+    net.network.run(inputs.frozen_steps * dt, report=report, report_period=5 * second)
+
+
+class _Recording(NamedTuple):
+    """What the network holds after the run, as arrays (steps: multiples of ``dt``)."""
+
+    w_final: np.ndarray  # the afferents' weights
+    ev_i: np.ndarray  # the cells' events (one per window): pattern, step, err, Vmax
+    ev_step: np.ndarray
+    ev_err: np.ndarray
+    ev_vmax: np.ndarray
+    spike_i: np.ndarray  # the copies' spikes: copy, time (s)
+    spike_t: np.ndarray
+    v_trace: np.ndarray  # V of the traced copies, (copy, step) and its steps
+    v_steps: np.ndarray
+
+
+def _read(net: Network, dt: Any) -> _Recording:
+    """The monitors' and the afferents' contents (inside the device context)."""
+    windows, voltage = net.windows, net.voltage
+    return _Recording(
+        w_final=np.asarray(net.afferents.w[:]),
+        ev_i=np.asarray(windows.i[:]),
+        ev_step=np.rint(np.asarray(windows.t[:] / dt)).astype(np.int64),
+        ev_err=np.asarray(windows.err[:]),
+        ev_vmax=np.asarray(windows.Vmax[:]),
+        spike_i=np.asarray(net.output_spikes.i[:]),
+        spike_t=np.asarray(net.output_spikes.t[:] / second),
+        v_trace=np.asarray(voltage.V[:]),
+        v_steps=np.rint(np.asarray(voltage.t[:] / dt)).astype(np.int64),
     )
 
-    # a cell's event comes in the last step of its window, which started n_steps
-    # earlier, at epoch * e + slot * n_steps + offset
-    start = ev_step - n_steps - sched.slot_of[ev_i] * n_steps - offsets[sched.copy_of[ev_i]]
-    window = start // epoch
-    # frozen: every input of the window arrived after the last update
-    frozen = ev_step - n_steps >= train_steps - 1
-    keep = ~frozen & (window < params.n_epochs)
-    weights: dict[str, np.ndarray] = {
-        "offsets": offsets,
-        "copy_of": sched.copy_of,
-        "slot_of": sched.slot_of,
-    }
-    # the first window of every pattern that began after training
-    first_frozen = np.zeros(len(ev_i), bool)
-    order = np.flatnonzero(frozen)
-    _, first = np.unique(ev_i[order], return_index=True)
-    first_frozen[order[first]] = True
-    for k, p in enumerate(problems):
-        lo, hi = first_pattern[k], first_pattern[k + 1]
-        err = np.full((params.n_epochs + 1, hi - lo), np.nan)
-        sel = keep & (ev_i >= lo) & (ev_i < hi)
-        err[window[sel], ev_i[sel] - lo] = ev_err[sel]
-        sel = first_frozen & (ev_i >= lo) & (ev_i < hi)
-        err[-1, ev_i[sel] - lo] = ev_err[sel]
-        vmax = np.full(hi - lo, np.nan)
-        vmax[ev_i[sel] - lo] = ev_vmax[sel]
-        weights[f"err_{p['name']}"] = err
-        weights[f"vmax_{p['name']}"] = vmax
-        weights[f"w_{p['name']}"] = w_final[k * n_aff : (k + 1) * n_aff]
 
-    t_stop = float((train_steps + frozen_steps) * dt / second)
+def _result(
+    params: Params, seed: int, device: str, inputs: Inputs, rec: _Recording, wall: float
+) -> Result:
+    """The run as plain data (see :func:`simulate`)."""
+    sched, dt, k_timing = inputs.schedule, params.dt, inputs.timing_index
+    total_steps = inputs.train_steps + inputs.frozen_steps
+    t_stop = float(total_steps * dt / second)
+    signals, spans = _voltage_traces(params, inputs, rec)
     lo_c, hi_c = sched.first_copy[k_timing], sched.first_copy[k_timing + 1]
-    sel = spike_i >= lo_c
-    signals = {}
-    spans = []
-    for sign, p in zip(("plus", "minus"), traced, strict=True):
-        c = int(sched.copy_of[p])
-        row = traced_copies.index(c)
-        for when, e in (("before", 0), ("after", None)):
-            s0 = int(sched.slot_of[p] * n_steps + offsets[c])
-            if e is None:  # the pattern's first window after training
-                e = params.n_epochs if s0 >= n_steps - 1 else params.n_epochs + 1
-            # the window's steps 1 .. n_steps - 1 (its first step closes the previous one)
-            begin = e * epoch + s0 + 1
-            idx = np.searchsorted(v_steps, begin)
-            signals[f"V_{sign}_{when}"] = Signal(
-                v_trace[row, idx : idx + n_steps - 1],
-                dt=float(dt),
-                unit="1",
-                t_start=begin * float(dt),
-                channels=np.array([c - lo_c]),
-                population="output",
-            )
-            spans.append((p, c, begin - 1))
+    sel = rec.spike_i >= lo_c
     populations = {
-        "input": _input_spikes(steps, spans, params),
-        "output": SpikeData(spike_i[sel] - lo_c, spike_t[sel], int(hi_c - lo_c)),
+        "input": _input_spikes(inputs.steps, spans, params),
+        "output": SpikeData(rec.spike_i[sel] - lo_c, rec.spike_t[sel], int(hi_c - lo_c)),
     }
-    train_end = float(train_steps * dt / second)
+    train_end = float(inputs.train_steps * dt / second)
     phases = [Phase("training", 0.0, train_end), Phase("frozen", train_end, t_stop)]
     extra = {
-        "problems": [p["name"] for p in problems],
-        "traced": [int(p - first_pattern[k_timing]) for p in traced],
-        "n_train_timing": int(problems[k_timing]["learner"].sum()),
-        "windows_per_epoch": m,
-        "epoch_seconds": float(epoch * dt / second),
+        "problems": [p["name"] for p in inputs.problems],
+        "traced": [int(p - inputs.first_pattern[k_timing]) for p in inputs.traced],
+        "n_train_timing": int(inputs.problems[k_timing]["learner"].sum()),
+        "windows_per_epoch": sched.windows_per_epoch,
+        "epoch_seconds": float(inputs.epoch * dt / second),
         "copies_per_problem": np.diff(sched.first_copy).tolist(),
     }
-    onsets = (np.arange(0, train_steps + frozen_steps, epoch) * dt / second).astype(float)
+    onsets = (np.arange(0, total_steps, inputs.epoch) * dt / second).astype(float)
+    synaptic_events = _synaptic_events(
+        total_steps,
+        inputs.epoch,
+        params.n_steps,
+        sched,
+        len(inputs.drive[0]),
+        rec.ev_i,
+        inputs.learner,
+        params.n_afferents,
+    )
     return Result(
         circuit=NAME,
         params=params.to_dict(),
@@ -959,13 +1038,82 @@ def simulate(
         signals=signals,
         events={"epoch_onset": np.asarray(onsets, dtype=float)},
         phases=phases,
-        weights=weights,
+        weights=_weights(params, inputs, rec),
         extra=extra,
         simulated_seconds=t_stop,
         wall_seconds=wall,
         synaptic_events=synaptic_events,
         versions=versions(),
     )
+
+
+def _weights(params: Params, inputs: Inputs, rec: _Recording) -> dict[str, np.ndarray]:
+    """The schedule, and per problem the final weights, every window's err, frozen Vmax."""
+    sched, n_steps, n_aff = inputs.schedule, params.n_steps, params.n_afferents
+    ev_i, ev_step = rec.ev_i, rec.ev_step
+    # a cell's event comes in the last step of its window, which started n_steps
+    # earlier, at epoch * e + slot * n_steps + offset
+    start = ev_step - n_steps - sched.slot_of[ev_i] * n_steps - sched.offsets[sched.copy_of[ev_i]]
+    window = start // inputs.epoch
+    # frozen: every input of the window arrived after the last update
+    frozen = ev_step - n_steps >= inputs.train_steps - 1
+    keep = ~frozen & (window < params.n_epochs)
+    weights: dict[str, np.ndarray] = {
+        "offsets": sched.offsets,
+        "copy_of": sched.copy_of,
+        "slot_of": sched.slot_of,
+    }
+    # the first window of every pattern that began after training
+    first_frozen = np.zeros(len(ev_i), bool)
+    order = np.flatnonzero(frozen)
+    _, first = np.unique(ev_i[order], return_index=True)
+    first_frozen[order[first]] = True
+    for k, p in enumerate(inputs.problems):
+        lo, hi = inputs.first_pattern[k], inputs.first_pattern[k + 1]
+        err = np.full((params.n_epochs + 1, hi - lo), np.nan)
+        sel = keep & (ev_i >= lo) & (ev_i < hi)
+        err[window[sel], ev_i[sel] - lo] = rec.ev_err[sel]
+        sel = first_frozen & (ev_i >= lo) & (ev_i < hi)
+        err[-1, ev_i[sel] - lo] = rec.ev_err[sel]
+        vmax = np.full(hi - lo, np.nan)
+        vmax[ev_i[sel] - lo] = rec.ev_vmax[sel]
+        weights[f"err_{p['name']}"] = err
+        weights[f"vmax_{p['name']}"] = vmax
+        weights[f"w_{p['name']}"] = rec.w_final[k * n_aff : (k + 1) * n_aff]
+    return weights
+
+
+def _voltage_traces(
+    params: Params, inputs: Inputs, rec: _Recording
+) -> tuple[dict[str, Signal], list[tuple[int, int, int]]]:
+    """``V`` of the traced patterns' windows in the first and in the frozen epoch.
+
+    Also returns the spans ``(pattern, copy, first step of the window)`` of those windows.
+    """
+    sched, n_steps, dt, epoch = inputs.schedule, params.n_steps, params.dt, inputs.epoch
+    traced_copies = inputs.traced_copies
+    lo_c = sched.first_copy[inputs.timing_index]
+    signals, spans = {}, []
+    for sign, p in zip(("plus", "minus"), inputs.traced, strict=True):
+        c = int(sched.copy_of[p])
+        row = traced_copies.index(c)
+        for when, e in (("before", 0), ("after", None)):
+            s0 = int(sched.slot_of[p] * n_steps + sched.offsets[c])
+            if e is None:  # the pattern's first window after training
+                e = params.n_epochs if s0 >= n_steps - 1 else params.n_epochs + 1
+            # the window's steps 1 .. n_steps - 1 (its first step closes the previous one)
+            begin = e * epoch + s0 + 1
+            idx = np.searchsorted(rec.v_steps, begin)
+            signals[f"V_{sign}_{when}"] = Signal(
+                rec.v_trace[row, idx : idx + n_steps - 1],
+                dt=float(dt),
+                unit="1",
+                t_start=begin * float(dt),
+                channels=np.array([c - lo_c]),
+                population="output",
+            )
+            spans.append((p, c, begin - 1))
+    return signals, spans
 
 
 def _synaptic_events(
