@@ -137,21 +137,18 @@ timing of reward-prediction errors in models of the dopamine system. Neural Comp
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import hashlib
-import json
 import time
-from collections.abc import Iterable, Iterator
 from itertools import pairwise
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import brian2 as b2
 import numpy as np
 from brian2 import Hz, ms, second
 
 from spikingml.analysis import td as td_analysis
+from spikingml.circuits._td_conditioning_runs import simulate_seeds
 from spikingml.errors import ValidationError
 from spikingml.params import CircuitParams, is_whole, param
 from spikingml.plasticity.three_factor import PresynapticDopamineRule
@@ -162,9 +159,6 @@ from spikingml.simulation import (
     check_device,
     check_seed,
     progress_reporter,
-    remove_run_args_files,
-    rerun_standalone,
-    standalone_build_directory,
     versions,
 )
 from spikingml.stimuli.conditioning import ConditioningSchedule, conditioning_schedule
@@ -176,6 +170,8 @@ __all__ = [
     "Params",
     "simulate",
     "simulate_seeds",
+    "build_network",
+    "Network",
     "initial_phases",
     "twin",
     "compare",
@@ -474,27 +470,22 @@ def initial_phases(params: Params, seed: int) -> np.ndarray:
     return np.concatenate([rng.uniform(0, 1, n) for n in _populations(params).values()])
 
 
-def _build(
-    params: Params, sched: ConditioningSchedule, seed: int, device: str, progress: bool
-) -> dict:
-    """Create the network (inside an active :func:`brian_device`) and run it.
-
-    Under ``cpp_standalone`` with ``build_on_run=False`` the run is only recorded; the
-    caller builds the program and runs it. Returns the Brian2 objects the results are
-    read from.
-    """
-    n_pop = _populations(params)
-    n_tc = n_pop["time_cells"]
-    bounds = np.cumsum([0, *n_pop.values()])
-    rule = PresynapticDopamineRule(
+def _rule(params: Params) -> PresynapticDopamineRule:
+    """The three-factor rule of the time cell -> critic synapses (baseline b = f)."""
+    return PresynapticDopamineRule(
         A_plus=params.A_plus,
         tau_c=params.tau_c,
         b=params.tonic_rate,
         Wmin=0.0,
         Wmax=params.w_max,
     )
-    b2.defaultclock.dt = params.dt
-    ns = {
+
+
+def _namespace(
+    params: Params, sched: ConditioningSchedule, rule: PresynapticDopamineRule
+) -> dict[str, Any]:
+    """The constants of the equations, with the CS and reward tables as ``TimedArray``."""
+    return {
         "trial_duration": params.trial_duration,
         "cs_group": b2.TimedArray(_cs_group(params), dt=params.bin_width),
         "time_cell_rate": params.time_cell_rate,
@@ -509,48 +500,102 @@ def _build(
         "reward": b2.TimedArray(_reward_drive(params, sched), dt=params.bin_width),
         **rule.namespace(),
     }
-    # One NeuronGroup holds the three populations (subgroups below): every neuron is
-    # a phase integrator of its drive, and the populations differ only in which
-    # inputs are non-zero. One group costs one state update, threshold and reset per
-    # time step instead of three: at this size Brian2's per-object cost dominates.
+
+
+#: The equations of every neuron (module docstring); the rule's presynaptic eligibility
+#: equations follow them.
+_NEURON_EQUATIONS = (
+    "t_trial = t - trial_duration * floor(t / trial_duration) : second\n"
+    "drive = f_i + time_cell_rate * (1 - clip(abs(k - cs_group(t_trial)), 0, 1)) + I"
+    " + g * us_input * (I_exc - I_inh) + I_us : hertz\n"
+    "dphi/dt = drive * int(phi > phase_floor or drive > 0 * hertz) : 1\n"
+    "dI/dt = -I / tau_critic : hertz\n"
+    "dI_us/dt = (us_input * reward_drive * reward(t) - I_us) / tau_da : hertz\n"
+    "I_exc : hertz (linked)\n"
+    "I_inh : hertz (linked)\n"
+    "f_i : hertz (constant)\n"
+    "k : integer (constant)\n"
+    "us_input : 1 (constant)\n"
+)
+
+#: The inputs a whole population shares (``shared_inputs``, one neuron).
+_SHARED_EQUATIONS = (
+    "dI_exc/dt = -I_exc / tau_da : hertz\n"
+    "dI_inh/dt = -I_inh / tau_da : hertz\n"
+    "dn/dt = -n / tau_n : hertz"
+)
+
+
+class Network(NamedTuple):
+    """The Brian2 objects of the circuit (:func:`build_network`), before its run."""
+
+    net: b2.Network
+    #: the three populations in one group: time cells, critic, dopamine neurons
+    neurons: b2.NeuronGroup
+    #: the plastic time cell -> critic synapses (weight ``w``)
+    learning: b2.Synapses
+    spikes: b2.SpikeMonitor
+    #: ``w`` onto critic neuron 0, once per trial
+    weights: b2.StateMonitor
+    #: the dopamine concentration ``n``
+    concentration: b2.StateMonitor
+    counter: SynapticEventCounter
+
+
+def build_network(params: Params, sched: ConditioningSchedule, phases: np.ndarray) -> Network:
+    """Create every Brian2 object of the circuit (in :func:`~spikingml.simulation.brian_device`).
+
+    Parameters
+    ----------
+    params : Params
+        Circuit parameters.
+    sched : ConditioningSchedule
+        The trial schedule (:func:`schedule`): the rewards' ``TimedArray``.
+    phases : ndarray
+        Initial ``phi`` of every neuron, in ``neurons`` order (:func:`initial_phases`).
+
+    Returns
+    -------
+    Network
+        The ``brian2.Network`` and the objects a run's results are read from; nothing is
+        run yet.
+
+    Notes
+    -----
+    One ``NeuronGroup`` holds the three populations: every neuron is a phase integrator
+    of its drive, and the populations differ only in which inputs are non-zero. One group
+    costs one state update, threshold and reset per time step instead of three: at this
+    size Brian2's per-object cost dominates.
+
+    The inputs every neuron of a population shares live once, in ``shared_inputs``: the
+    critic's excitation and delayed inhibition of the dopamine neurons (every critic
+    neuron reaches every dopamine neuron with the same weight) and the volume
+    transmitter's concentration ``n``. The neurons read them as linked variables: the
+    same equations as one copy per neuron, updated in the same order (``shared_inputs``
+    after ``neurons`` in each step), at a fraction of the synaptic events. Linked without
+    an index to a group of one neuron, Brian2 reads the shared value once per step (index
+    0), not through a per-neuron index array: the state update then has no indirect
+    loads, and the compiler can vectorise it.
+    """
+    bounds = np.cumsum([0, *_populations(params).values()])  # time cells, critic, dopamine
+    rule = _rule(params)
+    b2.defaultclock.dt = params.dt
+    ns = _namespace(params, sched, rule)
+    # the three populations in one group of phase integrators (Notes)
     neurons = b2.NeuronGroup(
         int(bounds[-1]),
-        "t_trial = t - trial_duration * floor(t / trial_duration) : second\n"
-        "drive = f_i + time_cell_rate * (1 - clip(abs(k - cs_group(t_trial)), 0, 1)) + I"
-        " + g * us_input * (I_exc - I_inh) + I_us : hertz\n"
-        "dphi/dt = drive * int(phi > phase_floor or drive > 0 * hertz) : 1\n"
-        "dI/dt = -I / tau_critic : hertz\n"
-        "dI_us/dt = (us_input * reward_drive * reward(t) - I_us) / tau_da : hertz\n"
-        "I_exc : hertz (linked)\n"
-        "I_inh : hertz (linked)\n"
-        "f_i : hertz (constant)\n"
-        "k : integer (constant)\n"
-        "us_input : 1 (constant)\n" + rule.presynaptic_equations(linked=True),
+        _NEURON_EQUATIONS + rule.presynaptic_equations(linked=True),
         threshold="phi > 1",
         reset="phi -= 1",
         method="euler",
         namespace=ns,
         name="neurons",
     )
-    # The inputs every neuron of a population shares live once, in ``shared``: the
-    # critic's excitation and delayed inhibition of the dopamine neurons (every critic
-    # neuron reaches every dopamine neuron with the same weight) and the volume
-    # transmitter's concentration n. The neurons read them as linked variables. The
-    # same equations as one copy per neuron, updated in the same order (``shared``
-    # after ``neurons`` in each step), at a fraction of the synaptic events.
+    # what a whole population receives alike, held once (Notes)
     shared = b2.NeuronGroup(
-        1,
-        "dI_exc/dt = -I_exc / tau_da : hertz\n"
-        "dI_inh/dt = -I_inh / tau_da : hertz\n"
-        "dn/dt = -n / tau_n : hertz",
-        method="euler",
-        namespace=ns,
-        order=1,
-        name="shared_inputs",
+        1, _SHARED_EQUATIONS, method="euler", namespace=ns, order=1, name="shared_inputs"
     )
-    # linked without an index to a group of one neuron, Brian2 reads ``shared``'s value
-    # once per step (index 0), not through a per-neuron index array: the state update
-    # then has no indirect loads, and the compiler can vectorise it
+    # linked without an index: one load per step, a vectorisable state update (Notes)
     neurons.I_exc = b2.linked_var(shared, "I_exc")
     neurons.I_inh = b2.linked_var(shared, "I_inh")
     neurons.n = b2.linked_var(shared, "n")
@@ -565,7 +610,7 @@ def _build(
     spread = np.linspace(-1, 1, params.n_dopamine) * params.tonic_spread
     neurons.f_i[da_range] = params.tonic_rate * (1 + spread)
     neurons.us_input[da_range] = 1.0
-    neurons.phi = initial_phases(params, seed)
+    neurons.phi = phases
     tagging = b2.Synapses(
         neurons,
         neurons,
@@ -610,38 +655,33 @@ def _build(
     release.connect(i=dopamine, j=np.zeros_like(dopamine))
     spike_mon = b2.SpikeMonitor(neurons, name="spikes")
     # weights onto critic neuron 0, once per trial (synapse index = j * n_critic)
+    onto_first = np.arange(bounds[1]) * params.n_critic
     w_mon = b2.StateMonitor(
-        learning,
-        "w",
-        record=np.arange(n_tc) * params.n_critic,
-        dt=params.trial_duration,
-        name="weights_per_trial",
+        learning, "w", record=onto_first, dt=params.trial_duration, name="weights_per_trial"
     )
     n_mon = b2.StateMonitor(shared, "n", record=0, dt=5 * ms, name="concentration")
     net = b2.Network(
         neurons, shared, tagging, learning, critic_da, release, spike_mon, w_mon, n_mon
     )
-    counter = SynapticEventCounter(net)
-    duration = sched.duration * second
+    return Network(net, neurons, learning, spike_mon, w_mon, n_mon, SynapticEventCounter(net))
+
+
+def _run_protocol(
+    network: Network, sched: ConditioningSchedule, device: str, progress: bool
+) -> None:
+    """Run the whole schedule (under ``cpp_standalone`` with ``build_on_run=False``: only
+    record the run; the caller builds the program and runs it)."""
     # No report under cpp_standalone: the compiled program then reads the process clock
     # (a system call) before every object of every step, which doubled this program's
     # run (1.8 s -> 3.2-3.9 s for the default preset); its runs take seconds.
     report = None if device == "cpp_standalone" else progress_reporter(progress, NAME)
-    net.run(duration, report=report, report_period=2 * second)
-    return {
-        "neurons": neurons,
-        "learning": learning,
-        "spikes": spike_mon,
-        "weights": w_mon,
-        "concentration": n_mon,
-        "counter": counter,
-    }
+    network.net.run(sched.duration * second, report=report, report_period=2 * second)
 
 
 def _collect(
     params: Params,
     sched: ConditioningSchedule,
-    objs: dict,
+    network: Network,
     seed: int,
     device: str,
     t_wall: float,
@@ -650,7 +690,7 @@ def _collect(
     n_pop = _populations(params)
     n_tc = n_pop["time_cells"]
     bounds = np.cumsum([0, *n_pop.values()])
-    spike_mon, learning = objs["spikes"], objs["learning"]
+    spike_mon, learning = network.spikes, network.learning
     index = np.asarray(spike_mon.i[:])
     times = np.asarray(spike_mon.t[:] / second)
     spikes = {}
@@ -660,8 +700,8 @@ def _collect(
     w_final = np.zeros((n_tc, params.n_critic))
     critic_index = np.asarray(learning.j[:]) - n_tc  # critic neurons follow the time cells
     w_final[np.asarray(learning.i[:]), critic_index] = np.asarray(learning.w[:])
-    w_trials = np.asarray(objs["weights"].w[:]).T  # (trials, n_tc)
-    n_signal = np.asarray(objs["concentration"].n[0] / Hz)
+    w_trials = np.asarray(network.weights.w[:]).T  # (trials, n_tc)
+    n_signal = np.asarray(network.concentration.n[0] / Hz)
     wall = time.perf_counter() - t_wall
     per_group = w_trials.reshape(len(w_trials), params.n_bins, params.cells_per_bin)
     phases = [Phase(name, start, stop) for name, start, stop in sched.phase_bounds()]
@@ -682,7 +722,7 @@ def _collect(
         extra={"trial_kind": sched.kind.tolist()},
         simulated_seconds=float(sched.duration),
         wall_seconds=wall,
-        synaptic_events=objs["counter"].total(),
+        synaptic_events=network.counter.total(),
         versions=versions(),
     )
 
@@ -724,96 +764,12 @@ def simulate(
     check_device(device)
     seed = check_seed(seed)
     sched = schedule(params)
+    phases = initial_phases(params, seed)
     t_wall = time.perf_counter()
     with brian_device(device, seed):
-        objs = _build(params, sched, seed, device, progress)
-        return _collect(params, sched, objs, seed, device, t_wall)
-
-
-def _build_key(params: Params) -> str:
-    """Name of the persistent build directory of ``params``' program."""
-    text = json.dumps(params.to_dict(), sort_keys=True, default=str)
-    return f"{NAME}-{hashlib.sha1(text.encode()).hexdigest()[:12]}"
-
-
-def simulate_seeds(
-    params: Params | None = None,
-    seeds: Iterable[int] = (0,),
-    device: str = "cpp_standalone",
-    progress: bool = True,
-    jobs: int | None = None,
-) -> Iterator[Result]:
-    """Run the protocol once per seed, compiling the ``cpp_standalone`` program once.
-
-    Under ``cpp_standalone`` the program is built and compiled for the first seed (in a
-    persistent, locked build directory, :func:`spikingml.simulation.
-    standalone_build_directory`, so a later call with the same ``params`` compiles
-    nothing) and run for the first seed with ``brian2.device.run(run_args=...)``: the
-    seed's :func:`initial_phases`, its only random draw, are passed as new initial
-    values of ``neurons.phi``. The other seeds run the same program with their own
-    phases, ``jobs`` at a time, each in its own results directory
-    (:func:`spikingml.simulation.rerun_standalone`). Each result equals
-    ``simulate(params, seed, "cpp_standalone")``, spike for spike, at a fraction of the
-    cost (no code generation, no compilation). Under ``runtime`` the seeds are simply
-    simulated one after the other.
-
-    Parameters
-    ----------
-    params : Params, optional
-        Circuit parameters (the default preset if omitted), the same for every seed.
-    seeds : iterable of int
-        Seeds, in the order of the results.
-    device : {"cpp_standalone", "runtime"}
-        Brian2 device.
-    progress : bool
-        Show progress of each simulation on stderr (``runtime`` only).
-    jobs : int, optional
-        ``cpp_standalone``: programs running at once after the first seed (default: the
-        cores this process may use).
-
-    Yields
-    ------
-    Result
-        One per seed, in the order of ``seeds``. ``wall_seconds`` of the first includes
-        building and compiling the program; of the others, the time since the previous
-        result was yielded (with several programs at once, less than one run takes).
-        Results are yielded one at a time, so only one is in memory unless the caller
-        keeps them.
-
-    Notes
-    -----
-    The ``cpp_standalone`` device stays selected while the generator is suspended
-    (between two results); run no other Brian2 simulation in this process until it is
-    exhausted or closed.
-    """
-    params = _check_params(params)
-    check_device(device)
-    seeds = [check_seed(s) for s in seeds]
-    if device != "cpp_standalone":
-        for seed in seeds:
-            yield simulate(params, seed=seed, device=device, progress=progress)
-        return
-    if not seeds:
-        return
-    sched = schedule(params)
-    t_wall = time.perf_counter()
-    with contextlib.ExitStack() as stack:
-        directory = stack.enter_context(standalone_build_directory(_build_key(params)))
-        stack.enter_context(
-            brian_device(device, seeds[0], directory=directory, build_on_run=False)
-        )
-        objs = _build(params, sched, seeds[0], device, progress)
-        b2.device.build(run=False, directory=directory, with_output=False)
-        phi = objs["neurons"].phi
-        b2.device.run(run_args={phi: initial_phases(params, seeds[0])}, with_output=False)
-        remove_run_args_files()  # or the persistent build directory grows with every run
-        yield _collect(params, sched, objs, seeds[0], device, t_wall)
-        t_wall = time.perf_counter()
-        # the other seeds: the program again, as many at once as there are cores
-        runs = ({phi: initial_phases(params, seed)} for seed in seeds[1:])
-        for k in rerun_standalone(runs, jobs):
-            yield _collect(params, sched, objs, seeds[1 + k], device, t_wall)
-            t_wall = time.perf_counter()
+        network = build_network(params, sched, phases)
+        _run_protocol(network, sched, device, progress)
+        return _collect(params, sched, network, seed, device, t_wall)
 
 
 # ----------------------------------------------------------------------------- twin
