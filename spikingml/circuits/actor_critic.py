@@ -536,7 +536,7 @@ def _put_at_start(agent: b2.NeuronGroup, maze: Maze, rng: np.random.Generator) -
     agent.y = start[1] * meter
 
 
-class ActorCriticNetwork(NamedTuple):
+class Network(NamedTuple):
     """The Brian2 objects of one actor-critic that the protocol runs and reads."""
 
     net: b2.Network
@@ -551,7 +551,7 @@ class ActorCriticNetwork(NamedTuple):
     track: b2.StateMonitor
 
 
-def build_network(params: Params, maze: Maze, seed: int) -> ActorCriticNetwork:
+def build_network(params: Params, maze: Maze, seed: int) -> Network:
     """Create every Brian2 object of the closed-loop actor-critic; run nothing.
 
     Call it inside an active device context (:func:`spikingml.simulation.brian_device`):
@@ -569,7 +569,7 @@ def build_network(params: Params, maze: Maze, seed: int) -> ActorCriticNetwork:
 
     Returns
     -------
-    ActorCriticNetwork
+    Network
         The network, the agent, the two learning synapses and the monitors.
 
     Notes
@@ -664,7 +664,7 @@ def build_network(params: Params, maze: Maze, seed: int) -> ActorCriticNetwork:
     groups = (agent, place, critic, actor)
     synapses = (to_place, to_actor, readout, value, critic_syn, actor_syn, ring)
     net = b2.Network(*groups, *synapses, *spikes.values(), ends, track)
-    return ActorCriticNetwork(net, agent, critic_syn, actor_syn, spikes, ends, track)
+    return Network(net, agent, critic_syn, actor_syn, spikes, ends, track)
 
 
 # ----------------------------------------------------------------------- the protocol
@@ -674,7 +674,7 @@ def _longest(params: Params, n_trials: int) -> Any:
 
 
 def _run_phase(
-    network: ActorCriticNetwork,
+    network: Network,
     params: Params,
     n_trials: int,
     device: str,
@@ -704,7 +704,7 @@ def _run_phase(
 
 
 def _start_control(
-    network: ActorCriticNetwork,
+    network: Network,
     maze: Maze,
     rng: np.random.Generator,
     n_trials: int,
@@ -806,7 +806,7 @@ def simulate(
 
 
 def _collect(
-    network: ActorCriticNetwork, params: Params, maze: Maze
+    network: Network, params: Params, maze: Maze
 ) -> tuple[
     dict[str, SpikeData], dict[str, np.ndarray], dict[str, np.ndarray], dict[str, np.ndarray]
 ]:

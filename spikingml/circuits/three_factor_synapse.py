@@ -3,7 +3,8 @@ r"""Three-factor synapses beside their closed form: the template of a circuit.
 This module is the smallest complete circuit, written to be copied: a new circuit starts
 as a copy of it (``docs/guide/adding_a_circuit.rst`` walks through the copy). Its parts
 come in the order of the circuit contract (:mod:`spikingml.circuits.contract`):
-parameters, stimulus, network (``simulate``), twin, compare, figures. Comments marked
+parameters, stimulus, the network (``build_network``: every Brian2 object, on one screen;
+``simulate``: the outline of a run), twin, compare, figures. Comments marked
 ``TEMPLATE:`` say what a new circuit changes.
 
 The ML idea
@@ -61,7 +62,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import brian2 as b2
 import numpy as np
@@ -89,9 +90,11 @@ __all__ = [
     "NAME",
     "DESCRIPTION",
     "METRICS",
+    "Network",
     "Params",
     "Stimulus",
     "Twin",
+    "build_network",
     "closed_form_trace",
     "compare",
     "figures",
@@ -237,6 +240,58 @@ def _generator(trains: list[np.ndarray], dt: Any, name: str) -> b2.SpikeGenerato
 
 
 # ------------------------------------------------------------------------------ network
+# TEMPLATE: the circuit itself, on one screen: build_network creates every Brian2 object
+# (populations, synapses with their plasticity rules, monitors) and runs nothing. Name
+# every object (stable names keep Brian2's compiled code cached across runs) and compose
+# learning rules from spikingml.plasticity.
+class Network(NamedTuple):
+    """The Brian2 objects of a run (:func:`build_network`)."""
+
+    net: b2.Network
+    groups: tuple[b2.SpikeGeneratorGroup, ...]  # pre, post, dopamine
+    plastic: b2.Synapses
+    spikes: tuple[b2.SpikeMonitor, ...]  # one per group
+    w_mon: b2.StateMonitor
+
+
+def build_network(params: Params, stim: Stimulus) -> Network:
+    """Create the synapses, their spike sources and monitors (inside :func:`brian_device`).
+
+    Parameters
+    ----------
+    params : Params
+        Circuit parameters.
+    stim : Stimulus
+        The spike trains to replay (:func:`stimulus`).
+
+    Returns
+    -------
+    Network
+        The objects, collected in a ``brian2.Network`` ready to run.
+    """
+    rule = params.rule()
+    b2.defaultclock.dt = params.dt
+    pre = _generator(stim.pre, params.dt, "pre")
+    post = _generator(stim.post, params.dt, "post")
+    dopamine = _generator([stim.dopamine], params.dt, "dopamine")
+    plastic = b2.Synapses(
+        pre,
+        post,
+        rule.synapse_model(),
+        on_pre=rule.on_pre(),
+        on_post=rule.on_post(),
+        namespace=rule.namespace(),
+        name="plastic",
+    )
+    plastic.connect(j="i")  # synapse k: pre k -> post k
+    plastic.w = params.w0
+    volume = rule.build_dopamine_pathway(dopamine, plastic, name="volume")
+    spikes = tuple(b2.SpikeMonitor(g, name=f"{g.name}_spikes") for g in (pre, post, dopamine))
+    w_mon = b2.StateMonitor(plastic, "w", record=np.arange(params.n_recorded), name="w_mon")
+    net = b2.Network(pre, post, dopamine, plastic, volume, w_mon, *spikes)
+    return Network(net, (pre, post, dopamine), plastic, spikes, w_mon)
+
+
 def simulate(
     params: Params | None = None, seed: int = 0, device: str = "runtime", progress: bool = True
 ) -> Result:
@@ -261,55 +316,50 @@ def simulate(
         synapse's weight at the end of the run) and ``w0``; events ``dopamine`` (the
         dopamine spikes); one phase, ``learning``.
     """
+    # TEMPLATE: simulate is the outline: check, inputs, device, build, run, collect.
     params = Params() if params is None else params
     if not isinstance(params, Params):
         raise ValidationError("params", "a three_factor_synapse.Params", type(params).__name__)
     check_device(device)
     seed = check_seed(seed)
     stim = stimulus(params, seed)
-    rule = params.rule()
 
     t_wall = time.perf_counter()
     with brian_device(device, seed):
-        # TEMPLATE: the network. Name every object (stable names keep Brian2's compiled
-        # code cached across runs); compose learning rules from spikingml.plasticity.
-        b2.defaultclock.dt = params.dt
-        pre = _generator(stim.pre, params.dt, "pre")
-        post = _generator(stim.post, params.dt, "post")
-        dopamine = _generator([stim.dopamine], params.dt, "dopamine")
-        plastic = b2.Synapses(
-            pre,
-            post,
-            rule.synapse_model(),
-            on_pre=rule.on_pre(),
-            on_post=rule.on_post(),
-            namespace=rule.namespace(),
-            name="plastic",
-        )
-        plastic.connect(j="i")  # synapse k: pre k -> post k
-        plastic.w = params.w0
-        volume = rule.build_dopamine_pathway(dopamine, plastic, name="volume")
-        spikes = [b2.SpikeMonitor(g, name=f"{g.name}_spikes") for g in (pre, post, dopamine)]
-        w_mon = b2.StateMonitor(plastic, "w", record=np.arange(params.n_recorded), name="w_mon")
-        net = b2.Network(pre, post, dopamine, plastic, volume, w_mon, *spikes)
-        counter = SynapticEventCounter(net)
+        network = build_network(params, stim)
+        counter = SynapticEventCounter(network.net)
         if device == "cpp_standalone":
             report = "stderr" if progress else None
         else:
             report = progress_reporter(progress, NAME)
-        net.run(params.duration, report=report, report_period=2 * second)
+        network.net.run(params.duration, report=report, report_period=2 * second)
         populations = {
             g.name: SpikeData(np.asarray(m.i[:]), np.asarray(m.t[:] / second), len(g))
-            for g, m in zip((pre, post, dopamine), spikes, strict=True)
+            for g, m in zip(network.groups, network.spikes, strict=True)
         }
-        state = {v: np.asarray(getattr(plastic, v)[:]) for v in ("w", "c", "n", "t_last")}
-        w_trace = np.asarray(w_mon.w[:]).T  # (samples, n_recorded)
+        state = {v: np.asarray(getattr(network.plastic, v)[:]) for v in ("w", "c", "n", "t_last")}
+        w_trace = np.asarray(network.w_mon.w[:]).T  # (samples, n_recorded)
         synaptic_events = counter.total()
     wall = time.perf_counter() - t_wall
+    return _collect(params, seed, device, populations, state, w_trace, synaptic_events, wall)
 
+
+def _collect(
+    params: Params,
+    seed: int,
+    device: str,
+    populations: dict[str, SpikeData],
+    state: dict[str, np.ndarray],
+    w_trace: np.ndarray,
+    synaptic_events: int,
+    wall: float,
+) -> Result:
+    """The run's Result; each synapse's weight advanced from its last event to the end."""
     # a synapse stores its state at its last event: advance it to the end of the run
     duration = float(params.duration)
-    w_end, _, _ = rule.advance(state["w"], state["c"], state["n"], duration - state["t_last"])
+    w_end, _, _ = params.rule().advance(
+        state["w"], state["c"], state["n"], duration - state["t_last"]
+    )
     return Result(
         circuit=NAME,
         params=params.to_dict(),
