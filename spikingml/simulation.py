@@ -112,7 +112,18 @@ def versions() -> dict[str, str]:
     }
 
 
+#: Environment variable choosing the code generation target of the ``runtime`` device:
+#: ``cython`` (the default: compiled once per code object, fast to run) or ``numpy``
+#: (nothing compiled, slower per time step: the test suite's short runs).
+RUNTIME_TARGET_ENV = "SPIKINGML_RUNTIME_TARGET"
+
+
 def _runtime_target() -> str:
+    target = os.environ.get(RUNTIME_TARGET_ENV, "")
+    if target:
+        if target not in ("cython", "numpy"):
+            raise ValidationError(RUNTIME_TARGET_ENV, "'cython' or 'numpy'", target)
+        return target
     try:
         import Cython  # noqa: F401
     except ImportError:  # pragma: no cover - Cython is a dependency

@@ -8,19 +8,47 @@ import pytest
 matplotlib.use("Agg")
 
 # Compile Brian2's generated code without optimisation (-O0): the suite compiles
-# hundreds of code objects and runs each for seconds at most, so this halves a cold run.
-# The modules go to a cache of their own (spikingml.simulation.FAST_COMPILE_ENV). Set
-# SPIKINGML_FAST_COMPILE=0 to test optimised code.
+# every circuit's cpp_standalone program and runs each for seconds at most, so this
+# halves a cold run. Cython modules go to a cache of their own
+# (spikingml.simulation.FAST_COMPILE_ENV). Set SPIKINGML_FAST_COMPILE=0 to test optimised
+# code.
 os.environ.setdefault("SPIKINGML_FAST_COMPILE", "1")
 
+#: Brian2's code generation target of the runtime device (spikingml.simulation).
+RUNTIME_TARGET_ENV = "SPIKINGML_RUNTIME_TARGET"
 
-def pytest_report_header(config) -> str:
-    """Say whether a missing optional test dependency skips or fails (tests/_optional.py)."""
+
+def pytest_configure(config) -> None:
+    """Choose the runtime device's code generation target for this session.
+
+    The default suite (``-m 'not slow ...'``) runs short simulations of hundreds of
+    distinct code objects: generated Cython costs about 2 s of compilation per object on
+    a cold machine (524 objects, most of a cold ``make test``), NumPy nothing, so it runs
+    under ``numpy``. Sessions that select the slow science runs (``make test-slow``,
+    ``make test-all``) run long simulations and use ``cython``. An explicit
+    ``SPIKINGML_RUNTIME_TARGET`` wins. Cython and NumPy give the same spikes
+    (``tests/test_simulation.py::test_cython_and_numpy_targets_give_the_same_run``), and
+    every circuit's runtime run is compared with its compiled cpp_standalone program in
+    ``tests/test_contract.py``.
+    """
+    if RUNTIME_TARGET_ENV not in os.environ:
+        markexpr = config.getoption("markexpr", default="") or ""
+        os.environ[RUNTIME_TARGET_ENV] = "numpy" if "not slow" in markexpr else "cython"
+
+
+def pytest_report_header(config) -> list[str]:
+    """Say whether a missing optional test dependency skips or fails (tests/_optional.py),
+    and which code generation target the runtime device uses."""
     from _optional import REQUIRE_ENV, optional_required
 
     if optional_required():
-        return f"optional test dependencies: required (CI or {REQUIRE_ENV}=1; missing = error)"
-    return f"optional test dependencies: skipped where missing (set {REQUIRE_ENV}=1 to require)"
+        optional = f"required (CI or {REQUIRE_ENV}=1; missing = error)"
+    else:
+        optional = f"skipped where missing (set {REQUIRE_ENV}=1 to require)"
+    return [
+        f"optional test dependencies: {optional}",
+        f"Brian2 runtime target: {os.environ.get(RUNTIME_TARGET_ENV)} ({RUNTIME_TARGET_ENV})",
+    ]
 
 
 @pytest.fixture(scope="session")

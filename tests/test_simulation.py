@@ -125,6 +125,45 @@ def test_fast_compile_uses_O0_and_caches_of_its_own(tmp_path, monkeypatch):
         assert Path(directory).name == f"prog-{_flags_tag()}-0" != unoptimised
 
 
+def test_runtime_target_follows_the_environment(monkeypatch):
+    """SPIKINGML_RUNTIME_TARGET picks Brian2's runtime target; a wrong value is named."""
+    for target in ("numpy", "cython"):
+        monkeypatch.setenv(simulation.RUNTIME_TARGET_ENV, target)
+        with simulation.brian_device("runtime", seed=0):
+            assert brian2.prefs.codegen.target == target
+    monkeypatch.setenv(simulation.RUNTIME_TARGET_ENV, "weave")
+    with pytest.raises(ValidationError, match="SPIKINGML_RUNTIME_TARGET.*'cython' or 'numpy'"):
+        with simulation.brian_device("runtime", seed=0):
+            pass
+
+
+def test_cython_and_numpy_targets_give_the_same_run(monkeypatch):
+    """The default suite runs the runtime device under NumPy (tests/conftest.py); users
+    run generated Cython. The Bayesian neuron's tiny run (Poisson inputs replayed, output
+    neurons integrating the log-odds with a threshold and reset: a few code objects) gives
+    the same spikes under both, and the same recorded variables to float rounding (NumPy
+    and C evaluate the same expressions in double precision; their exp() may differ in
+    the last bit)."""
+    from spikingml.circuits import bayesian_neuron as bn
+
+    params = bn.Params.tiny()
+    runs = {}
+    for target in ("cython", "numpy"):
+        monkeypatch.setenv(simulation.RUNTIME_TARGET_ENV, target)
+        runs[target] = bn.simulate(params, seed=3, device="runtime", progress=False)
+    cython, numpy_ = runs["cython"], runs["numpy"]
+    assert cython.populations.keys() == numpy_.populations.keys()
+    for name, spikes in cython.populations.items():
+        np.testing.assert_array_equal(spikes.indices, numpy_.populations[name].indices, name)
+        np.testing.assert_array_equal(spikes.times, numpy_.populations[name].times, name)
+    assert sum(len(s.times) for s in cython.populations.values()) > 0
+    assert cython.signals.keys() == numpy_.signals.keys()
+    for name, signal in cython.signals.items():
+        np.testing.assert_allclose(
+            numpy_.signals[name].values, signal.values, rtol=1e-9, atol=1e-12, err_msg=name
+        )
+
+
 def test_standalone_programs_are_compiled_with_the_vectorising_limit(monkeypatch):
     """cpp_standalone gets Brian2's optimised flags, plus GCC's higher limit on overlap
     checks (the state updates of many arrays vectorise); runtime keeps Brian2's own."""
