@@ -69,6 +69,14 @@ def machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
+def _number(value: float) -> str:
+    """Three decimals, or three significant digits for a small non-zero value (an error
+    of 3e-15 is not "0.000")."""
+    if value != 0 and abs(value) < 0.01:
+        return f"{value:.3g}"
+    return f"{value:.3f}"
+
+
 def main(
     circuit: str,
     targets: dict[str, list[Target]],
@@ -103,10 +111,11 @@ def main(
                 for name, test, desc in targets[preset]:
                     if not test(row):
                         failures.append(
-                            f"{preset} seed {seed}: {name} = {row[name]:.3f} (target {desc})"
+                            f"{preset} seed {seed}: {name} = {_number(row[name])} (target {desc})"
                         )
                 shown = [c for c in columns[2:] if isinstance(row.get(c), (int, float))]
-                print(f"{preset:7s} seed {seed}: " + ", ".join(f"{c}={row[c]:.3f}" for c in shown))
+                values = ", ".join(f"{c}={_number(row[c])}" for c in shown)
+                print(f"{preset:7s} seed {seed}: {values}")
     RESULTS.mkdir(exist_ok=True)
     stem = circuit.replace("-", "_")
     with open(RESULTS / f"{stem}.csv", "w", newline="") as f:
@@ -125,7 +134,7 @@ def main(
         "|" + "---|" * len(columns),
     ]
     for row in rows:
-        cells = [f"{row[c]:.3f}" if isinstance(row[c], float) else str(row[c]) for c in columns]
+        cells = [_number(row[c]) if isinstance(row[c], float) else str(row[c]) for c in columns]
         lines.append("| " + " | ".join(cells) + " |")
     lines += ["", "Targets missed: " + ("none" if not failures else "; ".join(failures)), ""]
     (RESULTS / f"{stem}.md").write_text("\n".join(lines))
