@@ -71,6 +71,8 @@ Contents
     ``err``, the cross-entropy ``E`` and ``L = B err``.
 :func:`eligibility_gradients`, :func:`eprop_gradients`
     e-prop's gradients for a learning signal ``L`` (online, or the exact one).
+:func:`rate_regularisation_gradients`
+    The gradient of a firing-rate regulariser, through the same traces.
 :func:`bptt_gradients`, :func:`exact_learning_signal`
     Back-propagation through time of the surrogate gradient, and ``dE/dz`` from it.
 :func:`linearised_loss`
@@ -110,6 +112,7 @@ __all__ = [
     "learning_signal",
     "eligibility_gradients",
     "eprop_gradients",
+    "rate_regularisation_gradients",
     "bptt_gradients",
     "exact_learning_signal",
     "linearised_loss",
@@ -353,6 +356,23 @@ def eprop_gradients(
     g_in, g_rec = eligibility_gradients(traj, learning_signal(err, feedback), net)
     g_out = np.einsum("tbk,tbj->kj", err, traj.zbar)
     return Gradients(w_in=g_in, w_rec=g_rec, w_out=g_out)
+
+
+def rate_regularisation_gradients(
+    traj: Trajectory, net: Network, *, f_target: float, c_reg: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """e-prop's gradient of ``E_reg = c_reg / 2 sum_b sum_j (f_bj - f_target)^2 T``.
+
+    ``f_bj = sum_t z_bj[t] / T`` is neuron ``j``'s rate in trial ``b`` (spikes per step)
+    and ``f_target`` the target rate (spikes per step). e-prop's gradient is
+    ``c_reg sum_b (f_bj - f_target) sum_t e_bji[t]`` (the rate's learning signal is known
+    only at the trial's end, so it multiplies the summed, unfiltered traces, as in Bellec
+    et al. 2020). Returns ``(g_in, g_rec)``.
+    """
+    T = traj.z.shape[0]
+    rate_err = c_reg * (traj.z.sum(axis=0) / T - f_target)  # (batch, n)
+    L = np.broadcast_to(rate_err, traj.z.shape)
+    return eligibility_gradients(traj, L, net, filtered=False)
 
 
 def _backward(traj, err, w_rec, w_out, net):

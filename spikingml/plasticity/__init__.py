@@ -20,9 +20,12 @@ rule                               circuits
 :class:`ExcitabilityRule`          wta-em (excitabilities; or the homeostatic
 :class:`HomeostaticExcitability`   variant)
 :class:`TempotronRule`             tempotron
+:class:`EProp`                     eprop-memory (recurrent LIF + ALIF network, e-prop
+                                   with Adam; :func:`build_eprop_network`)
 =================================  ====================================================
 """
 
+from spikingml.plasticity.eprop import EProp, build_eprop_network
 from spikingml.plasticity.hebbian import (
     AntiHebbianDecorrelation,
     NonlinearPCA,
@@ -42,6 +45,7 @@ from spikingml.plasticity.wta_stdp import (
 __all__ = [
     "AntiHebbianDecorrelation",
     "DopamineSTDP",
+    "EProp",
     "ExcitabilityRule",
     "HomeostaticExcitability",
     "HomeostaticThreshold",
@@ -52,4 +56,5 @@ __all__ = [
     "TDErrorRule",
     "TempotronRule",
     "VoltageAntiHebbian",
+    "build_eprop_network",
 ]
