@@ -62,13 +62,54 @@ def td_quick():
     return params, result, twin, td.compare(result, twin)
 
 
+#: Seed of the tiny runs shared by the conformance test and the circuits' own tests.
+TINY_SEED = 1
+
+_TINY_RUNS: dict = {}
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory):
+    """``tiny_run(name)``: the pipeline's run of circuit ``name``'s tiny preset, seed 1.
+
+    One run per circuit and test process, shared by ``tests/test_contract.py`` and the
+    circuit's own test file (both are scheduled on the same worker, see
+    :func:`pytest_xdist_make_scheduler`): a :class:`spikingml.pipeline.RunRecord` with the
+    ``Result``, the twin's output, the metrics and every output file. Tests must not
+    modify it.
+    """
+    from spikingml import pipeline
+
+    def get(name: str):
+        if name not in _TINY_RUNS:
+            circuit = pipeline.load(name)
+            out = tmp_path_factory.mktemp(f"tiny-{name}")
+            _TINY_RUNS[name] = pipeline.run(
+                circuit, circuit.tiny(), seed=TINY_SEED, out=out, progress=False
+            )
+        return _TINY_RUNS[name]
+
+    return get
+
+
+def _circuit_of_file(path: str) -> str | None:
+    """The registered circuit whose own test file ``path`` is (``test_<module>.py``)."""
+    from spikingml.circuits import REGISTRY
+
+    stem = path.rsplit("/", 1)[-1].removesuffix(".py").removeprefix("test_")
+    modules = {module.rsplit(".", 1)[-1]: name for name, module in REGISTRY.items()}
+    return modules.get(stem)
+
+
 def pytest_xdist_make_scheduler(config, log):
-    """``--dist loadfile``, but each circuit of the conformance test on its own.
+    """``--dist loadfile``, but each circuit's tests together: its own file and its part
+    of the conformance test.
 
     A test file stays whole on one xdist worker, so its module fixtures (its shared
-    simulations) run once. ``tests/test_contract.py`` is split by circuit (the
-    parameter in brackets), so that the circuits' conformance runs are spread over the
-    workers. Other ``--dist`` modes are left as they are.
+    simulations) run once. ``tests/test_contract.py`` is split by circuit (the parameter
+    in brackets) and each part joins the circuit's own test file (``tests/test_<module>.py``),
+    so that both share one tiny run (the ``tiny_run`` fixture) and the circuits are
+    spread over the workers. Other ``--dist`` modes are left as they are.
     """
     if config.getvalue("dist") != "loadfile":
         return None
@@ -78,7 +119,8 @@ def pytest_xdist_make_scheduler(config, log):
         def _split_scope(self, nodeid: str) -> str:
             path, _, name = nodeid.partition("::")
             if path.endswith("test_contract.py") and name.endswith("]"):
-                return f"{path}::{name[name.index('[') + 1 : -1]}"
-            return path
+                return f"circuit:{name[name.index('[') + 1 : -1]}"
+            circuit = _circuit_of_file(path)
+            return f"circuit:{circuit}" if circuit else path
 
     return FileOrCircuit(config, log)

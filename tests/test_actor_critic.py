@@ -27,11 +27,21 @@ TINY = ac.Params(n_trials=3, n_control_trials=1, timeout=2 * second)
 
 @pytest.fixture(scope="module")
 def quick():
-    """(params, result, twin, metrics) of the quick preset, seed 0, runtime device."""
+    """(params, result, twin, metrics) of the quick preset, seed 0, runtime device: the
+    science of the slow tests (``make test-slow``)."""
     params = ac.Params.quick()
     result = ac.simulate(params, seed=0, progress=False)
     twin = ac.twin(params, seed=0)
     return params, result, twin, ac.compare(result, twin)
+
+
+@pytest.fixture(scope="module")
+def tiny(tiny_run):
+    """(params, result, twin, metrics) of the tiny preset's pipeline run (3 trials of at
+    most 2 s, one control trial), shared with the conformance test (tests/conftest.py)."""
+    record = tiny_run("actor-critic")
+    params = ac.Params.from_dict(record.result.params)
+    return params, record.result, record.twin_output, record.metrics
 
 
 # ------------------------------------------------------------------------- the arena
@@ -137,8 +147,8 @@ def test_params_validation():
         ac.simulate({"n_trials": 3})
 
 
-def test_result_structure(quick):
-    params, result, _, metrics = quick
+def test_result_structure(tiny):
+    params, result, _, metrics = tiny
     sizes = {name: pop.size for name, pop in result.populations.items()}
     assert sizes == {"place": 121, "critic": params.n_critic, "actor": params.n_actor}
     assert [p.name for p in result.phases] == ["learning", "control"]
@@ -151,8 +161,8 @@ def test_result_structure(quick):
     assert set(metrics) == set(ac.METRICS)
 
 
-def test_environment_obeys_its_rules(quick):
-    params, result, _, _ = quick
+def test_environment_obeys_its_rules(tiny):
+    params, result, _, _ = tiny
     maze = params.maze()
     x = result.signals["x"].values[:, 0]
     y = result.signals["y"].values[:, 0]
@@ -175,6 +185,7 @@ def test_environment_obeys_its_rules(quick):
     assert (lat[reached] < float(params.timeout / second)).all()
 
 
+@pytest.mark.slow  # the quick preset's 15 trials: minutes; the default suite has the tiny run
 def test_quick_preset_learns(quick):
     # Measured seeds 0-4, quick preset: last-5 / first-5 0.13-0.22, last-5 / control
     # 0.13-0.23 (benchmarks/results/actor_critic.md); the bounds are the issue's targets
@@ -187,16 +198,16 @@ def test_quick_preset_learns(quick):
     # finds the platform in 15 trials, so its value map may still be all zeros)
 
 
-def test_figures_written(quick, tmp_path):
-    _, result, twin, _ = quick
+def test_figures_written(tiny, tmp_path):
+    _, result, twin, _ = tiny
     paths = ac.figures(result, twin, tmp_path)
     assert [p.name for p in paths] == ["comparison.png", "trajectories.png"]
     assert all(p.stat().st_size > 20_000 for p in paths)
     assert len(ac.trajectories(result)) == len(result.extra["latencies"])
 
 
-def test_neo_export(quick):
-    _, result, _, _ = quick
+def test_neo_export(tiny):
+    _, result, _, _ = tiny
     block = result.to_neo()
     assert [s.name for s in block.segments] == ["learning", "control"]
     n_spikes = sum(len(st) for seg in block.segments for st in seg.spiketrains)
@@ -255,9 +266,9 @@ def test_default_preset_meets_issue_targets():
     assert m["value_map_correlation"] >= 0.7
 
 
-def test_round_trips_through_nwb(quick, tmp_path):
+def test_round_trips_through_nwb(tiny, tmp_path):
     # every field of the Result back from data.nwb (tests/_roundtrip.py)
-    check_nwb(quick[1], tmp_path)
+    check_nwb(tiny[1], tmp_path)
 
 
 @pytest.mark.slow

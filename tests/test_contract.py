@@ -9,8 +9,9 @@ every output file written and readable), and the same run on the other Brian2 de
 (identical spikes, or equivalent ones where the circuit says Brian2 draws its random
 numbers on the device). A new circuit inherits all of it by being registered.
 
-Each circuit's tests are scheduled together, on one xdist worker (``tests/conftest.py``),
-so the circuits are spread over the test workers.
+Each circuit's tests are scheduled together with the circuit's own test file, on one
+xdist worker (``tests/conftest.py``), so the circuits are spread over the test workers
+and the tiny run is made once for both.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import re
 import matplotlib.image
 import numpy as np
 import pytest
+from conftest import TINY_SEED
 
 from spikingml import pipeline
 from spikingml.circuits import REGISTRY, get_circuit
@@ -127,25 +129,23 @@ def test_params_errors_name_the_field(name):
 
 # -- the tiny preset through the pipeline, on both devices ---------------------------------
 
-_RUNS: dict[str, tuple[pipeline.RunRecord, object]] = {}
+_OTHER: dict[str, object] = {}
 
 
 @pytest.fixture(scope="module")
-def tiny_runs(tmp_path_factory):
+def tiny_runs(tiny_run):
     """circuit -> (record of the tiny preset's pipeline run, the simulation on the other
-    device), computed once per circuit."""
+    device), computed once per circuit (the record is shared with the circuit's own tests:
+    ``tiny_run`` in tests/conftest.py)."""
 
     def get(name: str):
-        if name not in _RUNS:
+        record = tiny_run(name)
+        if name not in _OTHER:
             circuit = pipeline.load(name)
-            params = circuit.tiny()
-            out = tmp_path_factory.mktemp(name)
-            record = pipeline.run(circuit, params, seed=1, out=out, progress=False)
-            other = circuit.simulate(
-                params, seed=1, device=OTHER_DEVICE[record.device], progress=False
+            _OTHER[name] = circuit.simulate(
+                circuit.tiny(), seed=TINY_SEED, device=OTHER_DEVICE[record.device], progress=False
             )
-            _RUNS[name] = (record, other)
-        return _RUNS[name]
+        return record, _OTHER[name]
 
     return get
 
@@ -173,7 +173,7 @@ def test_tiny_run_gives_exactly_the_documented_metrics(name, tiny_runs):
     assert set(written) == expected
     for key, value in record.metrics.items():
         assert written[key] == (value if math.isfinite(value) else None)
-    assert written["circuit"] == name and written["seed"] == 1
+    assert written["circuit"] == name and written["seed"] == TINY_SEED
 
 
 @pytest.mark.standalone
@@ -195,7 +195,7 @@ def test_tiny_run_writes_every_output_and_they_open(name, tiny_runs):
     nix = nixio.File.open(str(record.out / "data.nix"), nixio.FileMode.ReadOnly)
     try:
         (block,) = nix.blocks
-        assert block.metadata["circuit"] == name and block.metadata["seed"] == 1
+        assert block.metadata["circuit"] == name and block.metadata["seed"] == TINY_SEED
         segments = [g for g in block.groups if g.type == "neo.segment"]
         phases = [p.name for p in record.result.phases]
         assert [g.metadata["neo_name"] for g in segments] == phases  # one per phase
