@@ -20,6 +20,7 @@ rule                               circuits
 :class:`ExcitabilityRule`          wta-em (excitabilities; or the homeostatic
 :class:`HomeostaticExcitability`   variant)
 :class:`TempotronRule`             tempotron
+:class:`TsodyksMarkram`            reservoir (short-term depression and facilitation)
 :class:`EProp`                     eprop-memory (recurrent LIF + ALIF network, e-prop
                                    with Adam; :func:`build_eprop_network`)
 =================================  ====================================================
@@ -33,6 +34,7 @@ from spikingml.plasticity.hebbian import (
 )
 from spikingml.plasticity.homeostasis import HomeostaticThreshold
 from spikingml.plasticity.opponent import OpponentDopamineRule
+from spikingml.plasticity.short_term import TsodyksMarkram
 from spikingml.plasticity.td_error import TDErrorRule
 from spikingml.plasticity.tempotron import TempotronRule
 from spikingml.plasticity.three_factor import DopamineSTDP, PresynapticDopamineRule
@@ -55,6 +57,7 @@ __all__ = [
     "PresynapticDopamineRule",
     "TDErrorRule",
     "TempotronRule",
+    "TsodyksMarkram",
     "VoltageAntiHebbian",
     "build_eprop_network",
 ]
