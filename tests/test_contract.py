@@ -16,10 +16,13 @@ and the tiny run is made once for both.
 
 from __future__ import annotations
 
+import ast
 import dataclasses
+import inspect
 import json
 import math
 import re
+import textwrap
 
 import matplotlib.image
 import numpy as np
@@ -72,6 +75,31 @@ def test_module_follows_the_contract(name):
     assert check_module(module, name) == []
     circuit = Circuit(module, name)
     assert circuit.default_device in ("runtime", "cpp_standalone")
+
+
+#: Most lines (comments included, docstring excluded) of a circuit's ``build_network``:
+#: the circuit itself reads on one screen.
+NETWORK_LINES = 90
+
+
+@pytest.mark.parametrize("name", CIRCUITS)
+def test_the_network_is_built_on_one_screen(name):
+    """Every circuit creates its Brian2 objects in one ``build_network(params, ...)`` that
+    fits a screen; the rest of a run (inputs, protocol, collection) lives in helpers."""
+    module = get_circuit(name)
+    build = getattr(module, "build_network", None)
+    assert inspect.isfunction(build), "no build_network function (docs/guide/adding_a_circuit)"
+    assert next(iter(inspect.signature(build).parameters)) == "params"
+    (node,) = ast.parse(textwrap.dedent(inspect.getsource(build))).body
+    body = node.body[1:] if ast.get_docstring(node) else node.body
+    lines = node.end_lineno - body[0].lineno + 1
+    assert lines <= NETWORK_LINES, f"build_network is {lines} lines"
+    # it creates the network: Brian2 objects, or a plasticity rule's builder of them
+    assert re.search(
+        r"\b(?:b2|brian2)\.(?:NeuronGroup|Synapses|SpikeGeneratorGroup)\b|"
+        r"build_\w+\(",
+        inspect.getsource(build),
+    )
 
 
 @pytest.mark.parametrize("name", CIRCUITS)

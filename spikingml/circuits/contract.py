@@ -39,6 +39,11 @@ Required members
 
 The module docstring cites the paper(s) in a ``References`` section.
 
+Structure (checked by the conformance test, not needed by callers): a
+``build_network(params, ...)`` function creates every Brian2 object of the circuit and
+runs nothing, in at most 90 lines, so that a reader finds the circuit on one screen;
+``simulate`` is the outline of a run around it (inputs, device, build, protocol, Result).
+
 Optional members and their defaults
 -----------------------------------
 ``DEFAULT_DEVICE = "runtime"``
