@@ -551,7 +551,8 @@ def build_eprop_network(
             elig,
             weights[key],
             rule.reduction_model(output),
-            dt=dt,
+            # the sum is needed at trial boundaries only: its clock ticks once a trial
+            dt=trial_duration,
             namespace=ns,
             name=f"ep_r_{key}",
         )
