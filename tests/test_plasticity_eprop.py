@@ -99,11 +99,16 @@ def _brian(rule: EProp, w_in, w_rec, w_out, feedback, x, labels, n_trials=1):
         n_trials=n_trials + 1,
     )
     spikes = brian2.SpikeMonitor(net.neurons, name="ep_spikes")
-    network = brian2.Network(*net.objects, spikes)
+    # every trial's vote, read at the next trial's first step before the reset
+    votes = brian2.StateMonitor(
+        net.readouts, "vote", record=True, dt=T * DT, when="start", name="ep_votes"
+    )
+    network = brian2.Network(*net.objects, spikes, votes)
     network.run((n_trials * T + 1) * DT)
     z = np.zeros((n_trials * T + 1, COPIES * N))
     z[np.round(spikes.t_ / float(DT)).astype(int), spikes.i[:]] = 1
-    return net, z[: n_trials * T].reshape(n_trials * T, COPIES, N)
+    # the votes of every trial: (2 copies, trials)
+    return net, z[: n_trials * T].reshape(n_trials * T, COPIES, N), np.asarray(votes.vote)[:, 1:]
 
 
 @pytest.fixture(scope="module")
@@ -120,7 +125,7 @@ def runs():
 
 
 def test_the_spikes_are_those_of_the_numpy_network(runs):
-    _, _, (traj, _), (_, z) = runs
+    _, _, (traj, _), (_, z, _) = runs
     assert traj.z.sum() > 30  # a check on a silent network would prove nothing
     assert traj.a[:, :, N_LIF:].max() > 0.5
     np.testing.assert_array_equal(z, traj.z)
@@ -128,14 +133,22 @@ def test_the_spikes_are_those_of_the_numpy_network(runs):
 
 @pytest.mark.parametrize("key", ["in", "rec", "out"])
 def test_batch_gradients_equal_numpy_eprop(runs, key):
-    _, _, (_, grads), (net, _) = runs
+    _, _, (_, grads), (net, _, _) = runs
     got = np.asarray(net.weights[key].gsum[:]).reshape(grads[key].shape)
     assert np.max(np.abs(grads[key])) > 1e-3
     assert np.max(np.abs(got - grads[key])) <= RTOL * np.max(np.abs(grads[key]))
 
 
+def test_the_vote_sums_the_readout_difference_over_the_window(runs):
+    _, _, (traj, _), (_, _, votes) = runs
+    mask = np.zeros(T)
+    mask[round(WINDOW[0] / float(DT)) :] = 1
+    want = (mask[:, None, None] * (traj.y - traj.y[:, :, ::-1])).sum(axis=0)  # (copies, 2)
+    np.testing.assert_allclose(votes[:, 0], want.ravel(), rtol=1e-12, atol=1e-12)
+
+
 def test_adam_first_step_on_the_batch_mean(runs):
-    rule, (w_in, w_rec, w_out, *_), (_, grads), (net, _) = runs
+    rule, (w_in, w_rec, w_out, *_), (_, grads), (net, _, _) = runs
     for key, w0 in (("in", w_in), ("rec", w_rec), ("out", w_out)):
         want, _, _ = ep.adam_step(
             w0, grads[key] / COPIES, 0.0, 0.0, 1, lr=rule.learning_rate, eps=rule.adam_eps
@@ -152,7 +165,7 @@ def test_second_trial_starts_from_rest_with_the_updated_weights():
     rule = EProp(tau_a=200 * ms, t_ref=2 * ms, c_reg=0.5, learning_rate=0.05)
     w_in, w_rec, w_out, feedback, x1, labels = _task(0)
     x2 = _task(1)[4]
-    net, z = _brian(rule, w_in, w_rec, w_out, feedback, np.concatenate([x1, x2]), labels, 2)
+    net, z, _ = _brian(rule, w_in, w_rec, w_out, feedback, np.concatenate([x1, x2]), labels, 2)
     w = {"in": w_in, "rec": w_rec, "out": w_out}
     m = {k: 0.0 for k in w}
     s = {k: 0.0 for k in w}

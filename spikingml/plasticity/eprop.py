@@ -232,10 +232,11 @@ class EProp(RuleParams):
         """Model of the readouts (two per copy; ``yo`` is the other readout's ``y``).
 
         ``target`` (1 for the correct class) and the loss window ``[win_on, win_off)``
-        from the trial's start ``t0`` are set at every trial's start.
+        from the trial's start ``t0`` are set at every trial's start; ``vote`` sums
+        ``y - yo`` over the window (the copy's answer is the readout with ``vote > 0``).
         """
         return (
-            "y : 1\nyo : 1 (linked)\nerr : 1\ntarget : 1\n"
+            "y : 1\nyo : 1 (linked)\nerr : 1\ntarget : 1\nvote : 1\n"
             "win_on : second\nwin_off : second\nt0 : second\n"
         )
 
@@ -243,8 +244,9 @@ class EProp(RuleParams):
     def readout_error() -> str:
         """``err = mask (pi - target)``, ``pi = 1 / (1 + exp(yo - y))`` (softmax of two)."""
         return (
-            "err = int(t - t0 > win_on - 0.5 * dt and t - t0 < win_off - 0.5 * dt)"
-            " * (1 / (1 + exp(yo - y)) - target)\n"
+            "mask = int(t - t0 > win_on - 0.5 * dt and t - t0 < win_off - 0.5 * dt)\n"
+            "err = mask * (1 / (1 + exp(yo - y)) - target)\n"
+            "vote += mask * (y - yo)\n"
         )
 
     @staticmethod
@@ -327,7 +329,7 @@ class EProp(RuleParams):
             ),
             "inputs": "xbar = 0\n",
             "readouts": (
-                "y = 0\nerr = 0\nt0 = t\ntarget = ep_target(t, i)\n"
+                "y = 0\nerr = 0\nvote = 0\nt0 = t\ntarget = ep_target(t, i)\n"
                 "win_on = ep_win_on(t, i) * second\nwin_off = ep_win_off(t, i) * second\n"
             ),
             "eligibility": "ea = 0\nebar = 0\ng = 0\nh = 0\n",
@@ -389,6 +391,7 @@ def build_eprop_network(
     trial_duration: Any,
     dt: Any,
     n_trials: int,
+    prefix: str = "ep",
 ) -> EPropNetwork:
     """Every Brian2 object of an e-prop network of ``n_copies`` copies (runs nothing).
 
@@ -413,6 +416,8 @@ def build_eprop_network(
         seconds from the trial's start.
     trial_duration, dt, n_trials
         One trial's (batch's) duration, the time step, the number of trials.
+    prefix
+        Starts the name of every object (two networks in one program need two).
     """
     n = n_lif + n_alif
     n_in = w_in.shape[1]
@@ -435,10 +440,10 @@ def build_eprop_network(
 
     when = dict(SCHEDULE)
     inputs = SpikeGeneratorGroup(
-        n_copies * n_in, input_indices, input_times, dt=dt, name="ep_inputs"
+        n_copies * n_in, input_indices, input_times, dt=dt, name=f"{prefix}_inputs"
     )
     traces = NeuronGroup(
-        n_copies * n_in, rule.input_model(), dt=dt, namespace=ns, name="ep_input_traces"
+        n_copies * n_in, rule.input_model(), dt=dt, namespace=ns, name=f"{prefix}_input_traces"
     )
     neurons = NeuronGroup(
         n_copies * n,
@@ -448,13 +453,13 @@ def build_eprop_network(
         dt=dt,
         namespace=ns,
         order=when["learning_signal"][1] + 1,
-        name="ep_neurons",
+        name=f"{prefix}_neurons",
     )
     beta = np.tile(np.r_[np.zeros(n_lif), np.full(n_alif, rule.beta)], n_copies)
     neurons.beta = beta
     neurons.r = -1
     readouts = NeuronGroup(
-        n_copies * 2, rule.readout_model(), dt=dt, namespace=ns, name="ep_readouts"
+        n_copies * 2, rule.readout_model(), dt=dt, namespace=ns, name=f"{prefix}_readouts"
     )
     readouts.yo = linked_var(readouts, "y", index=np.arange(n_copies * 2) ^ 1)
 
@@ -467,7 +472,7 @@ def build_eprop_network(
             dt=dt,
             namespace=ns,
             order=when["adam"][1],
-            name=f"ep_w_{key}",
+            name=f"{prefix}_w_{key}",
         )
         grp.w = np.asarray(init, float).ravel()
         grp.lr = rule.learning_rate
@@ -478,7 +483,7 @@ def build_eprop_network(
             dt=trial_duration,
             when="groups",
             order=when["adam"][1],
-            name=f"ep_adam_{key}",
+            name=f"{prefix}_adam_{key}",
         )
         weights[key] = grp
 
@@ -490,7 +495,7 @@ def build_eprop_network(
     }
     synapses = {}
     synapses["input_trace"] = Synapses(
-        inputs, traces, on_pre="x_post += 1", dt=dt, name="ep_s_input_trace"
+        inputs, traces, on_pre="x_post += 1", dt=dt, name=f"{prefix}_s_input_trace"
     )
     synapses["input_trace"].connect(j="i")
     pre_groups = {"in": (inputs, n_in), "rec": (neurons, n), "out": (neurons, n)}
@@ -510,7 +515,7 @@ def build_eprop_network(
             on_pre=f"{var}_post += w",
             dt=dt,
             namespace=ns,
-            name=f"ep_s_{key}",
+            name=f"{prefix}_s_{key}",
         )
         syn.connect(i=c * n_pre + i, j=c * n_post + j)
         # Synapses link through an index variable (their size is dynamic)
@@ -519,7 +524,7 @@ def build_eprop_network(
         synapses[key] = syn
         output = key == "out"
         elig = NeuronGroup(
-            len(c), rule.eligibility_model(output), dt=dt, namespace=ns, name=f"ep_e_{key}"
+            len(c), rule.eligibility_model(output), dt=dt, namespace=ns, name=f"{prefix}_e_{key}"
         )
         if output:
             elig.err = linked_var(readouts, "err", index=c * 2 + j)
@@ -537,14 +542,14 @@ def build_eprop_network(
             rule.eligibility_update(output),
             when="groups",
             order=when["eligibility"][1],
-            name=f"ep_elig_{key}",
+            name=f"{prefix}_elig_{key}",
         )
         elig.run_regularly(
             rule.trial_reset("eligibility") if not output else "g = 0\n",
             dt=trial_duration,
             when="groups",
             order=when["trial_reset"][1],
-            name=f"ep_reset_e_{key}",
+            name=f"{prefix}_reset_e_{key}",
         )
         eligibility[key] = elig
         red = Synapses(
@@ -554,7 +559,7 @@ def build_eprop_network(
             # the sum is needed at trial boundaries only: its clock ticks once a trial
             dt=trial_duration,
             namespace=ns,
-            name=f"ep_r_{key}",
+            name=f"{prefix}_r_{key}",
         )
         red.connect(i=np.arange(len(c)), j=j * shapes[key][1] + i)
         synapses[f"reduce_{key}"] = red
@@ -564,7 +569,7 @@ def build_eprop_network(
         "B : 1 (constant)\nL_post = B * err_pre : 1 (summed)",
         dt=dt,
         namespace=ns,
-        name="ep_s_feedback",
+        name=f"{prefix}_s_feedback",
     )
     c, j, k = _pairs(n_copies, n, 2)
     fb.connect(i=c * 2 + k, j=c * n + j)
@@ -572,22 +577,26 @@ def build_eprop_network(
     synapses["feedback"] = fb
 
     rw = when["update"]
-    neurons.run_regularly(rule.neuron_update(), when=rw[0], order=rw[1], name="ep_update_neurons")
-    traces.run_regularly(rule.input_update(), when=rw[0], order=rw[1], name="ep_update_inputs")
+    neurons.run_regularly(
+        rule.neuron_update(), when=rw[0], order=rw[1], name=f"{prefix}_update_neurons"
+    )
+    traces.run_regularly(
+        rule.input_update(), when=rw[0], order=rw[1], name=f"{prefix}_update_inputs"
+    )
     readouts.run_regularly(
-        "y = ep_kappa * y\n", when=rw[0], order=rw[1], name="ep_update_readouts"
+        "y = ep_kappa * y\n", when=rw[0], order=rw[1], name=f"{prefix}_update_readouts"
     )
     neurons.run_regularly(
         rule.spike_trace(),
         when=when["spike_trace"][0],
         order=when["spike_trace"][1],
-        name="ep_zbar",
+        name=f"{prefix}_zbar",
     )
     readouts.run_regularly(
         rule.readout_error(),
         when=when["readout_error"][0],
         order=when["readout_error"][1],
-        name="ep_readout_error",
+        name=f"{prefix}_readout_error",
     )
     tr = when["trial_reset"]
     for grp, kind in ((neurons, "neurons"), (traces, "inputs"), (readouts, "readouts")):
@@ -596,6 +605,6 @@ def build_eprop_network(
             dt=trial_duration,
             when=tr[0],
             order=tr[1],
-            name=f"ep_reset_{kind}",
+            name=f"{prefix}_reset_{kind}",
         )
     return EPropNetwork(inputs, traces, neurons, readouts, weights, eligibility, synapses)
