@@ -153,3 +153,10 @@ def test_bad_inputs_of_the_references():
         release_sequence([0.2, 0.1], 0.5, 1.0, 0.1)
     with pytest.raises(ValidationError, match="interval"):
         steady_state(0.5, 1.0, 0.1, 0.0)
+
+
+def test_steady_state_of_many_synapses_at_once():
+    U, D, F = (np.array(v) for v in zip(*MAASS_2002.values(), strict=True))
+    u, R = steady_state(U, D, F, 0.05)
+    for k, (Uk, Dk, Fk) in enumerate(MAASS_2002.values()):
+        assert (u[k], R[k]) == pytest.approx(steady_state(Uk, Dk, Fk, 0.05), rel=1e-15)

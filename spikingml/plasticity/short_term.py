@@ -242,24 +242,29 @@ def release_sequence(spike_times: Any, U: float, D: float, F: float) -> np.ndarr
     return out
 
 
-def steady_state(U: float, D: float, F: float, interval: float) -> tuple[float, float]:
+def steady_state(U: Any, D: Any, F: Any, interval: float) -> tuple[Any, Any]:
     """Fixed point ``(u*, R*)`` of the use and the resources at the spikes of a regular train.
 
     Parameters
     ----------
-    U, D, F : float
-        Use, recovery and facilitation time constants (s).
+    U, D, F : float or array_like
+        Use, recovery and facilitation time constants (s); arrays give one fixed point per
+        synapse.
     interval : float
         Interval ``T`` between spikes (s).
 
     Returns
     -------
-    tuple of float
+    tuple of float (or of ndarray for array input)
         ``u* = U / (1 - (1 - U) exp(-T/F))`` and
         ``R* = (1 - exp(-T/D)) / (1 - (1 - u*) exp(-T/D))``.
     """
     if not interval > 0:
         raise ValidationError("steady_state(interval)", "an interval > 0 s", interval)
+    U, D, F = (np.asarray(v, dtype=float) for v in (U, D, F))
     a, d = np.exp(-interval / F), np.exp(-interval / D)
     u = U / (1 - (1 - U) * a)
-    return float(u), float((1 - d) / (1 - (1 - u) * d))
+    R = (1 - d) / (1 - (1 - u) * d)
+    if u.ndim == 0:
+        return float(u), float(R)
+    return u, R
