@@ -67,6 +67,7 @@ bench-targets: $(STAMP)
 	$(PY) benchmarks/bench_wta_em.py
 	$(PY) benchmarks/bench_tempotron.py
 	$(PY) benchmarks/bench_three_factor_synapse.py
+	$(PY) benchmarks/bench_reservoir.py
 
 ## Parallel efficiency of `spikingml sweep` (20 quick runs on 1 and 2 workers; idle machine).
 bench-sweep: $(STAMP)
