@@ -203,7 +203,7 @@ def _volt(default: Any, doc: str) -> Any:
 
 @dataclasses.dataclass(frozen=True)
 class Params(CircuitParams):
-    """Parameters of the reservoir circuit (default preset: 200 neurons, 3400 + 2000 bins)."""
+    """Parameters of the reservoir circuit (default preset: 200 neurons, 3400 + 3600 bins)."""
 
     circuit_name = "Reservoir"
 
@@ -252,11 +252,11 @@ class Params(CircuitParams):
         1500, "bins of each half (fit, test) of the memory phase", integer=True, low=20
     )
     n_xor_trials: int = param(
-        200, "trials of the delayed XOR (half fit, half test)", integer=True, low=8
+        300, "trials of the delayed XOR (half fit, half test)", integer=True, low=8
     )
-    xor_trial: Any = _time(200 * ms, "duration of an XOR trial")
+    xor_trial: Any = _time(240 * ms, "duration of an XOR trial")
     burst_width: Any = _time(40 * ms, "duration of a burst window")
-    xor_gap: Any = _time(80 * ms, "onset of the second window after the first")
+    xor_gap: Any = _time(60 * ms, "onset of the second window after the first")
     xor_delay: Any = _time(20 * ms, "readout after the end of the second window")
     twin_spectral_radius: float = param(
         0.9, "spectral radius of the rate twin", low=0, low_inclusive=False
