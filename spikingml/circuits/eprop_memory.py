@@ -318,7 +318,7 @@ class Network(NamedTuple):
     net: b2.Network
     eprop: dict[str, EPropNetwork]  # "alif", "lif"
     votes: dict[str, b2.StateMonitor]  # every trial's vote, read at the next trial's start
-    spikes: dict[str, b2.SpikeMonitor]  # copy 0's neurons (test phase only)
+    spikes: dict[str, b2.SpikeMonitor]  # copy 0's neurons
 
 
 def build_network(params: Params, stim: Stimulus, weights: dict[str, np.ndarray]) -> Network:
@@ -346,6 +346,8 @@ def build_network(params: Params, stim: Stimulus, weights: dict[str, np.ndarray]
             dt=params.dt,
             n_trials=n_batches + 1,
             prefix=variant,
+            # Adam applies trial k - 1's gradients at trial k's start: training batches only
+            learning=np.r_[np.ones(params.iterations + 1), np.zeros(params.test_batches)],
             **weights,
         )
         votes[variant] = b2.StateMonitor(
@@ -365,21 +367,14 @@ def build_network(params: Params, stim: Stimulus, weights: dict[str, np.ndarray]
 
 
 def _run_protocol(network: Network, params: Params, device: str, progress: bool) -> None:
-    """Train, then test with learning off (one program under ``cpp_standalone``)."""
+    """Train, then test with learning off: one ``run`` (the weights stop through the
+    rule's ``learning`` schedule), so one program under ``cpp_standalone``."""
     standalone = device == "cpp_standalone"
     report = ("stderr" if progress else None) if standalone else progress_reporter(progress, NAME)
     T = params.trial_steps * params.dt
-    for mon in network.spikes.values():
-        mon.active = False
-    # one step into the test: Adam applies the last training batch at the next trial's start
-    network.net.run(params.iterations * T + params.dt, report=report, report_period=10 * second)
-    for variant in VARIANTS:
-        for grp in network.eprop[variant].weights.values():
-            grp.lr = 0.0
-    for mon in network.spikes.values():
-        mon.active = True
-    # ... and the last test trial's vote is read at the first step after it
-    network.net.run(params.test_batches * T, report=report, report_period=10 * second)
+    # one step more: the last trial's vote is read at the first step after it
+    duration = (params.iterations + params.test_batches) * T + params.dt
+    network.net.run(duration, report=report, report_period=10 * second)
     if standalone:
         b2.device.build(run=True, directory=b2.device.project_dir, with_output=False)
 
@@ -441,7 +436,11 @@ def _collect(params, seed, device, stim, rec, wall) -> Result:
         for v in VARIANTS
         for key, shape in shapes.items()
     }
-    populations = {v: SpikeData(*rec[f"{v}_spikes"], n) for v in VARIANTS}
+    populations = {}
+    for v in VARIANTS:
+        idx, times = rec[f"{v}_spikes"]
+        test = times >= t_train - 1e-9
+        populations[v] = SpikeData(idx[test], times[test], n)
     # copy 0's inputs in the test phase, as Brian2 delivered them
     keep = (stim.indices < n_in) & (stim.steps * float(params.dt) >= t_train - 1e-9)
     populations["input"] = SpikeData(stim.indices[keep], stim.steps[keep] * float(params.dt), n_in)

@@ -304,14 +304,16 @@ class EProp(RuleParams):
         """Adam on the batch mean, at the start of every trial after the first.
 
         ``k`` is the number of completed trials; at ``t = 0`` the gradient is 0 and the
-        weights do not move.
+        weights do not move. ``ep_learn(t)`` (a TimedArray, one value per trial start) is 1
+        where the trial that just ended trains the network and 0 where it only tests it.
         """
         return (
             "k_adam = floor(t / trial_duration + 0.5)\n"
             "gb = gsum * inv_batch\n"
             "m = ep_b1 * m + (1 - ep_b1) * gb\n"
             "s = ep_b2 * s + (1 - ep_b2) * gb**2\n"
-            "w = w - int(k_adam > 0.5) * lr * (m / (1 - ep_b1**clip(k_adam, 1, 1e12)))"
+            "w = w - int(k_adam > 0.5) * ep_learn(t) * lr"
+            " * (m / (1 - ep_b1**clip(k_adam, 1, 1e12)))"
             " / (sqrt(s / (1 - ep_b2**clip(k_adam, 1, 1e12))) + ep_eps)\n"
         )
 
@@ -392,6 +394,7 @@ def build_eprop_network(
     dt: Any,
     n_trials: int,
     prefix: str = "ep",
+    learning: np.ndarray | None = None,
 ) -> EPropNetwork:
     """Every Brian2 object of an e-prop network of ``n_copies`` copies (runs nothing).
 
@@ -418,6 +421,10 @@ def build_eprop_network(
         One trial's (batch's) duration, the time step, the number of trials.
     prefix
         Starts the name of every object (two networks in one program need two).
+    learning
+        ``(n_trials,)``: 1 where the update at the start of trial ``k`` (of trial
+        ``k - 1``'s gradients) applies, 0 where trial ``k - 1`` was a test (default: all
+        1). Adam's moments follow the test trials' gradients too; only ``w`` stays.
     """
     n = n_lif + n_alif
     n_in = w_in.shape[1]
@@ -436,6 +443,10 @@ def build_eprop_network(
     win = np.repeat(np.asarray(windows, float), 2, axis=1)  # (n_trials, 2 * copies, 2)
     ns["ep_win_on"] = TimedArray(win[:, :, 0], dt=trial_duration)
     ns["ep_win_off"] = TimedArray(win[:, :, 1], dt=trial_duration)
+    learn = np.ones(n_trials) if learning is None else np.asarray(learning, float)
+    if learn.shape != (n_trials,):
+        raise ValidationError("build_eprop_network(learning)", f"shape ({n_trials},)", learn.shape)
+    ns["ep_learn"] = TimedArray(learn, dt=trial_duration)
     steps = round(float(trial_duration / dt))
 
     when = dict(SCHEDULE)
