@@ -346,6 +346,7 @@ def build_network(params: Params, stim: Stimulus, weights: dict[str, np.ndarray]
             dt=params.dt,
             n_trials=n_batches + 1,
             prefix=variant,
+            inputs=nets["alif"].inputs if variant == "lif" else None,  # one input group
             # Adam applies trial k - 1's gradients at trial k's start: training batches only
             learning=np.r_[np.ones(params.iterations + 1), np.zeros(params.test_batches)],
             **weights,
@@ -361,7 +362,7 @@ def build_network(params: Params, stim: Stimulus, weights: dict[str, np.ndarray]
         spikes[variant] = b2.SpikeMonitor(
             nets[variant].neurons[: params.n], name=f"{variant}_spikes"
         )
-    objects = [o for v in VARIANTS for o in nets[v].objects]
+    objects = list(dict.fromkeys(o for v in VARIANTS for o in nets[v].objects))
     net = b2.Network(*objects, *votes.values(), *spikes.values())
     return Network(net, nets, votes, spikes)
 

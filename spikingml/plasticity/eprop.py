@@ -395,6 +395,7 @@ def build_eprop_network(
     n_trials: int,
     prefix: str = "ep",
     learning: np.ndarray | None = None,
+    inputs: SpikeGeneratorGroup | None = None,
 ) -> EPropNetwork:
     """Every Brian2 object of an e-prop network of ``n_copies`` copies (runs nothing).
 
@@ -425,6 +426,10 @@ def build_eprop_network(
         ``(n_trials,)``: 1 where the update at the start of trial ``k`` (of trial
         ``k - 1``'s gradients) applies, 0 where trial ``k - 1`` was a test (default: all
         1). Adam's moments follow the test trials' gradients too; only ``w`` stays.
+    inputs
+        An input group to share (another network's ``inputs``: the same trials without a
+        second copy of every spike); ``input_indices`` and ``input_times`` are then
+        ignored.
     """
     n = n_lif + n_alif
     n_in = w_in.shape[1]
@@ -450,9 +455,14 @@ def build_eprop_network(
     steps = round(float(trial_duration / dt))
 
     when = dict(SCHEDULE)
-    inputs = SpikeGeneratorGroup(
-        n_copies * n_in, input_indices, input_times, dt=dt, name=f"{prefix}_inputs"
-    )
+    if inputs is None:
+        inputs = SpikeGeneratorGroup(
+            n_copies * n_in, input_indices, input_times, dt=dt, name=f"{prefix}_inputs"
+        )
+    elif len(inputs) != n_copies * n_in:
+        raise ValidationError(
+            "build_eprop_network(inputs)", f"{n_copies * n_in} input neurons", len(inputs)
+        )
     traces = NeuronGroup(
         n_copies * n_in, rule.input_model(), dt=dt, namespace=ns, name=f"{prefix}_input_traces"
     )
