@@ -27,6 +27,7 @@ REGISTRY: dict[str, str] = {
     "actor-critic": "spikingml.circuits.actor_critic",
     "bayesian-neuron": "spikingml.circuits.bayesian_neuron",
     "rescorla-wagner": "spikingml.circuits.rescorla_wagner",
+    "reservoir": "spikingml.circuits.reservoir",
     "td-conditioning": "spikingml.circuits.td_conditioning",
     "tempotron": "spikingml.circuits.tempotron",
     "three-factor-synapse": "spikingml.circuits.three_factor_synapse",
