@@ -108,6 +108,10 @@ def test_bad_params_name_the_field():
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_default_preset_meets_the_targets(seed):
+    # The targets. Measured (benchmarks/results/reservoir.md, seeds 0-2):
+    # linear ESN MC/N 0.964-0.978, mc_total_lsm 1.66-1.93, XOR 0.920-0.953 (150 test
+    # trials: one trial is 0.007), separation monotonic at every seed. The copy without
+    # the slow input currents stays below the target (0.91-1.08): the check can fail.
     require("reservoirpy", "reservoir")
     params = res.Params()
     result = res.simulate(params, seed=seed, device="cpp_standalone", progress=False)
@@ -116,3 +120,4 @@ def test_default_preset_meets_the_targets(seed):
     assert metrics["mc_total_lsm"] >= 1.5
     assert metrics["xor_accuracy_lsm"] >= 0.9
     assert metrics["separation_monotonic_lsm"] == 1.0
+    assert metrics["mc_fast_inputs"] < metrics["mc_total_lsm"]
