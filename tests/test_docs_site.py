@@ -138,6 +138,7 @@ def test_landing_page(browser, server):
         "wta_em",
         "tempotron",
         "three_factor_synapse",
+        "reservoir",
     }
     if other:
         print("resources of other hosts that did not load:", *other, sep="\n  ")
