@@ -43,9 +43,11 @@ The twin
 --------
 An LSTM of ``n_lif + n_alif`` units (:mod:`spikingml.analysis.lstm`, JAX, the extra
 ``lstm``) trained by back-propagation through time and Adam on the same trials (inputs
-counted in bins of ``lstm_bin``), with the same loss, for the same number of batches,
-and tested on the same test trials. ``compare`` puts the three side by side: recall
-accuracy per delay, the longest delay recalled at 95%, and the learning curves.
+counted in bins of ``lstm_bin``), with the same loss, in epochs over the same training
+batches (at most ``lstm_iterations`` updates: it sits on a plateau for hundreds of
+batches before it learns), and tested on the same test trials. ``compare`` puts the
+three side by side: recall accuracy per delay, the longest delay recalled at 95%, and
+the learning curves.
 
 References
 ----------
@@ -173,7 +175,10 @@ class Params(CircuitParams):
     c_reg: float = param(1.0, "strength of the firing-rate regulariser", low=0)
     f_target: Any = param(10 * Hz, "target rate of the regulariser", unit=Hz, low=0 * Hz)
     feedback: str = param("random", "feedback weights B", choices=("random", "symmetric"))
-    lstm_bin: Any = _time(10 * ms, "bin of the LSTM's input counts")
+    lstm_bin: Any = _time(20 * ms, "bin of the LSTM's input counts")
+    lstm_iterations: int = param(
+        2500, "most LSTM updates (epochs over the training batches)", integer=True, low=1
+    )
     dt: Any = _time(1 * ms, "time step", high=2 * ms)
 
     def check(self) -> None:
@@ -200,7 +205,7 @@ class Params(CircuitParams):
     @classmethod
     def quick(cls) -> Params:
         """40 batches of 16 copies: the protocol in about a minute (not yet learned)."""
-        return cls(n_copies=16, iterations=40, test_batches=2)
+        return cls(n_copies=16, iterations=40, test_batches=2, lstm_iterations=200)
 
     @classmethod
     def tiny(cls) -> Params:
@@ -216,6 +221,7 @@ class Params(CircuitParams):
             n_copies=2,
             iterations=2,
             test_batches=1,
+            lstm_iterations=2,
         )
 
     @property
@@ -488,13 +494,17 @@ def twin(params: Params | None = None, seed: int = 0) -> Twin:
         x, mask = lstm.bin_inputs(tr.x, tr.mask, bin_steps)
         return x, tr.labels, mask
 
+    # epochs over the circuit's training batches; stop once 30 batches in a row are
+    # >= 99% correct (the LSTM sits at chance for 200-1900 batches before it learns)
     trained = lstm.train(
-        batch,
+        lambda k: batch(k % params.iterations),
         n_in=4 * params.per_channel,
         n_hidden=params.n,
-        iterations=params.iterations,
+        iterations=params.lstm_iterations,
         learning_rate=params.learning_rate,
         seed=seed,
+        stop_error=0.01,
+        stop_patience=30,
     )
     correct = []
     for k in range(params.iterations, params.iterations + params.test_batches):
