@@ -59,8 +59,8 @@ def comparison_figure(result: Result, twin_output: Any, metrics: dict[str, float
     ax_lc.axhline(0.05, color="0.6", lw=0.8, ls="--", label="5% error")
     ax_lc.set_xlabel("training trials", **label)
     ax_lc.set_ylabel("batch error (fraction of trials)", **label)
-    ax_lc.set_ylim(-0.02, 0.75)
-    ax_lc.legend(fontsize=FONT_SIZE, frameon=False)
+    ax_lc.set_ylim(-0.02, 0.95)
+    ax_lc.legend(fontsize=FONT_SIZE, frameon=False, loc="upper right", ncol=2)
     ax_lc.set_title("learning curves", **label)
     prefix = {"alif": "", "lif": "lif_", "lstm": "lstm_"}
     for model in ("alif", "lif", "lstm"):
