@@ -12,7 +12,7 @@ give the network a slow variable, the spiking analogue of the LSTM's cell state 
 Bellec et al. 2018).
 
 The task (:func:`spikingml.stimuli.memory_tasks.store_recall`)
--------------------------------------------------------------
+--------------------------------------------------------------
 Four channels of ``per_channel`` Poisson neurons (``input_rate`` while on): *value 0*,
 *value 1*, *store*, *recall*. A trial shows ``n_symbols`` symbols of ``symbol``: a
 random value, then the value to store with the store cue, then ``d`` random distractor
