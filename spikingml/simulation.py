@@ -419,7 +419,9 @@ def available_cores() -> int:
         return max(os.cpu_count() or 1, 1)
 
 
-def rerun_standalone(runs: Iterable[Mapping[Any, Any]], jobs: int | None = None) -> Iterator[int]:
+def rerun_standalone(
+    runs: Iterable[Mapping[Any, Any]], jobs: int | None = None, allow_first: bool = False
+) -> Iterator[int]:
     """Run the built ``cpp_standalone`` program again, once per set of run arguments.
 
     What ``brian2.device.run(run_args=...)`` does, for several runs at once: up to
@@ -428,7 +430,9 @@ def rerun_standalone(runs: Iterable[Mapping[Any, Any]], jobs: int | None = None)
     order: when run ``k`` (its index) is yielded, it has finished and the device reads
     its results (``group.variable[:]``, monitors), exactly as after ``device.run``; the
     directory is removed when the next run is asked for. The program must have been
-    built and run once by ``device.run`` (the usual first run, which also checks it).
+    built and run once by ``device.run`` (the usual first run, which also checks it),
+    unless ``allow_first`` is true: then it may only have been built
+    (``device.build(run=False)``) and these are its first runs.
 
     This uses members of Brian2's device that are not its public API. Under a Brian2
     where they may differ (see :func:`_device_internals`), a warning is logged and the
@@ -442,6 +446,8 @@ def rerun_standalone(runs: Iterable[Mapping[Any, Any]], jobs: int | None = None)
     jobs : int, optional
         Programs running at once (default: the cores this process may use). Each is a
         single-threaded process.
+    allow_first : bool
+        Accept a program that was built but never run (see above).
 
     Yields
     ------
@@ -454,7 +460,7 @@ def rerun_standalone(runs: Iterable[Mapping[Any, Any]], jobs: int | None = None)
         If a run of the program fails (with its output).
     """
     device = brian2.get_device()
-    if not getattr(device, "has_been_run", False):
+    if not getattr(device, "has_been_run", False) and not allow_first:
         raise RuntimeError("rerun_standalone: build and run the program once first")
     jobs = available_cores() if jobs is None else int(jobs)
     if jobs < 1:
@@ -517,8 +523,17 @@ def rerun_standalone(runs: Iterable[Mapping[Any, Any]], jobs: int | None = None)
             proc.wait()
             shutil.rmtree(results, ignore_errors=True)
 
+    def record(since: float) -> float:
+        # the programs' wall time counts as binary time (record_device_times), the
+        # caller's time between two yields does not
+        elapsed = time.perf_counter() - since
+        for times in _RECORDERS:
+            times.binary_seconds += elapsed
+        return elapsed
+
     original = device.results_dir
     previous: str | None = None
+    resumed = time.perf_counter()
     try:
         while pending or running:
             while pending and len(running) < jobs:
@@ -541,6 +556,7 @@ def rerun_standalone(runs: Iterable[Mapping[Any, Any]], jobs: int | None = None)
             if previous is not None:
                 shutil.rmtree(previous, ignore_errors=True)
             device.results_dir = results
+            device.has_been_run = True  # the device now reads results (allow_first)
             for var in variables.values():
                 device.array_cache[var] = None
             for clock in device.clocks:
@@ -552,7 +568,9 @@ def rerun_standalone(runs: Iterable[Mapping[Any, Any]], jobs: int | None = None)
                 device._last_run_time = float(run_time)
                 device._last_run_completed_fraction = float(fraction)
             previous = results
+            record(resumed)
             yield k
+            resumed = time.perf_counter()
     finally:
         stop_all()
         if previous is not None:

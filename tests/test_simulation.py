@@ -271,6 +271,38 @@ def test_rerun_standalone_needs_a_built_and_run_program():
         next(simulation.rerun_standalone([{}]))
 
 
+@pytest.mark.slow
+def test_rerun_standalone_may_make_a_built_programs_first_runs(tmp_path):
+    """``allow_first=True``: a program built but never run runs only through the reruns
+    (side by side), each run's values are those of ``device.run`` with the same
+    arguments, and the programs' time counts as binary time (compiled: ~20 s cold)."""
+    inputs = [np.array([0.5, 1.0, 1.5]) * k for k in (1, 2)]
+    with (
+        simulation.record_device_times() as times,
+        simulation.brian_device(
+            "cpp_standalone", seed=5, directory=str(tmp_path / "b"), build_on_run=False
+        ),
+    ):
+        g = brian2.NeuronGroup(3, "dv/dt = -v / (10*ms) : 1", method="exact", name="g")
+        mon = brian2.StateMonitor(g, "v", record=True, name="mon")
+        brian2.Network(g, mon).run(2 * brian2.ms)
+        brian2.device.build(run=False, directory=str(tmp_path / "b"), with_output=False)
+        compiled = times.compile_seconds
+        reruns = [
+            mon.v[:].copy()
+            for _ in simulation.rerun_standalone(({g.v: v} for v in inputs), allow_first=True)
+        ]
+        assert times.binary_seconds > 0
+        direct = []
+        for v in inputs:
+            brian2.device.run(run_args={g.v: v}, with_output=False)
+            direct.append(mon.v[:].copy())
+    assert compiled > 0 and times.compile_seconds == compiled  # compiled once
+    for k, (a, b) in enumerate(zip(reruns, direct, strict=True)):
+        np.testing.assert_array_equal(a, b, err_msg=f"run {k}")
+        np.testing.assert_allclose(a[:, -1], inputs[k] * np.exp(-1.9 / 10), rtol=1e-9)
+
+
 def test_available_cores_is_a_positive_integer():
     assert isinstance(simulation.available_cores(), int)
     assert simulation.available_cores() >= 1
