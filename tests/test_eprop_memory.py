@@ -11,6 +11,7 @@ from __future__ import annotations
 import brian2
 import numpy as np
 import pytest
+from _optional import require
 
 from spikingml.analysis import eprop as ep
 from spikingml.circuits import eprop_memory as em
@@ -100,6 +101,52 @@ def test_metrics_follow_the_recorded_decisions(tiny_run):
     assert len(np.unique(delays)) == params.distractors_max - params.distractors_min + 1
 
 
+def test_evidence_task_trials_fill_the_trial_and_score_the_decision():
+    """task="evidence": trials as long as ``trial_steps``, every test trial at the one
+    delay, and ``evidence_error`` the fraction answered wrongly (NaN for store-recall)."""
+    params = em.Params.tiny().replace(
+        task="evidence",
+        n_cues=3,
+        cue=10 * brian2.ms,
+        cue_interval=20 * brian2.ms,
+        evidence_delay=40 * brian2.ms,
+        decision=20 * brian2.ms,
+    )
+    assert params.trial_steps == 50 + 2 * 20 + 10 + 40 + 20
+    trials = em.trial_batch(params, 0, params.iterations)
+    assert trials.x.shape == (params.trial_steps, params.n_copies, 4 * params.per_channel)
+    np.testing.assert_allclose(trials.windows, [[0.14, 0.16]] * params.n_copies)
+    old = brian2.prefs.codegen.target
+    brian2.prefs.codegen.target = "numpy"
+    try:
+        result = em.simulate(params, seed=1, device="runtime", progress=False)
+    finally:
+        brian2.prefs.codegen.target = old
+    lstm_correct = np.zeros((params.test_batches, params.n_copies), bool)
+    m = em.compare(result, em.Twin(lstm_correct, np.full(params.iterations, 0.5), 0.0))
+    correct = result.extra["alif_correct"][params.iterations :]
+    assert m["evidence_error"] == pytest.approx(1 - correct.mean())
+    assert m["lstm_evidence_error"] == 1.0
+    assert list(m).count("recall_accuracy_40ms") == 1  # the only delay tested
+
+
+def test_recall_accuracy_long_is_the_longer_half_of_the_delays(tiny_run):
+    """Delays >= the median tested delay (1.2 s in the default preset)."""
+    params, result = tiny_run
+    tw = em.Twin(
+        correct=np.ones((params.test_batches, params.n_copies), bool),
+        learning_curve=np.full(params.iterations, 0.5),
+        wall_seconds=0.0,
+    )
+    m = em.compare(result, tw)
+    it = params.iterations
+    delays = np.round(result.extra["delays"][it:], 6)
+    long = delays >= np.median(np.unique(delays))
+    assert 0 < long.sum() < delays.size
+    assert m["recall_accuracy_long"] == result.extra["alif_correct"][it:][long].mean()
+    assert np.isnan(m["evidence_error"])
+
+
 def test_bad_params_are_refused():
     with pytest.raises(ValidationError, match="n_alif"):
         em.Params(n_lif=60, n_alif=60)
@@ -107,3 +154,28 @@ def test_bad_params_are_refused():
         em.Params(distractors_max=8)
     with pytest.raises(ValidationError, match="lstm_bin"):
         em.Params(lstm_bin=3 * brian2.ms)
+    with pytest.raises(ValidationError, match="n_cues"):
+        em.Params(task="evidence", n_cues=6)
+    with pytest.raises(ValidationError, match="Params.cue"):
+        em.Params(task="evidence", cue=200 * brian2.ms)
+    with pytest.raises(ValidationError, match="task"):
+        em.Params(task="recall")
+
+
+# ---------------------------------------------------------------- the default preset
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_default_preset_meets_the_targets(seed):
+    # The issue's targets at seeds 0-2 (benchmarks/results/eprop_memory.md): LIF + ALIF
+    # >= 95% over the test trials with delays >= 1.2 s (measured 0.967-0.987, about 150
+    # trials: one trial is 0.007), the LIF-only ablation <= 70% (measured 0.42-0.50: it
+    # answers at chance), the LSTM >= 95% (measured 1.00). Each seed trains for 5-10 min.
+    require("jax", "lstm")
+    params = em.Params()
+    result = em.simulate(params, seed=seed, device="cpp_standalone", progress=False)
+    metrics = em.compare(result, em.twin(params, seed))
+    assert metrics["recall_accuracy_long"] >= 0.95
+    assert metrics["lif_recall_accuracy_long"] <= 0.70
+    assert metrics["lstm_recall_accuracy_long"] >= 0.95
+    # the memory is learned: training error ends low for the ALIF network only
+    assert metrics["final_training_error"] <= 0.05 < metrics["lif_final_training_error"]

@@ -36,7 +36,10 @@ import numpy as np
 
 from spikingml.errors import ValidationError
 
-__all__ = ["MemoryTrials", "store_recall", "evidence_accumulation"]
+__all__ = ["EVIDENCE_START", "MemoryTrials", "store_recall", "evidence_accumulation"]
+
+#: Onset of the first cue of an evidence-accumulation trial (s).
+EVIDENCE_START = 0.05
 
 
 @dataclasses.dataclass(frozen=True)
@@ -167,13 +170,14 @@ def evidence_accumulation(
 
     Channels: 0 ``left``, 1 ``right``, 2 ``decide`` (the cue to answer), 3 background
     noise (always on at ``background`` Hz). ``n_cues`` (odd) cues of ``cue`` seconds
-    every ``cue_interval`` from 0.05 s, each left or right with probability 1/2 (trials
-    with a tie are impossible with an odd count); ``delay`` seconds after the last cue
-    the decide cue lasts ``decision`` seconds, the loss window.
+    every ``cue_interval`` from :data:`EVIDENCE_START` (0.05 s), each left or right with
+    probability 1/2 (trials with a tie are impossible with an odd count); ``delay``
+    seconds after the last cue the decide cue lasts ``decision`` seconds, the loss
+    window.
     """
     if n_cues % 2 == 0:
         raise ValidationError("evidence_accumulation(n_cues)", "an odd number", n_cues)
-    start = 0.05
+    start = EVIDENCE_START
     t_last = start + (n_cues - 1) * cue_interval + cue
     on = t_last + delay
     steps = round((on + decision) / dt)
