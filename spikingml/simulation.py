@@ -18,7 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -420,7 +420,11 @@ def available_cores() -> int:
 
 
 def rerun_standalone(
-    runs: Iterable[Mapping[Any, Any]], jobs: int | None = None, allow_first: bool = False
+    runs: Iterable[Mapping[Any, Any]],
+    jobs: int | None = None,
+    allow_first: bool = False,
+    progress: Callable[[int, str], None] | None = None,
+    progress_period: float = 10.0,
 ) -> Iterator[int]:
     """Run the built ``cpp_standalone`` program again, once per set of run arguments.
 
@@ -448,6 +452,13 @@ def rerun_standalone(
         single-threaded process.
     allow_first : bool
         Accept a program that was built but never run (see above).
+    progress : callable, optional
+        Called every ``progress_period`` seconds while programs run, as ``progress(k,
+        line)`` for each running program ``k`` with the last line of its output (the
+        program's own progress report where it was built with ``report="stderr"``).
+        Not called where the reruns fall back to ``device.run``.
+    progress_period : float
+        Seconds between two calls of ``progress``.
 
     Yields
     ------
@@ -540,8 +551,9 @@ def rerun_standalone(
                 k, run_args = pending.pop(0)
                 start(k, run_args)
             k = min(running)
-            proc, results, files = running.pop(k)
-            status = proc.wait()
+            proc, results, files = running[k]
+            status = _wait(proc, running, progress, progress_period)
+            del running[k]
             for path in files:
                 if not any(path in other[2] for other in running.values()):
                     with contextlib.suppress(OSError):
@@ -576,6 +588,27 @@ def rerun_standalone(
         if previous is not None:
             shutil.rmtree(previous, ignore_errors=True)
         device.results_dir = original
+
+
+def _wait(
+    proc: subprocess.Popen,
+    running: Mapping[int, tuple[subprocess.Popen, str, list[str]]],
+    progress: Callable[[int, str], None] | None,
+    period: float,
+) -> int:
+    """Wait for ``proc``; meanwhile report the last output line of every running one."""
+    if progress is None:
+        return proc.wait()
+    while True:
+        try:
+            return proc.wait(timeout=period)
+        except subprocess.TimeoutExpired:
+            for k, (_proc, results, _files) in sorted(running.items()):
+                with contextlib.suppress(OSError):
+                    with open(os.path.join(results, "stdout.txt")) as f:
+                        lines = [line.strip() for line in f.read().splitlines() if line.strip()]
+                    if lines:
+                        progress(k, lines[-1])
 
 
 def remove_run_args_files() -> int:

@@ -275,7 +275,8 @@ def test_rerun_standalone_needs_a_built_and_run_program():
 def test_rerun_standalone_may_make_a_built_programs_first_runs(tmp_path):
     """``allow_first=True``: a program built but never run runs only through the reruns
     (side by side), each run's values are those of ``device.run`` with the same
-    arguments, and the programs' time counts as binary time (compiled: ~20 s cold)."""
+    arguments, the programs' time counts as binary time and their progress reports
+    reach ``progress`` (compiled: ~20 s cold)."""
     inputs = [np.array([0.5, 1.0, 1.5]) * k for k in (1, 2)]
     with (
         simulation.record_device_times() as times,
@@ -284,13 +285,20 @@ def test_rerun_standalone_may_make_a_built_programs_first_runs(tmp_path):
         ),
     ):
         g = brian2.NeuronGroup(3, "dv/dt = -v / (10*ms) : 1", method="exact", name="g")
-        mon = brian2.StateMonitor(g, "v", record=True, name="mon")
-        brian2.Network(g, mon).run(2 * brian2.ms)
+        mon = brian2.StateMonitor(g, "v", record=True, name="mon", dt=1 * brian2.ms)
+        # 20 s of simulated time (a second or so): long enough to be seen running
+        brian2.Network(g, mon).run(20 * brian2.second, report="stderr")
         brian2.device.build(run=False, directory=str(tmp_path / "b"), with_output=False)
         compiled = times.compile_seconds
+        seen = []
         reruns = [
             mon.v[:].copy()
-            for _ in simulation.rerun_standalone(({g.v: v} for v in inputs), allow_first=True)
+            for _ in simulation.rerun_standalone(
+                ({g.v: v} for v in inputs),
+                allow_first=True,
+                progress=lambda k, line: seen.append((k, line)),
+                progress_period=0.02,
+            )
         ]
         assert times.binary_seconds > 0
         direct = []
@@ -300,7 +308,10 @@ def test_rerun_standalone_may_make_a_built_programs_first_runs(tmp_path):
     assert compiled > 0 and times.compile_seconds == compiled  # compiled once
     for k, (a, b) in enumerate(zip(reruns, direct, strict=True)):
         np.testing.assert_array_equal(a, b, err_msg=f"run {k}")
-        np.testing.assert_allclose(a[:, -1], inputs[k] * np.exp(-1.9 / 10), rtol=1e-9)
+        np.testing.assert_allclose(a[:, 10], inputs[k] * np.exp(-10 / 10), rtol=1e-9)
+    # the programs' own report reached the callback, for the runs that were running
+    assert seen and {k for k, _ in seen} <= {0, 1}
+    assert any("simulation" in line or "simulated" in line for _, line in seen), seen[:3]
 
 
 def test_available_cores_is_a_positive_integer():

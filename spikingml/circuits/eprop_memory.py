@@ -443,20 +443,26 @@ def _run_protocol(network: Network, params: Params, device: str, progress: bool)
     """
     standalone = device == "cpp_standalone"
     report = None if standalone else progress_reporter(progress, NAME)
+    report_period = 10 * second
     T = params.trial_steps * params.dt
     # one step more: the last trial's vote is read at the first step after it
     duration = (params.iterations + params.test_batches) * T + params.dt
     runs = [{}, network.ablation_args()]
     out: dict[str, Any] = {}
     if standalone:
-        network.net.run(duration)
+        # the program reports its progress into its output, which the reruns show
+        network.net.run(
+            duration, report="stderr" if progress else None, report_period=report_period
+        )
         b2.device.build(run=False, directory=b2.device.project_dir, with_output=False)
-        if progress:
-            print(
-                f"{NAME}: training both networks ({len(runs)} runs of the program)",
-                file=sys.stderr,
-            )
-        for k in rerun_standalone(runs, allow_first=True):
+        shown: dict[int, str] = {}
+
+        def show(k: int, line: str) -> None:
+            if shown.get(k) != line:
+                shown[k] = line
+                print(f"{NAME} [{VARIANTS[k]}]: {line}", file=sys.stderr, flush=True)
+
+        for k in rerun_standalone(runs, allow_first=True, progress=show if progress else None):
             out.update(_read(network, VARIANTS[k]))
         return out
     network.net.store("initial")
@@ -464,7 +470,7 @@ def _run_protocol(network: Network, params: Params, device: str, progress: bool)
         network.net.restore("initial")
         for var, value in run_args.items():
             var[:] = value
-        network.net.run(duration, report=report, report_period=10 * second)
+        network.net.run(duration, report=report, report_period=report_period)
         out.update(_read(network, variant))
     return out
 
