@@ -18,15 +18,25 @@ from spikingml.circuits import eprop_memory as em
 from spikingml.errors import ValidationError
 
 
-@pytest.fixture(scope="module")
-def tiny_run():
+def _simulate_numpy(params: em.Params, seed: int):
     old = brian2.prefs.codegen.target
     brian2.prefs.codegen.target = "numpy"
     try:
-        params = em.Params.tiny()
-        return params, em.simulate(params, seed=3, device="runtime", progress=False)
+        return em.simulate(params, seed=seed, device="runtime", progress=False)
     finally:
         brian2.prefs.codegen.target = old
+
+
+def _lstm(params: em.Params, correct: bool) -> em.Twin:
+    """A stand-in LSTM that answers every test trial rightly or wrongly."""
+    decisions = np.full((params.test_batches, params.n_copies), correct)
+    return em.Twin(decisions, learning_curve=np.full(params.iterations, 0.5), wall_seconds=0.0)
+
+
+@pytest.fixture(scope="module")
+def tiny_run():
+    params = em.Params.tiny()
+    return params, _simulate_numpy(params, 3)
 
 
 def _numpy_training(params: em.Params, seed: int, variant: str) -> dict[str, np.ndarray]:
@@ -83,12 +93,7 @@ def test_training_equals_numpy_eprop_on_the_same_trials(tiny_run, variant):
 
 def test_metrics_follow_the_recorded_decisions(tiny_run):
     params, result = tiny_run
-    tw = em.Twin(
-        correct=np.ones((params.test_batches, params.n_copies), bool),
-        learning_curve=np.full(params.iterations, 0.5),
-        wall_seconds=0.0,
-    )
-    m = em.compare(result, tw)
+    m = em.compare(result, _lstm(params, True))
     it = params.iterations
     correct = result.extra["alif_correct"][it:]
     delays = np.round(result.extra["delays"][it:], 6)
@@ -116,29 +121,22 @@ def test_evidence_task_trials_fill_the_trial_and_score_the_decision():
     trials = em.trial_batch(params, 0, params.iterations)
     assert trials.x.shape == (params.trial_steps, params.n_copies, 4 * params.per_channel)
     np.testing.assert_allclose(trials.windows, [[0.14, 0.16]] * params.n_copies)
-    old = brian2.prefs.codegen.target
-    brian2.prefs.codegen.target = "numpy"
-    try:
-        result = em.simulate(params, seed=1, device="runtime", progress=False)
-    finally:
-        brian2.prefs.codegen.target = old
-    lstm_correct = np.zeros((params.test_batches, params.n_copies), bool)
-    m = em.compare(result, em.Twin(lstm_correct, np.full(params.iterations, 0.5), 0.0))
+    result = _simulate_numpy(params, 1)
+    m = em.compare(result, _lstm(params, False))
     correct = result.extra["alif_correct"][params.iterations :]
     assert m["evidence_error"] == pytest.approx(1 - correct.mean())
     assert m["lstm_evidence_error"] == 1.0
-    assert list(m).count("recall_accuracy_40ms") == 1  # the only delay tested
+    # the only delay tested: the decide cue 40 ms after the last cue
+    assert [k for k in m if k.startswith("recall_accuracy_")] == [
+        "recall_accuracy_40ms",
+        "recall_accuracy_long",
+    ]
 
 
 def test_recall_accuracy_long_is_the_longer_half_of_the_delays(tiny_run):
     """Delays >= the median tested delay (1.2 s in the default preset)."""
     params, result = tiny_run
-    tw = em.Twin(
-        correct=np.ones((params.test_batches, params.n_copies), bool),
-        learning_curve=np.full(params.iterations, 0.5),
-        wall_seconds=0.0,
-    )
-    m = em.compare(result, tw)
+    m = em.compare(result, _lstm(params, True))
     it = params.iterations
     delays = np.round(result.extra["delays"][it:], 6)
     long = delays >= np.median(np.unique(delays))
