@@ -44,6 +44,7 @@ COLUMNS = [
     "narma10_nrmse_rate_twin",
     "narma10_nrmse_esn",
     "xor_accuracy_lsm",
+    "xor_accuracy_se_lsm",
     "xor_accuracy_rate_twin",
     "xor_accuracy_esn",
     "separation_monotonic_lsm",

@@ -12,8 +12,13 @@ and ``docs/lessons/reservoir_indegree.png``.
 
 Usage::
 
-    python benchmarks/bench_reservoir_indegree.py [--scales 0.25,0.5,1,2,4] [--seeds 0]
+    python benchmarks/bench_reservoir_indegree.py [--scales 0.25,0.5,1,2,4] [--seeds 0-2]
                                                   [--workers 1] [--default]
+                                                  [--from-sweep DIR] [--plot-only]
+
+The figure shows every model's mean over the seeds at each in-degree, with a bar from the
+lowest to the highest seed. ``--from-sweep DIR`` tabulates a sweep already run into DIR
+(the same command, e.g. run in the background); ``--plot-only`` redraws from the .csv.
 """
 
 from __future__ import annotations
@@ -47,56 +52,69 @@ def in_degree(scale: float, seed: int, quick: bool) -> float:
     return len(res.prepare_inputs(params, seed).rec["pre"]) / params.n_neurons
 
 
+def summary(table: list[dict]) -> list[dict]:
+    """Per ``connectivity_scale``: mean in-degree and every model's mean, min and max."""
+    out = []
+    for scale in sorted({float(r["connectivity_scale"]) for r in table}):
+        rows = [r for r in table if float(r["connectivity_scale"]) == scale]
+        row: dict = {"connectivity_scale": scale, "seeds": len(rows)}
+        row["in_degree"] = float(np.mean([float(r["in_degree"]) for r in rows]))
+        for key in (*MODELS, "rate_exc_hz"):
+            values = np.array([float(r[key]) for r in rows])
+            row[key] = (float(values.mean()), float(values.min()), float(values.max()))
+        out.append(row)
+    return out
+
+
 def plot(table: list[dict], preset: str) -> None:
-    """Every model's memory capacity against the mean in-degree, in FIGURE."""
+    """Every model's memory capacity against the mean in-degree, in FIGURE.
+
+    A marker is the mean over the seeds, its bar the range from the lowest to the
+    highest seed.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
-    from matplotlib.ticker import NullFormatter, ScalarFormatter
+    from matplotlib.ticker import FormatStrFormatter, NullFormatter
 
-    fig = Figure(figsize=(6.5, 4.2), layout="constrained")
+    rows = summary(table)
+    seeds = sorted({int(r["seed"]) for r in table})
+    fig = Figure(figsize=(6.5, 5.0), layout="constrained")
     ax = fig.subplots()
-    degrees = np.array([float(r["in_degree"]) for r in table])
+    degrees = np.array([r["in_degree"] for r in rows])
     for key, label in MODELS.items():
-        values = np.array([float(r[key]) for r in table])
-        ax.plot(degrees, values, "o-", label=label)
+        mean, low, high = (np.array([r[key][i] for r in rows]) for i in range(3))
+        ax.errorbar(
+            degrees, mean, yerr=[mean - low, high - mean], fmt="o-", capsize=3, label=label
+        )
     ax.set_xscale("log")
     ax.set_yscale("log")
     for axis in (ax.xaxis, ax.yaxis):
-        axis.set_major_formatter(ScalarFormatter())
+        axis.set_major_formatter(FormatStrFormatter("%g"))
         axis.set_minor_formatter(NullFormatter())
     ax.set_xticks([1, 2, 5, 10, 20])
-    ax.set_yticks([0.5, 1, 2, 5, 10])
-    ax.set_xlabel("mean recurrent in-degree of the column")
-    ax.set_ylabel("memory capacity (delays 1..2N)")
-    ax.set_title(f"reservoir, {preset} preset: memory against in-degree")
-    ax.legend(fontsize=8, frameon=False)
+    ax.set_yticks([0.5, 1, 2, 5, 10, 20])
+    ax.set_xlabel("mean recurrent in-degree of the column (synapses per neuron)")
+    ax.set_ylabel("memory capacity (sum of r² over delays 1..2N)")
+    span = f"seeds {seeds[0]}-{seeds[-1]}" if len(seeds) > 1 else f"seed {seeds[0]}"
+    ax.set_title(f"reservoir, {preset} preset, {span}: memory against in-degree", fontsize=10)
+    fig.legend(
+        loc="outside lower center",
+        ncols=2,
+        fontsize=8,
+        frameon=False,
+        title="markers: mean over the seeds; bars: lowest to highest seed",
+        title_fontsize=8,
+    )
     fig.savefig(FIGURE, dpi=120)
     print("wrote", FIGURE)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scales", default="0.25,0.5,1,2,4")
-    parser.add_argument("--seeds", default="0")
-    parser.add_argument("--workers", default="1")
-    parser.add_argument("--default", action="store_true", help="default preset (not quick)")
-    parser.add_argument("--plot-only", action="store_true", help="redraw from the .csv")
-    args = parser.parse_args(argv)
-    quick = not args.default
-    if args.plot_only:
-        with open(RESULTS / "reservoir_indegree.csv", newline="") as f:
-            plot(list(csv.DictReader(f)), "quick" if quick else "default")
-        return 0
-    with tempfile.TemporaryDirectory() as tmp:
-        cmd = [sys.executable, "-m", "spikingml", "sweep", "reservoir", "--grid"]
-        cmd += [f"connectivity_scale={args.scales}", "--seeds", args.seeds, "--out", tmp]
-        cmd += ["--workers", args.workers, "--no-progress", "--force"]
-        cmd += ["--quick"] if quick else []
-        subprocess.run(cmd, check=True)
-        with open(Path(tmp) / "runs.csv", newline="") as f:
-            rows = [r for r in csv.DictReader(f) if r.get("status", "ok") in ("ok", "")]
+def read_sweep(directory: Path, quick: bool) -> list[dict]:
+    """The rows of a finished ``spikingml sweep`` in ``directory`` with their in-degree."""
+    with open(directory / "runs.csv", newline="") as f:
+        rows = [r for r in csv.DictReader(f) if r.get("status", "ok") in ("ok", "")]
     table = []
     for r in rows:
         scale, seed = float(r["connectivity_scale"]), int(r["seed"])
@@ -108,28 +126,71 @@ def main(argv: list[str] | None = None) -> int:
         row.update({k: float(r[k]) for k in (*MODELS, "rate_exc_hz", "wall_seconds")})
         table.append(row)
     table.sort(key=lambda r: (r["connectivity_scale"], r["seed"]))
+    return table
+
+
+def write_tables(table: list[dict], preset: str, command: str) -> None:
+    """``reservoir_indegree.csv`` (one row per run) and ``.md`` (summary, then the runs)."""
     RESULTS.mkdir(exist_ok=True)
     columns = list(table[0])
     with open(RESULTS / "reservoir_indegree.csv", "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=columns)
         writer.writeheader()
         writer.writerows(table)
-    preset = "quick" if quick else "default"
+    keys = (*MODELS, "rate_exc_hz")
     lines = [
         f"# reservoir: memory capacity against in-degree ({preset} preset)",
         "",
-        f"`spikingml sweep reservoir --grid connectivity_scale={args.scales} --seeds "
-        f"{args.seeds}`{' --quick' if quick else ''}; figure: "
-        "`docs/lessons/reservoir_indegree.png`.",
+        f"`{command}`; figure: `docs/lessons/reservoir_indegree.png`.",
         "",
-        "| " + " | ".join(columns) + " |",
-        "|" + "---|" * len(columns),
+        "Mean over the seeds (lowest-highest seed):",
+        "",
+        "| connectivity_scale | seeds | in_degree | " + " | ".join(keys) + " |",
+        "|" + "---|" * (3 + len(keys)),
     ]
+    for row in summary(table):
+        cells = [f"{row['connectivity_scale']:.3g}", str(row["seeds"]), f"{row['in_degree']:.3g}"]
+        cells += [f"{m:.3g} ({lo:.3g}-{hi:.3g})" for m, lo, hi in (row[k] for k in keys)]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", "Every run:", "", "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     for row in table:
-        lines.append("| " + " | ".join(f"{row[c]:.3g}" for c in columns) + " |")
+        lines.append("| " + " | ".join(f"{float(row[c]):.3g}" for c in columns) + " |")
     (RESULTS / "reservoir_indegree.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scales", default="0.25,0.5,1,2,4")
+    parser.add_argument("--seeds", default="0-2")
+    parser.add_argument("--workers", default="1")
+    parser.add_argument("--default", action="store_true", help="default preset (not quick)")
+    parser.add_argument("--plot-only", action="store_true", help="redraw from the .csv")
+    parser.add_argument(
+        "--from-sweep", type=Path, help="tabulate a finished sweep in this directory"
+    )
+    args = parser.parse_args(argv)
+    quick = not args.default
+    preset = "quick" if quick else "default"
+    if args.plot_only:
+        with open(RESULTS / "reservoir_indegree.csv", newline="") as f:
+            plot(list(csv.DictReader(f)), preset)
+        return 0
+    command = (
+        f"spikingml sweep reservoir --grid connectivity_scale={args.scales} --seeds "
+        f"{args.seeds}{' --quick' if quick else ''}"
+    )
+    if args.from_sweep is not None:
+        table = read_sweep(args.from_sweep, quick)
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            cmd = [sys.executable, "-m", "spikingml", "sweep", "reservoir", "--grid"]
+            cmd += [f"connectivity_scale={args.scales}", "--seeds", args.seeds, "--out", tmp]
+            cmd += ["--workers", args.workers, "--no-progress", "--force"]
+            cmd += ["--quick"] if quick else []
+            subprocess.run(cmd, check=True)
+            table = read_sweep(Path(tmp), quick)
+    write_tables(table, preset, command)
     plot(table, preset)
     return 0
 

@@ -90,9 +90,40 @@ def test_xor_accuracy_needs_a_nonlinear_feature():
     linear = np.stack([a, b], axis=1) + 0.01 * rng.standard_normal((400, 2))
     with_product = np.column_stack([linear, a * b])
     assert rc.xor_accuracy(with_product, labels) == 1.0  # a + b - 2ab is linear in them
-    # without the product, a linear readout of a and b is at chance (0.5 +- 0.05 for 200
-    # test trials: 2 standard errors of 0.035)
+    # without the product, a linear readout of a and b is at chance (every one of the 400
+    # trials held out once: standard error 0.025, the tolerance 4 of them)
     assert rc.xor_accuracy(linear, labels) == pytest.approx(0.5, abs=0.1)
+
+
+def test_a_feature_silent_in_training_does_not_blow_up_the_readout():
+    # A neuron whose state in the training half is only the tail of one earlier spike
+    # (std 1e-50) and that fires in the test half: standardised by its own tiny std it
+    # would reach the prediction times 1e50. With the scale floored at 1% of the median
+    # std, the readout of a clean feature keeps r^2 = 1 (within 1e-3; its noise: 1e-4).
+    rng = np.random.default_rng(7)
+    y = rng.standard_normal(400)
+    x = np.column_stack([y + 0.01 * rng.standard_normal(400), rng.standard_normal((400, 3))])
+    tail = np.zeros(400)
+    tail[:200] = 1e-50 * rng.random(200)
+    tail[200:] = rng.random(200) * 5
+    x = np.column_stack([x, tail])
+    readout = rc.fit_ridge(x[:200], y[:200])
+    prediction = readout.predict(x[200:])
+    assert np.corrcoef(prediction, y[200:])[0, 1] ** 2 == pytest.approx(1.0, abs=1e-3)
+
+
+def test_xor_accuracy_holds_every_trial_out():
+    # 100 random features for 120 random labels: a readout tested on its own training
+    # trials fits them all; held out, it is at chance (standard error 0.046 for 120
+    # trials: the tolerance 0.15 is three of them)
+    rng = np.random.default_rng(6)
+    features, labels = rng.standard_normal((120, 100)), rng.integers(0, 2, 120)
+    assert rc.xor_accuracy(features, labels, alphas=[1e-6]) == pytest.approx(0.5, abs=0.15)
+    assert rc.xor_accuracy(features[:6], labels[:6], folds=10) in {k / 6 for k in range(7)}
+    with pytest.raises(ValidationError, match="folds"):
+        rc.xor_accuracy(features, labels, folds=1)
+    assert rc.binomial_standard_error(0.9, 100) == pytest.approx(0.03)
+    assert rc.binomial_standard_error(1.0, 600) == 0.0
 
 
 # -------------------------------------------------------------------------- separation

@@ -19,8 +19,9 @@ Contents
     Jaeger's (2001) memory capacity, with a held-out test half.
 :func:`narma10`, :func:`narma_nrmse`
     The NARMA-10 series and the normalised error of its one-step prediction.
-:func:`xor_accuracy`
-    Held-out accuracy of a ridge classifier (delayed temporal XOR).
+:func:`xor_accuracy`, :func:`binomial_standard_error`
+    Cross-validated accuracy of a ridge classifier (delayed temporal XOR: every trial
+    held out once) and its standard error.
 :func:`separation_curve`
     Distance of states against distance of the inputs that produced them.
 :func:`linear_esn_states`, :func:`tanh_esn_states`, :func:`leaky_esn_states`
@@ -98,8 +99,10 @@ from spikingml.errors import ValidationError
 __all__ = [
     "ALPHAS",
     "RESERVOIR_HINT",
+    "SCALE_FLOOR",
     "MemoryCapacity",
     "Separation",
+    "binomial_standard_error",
     "chance_r2",
     "filtered_spike_states",
     "fit_ridge",
@@ -119,6 +122,10 @@ __all__ = [
 #: Ridge penalties the readout chooses from (features standardised: 1e-6 is almost
 #: least squares, 1e3 a strong shrinkage).
 ALPHAS: np.ndarray = np.logspace(-6, 3, 19)
+
+#: Smallest feature scale of the readout, relative to the features' median standard
+#: deviation (:func:`fit_ridge`).
+SCALE_FLOOR = 0.01
 
 RESERVOIR_HINT = "install the extra: pip install 'spikingml[reservoir]'"
 
@@ -206,9 +213,13 @@ class _Readout:
 def fit_ridge(x: np.ndarray, y: np.ndarray, alphas: Any = ALPHAS) -> _Readout:
     """Ridge readout of ``y`` (one column per target) from ``x``, penalty by LOO CV.
 
-    Features are standardised with the mean and standard deviation of ``x`` (constant
-    features, e.g. silent neurons, keep scale 1); every target chooses its own penalty
-    from ``alphas`` by the efficient leave-one-out error of scikit-learn's ``RidgeCV``.
+    Features are standardised with the mean and standard deviation of ``x``, the
+    standard deviation floored at :data:`SCALE_FLOOR` times the features' median one
+    (scale 1 if every feature is constant): a neuron that was (almost) silent in
+    training, e.g. only the exponential tail of one earlier spike, keeps a tiny scale
+    otherwise, and its first spikes in the test set would reach the prediction
+    multiplied by up to 1e50. Every target chooses its own penalty from ``alphas`` by the
+    efficient leave-one-out error of scikit-learn's ``RidgeCV``.
 
     Returns
     -------
@@ -219,7 +230,8 @@ def fit_ridge(x: np.ndarray, y: np.ndarray, alphas: Any = ALPHAS) -> _Readout:
 
     x = _as_states(x, "x")
     mean, scale = x.mean(axis=0), x.std(axis=0)
-    scale[scale == 0] = 1.0
+    typical = np.median(scale[scale > 0]) if np.any(scale > 0) else 1.0
+    scale = np.maximum(scale, SCALE_FLOOR * typical)
     y = np.asarray(y, dtype=float)
     model = RidgeCV(alphas=np.asarray(alphas, float), alpha_per_target=y.ndim == 2)
     model.fit((x - mean) / scale, y)
@@ -351,8 +363,13 @@ def narma_nrmse(states: Any, y: Any, washout: int = 0, alphas: Any = ALPHAS) -> 
 
 
 # --------------------------------------------------------------------------------- XOR
-def xor_accuracy(features: Any, labels: Any, alphas: Any = ALPHAS) -> float:
-    """Held-out accuracy of a ridge classifier (targets +-1, decision by sign).
+def xor_accuracy(features: Any, labels: Any, alphas: Any = ALPHAS, folds: int = 10) -> float:
+    """Cross-validated accuracy of a ridge classifier (targets +-1, decision by sign).
+
+    The trials are cut into ``folds`` contiguous blocks; each block is classified by a
+    readout fitted on all the others, so that every trial is held out once and the
+    accuracy counts all of them (its binomial standard error:
+    :func:`binomial_standard_error`).
 
     Parameters
     ----------
@@ -360,20 +377,37 @@ def xor_accuracy(features: Any, labels: Any, alphas: Any = ALPHAS) -> float:
         The state read out at the end of each trial.
     labels : array_like of {0, 1}
         The XOR of the trial's two bits.
+    alphas : array_like
+        Ridge penalties (:func:`fit_ridge`).
+    folds : int
+        Blocks of trials (at least 2; at most one per trial: fewer trials than ``folds``
+        leave one out).
 
     Returns
     -------
     float
-        Fraction correct on the second half of the trials, the readout fitted on the
-        first half.
+        Fraction of all trials classified correctly by a readout that did not see them.
     """
     x = _as_states(features, "features")
     labels = np.asarray(labels)
     if labels.shape != (len(x),) or not np.all(np.isin(labels, (0, 1))):
         raise ValidationError("labels", f"{len(x)} labels in {{0, 1}}", labels)
-    train, test = split_halves(len(x), 0)
-    readout = fit_ridge(x[train], 2.0 * labels[train] - 1, alphas)
-    return float(np.mean((readout.predict(x[test]) > 0) == (labels[test] == 1)))
+    if not (isinstance(folds, (int, np.integer)) and folds >= 2 and len(x) >= 4):
+        raise ValidationError("folds, features", "folds >= 2 and >= 4 trials", (folds, len(x)))
+    target = 2.0 * labels - 1
+    correct = np.zeros(len(x), dtype=bool)
+    for test in np.array_split(np.arange(len(x)), min(int(folds), len(x))):
+        train = np.setdiff1d(np.arange(len(x)), test)
+        readout = fit_ridge(x[train], target[train], alphas)
+        correct[test] = (readout.predict(x[test]) > 0) == (labels[test] == 1)
+    return float(np.mean(correct))
+
+
+def binomial_standard_error(accuracy: float, n: int) -> float:
+    """Standard error ``sqrt(p (1 - p) / n)`` of an accuracy ``p`` measured on ``n`` trials."""
+    if not (0 <= accuracy <= 1 and n >= 1):
+        raise ValidationError("accuracy, n", "p in [0, 1] and n >= 1", (accuracy, n))
+    return float(np.sqrt(accuracy * (1 - accuracy) / n))
 
 
 # -------------------------------------------------------------------------- separation

@@ -34,7 +34,9 @@ likewise around ``w_ee`` ... ``w_ii``. Excitatory neurons adapt (``tau_a`` log-u
 
 Input: the scalar ``u(t)`` in [0, 1], constant within bins of ``bin_width``, drives
 ``n_inputs`` input neurons that fire Poisson spikes at ``input_rate * u`` (drawn with
-NumPy from the seed). Each connects to each column neuron with probability
+NumPy from the seed; with ``input_code = "regular"`` each fires instead whenever the
+integral of its rate, started at a random phase, crosses a whole number: the same rate
+without the Poisson noise). Each connects to each column neuron with probability
 ``input_probability`` through a static synapse (``I_in += w * tau_e / tau_in``: the same
 charge whatever ``tau_in``). **The slow mechanism** is in these input currents: each
 neuron's ``tau_in`` is drawn log-uniformly in ``[tau_input_min, tau_input_max]`` (5-300
@@ -44,7 +46,9 @@ do not.
 
 State and readout: the column's spikes filtered with ``exp(-t / state_tau)``, read at the
 end of every bin (:func:`~spikingml.analysis.reservoir.filtered_spike_states`); ridge
-readouts with cross-validated penalty, fitted on one half and tested on the other.
+readouts with cross-validated penalty, fitted on one half and tested on the other
+(memory capacity, NARMA-10), or, for the XOR, fitted on nine tenths of the trials and
+tested on the remaining tenth, ten times over, so that every trial is held out once.
 
 Two copies of the column run beside it in the same Brian2 group (the same input
 spikes, connectivity, weights and background): ``static``, whose recurrent synapses are
@@ -149,6 +153,9 @@ DEFAULT_DEVICE = "cpp_standalone"
 #: Delays whose r^2 is reported one by one (``r2_<model>_delay_<k>``).
 CURVE_DELAYS = 8
 
+#: Folds of the XOR readout's cross-validation (every trial held out once).
+XOR_FOLDS = 10
+
 #: The models compared, by the suffix of their metrics.
 MODELS = ("lsm", "static", "fast", "rate_twin", "esn")
 
@@ -176,7 +183,9 @@ METRICS: dict[str, str] = {
     "narma10_nrmse_rate_twin": "the same for the rate twin (lower is better)",
     "narma10_nrmse_esn": "the same for the tanh ESN (lower is better)",
     "xor_accuracy_lsm": "held-out accuracy of the delayed temporal XOR from the column "
-    "(higher is better; target >= 0.9)",
+    "(10-fold cross-validated: every trial held out once; higher is better; target >= 0.9)",
+    "xor_accuracy_se_lsm": "binomial standard error of xor_accuracy_lsm, sqrt(p (1 - p) / "
+    "trials) (lower is better)",
     "xor_accuracy_rate_twin": "the same for the rate twin (higher is better)",
     "xor_accuracy_esn": "the same for the tanh ESN (higher is better)",
     "separation_monotonic_lsm": "1 if the column's mean state distance rises with the "
@@ -203,7 +212,7 @@ def _volt(default: Any, doc: str) -> Any:
 
 @dataclasses.dataclass(frozen=True)
 class Params(CircuitParams):
-    """Parameters of the reservoir circuit (default preset: 200 neurons, 3400 + 3600 bins)."""
+    """Parameters of the reservoir circuit (default preset: 200 neurons, 3400 + 7200 bins)."""
 
     circuit_name = "Reservoir"
 
@@ -243,6 +252,11 @@ class Params(CircuitParams):
         0.3, "input -> column connection probability", low=0, high=1, low_inclusive=False
     )
     w_input: Any = _volt(3 * mV, "mean input weight onto E (half onto I)")
+    input_code: str = param(
+        "poisson",
+        "input spike trains: Poisson, or regular (integrate-and-fire, random phase)",
+        choices=("poisson", "regular"),
+    )
     input_rate: Any = param(
         100 * Hz, "rate of an input neuron at u = 1", unit=Hz, low=0 * Hz, low_inclusive=False
     )
@@ -252,7 +266,7 @@ class Params(CircuitParams):
         1500, "bins of each half (fit, test) of the memory phase", integer=True, low=20
     )
     n_xor_trials: int = param(
-        300, "trials of the delayed XOR (half fit, half test)", integer=True, low=8
+        600, "trials of the delayed XOR (10-fold cross-validated)", integer=True, low=8
     )
     xor_trial: Any = _time(240 * ms, "duration of an XOR trial")
     burst_width: Any = _time(40 * ms, "duration of a burst window")
@@ -321,8 +335,8 @@ class Params(CircuitParams):
 
     @classmethod
     def quick(cls) -> Params:
-        """100 neurons, 2 x 600 bins, 100 XOR trials (seconds once compiled)."""
-        return cls(n_neurons=100, n_fit_bins=600, n_xor_trials=100)
+        """100 neurons, 2 x 600 bins, 200 XOR trials (seconds once compiled)."""
+        return cls(n_neurons=100, n_fit_bins=600, n_xor_trials=200)
 
     @classmethod
     def tiny(cls) -> Params:
@@ -417,6 +431,37 @@ def _synapse_draws(rng, kinds: np.ndarray, weights: dict[str, float]) -> dict[st
     return out
 
 
+def _poisson_spikes(
+    params: Params, u: np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Poisson spikes at ``input_rate * u``, at most one per neuron and step (in chunks of
+    bins: one uniform number per neuron and step); (indices, steps)."""
+    indices, steps = [], []
+    spb, chunk = params.steps_per_bin, 200
+    for start in range(0, len(u), chunk):
+        p_step = np.repeat(u[start : start + chunk] * float(params.input_rate * params.dt), spb)
+        i, k = np.nonzero(rng.random((params.n_inputs, len(p_step))) < p_step)
+        indices.append(i)
+        steps.append(k + start * spb)
+    return np.concatenate(indices), np.concatenate(steps)
+
+
+def _regular_spikes(
+    params: Params, u: np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Regular spikes at ``input_rate * u``: each input neuron integrates its rate and
+    fires whenever the integral, started at a random phase in [0, 1), crosses a whole
+    number (an integrate-and-fire rate code without noise); (indices, steps)."""
+    phase = rng.uniform(0, 1, params.n_inputs)
+    count = np.cumsum(np.repeat(u * float(params.input_rate * params.dt), params.steps_per_bin))
+    indices, steps = [], []
+    for i, start in enumerate(phase):
+        fired = np.nonzero(np.diff(np.floor(count + start), prepend=0.0) > 0)[0]
+        indices.append(np.full(len(fired), i))
+        steps.append(fired)
+    return np.concatenate(indices), np.concatenate(steps)
+
+
 def prepare_inputs(params: Params, seed: int) -> Inputs:
     """The input sequence, input spikes and the column's wiring of ``seed``.
 
@@ -463,16 +508,10 @@ def prepare_inputs(params: Params, seed: int) -> Inputs:
     trial[:, :burst] = bits[:, :1]
     trial[:, gap : gap + burst] = bits[:, 1:]
     u = np.concatenate([u_memory, trial.ravel()])
-    # Poisson input spikes at input_rate * u, at most one per neuron and step (in chunks
-    # of bins: one uniform number per neuron and step)
-    indices, steps = [], []
-    spb, chunk = params.steps_per_bin, 200
-    for start in range(0, len(u), chunk):
-        p_step = np.repeat(u[start : start + chunk] * float(params.input_rate * params.dt), spb)
-        i, k = np.nonzero(rng.random((params.n_inputs, len(p_step))) < p_step)
-        indices.append(i)
-        steps.append(k + start * spb)
-    input_indices, input_steps = np.concatenate(indices), np.concatenate(steps)
+    if params.input_code == "regular":
+        input_indices, input_steps = _regular_spikes(params, u, rng)
+    else:
+        input_indices, input_steps = _poisson_spikes(params, u, rng)
     order = np.argsort(input_steps, kind="stable")
     return Inputs(
         u=u,
@@ -763,7 +802,7 @@ def _scores(params: Params, x: np.ndarray, u: np.ndarray, bits: np.ndarray) -> d
     y = rc.narma10(u[:m] / 2)
     nrmse = rc.narma_nrmse(x[:m], y, washout=params.max_delay)
     rows = m + np.arange(params.n_xor_trials) * params.trial_bins + params.xor_readout_bin
-    xor = rc.xor_accuracy(x[rows], bits[:, 0] ^ bits[:, 1])
+    xor = rc.xor_accuracy(x[rows], bits[:, 0] ^ bits[:, 1], folds=XOR_FOLDS)
     return {"mc": mc, "nrmse": nrmse, "xor": xor}
 
 
@@ -803,7 +842,11 @@ def compare(result: Result, twin_output: Twin, analysis: dict | None = None) -> 
             out[f"r2_{model}_delay_{k + 1}"] = float(scores[model]["mc"].r2[k])
     for model in ("lsm", "rate_twin", "esn"):
         out[f"narma10_nrmse_{model}"] = scores[model]["nrmse"]
-    for model in ("lsm", "rate_twin", "esn"):
+    out["xor_accuracy_lsm"] = scores["lsm"]["xor"]
+    out["xor_accuracy_se_lsm"] = rc.binomial_standard_error(
+        scores["lsm"]["xor"], params.n_xor_trials
+    )
+    for model in ("rate_twin", "esn"):
         out[f"xor_accuracy_{model}"] = scores[model]["xor"]
     out["separation_monotonic_lsm"] = float(sep.monotonic)
     out["separation_gain_lsm"] = float(sep.state_distance[-1] / sep.state_distance[0])
