@@ -129,7 +129,7 @@ def read_sweep(directory: Path, quick: bool) -> list[dict]:
     return table
 
 
-def write_tables(table: list[dict], preset: str, command: str) -> None:
+def write_tables(table: list[dict], preset: str, command: str, seeds: str) -> None:
     """``reservoir_indegree.csv`` (one row per run) and ``.md`` (summary, then the runs)."""
     RESULTS.mkdir(exist_ok=True)
     columns = list(table[0])
@@ -138,10 +138,14 @@ def write_tables(table: list[dict], preset: str, command: str) -> None:
         writer.writeheader()
         writer.writerows(table)
     keys = (*MODELS, "rate_exc_hz")
+    flag = " --default" if preset == "default" else ""
     lines = [
         f"# reservoir: memory capacity against in-degree ({preset} preset)",
         "",
-        f"`{command}`; figure: `docs/lessons/reservoir_indegree.png`.",
+        f"`{command}`; figure: `docs/lessons/reservoir_indegree.png`. Reproduce: "
+        f"`python benchmarks/bench_reservoir_indegree.py{flag} --seeds {seeds}`. "
+        "`wall_seconds`: the run's wall time inside the sweep (one "
+        "worker, on a 2-core machine shared with other jobs: not a timing benchmark).",
         "",
         "Mean over the seeds (lowest-highest seed):",
         "",
@@ -190,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
             cmd += ["--quick"] if quick else []
             subprocess.run(cmd, check=True)
             table = read_sweep(Path(tmp), quick)
-    write_tables(table, preset, command)
+    write_tables(table, preset, command, args.seeds)
     plot(table, preset)
     return 0
 
