@@ -21,7 +21,8 @@ computes the same in NumPy)::
     L_j   = sum_k B[j,k] err_k                          learning signal (summed variable)
     el    = psi_j (xbar_i - beta_j ea);  ebar = kappa ebar + el;  g += L_j ebar;
     ea    = rho ea + el;  h += el                       per synapse (eligibility groups)
-    gt    = g + c_reg (cnt_j / steps - f_target dt) h   with the rate regulariser
+    gt    = g + c_reg (cnt_j / steps - f_target dt) h   with the rate regulariser,
+                                                        at the trial's end only
     g_out[k,j] += err_k zbar_j,  zbar_j = kappa zbar_j + z_j
 
 ``alpha = exp(-dt / tau_m)``, ``rho = exp(-dt / tau_a)``, ``kappa = exp(-dt /
@@ -41,7 +42,9 @@ Many trials run at once as *copies* of the network in one group (copy ``c`` is n
 - *eligibility* groups (:meth:`EProp.eligibility_model`): one neuron per synapse of
   every copy (``ea``, ``ebar``, ``g``, ``h``, ``gt``), reading ``psi``, ``L`` and the rate of
   their postsynaptic neuron and the trace ``xbar`` of their presynaptic one as linked
-  variables; *reduction* synapses sum their ``gt`` into the weights' ``gsum``;
+  variables; *reduction* synapses sum their ``gt`` into the weights' ``gsum`` (on the
+  weights' clock, which ticks once a trial: the sums are needed at trial boundaries
+  only);
 - the recurrent neurons (:meth:`EProp.neuron_model`), the input traces
   (:meth:`EProp.input_model`) and the readouts (:meth:`EProp.readout_model`: two per
   copy, the softmax of two classes being the logistic function of their difference).
@@ -87,6 +90,7 @@ __all__ = ["EProp", "EPropNetwork", "SCHEDULE", "build_eprop_network"]
 SCHEDULE: dict[str, tuple[str, int]] = {
     "learning_signal": ("groups", -41),  # summed L_j = sum_k B err_k (neurons' order -40)
     "eligibility": ("groups", -30),  # traces and g, from the last step's psi, xbar, L, err
+    "regulariser": ("groups", -25),  # gt, with the rate regulariser: at trial boundaries only
     "reduction": ("groups", -21),  # gsum = sum over copies (weights' order -20)
     "adam": ("groups", -20),  # at trial boundaries only
     "trial_reset": ("groups", -10),  # at trial boundaries only
@@ -276,8 +280,13 @@ class EProp(RuleParams):
             "g += L * ebar\n"
             "ea = ep_rho * ea + el\n"
             "h += el\n"
-            "gt = g + creg * (cnt * inv_steps - ep_f0) * h\n"
         )
+
+    @staticmethod
+    def regularised_gradient() -> str:
+        """``gt``, the gradient with the rate regulariser, at every trial's end
+        (:data:`SCHEDULE` ``regulariser``: only the trial's last value is summed)."""
+        return "gt = g + creg * (cnt * inv_steps - ep_f0) * h\n"
 
     @staticmethod
     def weight_model() -> str:
@@ -490,7 +499,9 @@ def build_eprop_network(
         grp = NeuronGroup(
             init.size,
             rule.weight_model(),
-            dt=dt,
+            # the reductions into gsum run on this clock (Brian2 runs a summed variable
+            # on its target's): once a trial, where Adam reads them, not every step
+            dt=trial_duration,
             namespace=ns,
             order=when["adam"][1],
             name=f"{prefix}_w_{key}",
@@ -565,6 +576,14 @@ def build_eprop_network(
             order=when["eligibility"][1],
             name=f"{prefix}_elig_{key}",
         )
+        if not output:
+            elig.run_regularly(
+                rule.regularised_gradient(),
+                dt=trial_duration,
+                when="groups",
+                order=when["regulariser"][1],
+                name=f"{prefix}_gt_{key}",
+            )
         elig.run_regularly(
             rule.trial_reset("eligibility") if not output else "g = 0\n",
             dt=trial_duration,
@@ -577,7 +596,7 @@ def build_eprop_network(
             elig,
             weights[key],
             rule.reduction_model(output),
-            # the sum is needed at trial boundaries only: its clock ticks once a trial
+            # the sum is needed at trial boundaries only (it runs on the weights' clock)
             dt=trial_duration,
             namespace=ns,
             name=f"{prefix}_r_{key}",
