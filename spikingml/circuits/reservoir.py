@@ -823,9 +823,25 @@ def analyse(result: Result, twin_output: Twin) -> dict[str, Any]:
     return {"params": params, "scores": scores, "separation": sep}
 
 
+#: The last (result, twin, analysis) of :func:`_analysis`: ``compare`` and ``figures``,
+#: called one after the other on the same run, share one analysis (about 15 s).
+_LAST_ANALYSIS: tuple[Result, Twin, dict] | None = None
+
+
+def _analysis(result: Result, twin_output: Twin) -> dict[str, Any]:
+    """:func:`analyse`, reused while ``result`` and ``twin_output`` are the same objects."""
+    global _LAST_ANALYSIS
+    last = _LAST_ANALYSIS
+    if last is not None and last[0] is result and last[1] is twin_output:
+        return last[2]
+    analysis = analyse(result, twin_output)
+    _LAST_ANALYSIS = (result, twin_output, analysis)
+    return analysis
+
+
 def compare(result: Result, twin_output: Twin, analysis: dict | None = None) -> dict[str, float]:
     """The metrics of :data:`METRICS` for a run and its twins."""
-    analysis = analyse(result, twin_output) if analysis is None else analysis
+    analysis = _analysis(result, twin_output) if analysis is None else analysis
     params, scores, sep = analysis["params"], analysis["scores"], analysis["separation"]
     mc = {k: v["mc"].total for k, v in scores.items()}
     out = {
@@ -881,6 +897,6 @@ def figures(result: Result, twin_output: Twin, outdir: Path) -> list[Path]:
     """Write ``comparison.png`` (memory curves, NARMA, XOR, separation of every model)."""
     from spikingml.figures import reservoir as drawing
 
-    analysis = analyse(result, twin_output)
+    analysis = _analysis(result, twin_output)
     metrics = compare(result, twin_output, analysis)
     return drawing.figures(result, analysis, metrics, Path(outdir))
