@@ -57,7 +57,7 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/bench_performance.py
 
-## Issue targets of every circuit over seeds (about 20 minutes).
+## Issue targets of every circuit over seeds (about an hour; eprop-memory alone ~30 min).
 bench-targets: $(STAMP)
 	$(PY) benchmarks/bench_td_conditioning.py
 	$(PY) benchmarks/bench_v1_ica.py
@@ -68,6 +68,7 @@ bench-targets: $(STAMP)
 	$(PY) benchmarks/bench_tempotron.py
 	$(PY) benchmarks/bench_three_factor_synapse.py
 	$(PY) benchmarks/bench_reservoir.py
+	$(PY) benchmarks/bench_eprop_memory.py
 
 ## Parallel efficiency of `spikingml sweep` (20 quick runs on 1 and 2 workers; idle machine).
 bench-sweep: $(STAMP)

@@ -139,6 +139,7 @@ def test_landing_page(browser, server):
         "tempotron",
         "three_factor_synapse",
         "reservoir",
+        "eprop_memory",
     }
     if other:
         print("resources of other hosts that did not load:", *other, sep="\n  ")

@@ -26,6 +26,7 @@ __all__ = ["REGISTRY", "get_circuit", "names", "reuses_compiled", "simulate_seed
 REGISTRY: dict[str, str] = {
     "actor-critic": "spikingml.circuits.actor_critic",
     "bayesian-neuron": "spikingml.circuits.bayesian_neuron",
+    "eprop-memory": "spikingml.circuits.eprop_memory",
     "rescorla-wagner": "spikingml.circuits.rescorla_wagner",
     "reservoir": "spikingml.circuits.reservoir",
     "td-conditioning": "spikingml.circuits.td_conditioning",

@@ -36,7 +36,7 @@ def comparison_figure(result: Result, twin_output: Any, metrics: dict[str, float
     -------
     Figure
         Left: the error of every training batch (thin) and its running mean over 10
-        batches (thick) against the trials seen. Right: the fraction of test trials
+        batches (thick) against the trials seen (log scale). Right: the fraction of test trials
         recalled at every delay, chance (0.5) and the 95% target marked.
     """
     from matplotlib.figure import Figure
@@ -47,7 +47,7 @@ def comparison_figure(result: Result, twin_output: Any, metrics: dict[str, float
     label = {"fontsize": FONT_SIZE + 1}
     colors = {"alif": POPULATION_COLORS[0], "lif": POPULATION_COLORS[1], "lstm": "0.25"}
     copies = result.extra["labels"].shape[1]
-    fig = Figure(figsize=(10.0, 4.2), layout="constrained")
+    fig = Figure(figsize=(10.0, 4.8), layout="constrained")
     ax_lc, ax_acc = fig.subplots(1, 2, width_ratios=[1.4, 1])
     for model, curve in learning_curves(result, twin_output).items():
         trials = (np.arange(len(curve)) + 1) * copies
@@ -57,7 +57,10 @@ def comparison_figure(result: Result, twin_output: Any, metrics: dict[str, float
         ax_lc.plot(trials[k - 1 :], smooth, color=colors[model], lw=2, label=_LABELS[model])
     ax_lc.axhline(0.5, color="0.6", lw=0.8, ls=":", label="chance")
     ax_lc.axhline(0.05, color="0.6", lw=0.8, ls="--", label="5% error")
-    ax_lc.set_xlabel("training trials", **label)
+    # the LSTM goes over the same batches for several epochs: a log axis shows its long
+    # plateau and the spiking networks' single pass side by side
+    ax_lc.set_xscale("log")
+    ax_lc.set_xlabel("training trials (log scale; the LSTM repeats the batches)", **label)
     ax_lc.set_ylabel("batch error (fraction of trials)", **label)
     ax_lc.set_ylim(-0.02, 0.95)
     ax_lc.legend(fontsize=FONT_SIZE, frameon=False, loc="upper right", ncol=2)
@@ -78,6 +81,8 @@ def comparison_figure(result: Result, twin_output: Any, metrics: dict[str, float
     ax_acc.set_ylim(0.3, 1.03)
     ax_acc.set_xlabel("delay, store to recall (s)", **label)
     ax_acc.set_ylabel("recall accuracy (test trials)", **label)
-    ax_acc.legend(fontsize=FONT_SIZE, frameon=False, loc="lower left")
+    ax_acc.legend(
+        fontsize=FONT_SIZE, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2
+    )
     ax_acc.set_title("memory over the delay", **label)
     return fig
