@@ -14,18 +14,22 @@ networks built with reservoirpy:
 the rate twin (the column's own structure with tanh units), a standard tanh ESN, and a
 linear ESN whose memory capacity, close to N, checks the estimator.
 
-This script runs the quick preset (100 neurons; about a minute, most of it compiling the
-cpp_standalone program) through :func:`spikingml.pipeline.run`: it is
-``spikingml run reservoir --quick``, from Python. It writes ``metrics.json``,
-``params.json``, ``data.nix``, ``raster.png`` and ``comparison.png`` to
-``examples/output/reservoir``. It needs the extra ``reservoir`` (reservoirpy).
+This script runs the quick preset (100 neurons, 200 XOR trials; 34-36 s on two shared
+cores, most of it compiling the cpp_standalone program: ``benchmarks/results/reservoir.md``)
+through :func:`spikingml.pipeline.run`: it is ``spikingml run reservoir --quick``, from
+Python. It writes ``metrics.json``, ``params.json``, ``data.nix``, ``raster.png`` and
+``comparison.png`` to ``examples/output/reservoir``. It needs the extra ``reservoir``
+(reservoirpy).
 """
 
 # %%
 # Run the column and the echo state networks
 # ------------------------------------------
 # The memory phase (i.i.d. input per bin) gives the memory capacity, NARMA-10 and the
-# separation curve; the XOR phase gives the delayed XOR of two bursts.
+# separation curve; the XOR phase gives the delayed XOR of two bursts, every trial
+# classified by a readout fitted on the other nine tenths of the trials. The quick preset
+# at seeds 0-2: memory capacity 1.30-1.77 (rate twin 6.8-7.4), XOR 0.905-0.930 (standard
+# error about 0.02 over 200 trials; the default preset's 600 trials give 0.957-0.985).
 
 from pathlib import Path
 

@@ -79,6 +79,23 @@ def test_input_spikes_follow_the_rate_code_and_the_xor_layout():
     np.testing.assert_array_equal(again.rec["w"], inputs.rec["w"])
 
 
+def test_regular_input_code_fires_the_integral_of_the_rate():
+    # input_code="regular": each input neuron fires when the integral of its rate
+    # crosses a whole number, so its spike count over any stretch is that integral
+    # within one spike, and the wiring and the input sequence are those of "poisson"
+    params = res.Params.quick().replace(input_code="regular")
+    inputs = res.prepare_inputs(params, seed=1)
+    poisson = res.prepare_inputs(params.replace(input_code="poisson"), seed=1)
+    np.testing.assert_array_equal(inputs.u, poisson.u)
+    np.testing.assert_array_equal(inputs.rec["w"], poisson.rec["w"])
+    spb = params.steps_per_bin
+    expected = np.cumsum(inputs.u) * float(params.input_rate * params.bin_width)
+    for neuron in range(params.n_inputs):
+        steps = inputs.input_steps[inputs.input_indices == neuron]
+        counts = np.cumsum(np.bincount(steps // spb, minlength=params.n_bins))
+        assert np.max(np.abs(counts - expected)) <= 1.0
+
+
 # -------------------------------------------------------------------------- a tiny run
 def test_tiny_run_has_every_copy_and_every_metric(tiny_run):
     params, result = tiny_run
@@ -109,15 +126,16 @@ def test_bad_params_name_the_field():
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_default_preset_meets_the_targets(seed):
     # The targets. Measured (benchmarks/results/reservoir.md, seeds 0-2):
-    # linear ESN MC/N 0.964-0.978, mc_total_lsm 1.66-1.93, XOR 0.920-0.953 (150 test
-    # trials: one trial is 0.007), separation monotonic at every seed. The copy without
-    # the slow input currents stays below the target (0.91-1.08): the check can fail.
+    # linear ESN MC/N 0.964-0.978, mc_total_lsm 1.66-2.02, XOR 0.957-0.985 (600 trials, each
+    # held out once: standard error 0.005-0.008), separation monotonic at every seed. The XOR
+    # must clear 0.9 by two standard errors, not by a lucky trial or two. The copy
+    # without the slow input currents stays below the column (0.92-1.18 against 1.66-2.02).
     require("reservoirpy", "reservoir")
     params = res.Params()
     result = res.simulate(params, seed=seed, device="cpp_standalone", progress=False)
     metrics = res.compare(result, res.twin(params, seed))
     assert metrics["linear_esn_mc_over_n"] >= 0.9
     assert metrics["mc_total_lsm"] >= 1.5
-    assert metrics["xor_accuracy_lsm"] >= 0.9
+    assert metrics["xor_accuracy_lsm"] - 2 * metrics["xor_accuracy_se_lsm"] >= 0.9
     assert metrics["separation_monotonic_lsm"] == 1.0
     assert metrics["mc_fast_inputs"] < metrics["mc_total_lsm"]
