@@ -163,12 +163,15 @@ def test_bad_params_are_refused():
 # ---------------------------------------------------------------- the default preset
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_default_preset_meets_the_targets(seed):
+def test_default_preset_meets_the_targets(seed, monkeypatch):
     # The targets at seeds 0-2 (benchmarks/results/eprop_memory.md): LIF + ALIF
     # >= 95% over the test trials with delays >= 1.2 s (measured 0.967-0.987, about 150
     # trials: one trial is 0.007), the LIF-only ablation <= 70% (measured 0.42-0.50: it
     # answers at chance), the LSTM >= 95% (measured 1.00). Each seed trains for 5-10 min.
     require("jax", "lstm")
+    # 8000 training trials: the program compiled as users run it (-O3, as the benchmark
+    # measured these numbers), not the suite's unoptimised -O0 (three times slower here)
+    monkeypatch.setenv("SPIKINGML_FAST_COMPILE", "0")
     params = em.Params()
     result = em.simulate(params, seed=seed, device="cpp_standalone", progress=False)
     metrics = em.compare(result, em.twin(params, seed))
