@@ -17,7 +17,9 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	@if [ "$(WITH_NEST)" = 1 ] && $(PY) -m pip install --quiet -e ".[dev,nest]"; then \
+	@# twice: one broken download (IncompleteRead from the registry) must not cost NEST
+	@if [ "$(WITH_NEST)" = 1 ] && { $(PY) -m pip install --quiet -e ".[dev,nest]" || \
+		$(PY) -m pip install --quiet -e ".[dev,nest]"; }; then \
 		echo "installed spikingml[dev,nest]"; \
 	else \
 		[ "$(WITH_NEST)" != 1 ] || echo "NEST did not install: its parity tests will skip (fail if SPIKINGML_REQUIRE_NEST=1)"; \
