@@ -464,6 +464,17 @@ def build_eprop_network(
     steps = round(float(trial_duration / dt))
 
     when = dict(SCHEDULE)
+
+    def every_trial(group: NeuronGroup, code: str, stage: str, name: str) -> None:
+        """Run ``code`` at every trial's start, at the place of ``stage`` in a step."""
+        group.run_regularly(
+            code,
+            dt=trial_duration,
+            when=when[stage][0],
+            order=when[stage][1],
+            name=f"{prefix}_{name}",
+        )
+
     if inputs is None:
         inputs = SpikeGeneratorGroup(
             n_copies * n_in, input_indices, input_times, dt=dt, name=f"{prefix}_inputs"
@@ -510,13 +521,7 @@ def build_eprop_network(
         grp.lr = rule.learning_rate
         grp.inv_batch = 1.0 / n_copies
         grp.trial_duration = trial_duration
-        grp.run_regularly(
-            rule.adam_update(),
-            dt=trial_duration,
-            when="groups",
-            order=when["adam"][1],
-            name=f"{prefix}_adam_{key}",
-        )
+        every_trial(grp, rule.adam_update(), "adam", f"adam_{key}")
         weights[key] = grp
 
     # one element per synapse of every copy: (copy, post, pre) triples
@@ -577,20 +582,9 @@ def build_eprop_network(
             name=f"{prefix}_elig_{key}",
         )
         if not output:
-            elig.run_regularly(
-                rule.regularised_gradient(),
-                dt=trial_duration,
-                when="groups",
-                order=when["regulariser"][1],
-                name=f"{prefix}_gt_{key}",
-            )
-        elig.run_regularly(
-            rule.trial_reset("eligibility") if not output else "g = 0\n",
-            dt=trial_duration,
-            when="groups",
-            order=when["trial_reset"][1],
-            name=f"{prefix}_reset_e_{key}",
-        )
+            every_trial(elig, rule.regularised_gradient(), "regulariser", f"gt_{key}")
+        reset = rule.trial_reset("eligibility") if not output else "g = 0\n"
+        every_trial(elig, reset, "trial_reset", f"reset_e_{key}")
         eligibility[key] = elig
         red = Synapses(
             elig,
@@ -638,13 +632,6 @@ def build_eprop_network(
         order=when["readout_error"][1],
         name=f"{prefix}_readout_error",
     )
-    tr = when["trial_reset"]
     for grp, kind in ((neurons, "neurons"), (traces, "inputs"), (readouts, "readouts")):
-        grp.run_regularly(
-            rule.trial_reset(kind),
-            dt=trial_duration,
-            when=tr[0],
-            order=tr[1],
-            name=f"{prefix}_reset_{kind}",
-        )
+        every_trial(grp, rule.trial_reset(kind), "trial_reset", f"reset_{kind}")
     return EPropNetwork(inputs, traces, neurons, readouts, weights, eligibility, synapses)
