@@ -30,6 +30,7 @@ REGISTRY: dict[str, str] = {
     "rescorla-wagner": "spikingml.circuits.rescorla_wagner",
     "reservoir": "spikingml.circuits.reservoir",
     "td-conditioning": "spikingml.circuits.td_conditioning",
+    "stochastic-synapses": "spikingml.circuits.stochastic_synapses",
     "tempotron": "spikingml.circuits.tempotron",
     "three-factor-synapse": "spikingml.circuits.three_factor_synapse",
     "v1-ica": "spikingml.circuits.v1_ica",
