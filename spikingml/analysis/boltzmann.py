@@ -62,6 +62,7 @@ __all__ = [
     "exact_distribution",
     "fill_in_accuracy",
     "gibbs_state_counts",
+    "gibbs_state_sequence",
     "iid_kl_floor",
     "kl_bias_formula",
     "kl_divergence",
@@ -219,24 +220,24 @@ def iid_kl_floor(
     return float(np.mean([kl_divergence(q, p) for q in draws]))
 
 
-def gibbs_state_counts(
+def gibbs_state_sequence(
     W: np.ndarray,
     b: np.ndarray,
     n_sweeps: int,
     rng: np.random.Generator,
     burn_in: int = 0,
 ) -> np.ndarray:
-    """Sequential single-site Gibbs sampling: how often each state is seen after a sweep.
+    """Sequential single-site Gibbs sampling: the code of the state after every sweep.
 
     One sweep updates every unit once, in index order, from
     :math:`p(z_k = 1 \\mid z_{\\setminus k}) = \\sigma(b_k + \\sum_j W_{kj} z_j)`; the state
     after each sweep is one sample. The chain starts with every unit off; the first
-    ``burn_in`` sweeps are not counted.
+    ``burn_in`` sweeps are not returned.
 
     Returns
     -------
-    ndarray of int, shape (2**n,)
-        Number of samples in every state.
+    ndarray of int, shape (n_sweeps,)
+        The code (:func:`state_codes`) of every sample.
     """
     W, b = _check_model(W, b)
     n = len(b)
@@ -246,10 +247,28 @@ def gibbs_state_counts(
     powers = 1 << np.arange(n)
     for sweep in range(burn_in + n_sweeps):
         for k in range(n):
-            z[k] = uniforms[sweep, k] < sigmoid(b[k] + W[k] @ z)
+            z[k] = uniforms[sweep, k] < 1.0 / (1.0 + np.exp(-(b[k] + W[k] @ z)))
         if sweep >= burn_in:
             codes[sweep - burn_in] = int(powers @ z)
-    return np.bincount(codes, minlength=2**n)
+    return codes
+
+
+def gibbs_state_counts(
+    W: np.ndarray,
+    b: np.ndarray,
+    n_sweeps: int,
+    rng: np.random.Generator,
+    burn_in: int = 0,
+) -> np.ndarray:
+    """How often each state is seen in :func:`gibbs_state_sequence`.
+
+    Returns
+    -------
+    ndarray of int, shape (2**n,)
+        Number of samples in every state.
+    """
+    codes = gibbs_state_sequence(W, b, n_sweeps, rng, burn_in)
+    return np.bincount(codes, minlength=2 ** len(b))
 
 
 def state_step_counts(
