@@ -27,6 +27,7 @@ REGISTRY: dict[str, str] = {
     "actor-critic": "spikingml.circuits.actor_critic",
     "bayesian-neuron": "spikingml.circuits.bayesian_neuron",
     "eprop-memory": "spikingml.circuits.eprop_memory",
+    "neural-sampling": "spikingml.circuits.neural_sampling",
     "rescorla-wagner": "spikingml.circuits.rescorla_wagner",
     "reservoir": "spikingml.circuits.reservoir",
     "td-conditioning": "spikingml.circuits.td_conditioning",
