@@ -1,0 +1,111 @@
+"""The attractor circuit: schedule, learning by the covariance rule, twins, metrics.
+
+The default suite runs the tiny preset (100 + 25 neurons, a few seconds under NumPy);
+the science runs (default preset, seeds 0-2, about a minute each under cpp_standalone)
+are marked slow, with the tolerances explained beside each.
+"""
+
+import numpy as np
+import pytest
+from brian2 import ms
+
+from spikingml import ValidationError
+from spikingml.analysis import hopfield
+from spikingml.circuits import attractor as att
+
+
+@pytest.fixture(scope="module")
+def tiny_run():
+    """(params, result) of the tiny preset, seed 0, runtime device."""
+    params = att.Params.tiny()
+    return params, att.simulate(params, seed=0, device="runtime", progress=False)
+
+
+def test_cues_keep_the_coding_level_and_sit_in_their_trials():
+    params = att.Params.tiny()
+    task = att.stimulus(params, seed=3)
+    k = params.n_active
+    np.testing.assert_array_equal(task.patterns.sum(axis=1), k)
+    np.testing.assert_array_equal(task.cues.sum(axis=1), k)
+    seg = float(params.segment)
+    for cue, on in zip(task.cues, task.trials["cue_on"], strict=True):
+        row = round(on / seg)
+        np.testing.assert_array_equal(task.drive[row], cue * params.cue_drive)
+        assert task.rec[row] == 1.0
+    # the rule learns exactly once per presentation, at the boundary after it
+    assert task.learn.sum() == params.block_size * params.n_blocks
+    np.testing.assert_array_equal(np.flatnonzero(task.learn) - 1, np.flatnonzero(task.rec == 0))
+
+
+def test_same_seed_same_task_other_seed_other_patterns():
+    params = att.Params.tiny()
+    a, b = att.stimulus(params, 1), att.stimulus(params, 1)
+    np.testing.assert_array_equal(a.drive, b.drive)
+    assert not np.array_equal(a.patterns, att.stimulus(params, 2).patterns)
+
+
+def test_circuit_learns_with_the_covariance_rule_from_its_own_spike_counts(tiny_run):
+    # Replaying the rule in NumPy on the counts of every presentation (taken from the
+    # recorded spikes) gives the learned weights: the circuit learns by the local rule
+    # only. 1e-9: a few hundred additions of numbers ~0.1 in double precision.
+    params, result = tiny_run
+    spikes = result.populations["excitatory"]
+    task = att.stimulus(params, 0)
+    rule = params.rule()
+    seg, dt = float(params.segment), float(params.dt)
+    w = np.full((params.n_exc, params.n_exc), params.w0)
+    for s in np.flatnonzero(task.rec == 0):
+        # counts of the steps the rule sees: after the reset at the boundary's end slot
+        sel = (spikes.times > s * seg + dt / 2) & (spikes.times < (s + 1) * seg + dt / 2)
+        c = np.bincount(spikes.indices[sel], minlength=params.n_exc)
+        w = rule.numpy_update(w, c, c)
+    np.fill_diagonal(w, 0.0)
+    np.testing.assert_allclose(result.weights["w"], w, rtol=0, atol=1e-9)
+    assert np.ptp(w[~np.eye(params.n_exc, dtype=bool)]) > 0  # something was learned
+
+
+def test_tiny_run_metrics_are_all_there(tiny_run):
+    params, result = tiny_run
+    metrics = att.compare(result, att.twin(params, 0))
+    assert set(metrics) == set(att.METRICS)
+    assert metrics["recall_load"] == pytest.approx(params.block_size / params.n_exc)
+    assert 0 <= metrics["spurious_fraction"] <= 1
+    # the inhibitory pool fires in proportion to the excitatory activity
+    assert len(result.populations["inhibitory"].times) > 0
+
+
+def test_twin_weights_are_the_normalised_covariance_rule_when_nothing_clips():
+    params = att.Params.tiny().replace(w0=0.5, eta=0.01)
+    xi = hopfield.sparse_patterns(params.n_exc, 6, params.coding_level, 0)
+    np.testing.assert_allclose(
+        att._twin_matrix(params, xi, inhibition=False),
+        hopfield.covariance_weights(xi, params.coding_level),
+        atol=1e-9,
+    )
+
+
+def test_compare_detects_a_wrong_twin(tiny_run):
+    # the weight correlation would not be near 1 with another set of patterns
+    params, result = tiny_run
+    good = att.twin(params, 0)
+    other = att.twin(params, 5)
+    assert (
+        att.compare(result, good)["weight_correlation"]
+        > att.compare(result, other)["weight_correlation"] + 0.2
+    )
+
+
+@pytest.mark.parametrize(
+    "changes, field",
+    [
+        ({"curve_load": 3, "n_blocks": 2}, "curve_load"),
+        ({"cue_duration": 75 * ms}, "cue_duration"),
+        ({"readout": 400 * ms}, "readout"),
+        ({"w0": 2.0}, "w0"),
+        ({"coding_level": 0.001}, "coding_level"),
+        ({"twin_load_max": 0.01}, "twin_load_max"),
+    ],
+)
+def test_bad_parameters_are_refused(changes, field):
+    with pytest.raises(ValidationError, match=f"Attractor.Params.{field}"):
+        att.Params.tiny().replace(**changes)
