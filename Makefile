@@ -71,6 +71,7 @@ bench-targets: $(STAMP)
 	$(PY) benchmarks/bench_three_factor_synapse.py
 	$(PY) benchmarks/bench_reservoir.py
 	$(PY) benchmarks/bench_eprop_memory.py
+	$(PY) benchmarks/bench_stochastic_synapses.py
 	$(PY) benchmarks/bench_neural_sampling.py
 
 ## Parallel efficiency of `spikingml sweep` (20 quick runs on 1 and 2 workers; idle machine).

@@ -23,6 +23,8 @@ rule                               circuits
 :class:`TsodyksMarkram`            reservoir (short-term depression and facilitation)
 :class:`EProp`                     eprop-memory (recurrent LIF + ALIF network, e-prop
                                    with Adam; :func:`build_eprop_network`)
+:class:`ReleaseDeltaRule`          stochastic-synapses (release probability p, delta
+                                   rule on the released spikes)
 =================================  ====================================================
 """
 
@@ -34,6 +36,7 @@ from spikingml.plasticity.hebbian import (
 )
 from spikingml.plasticity.homeostasis import HomeostaticThreshold
 from spikingml.plasticity.opponent import OpponentDopamineRule
+from spikingml.plasticity.release_delta import ReleaseDeltaRule
 from spikingml.plasticity.short_term import TsodyksMarkram
 from spikingml.plasticity.td_error import TDErrorRule
 from spikingml.plasticity.tempotron import TempotronRule
@@ -55,6 +58,7 @@ __all__ = [
     "NonlinearPCA",
     "OpponentDopamineRule",
     "PresynapticDopamineRule",
+    "ReleaseDeltaRule",
     "TDErrorRule",
     "TempotronRule",
     "TsodyksMarkram",

@@ -90,7 +90,6 @@ class ReleaseDeltaRule(RuleParams):
             "v : 1\n"
             "p_release : 1 (constant)\n"
             "klass : 1 (constant)\n"
-            "theta : 1 (shared, constant)\n"
             "target = int(abs(rd_label(t) - klass) < 0.5) : 1\n"
         )
 
