@@ -7,8 +7,8 @@ program simulates every release probability side by side). Writes
 and exits with status 1 if a target is missed. The science targets (gap at the best p
 at least 30% smaller than at p = 1; gap-vs-p curves of circuit and twin correlated,
 r >= 0.8) are checked on every default-preset seed; the deletion stretch
-(``deletion_loss_ratio <= 0.5``) is reported, not checked. The quick preset (20 epochs,
-150 validation and 150 test digits) is checked for its wall time only.
+(``deletion_loss_ratio <= 0.5``) is reported, not checked. The quick preset (100 epochs,
+300 validation and 300 test digits) is checked for its wall time only.
 
 Usage::
 

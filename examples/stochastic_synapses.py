@@ -13,7 +13,7 @@ synapse transmits, scaled by ``p``. One copy of the classifier per ``p`` (1, 0.8
 0.4, 0.2, 0.1) learns side by side from the same spikes; the twin is the same
 classifier in NumPy trained with DropConnect masks at the same ``p``.
 
-This script runs the quick preset (20 epochs; 150 validation and 150 test digits)
+This script runs the quick preset (100 epochs; 300 validation and 300 test digits)
 through :func:`spikingml.pipeline.run`, the function ``spikingml run`` calls: it is
 ``spikingml run stochastic-synapses --quick``, from Python. It writes ``metrics.json``,
 ``params.json``, ``data.nix``, ``raster.png`` (the input spikes), ``comparison.png``

@@ -263,8 +263,8 @@ class Params(CircuitParams):
 
     @classmethod
     def quick(cls) -> Params:
-        """20 epochs, 150 validation and 150 test digits: seconds."""
-        return cls(n_epochs=20, n_validation=150, n_test=150)
+        """100 epochs, 300 validation and 300 test digits: seconds once compiled."""
+        return cls(n_epochs=100, n_validation=300, n_test=300)
 
     @classmethod
     def tiny(cls) -> Params:
