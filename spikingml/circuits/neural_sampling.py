@@ -28,12 +28,15 @@ refractory period neuron ``k`` fires in a step of ``dt`` with probability
 .. math:: P(\text{spike}) = \sigma(u_k - \log \text{tau\_steps})
           = \frac{1}{1 + \text{tau\_steps}\; e^{-u_k}},
 
-Buesing et al.'s discrete-time neuron (their "neural sampling in discrete time"): for a
-single neuron the fraction of time on is then exactly :math:`\sigma(b_k)`, and as ``dt``
-shrinks the rate becomes :math:`e^{u_k} / \tau` and the network's stationary distribution
-of :math:`z` becomes :math:`p(z)` exactly. All neurons update in parallel in each step; the
-error this makes is of order ``dt / tau`` (with 20 steps per ``tau``, about 0.002 nats of
-KL for the default model, measured with 2000 s of samples in NumPy). A variable is clamped
+a discrete-time form of Buesing et al.'s neuron, chosen so that for a single neuron the
+fraction of time on is exactly :math:`\sigma(b_k)` at any ``dt`` (``tau_steps`` on-steps
+per spike against a mean of ``tau_steps`` :math:`e^{-b_k}` off-steps before the next),
+and as ``dt`` shrinks the rate becomes :math:`e^{u_k} / \tau` and the network's
+stationary distribution of :math:`z` becomes :math:`p(z)` exactly. All neurons update in
+parallel in each step, which makes an error of order ``dt / tau``: over 1000 s of
+sampling (seeds 0-2, ``benchmarks/results/neural_sampling_long.md``) the KL of the
+default model fell to 0.0027-0.0047 nats at ``dt = tau / 20`` and 0.0017-0.0021 at
+``tau / 40``, where independent samples at one per ``tau`` would give 0.005. A variable is clamped
 by a strong constant input, :math:`I_{ext} = \pm` ``clamp_strength``: a neuron with
 :math:`u = +30` fires again at the end of each refractory period (on all the time), one
 with :math:`u = -30` never fires. Brian2 draws the random numbers (``rand()`` in the
@@ -669,7 +672,7 @@ def compare(result: Result, twin_output: Twin) -> dict[str, float]:
         "fill_in_accuracy_difference": acc - acc_gibbs,
         "fill_in_agreement": float(np.mean(spiking_pred == gibbs_pred)),
         "n_samples": float(p.n_samples),
-        "mean_rate_hz": n_free_spikes / (p.n_units * result.simulated_seconds),
+        "mean_rate_hz": float(n_free_spikes / (p.n_units * result.simulated_seconds)),
     }
 
 
