@@ -26,6 +26,11 @@ def test_the_deterministic_copy_equals_the_twin(tiny_run):
     np.testing.assert_allclose(w[:, one, :], twin.w[:, one, :], rtol=0, atol=1e-12)
     # the stochastic copy learned from other (random) releases
     assert not np.allclose(w[:, 1 - one, :], twin.w[:, 1 - one, :])
+    # and the p = 1 copy decides as the twin on every set, synapses deleted included
+    ours = ss.circuit_predictions(record.result, twin.inputs)
+    assert set(ours) == set(twin.predictions) == {"train", "validation", "test", "deleted_0.5"}
+    for name, predicted in twin.predictions.items():
+        np.testing.assert_array_equal(ours[name][one], predicted[one], err_msg=name)
 
 
 def test_inputs_are_shared_and_split_without_overlap():
