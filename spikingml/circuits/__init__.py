@@ -25,6 +25,7 @@ __all__ = ["REGISTRY", "get_circuit", "names", "reuses_compiled", "simulate_seed
 #: Command-line name -> module implementing the circuit contract.
 REGISTRY: dict[str, str] = {
     "actor-critic": "spikingml.circuits.actor_critic",
+    "attractor": "spikingml.circuits.attractor",
     "bayesian-neuron": "spikingml.circuits.bayesian_neuron",
     "eprop-memory": "spikingml.circuits.eprop_memory",
     "neural-sampling": "spikingml.circuits.neural_sampling",

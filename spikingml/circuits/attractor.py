@@ -38,7 +38,8 @@ field; Tsodyks & Feigelman's threshold). The net recurrent input is then
 weights carried by non-negative excitatory synapses and one inhibitory pool (Dale's
 law). Slow recurrent excitation keeps the persistent states stable (Wang 1999).
 
-Learning (phase ``learn`` of each load block): each pattern (``P`` random 0/1 patterns,
+Learning (phase ``learn`` of each load block, after a quench that silences the state
+recalled last): each pattern (``P`` random 0/1 patterns,
 exactly ``f n_exc`` active neurons each, overlapping at random) is shown once for one
 segment (``segment``) by a strong external drive to its neurons, with the recurrent
 synapses gated off (``rec(t) = 0``; cholinergic suppression of recurrent transmission
@@ -211,7 +212,7 @@ METRICS: dict[str, str] = {
 
 @dataclasses.dataclass(frozen=True)
 class Params(CircuitParams):
-    """Parameters of the attractor circuit (default: 1000 + 250 neurons, loads to 0.12)."""
+    """Parameters of the attractor circuit (default: 1000 + 250 neurons, loads to 0.2)."""
 
     circuit_name = "Attractor"
 
@@ -221,7 +222,7 @@ class Params(CircuitParams):
         0.1, "fraction f of the neurons active in a pattern", low=0, high=0.5, low_inclusive=False
     )
     block_size: int = param(20, "patterns learned per block", integer=True, low=1)
-    n_blocks: int = param(6, "blocks (recall tested after each)", integer=True, low=1)
+    n_blocks: int = param(10, "blocks (recall tested after each)", integer=True, low=1)
     trials_per_load: int = param(12, "recall trials after each block", integer=True, low=1)
     cue_noise: float = param(0.2, "fraction of a cue's active neurons moved", low=0, high=1)
     curve_load: int = param(
@@ -249,7 +250,7 @@ class Params(CircuitParams):
     cue_drive: float = param(1.0, "drive of a cue's neurons", low=0)
     quench_drive: float = param(-5.0, "input to every neuron during the quench", high=0)
     J_E: float = param(
-        16.0,
+        12.0,
         "excitatory jump of I_e per unit w, times the active neurons of a pattern (the "
         "jump is J_E / (f n_exc) * w, so the field of a pattern does not change with n_exc)",
         low=0,
@@ -327,11 +328,11 @@ class Params(CircuitParams):
 
     @classmethod
     def quick(cls) -> Params:
-        """400 + 100 neurons, loads 0.05-0.2: a minute of simulated time."""
+        """400 + 100 neurons, loads 0.05-0.3: a minute of simulated time."""
         return cls(
             n_exc=400,
             n_inh=100,
-            n_blocks=4,
+            n_blocks=6,
             trials_per_load=8,
             trials_per_noise=4,
             twin_load_step=0.05,
@@ -469,7 +470,7 @@ def stimulus(params: Params, seed: int) -> Task:
     n, seg = p.n_exc, float(p.segment)
     patterns = hopfield.sparse_patterns(n, p.block_size * p.n_blocks, p.coding_level, rng)
     n_q, n_c, n_s = (round(float(x / p.segment)) for x in (p.quench, p.cue_duration, p.settle))
-    drive, rec, cues, learn_phases = [], [], [], []
+    drive, rec, presenting, cues, learn_phases = [], [], [], [], []
     rows: dict[str, list[float]] = {
         k: [] for k in ("pattern", "noise", "learned", "kind", "start")
     }
@@ -481,6 +482,7 @@ def stimulus(params: Params, seed: int) -> Task:
         drive.extend([np.full(n, p.quench_drive)] * n_q + [cue * p.cue_drive] * n_c)
         drive.extend([np.zeros(n)] * n_s)
         rec.extend([1.0] * (n_q + n_c + n_s))
+        presenting.extend([False] * (n_q + n_c + n_s))
         cues.append(cue)
         for key, value in (("pattern", mu), ("noise", q), ("learned", learned), ("kind", kind)):
             rows[key].append(value)
@@ -488,9 +490,14 @@ def stimulus(params: Params, seed: int) -> Task:
     for block in range(1, p.n_blocks + 1):
         size = p.block_size
         start = len(drive) * seg
+        # a quench first: the state recalled last must not enter the first presentation
+        drive.extend([np.full(n, p.quench_drive)] * n_q)
+        rec.extend([0.0] * n_q)
+        presenting.extend([False] * n_q)
         for mu in range(learned, learned + size):
             drive.append(patterns[mu] * p.learn_drive)
             rec.append(0.0)
+            presenting.append(True)
         learn_phases.append((start, len(drive) * seg))
         learned += size
         for mu in rng.integers(0, learned, p.trials_per_load):
@@ -501,10 +508,11 @@ def stimulus(params: Params, seed: int) -> Task:
                     add_trial(int(mu), float(q), 1)
     drive.append(np.zeros(n))  # one spare segment: the last boundary is inside the run
     rec.append(1.0)
+    presenting.append(False)
     rec_arr = np.asarray(rec)
     # the rule runs at every segment boundary; it learns at the end of a presentation
     learn_arr = np.zeros(len(rec))
-    learn_arr[1:] = (rec_arr[:-1] == 0).astype(float)
+    learn_arr[1:] = np.asarray(presenting[:-1], dtype=float)
     trials = {k: np.asarray(v) for k, v in rows.items()}
     trials["cue_on"] = trials["start"] + n_q * seg
     trials["end"] = trials["cue_on"] + (n_c + n_s) * seg
