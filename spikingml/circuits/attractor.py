@@ -952,6 +952,8 @@ def figure_curves(result: Result, twin_output: Twin) -> dict[str, Any]:
         "trial_rank": rank[spikes.indices[sel]],
         "trial_pattern_size": int(pattern.sum()),
         "trial_cue": (trials["cue_on"][k] - trials["start"][k], cue_off - trials["start"][k]),
+        "trial_length": trials["end"][k] - trials["start"][k],
+        "trial_readout": _seconds(result.params["readout"]),
     }
 
 

@@ -28,7 +28,7 @@ def comparison_figure(curves: dict[str, Any], metrics: dict[str, float]):
         ``sparse_overlap``; ``dense_load``, ``dense_overlap`` (the twins' capacity
         curves); ``trial_times``, ``trial_rank`` (spikes of one trial, neurons ranked
         with the cued pattern's at the bottom), ``trial_pattern_size``, ``trial_cue``
-        (cue on and off times, s).
+        (cue on and off times, s), ``trial_length`` and ``trial_readout`` (s).
     metrics : dict
         The run's metrics (quoted in the titles).
 
@@ -73,7 +73,12 @@ def comparison_figure(curves: dict[str, Any], metrics: dict[str, float]):
     ax.axhline(k - 0.5, color="C3", lw=0.8)
     on, off = (x * 1e3 for x in curves["trial_cue"])
     ax.axvspan(on, off, color="C1", alpha=0.15, label="cue")
-    ax.set_xlabel("time in the trial (ms)")
+    length = curves["trial_length"] * 1e3
+    ax.axvspan(
+        length - curves["trial_readout"] * 1e3, length, color="C2", alpha=0.1, label="readout"
+    )
+    ax.set_xlim(0, length)
+    ax.set_xlabel("time in the trial (ms; quench, cue, settle)")
     ax.set_ylabel("excitatory neuron (cued pattern's below the line)")
     ax.set_title(
         f"one recall trial; background {metrics['background_rate_hz']:.1f} Hz, "
