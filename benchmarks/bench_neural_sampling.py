@@ -42,6 +42,8 @@ COLUMNS = [
     "fill_in_accuracy",
     "fill_in_accuracy_gibbs",
     "fill_in_accuracy_difference",
+    "fill_in_accuracy_gibbs_long",
+    "fill_in_accuracy_pixel_mean",
     "fill_in_agreement",
     "n_samples",
     "mean_rate_hz",

@@ -135,3 +135,7 @@ def test_default_preset_meets_the_targets(seed):
     assert m["kl_conditional_nats"] <= 0.05
     assert abs(m["fill_in_accuracy_difference"]) <= 0.02
     assert m["marginal_max_abs_error"] <= 0.03
+    # the RBM fills in better than the pixel means (measured 0.82-0.84 vs 0.77), and 190
+    # samples reach what ten times as many give (measured within 0.003)
+    assert m["fill_in_accuracy"] >= m["fill_in_accuracy_pixel_mean"] + 0.03
+    assert abs(m["fill_in_accuracy_gibbs_long"] - m["fill_in_accuracy_gibbs"]) <= 0.02

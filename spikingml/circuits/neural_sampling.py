@@ -165,6 +165,10 @@ METRICS: dict[str, str] = {
     "sample count (one sweep per tau)",
     "fill_in_accuracy_difference": "fill_in_accuracy - fill_in_accuracy_gibbs (target: "
     "|difference| <= 0.02)",
+    "fill_in_accuracy_gibbs_long": "block Gibbs with 10 times the sweeps (another chain): "
+    "what the RBM itself reaches (reference)",
+    "fill_in_accuracy_pixel_mean": "baseline without the RBM: each occluded pixel predicted "
+    "by its mean over the training digits (> 0.5)",
     "fill_in_agreement": "fraction of occluded pixels where spiking and Gibbs predict the "
     "same value (higher is better)",
     "n_samples": "samples per chain: (duration - burn_in) / tau, also the Gibbs sweeps",
@@ -285,6 +289,8 @@ class Task:
         The test digits (binary, row by row).
     observed : ndarray of bool, shape (64,)
         The clamped (upper-half) pixels.
+    pixel_mean : ndarray, shape (64,)
+        Each pixel's mean over the training digits.
     """
 
     W: np.ndarray
@@ -295,6 +301,7 @@ class Task:
     rbm_b_hidden: np.ndarray
     images: np.ndarray
     observed: np.ndarray
+    pixel_mean: np.ndarray
 
 
 @functools.lru_cache(maxsize=4)
@@ -313,7 +320,14 @@ def _trained_rbm(
         random_state=seed,
     )
     rbm.fit(x[train].astype(float))
-    return rbm.components_.T.copy(), rbm.intercept_visible_, rbm.intercept_hidden_, x[test]
+    pixel_mean = x[train].mean(axis=0)
+    return (
+        rbm.components_.T.copy(),
+        rbm.intercept_visible_,
+        rbm.intercept_hidden_,
+        x[test],
+        pixel_mean,
+    )
 
 
 def prepare_inputs(params: Params, seed: int) -> Task:
@@ -325,11 +339,11 @@ def prepare_inputs(params: Params, seed: int) -> Task:
     )
     state = rng.choice(2**params.n_units, p=bm.exact_distribution(W, b))
     clamped = bm.all_states(params.n_units)[state, : params.n_clamped].copy()
-    rbm_W, b_v, b_h, images = _trained_rbm(
+    rbm_W, b_v, b_h, images, pixel_mean = _trained_rbm(
         params.n_hidden, params.rbm_iter, params.rbm_learning_rate, params.n_test, seed
     )
     observed = np.arange(IMAGE_SIDE**2) < IMAGE_SIDE**2 // 2
-    return Task(W, b, clamped, rbm_W, b_v, b_h, images, observed)
+    return Task(W, b, clamped, rbm_W, b_v, b_h, images, observed, pixel_mean)
 
 
 def _boltzmann_wiring(task: Task, n_copies: int) -> tuple[np.ndarray, ...]:
@@ -485,7 +499,8 @@ def simulate(
         ``n_units`` the clamped copy) and ``rbm`` (copy ``i``, neurons ``i * (64 +
         n_hidden) + k``: ``k < 64`` the visible pixels, then the hidden units); phases
         ``fill_in`` and ``boltzmann_only``; weights ``W``, ``b``, ``clamped_values``,
-        ``rbm_W``, ``rbm_b_visible``, ``rbm_b_hidden``, ``images``, ``observed``.
+        ``rbm_W``, ``rbm_b_visible``, ``rbm_b_hidden``, ``images``, ``observed``,
+        ``pixel_mean``.
     """
     params = Params() if params is None else params
     if not isinstance(params, Params):
@@ -544,6 +559,10 @@ class Twin:
         KL floor of ``n_samples`` independent exact samples.
     gibbs_marginals : ndarray, shape (n_test, 64)
         Block Gibbs marginals of the visible units of the RBM (clamped ones included).
+    gibbs_long_marginals : ndarray, shape (n_test, 64)
+        The same from another chain with 10 times the sweeps (and burn-in).
+    pixel_mean : ndarray, shape (64,)
+        Each pixel's mean over the training digits (the baseline's prediction).
     images : ndarray, shape (n_test, 64)
         The test digits.
     observed : ndarray of bool, shape (64,)
@@ -558,6 +577,8 @@ class Twin:
     iid_kl_joint: float
     iid_kl_conditional: float
     gibbs_marginals: np.ndarray
+    gibbs_long_marginals: np.ndarray
+    pixel_mean: np.ndarray
     images: np.ndarray
     observed: np.ndarray
 
@@ -578,6 +599,7 @@ def twin(params: Params | None = None, seed: int = 0) -> Twin:
     b_free = task.b[free] + task.W[np.ix_(free, clamped)] @ task.clamped_values
     rbm_burn, rbm_sweeps = params.rbm_sweeps
     codes = bm.gibbs_state_sequence(task.W, task.b, n_sweeps, rng, burn)
+    rbm = (task.rbm_W, task.rbm_b_visible, task.rbm_b_hidden, task.images, task.observed)
     return Twin(
         p_joint=p_joint,
         p_conditional=p_cond,
@@ -586,16 +608,9 @@ def twin(params: Params | None = None, seed: int = 0) -> Twin:
         gibbs_joint_codes=codes,
         iid_kl_joint=bm.iid_kl_floor(p_joint, n_sweeps, rng),
         iid_kl_conditional=bm.iid_kl_floor(p_cond, n_sweeps, rng),
-        gibbs_marginals=bm.rbm_gibbs_fill_in(
-            task.rbm_W,
-            task.rbm_b_visible,
-            task.rbm_b_hidden,
-            task.images,
-            task.observed,
-            rbm_sweeps,
-            rng,
-            rbm_burn,
-        ),
+        gibbs_marginals=bm.rbm_gibbs_fill_in(*rbm, rbm_sweeps, rng, rbm_burn),
+        gibbs_long_marginals=bm.rbm_gibbs_fill_in(*rbm, 10 * rbm_sweeps, rng, 10 * rbm_burn),
+        pixel_mean=task.pixel_mean,
         images=task.images,
         observed=task.observed,
     )
@@ -670,6 +685,14 @@ def compare(result: Result, twin_output: Twin) -> dict[str, float]:
         "fill_in_accuracy": acc,
         "fill_in_accuracy_gibbs": acc_gibbs,
         "fill_in_accuracy_difference": acc - acc_gibbs,
+        "fill_in_accuracy_gibbs_long": bm.fill_in_accuracy(
+            twin_output.gibbs_long_marginals, twin_output.images, missing
+        ),
+        "fill_in_accuracy_pixel_mean": bm.fill_in_accuracy(
+            np.tile(twin_output.pixel_mean, (len(twin_output.images), 1)),
+            twin_output.images,
+            missing,
+        ),
         "fill_in_agreement": float(np.mean(spiking_pred == gibbs_pred)),
         "n_samples": float(p.n_samples),
         "mean_rate_hz": float(n_free_spikes / (p.n_units * result.simulated_seconds)),

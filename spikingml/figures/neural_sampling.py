@@ -216,7 +216,8 @@ def fill_in_figure(
         axes[r, 0].set_ylabel(label)
     fig.suptitle(
         f"Lower half filled in: accuracy spiking {metrics['fill_in_accuracy']:.3f}, Gibbs "
-        f"{metrics['fill_in_accuracy_gibbs']:.3f} ({len(images)} test digits, "
+        f"{metrics['fill_in_accuracy_gibbs']:.3f}, pixel means "
+        f"{metrics['fill_in_accuracy_pixel_mean']:.3f}\n({len(images)} test digits, "
         f"{_rbm_samples(result)} samples each, one per tau)"
     )
     return fig
