@@ -36,6 +36,7 @@ COLUMNS = [
     "twin_best_p",
     "twin_gap_reduction",
     "gap_curve_correlation",
+    "noise_gap_reduction",
     "test_accuracy_p100",
     "test_accuracy",
     "deletion_loss_deterministic",
