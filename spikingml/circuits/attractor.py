@@ -21,22 +21,24 @@ threshold) and ``n_inh`` inhibitory neurons (``inhibitory``):
             spike when v > 1, then v = 0, refractory for tau_ref, and c += 1
     dI_e/dt = -I_e / tau_e          (slow, NMDA-like recurrent excitation)
     dI_i/dt = -I_i / tau_i
-    E -> E (every pair i != j):  I_e_post += J_E * rec(t) * w       (0 <= w <= w_max)
+    E -> E (every pair i != j):  I_e_post += J * rec(t) * w,  J = J_E / (f n_exc),
+            0 <= w <= w_max
     E -> I (each with prob. p_ei): u_post += k_ei; an inhibitory neuron fires when
             u > 1 and keeps the rest (u -= 1): it counts its inputs, so the pool fires
             k_ei p_ei n_inh spikes per excitatory spike, in proportion to the
             excitatory activity (fast-spiking interneurons driven far above threshold
             respond almost linearly)
     I -> E (every pair):         I_i_post += J_I * rec(t),
-            J_I = J_E (w0 + eta (1 - f) theta) (tau_e / tau_i) / (k_ei p_ei n_inh)
+            J_I = J (w0 + eta (1 - f) theta) (tau_e / tau_i) / (k_ei p_ei n_inh)
 
-Per excitatory spike the inhibition delivers the charge of ``J_E (w0 + eta (1 - f)
-theta)``: it removes the mean effect of the offset ``w0`` of the excitatory weights and
-adds a threshold that grows with the activity (``theta`` in the units of the twin's
-field; Tsodyks & Feigelman's threshold). The net recurrent input is then
-:math:`J_E \sum_j (w_{ij} - w_0 - \eta (1 - f) \theta) s_j(t)`: signed effective
-weights carried by non-negative excitatory synapses and one inhibitory pool (Dale's
-law). Slow recurrent excitation keeps the persistent states stable (Wang 1999).
+Per excitatory spike the inhibition delivers the charge of ``J (w0 + eta (1 - f)
+theta)`` (in units of an excitatory jump decaying with ``tau_e``): it removes the mean
+effect of the offset ``w0`` of the excitatory weights and adds a threshold that grows
+with the activity (``theta`` in the units of the twin's field; Tsodyks & Feigelman's
+threshold). The net recurrent input is then :math:`J \sum_j (w_{ij} - w_0 - \eta (1 - f)
+\theta) s_j(t)`: signed effective weights carried by non-negative excitatory synapses
+and one inhibitory pool (Dale's law). Slow recurrent excitation keeps the persistent
+states stable (Wang 1999).
 
 Learning (phase ``learn`` of each load block, after a quench that silences the state
 recalled last): each pattern (``P`` random 0/1 patterns,
@@ -90,11 +92,13 @@ counts (or 0/1 states) with the pattern (the normalised overlap of Tsodyks & Fei
 for binary states of coding level ``f``; 0 for a silent network); ``alpha_c`` is the
 load where the mean final overlap from cues with ``cue_noise`` corruption first falls
 below 0.9, interpolated between the loads tested
-(:func:`~spikingml.analysis.hopfield.critical_load`). ``recall_time_ms``: from cue
-onset to the first 10 ms bin where the overlap over the last 20 ms reaches 0.9 (trials
-that end retrieved). Background rate: neurons outside the cued pattern during the
-readout window of retrieved trials. Final states are classified as retrieved, another
-pattern, mixture or spurious (:func:`~spikingml.analysis.hopfield.classify_states`).
+(:func:`~spikingml.analysis.hopfield.critical_load`). ``recall_time_ms``: the median
+over retrieved trials at the first load of the time from cue onset to the first 10 ms
+bin where the overlap of the spike counts of the last 20 ms reaches 0.9 (while the cue
+is on, its misplaced neurons are driven too, so this is usually after the cue ends).
+Background rate: neurons outside the cued pattern during the readout window of retrieved
+trials. Final states are classified as retrieved, another pattern, mixture or spurious
+(:func:`~spikingml.analysis.hopfield.classify_states`).
 
 References
 ----------
@@ -232,7 +236,7 @@ class Params(CircuitParams):
         10, "cue noise levels of the noise curve (0 to noise_max)", integer=True, low=3
     )
     noise_max: float = param(0.9, "largest cue noise of the noise curve", low=0, high=1)
-    trials_per_noise: int = param(6, "trials per noise level", integer=True, low=1)
+    trials_per_noise: int = param(12, "trials per noise level", integer=True, low=1)
     segment: Any = param(50 * ms, "presentation length (one pattern)", unit=second, low=1 * ms)
     quench: Any = param(150 * ms, "strong inhibition at a trial's start", unit=second, low=0 * ms)
     cue_duration: Any = param(100 * ms, "cue length", unit=second, low=1 * ms)
