@@ -140,6 +140,8 @@ def test_landing_page(browser, server):
         "three_factor_synapse",
         "reservoir",
         "eprop_memory",
+        "neural_sampling",
+        "stochastic_synapses",
     }
     if other:
         print("resources of other hosts that did not load:", *other, sep="\n  ")
