@@ -68,6 +68,7 @@ bench-targets: $(STAMP)
 	$(PY) benchmarks/bench_bayesian_neuron.py
 	$(PY) benchmarks/bench_wta_em.py
 	$(PY) benchmarks/bench_tempotron.py
+	$(PY) benchmarks/bench_attractor.py
 	$(PY) benchmarks/bench_three_factor_synapse.py
 	$(PY) benchmarks/bench_reservoir.py
 	$(PY) benchmarks/bench_eprop_memory.py

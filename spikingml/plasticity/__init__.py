@@ -25,9 +25,12 @@ rule                               circuits
                                    with Adam; :func:`build_eprop_network`)
 :class:`ReleaseDeltaRule`          stochastic-synapses (release probability p, delta
                                    rule on the released spikes)
+:class:`BoundedCovariance`         attractor (covariance rule from spike counts, weights
+                                   in [0, w_max])
 =================================  ====================================================
 """
 
+from spikingml.plasticity.covariance import BoundedCovariance
 from spikingml.plasticity.eprop import EProp, build_eprop_network
 from spikingml.plasticity.hebbian import (
     AntiHebbianDecorrelation,
@@ -49,6 +52,7 @@ from spikingml.plasticity.wta_stdp import (
 
 __all__ = [
     "AntiHebbianDecorrelation",
+    "BoundedCovariance",
     "DopamineSTDP",
     "EProp",
     "ExcitabilityRule",
