@@ -141,15 +141,15 @@ def test_circuit_completes_cues_at_load_0_02_with_a_quiet_background(default_run
 
 @pytest.mark.slow
 def test_dense_hopfield_capacity_at_n_1000():
-    # Measured with cues of 20% flipped units, asynchronous updates, 2 cues per pattern,
-    # loads 0.11-0.16 in steps of 0.005: alpha_c 0.123-0.127 over seeds 0-2 (below the
-    # issue's 0.138 +- 0.01, the infinite-N capacity of the retrieval state itself:
-    # at N = 1000 the basins of 20%-corrupted cues shrink before it). 0.01 is about twice
-    # the spread over seeds.
+    # Cues of 20% flipped units, asynchronous updates, 2 cues per pattern, loads
+    # 0.11-0.16 in steps of 0.005: alpha_c 0.127, 0.128, 0.128 for seeds 0-2 (other draws
+    # of patterns and cues, in the circuit's twin: 0.127-0.132). The 0.138 is the
+    # infinite-N capacity of the retrieval states themselves; at N = 1000 the basins of
+    # 20%-corrupted cues shrink before it. 0.01 covers the spread over draws.
     params = att.Params()
     loads = params.dense_loads
     values = []
     for seed in (0, 1, 2):
         m, _ = hopfield.dense_capacity_curve(1000, loads, 0.2, seed, cues_per_pattern=2)
         values.append(hopfield.critical_load(loads, m))
-    assert np.mean(values) == pytest.approx(0.125, abs=0.01)
+    assert np.mean(values) == pytest.approx(0.128, abs=0.01)
