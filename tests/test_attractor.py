@@ -117,12 +117,18 @@ def test_bad_parameters_are_refused(changes, field):
 # ------------------------------------------------------------- science (slow, default)
 @pytest.fixture(scope="module")
 def default_runs():
-    """Metrics of the default preset, seeds 0-2 (cpp_standalone; a few minutes each)."""
+    """Metrics of the default preset, seeds 0-2 (cpp_standalone; a few minutes each).
+
+    Compiled -O3, as users run it and the benchmark measured it (the suite's -O0 build
+    rounds differently, and the membrane noise makes the trials diverge from there).
+    """
     params = att.Params()
     out = {}
-    for seed in (0, 1, 2):
-        result = att.simulate(params, seed=seed, device="cpp_standalone", progress=False)
-        out[seed] = att.compare(result, att.twin(params, seed))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SPIKINGML_FAST_COMPILE", "0")
+        for seed in (0, 1, 2):
+            result = att.simulate(params, seed=seed, device="cpp_standalone", progress=False)
+            out[seed] = att.compare(result, att.twin(params, seed))
     return out
 
 
