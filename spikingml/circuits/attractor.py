@@ -652,7 +652,7 @@ def _weight_matrix(network: Network, n: int) -> np.ndarray:
 def simulate(
     params: Params | None = None,
     seed: int = 0,
-    device: str = "runtime",
+    device: str = DEFAULT_DEVICE,
     progress: bool = True,
 ) -> Result:
     """Learn the patterns block by block and test recall after each block.
@@ -664,7 +664,7 @@ def simulate(
     seed : int
         Seed of every random draw (patterns, cues, E -> I connections, membrane noise).
     device : {"runtime", "cpp_standalone"}
-        Brian2 device.
+        Brian2 device (default ``cpp_standalone``: one program learns and tests it all).
     progress : bool
         Show progress of the simulation on stderr.
 
