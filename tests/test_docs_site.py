@@ -140,6 +140,7 @@ def test_landing_page(browser, server):
         "three_factor_synapse",
         "reservoir",
         "eprop_memory",
+        "attractor",
         "neural_sampling",
         "stochastic_synapses",
     }
