@@ -1,6 +1,6 @@
 """
 Dropout as unreliable synapses: a spiking classifier that learns through failing synapses
-========================================================================================
+=========================================================================================
 
 Dropout (Srivastava et al. 2014) and DropConnect (Wan et al. 2013) silence units or
 weights at random while a network learns, and so keep it from memorising its few

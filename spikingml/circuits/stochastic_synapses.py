@@ -493,6 +493,7 @@ def simulate(
     inputs = prepare_inputs(params, seed)
     duration = len(inputs.windows) * params.window_steps * params.dt
     t_wall = time.perf_counter()
+    _silence_order_warning()
     with brian_device(device, seed):
         network = build_network(params, inputs)
         counter = SynapticEventCounter(network.net)
@@ -504,6 +505,16 @@ def simulate(
         network.net.run(duration, report=report, report_period=10 * second)
         recorded = _read(network, len(inputs.windows), counter)
     return _collect(params, seed, device, inputs, recorded, time.perf_counter() - t_wall)
+
+
+def _silence_order_warning() -> None:
+    """Silence Brian2's warning that the synapses' ``on_pre`` may depend on their order.
+
+    It fires because the statement draws ``rand()`` and writes the post variable ``v``:
+    every synapse adds its own term to ``v_post`` and the release draws are independent,
+    so the sum, and its distribution, do not depend on the order of the synapses.
+    """
+    b2.BrianLogger.suppress_hierarchy("brian2.codegen.generators.base")
 
 
 def _read(network: Network, n_windows: int, counter: SynapticEventCounter) -> dict[str, Any]:
