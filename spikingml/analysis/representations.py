@@ -76,8 +76,9 @@ Linear probes and t-SNE maps
 loss, ``C = 1``) on standardised responses (the scaler is fitted on each training fold
 only), over ``cv`` stratified, shuffled folds seeded by ``seed`` (Alain & Bengio 2016
 call this a linear classifier probe); the mean and the standard deviation over folds are
-reported. On scikit-learn's 8 x 8 digits the raw pixels already give about 0.96: compare
-layers with that, not with chance.
+reported. On scikit-learn's 8 x 8 digits the raw pixels (divided by 16) already give
+0.955, 0.954 and 0.962 (``cv = 5``, seeds 0-2): compare layers with that, not with chance.
+There t-SNE of the pixels (seed 0) has trustworthiness 0.993 and 10-NN accuracy 0.987.
 
 :func:`tsne_map` embeds the responses in two dimensions with scikit-learn's ``TSNE``
 (van der Maaten & Hinton 2008; PCA initialisation, automatic learning rate, seeded).
