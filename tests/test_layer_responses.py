@@ -1,0 +1,64 @@
+"""Tests of spikingml.analysis.layer_responses on hand-made Results with known counts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from spikingml.analysis.layer_responses import layer_responses, window_counts
+from spikingml.result import Result, SpikeData
+
+
+def _result() -> Result:
+    # three units, three stimuli at 0, 1, 2 s shown for 0.5 s; unit 2 is silent
+    indices = [0, 0, 1, 0, 1, 1, 1, 0, 1]
+    times = [0.10, 0.49, 0.20, 0.50, 1.00, 1.30, 1.70, 2.45, 2.99]
+    return Result(
+        circuit="hand-made",
+        params={},
+        seed=0,
+        device="runtime",
+        populations={"layer": SpikeData(indices, times, 3)},
+        events={"onset": np.array([0.0, 1.0, 2.0])},
+    )
+
+
+def test_window_counts_known():
+    r = _result()
+    counts = window_counts(r.populations["layer"], r.events["onset"], 0.5)
+    # 0.50 (end of window 0, exclusive), 1.70 and 2.99 fall outside every window
+    expected = np.array([[2.0, 1.0, 0.0], [0.0, 2.0, 0.0], [1.0, 0.0, 0.0]])
+    np.testing.assert_array_equal(counts, expected)
+
+
+def test_layer_responses_default_duration_is_the_gap():
+    r = _result()
+    counts = layer_responses(r, "layer", "onset")
+    # windows of 1 s: every spike is counted once, none is lost
+    expected = np.array([[3.0, 1.0, 0.0], [0.0, 3.0, 0.0], [1.0, 1.0, 0.0]])
+    np.testing.assert_array_equal(counts, expected)
+    assert counts.sum() == len(r.populations["layer"].indices)
+
+
+def test_spikes_before_first_onset_ignored():
+    spikes = SpikeData([0, 1], [0.05, 0.15], 2)
+    counts = window_counts(spikes, np.array([0.1]), 0.1)
+    np.testing.assert_array_equal(counts, [[0.0, 1.0]])
+
+
+def test_errors():
+    r = _result()
+    with pytest.raises(KeyError):
+        layer_responses(r, "missing", "onset")
+    with pytest.raises(KeyError):
+        layer_responses(r, "layer", "missing")
+    spikes = r.populations["layer"]
+    with pytest.raises(ValueError, match="overlap"):
+        window_counts(spikes, np.array([0.0, 1.0]), 1.5)
+    with pytest.raises(ValueError, match="increasing"):
+        window_counts(spikes, np.array([1.0, 0.0]), 0.5)
+    with pytest.raises(ValueError, match="positive"):
+        window_counts(spikes, np.array([0.0]), 0.0)
+    single = r.replace(events={"onset": np.array([0.0])})
+    with pytest.raises(ValueError, match="single onset"):
+        layer_responses(single, "layer", "onset")
