@@ -46,6 +46,15 @@ def test_spikes_before_first_onset_ignored():
     np.testing.assert_array_equal(counts, [[0.0, 1.0]])
 
 
+def test_spike_at_a_rounded_onset_belongs_to_it():
+    # 1651 * 0.05 and 1651 * 0.5e-4 * 1000 round to different floats
+    onsets = np.arange(1653) * 0.05
+    t = 33020 * 0.0001 * 25
+    assert t < onsets[1651]  # the float time lies just before the onset
+    counts = window_counts(SpikeData([0], [t], 1), onsets, 0.05)
+    assert counts[1651, 0] == 1.0 and counts.sum() == 1.0
+
+
 def test_errors():
     r = _result()
     with pytest.raises(KeyError):

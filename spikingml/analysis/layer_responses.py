@@ -6,6 +6,9 @@ population, the number of its spikes in the window ``[onset_s, onset_s + duratio
 stimulus ``s``. The onsets are one of the Result's events (``patch_onset`` of v1-ica,
 ``image`` of wta-em). Silent units keep their column (all zeros). Spikes outside every
 window are ignored; windows must not overlap, so each spike is counted at most once.
+Spike times are moved ``tol`` (1 ns) later before they are binned: a spike recorded at
+the time step of an onset belongs to that onset's window even when the onset, computed
+as ``index * duration``, and the spike time, ``step * dt``, round to different floats.
 Pure NumPy: nothing here imports Brian2.
 """
 
@@ -18,7 +21,9 @@ from spikingml.result import Result, SpikeData
 __all__ = ["window_counts", "layer_responses"]
 
 
-def window_counts(spikes: SpikeData, onsets: np.ndarray, duration: float) -> np.ndarray:
+def window_counts(
+    spikes: SpikeData, onsets: np.ndarray, duration: float, tol: float = 1e-9
+) -> np.ndarray:
     """Spike counts of every unit in every stimulus window.
 
     Parameters
@@ -29,6 +34,9 @@ def window_counts(spikes: SpikeData, onsets: np.ndarray, duration: float) -> np.
         Start of every window in seconds, strictly increasing.
     duration : float
         Length of every window in seconds, at most the smallest gap between onsets.
+    tol : float
+        Seconds added to every spike time before binning (rounding of the float times),
+        far below any simulation time step.
 
     Returns
     -------
@@ -56,7 +64,7 @@ def window_counts(spikes: SpikeData, onsets: np.ndarray, duration: float) -> np.
             f"({gaps.min()} s): the windows would overlap"
         )
     counts = np.zeros((onsets.size, int(spikes.size)))
-    times = np.asarray(spikes.times, dtype=float)
+    times = np.asarray(spikes.times, dtype=float) + float(tol)
     window = np.searchsorted(onsets, times, side="right") - 1
     inside = window >= 0
     inside[inside] = times[inside] < onsets[window[inside]] + duration
