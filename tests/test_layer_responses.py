@@ -71,3 +71,31 @@ def test_errors():
     single = r.replace(events={"onset": np.array([0.0])})
     with pytest.raises(ValueError, match="single onset"):
         layer_responses(single, "layer", "onset")
+
+
+def test_representation_figure_draws_every_panel(tmp_path):
+    pytest.importorskip("matplotlib")
+    from spikingml.figures.representations import (
+        representation_figure,
+        save_representation_figure,
+    )
+
+    rng = np.random.default_rng(0)
+    square = np.abs(rng.normal(size=(6, 6)))
+    metrics = {"probe": {"pixels": [0.9, 0.8], "output": [0.7, 0.6]}, "rsa": {"output": [0.5]}}
+    fig = representation_figure(
+        metrics,
+        square,
+        square,
+        ("a", "b"),
+        "title",
+        embedding=rng.normal(size=(6, 2)),
+        labels=np.arange(6),
+        rdm_boundaries=np.array([3]),
+    )
+    # two metric panels, two RDMs and a map, and three colour bars
+    assert len(fig.axes) == 8
+    bars = [p.get_height() for p in fig.axes[0].patches]
+    np.testing.assert_allclose(bars, [0.85, 0.65], atol=1e-12)
+    path = save_representation_figure(fig, tmp_path / "f.png", dpi=40)
+    assert path.stat().st_size > 1000
