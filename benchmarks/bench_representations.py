@@ -241,7 +241,8 @@ def main() -> None:
         f"(quick presets, seeds {args.seeds}; v1-ica on cpp_standalone, wta-em on runtime).",
         "Responses are spike counts per stimulus window "
         "(`spikingml.analysis.layer_responses`). `sim_wall` is the run's `Result.wall_seconds` "
-        "(the simulation, compilation included). No noise ceiling: each seed draws its own "
+        "(the simulation, compilation included: the first run of each circuit compiles its "
+        "code, and the machine was shared). No noise ceiling: each seed draws its own "
         "test stimuli, so RDMs of different seeds are not of the same stimuli.",
         "",
         "## v1-ica: whitened test patches (pixels) vs V1 units",

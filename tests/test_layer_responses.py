@@ -99,3 +99,55 @@ def test_representation_figure_draws_every_panel(tmp_path):
     np.testing.assert_allclose(bars, [0.85, 0.65], atol=1e-12)
     path = save_representation_figure(fig, tmp_path / "f.png", dpi=40)
     assert path.stat().st_size > 1000
+
+
+@pytest.mark.slow
+def test_wta_em_output_layer_representation():
+    """wta-em quick, seed 0: the output layer against the binary digit pixels.
+
+    bench_representations measured (seeds 0-2) probe 0.715-0.730, participation ratio
+    7.7-8.2, RSA 0.450-0.454, trustworthiness 0.990-0.996. The bounds allow a few images
+    to move (each of the 5 folds holds 40 images: one image moves a fold by 0.025) if
+    another code target orders spikes differently; the pixels' probe (0.745-0.800) must
+    stay above the output's, a layer of 10 clusters cannot add linear information here.
+    """
+    pytest.importorskip("sklearn")
+    from spikingml.analysis import representations as rep
+    from spikingml.circuits import wta_em
+
+    params = wta_em.Params.quick()
+    result = wta_em.simulate(params, seed=0, device="runtime", progress=False)
+    out = layer_responses(result, "digits.output", "image")
+    data = wta_em.make_data(params, 0)["digits"]
+    pixels = data.x_test.astype(float)
+    assert out.shape == (200, 10)
+    probe_out = rep.probe_accuracy(out, data.y_test, cv=5, seed=0).mean
+    probe_pix = rep.probe_accuracy(pixels, data.y_test, cv=5, seed=0).mean
+    assert 0.66 <= probe_out <= 0.78
+    assert probe_pix > probe_out
+    assert 7.0 <= rep.participation_ratio(out) <= 9.0
+    r = rep.rsa(rep.rdm(pixels), rep.rdm(out))
+    assert r == pytest.approx(0.452, abs=0.04)
+    assert rep.tsne_map(out, data.y_test, seed=0).trustworthiness >= 0.97
+
+
+@pytest.mark.slow
+def test_v1_ica_units_decorrelate_the_patches():
+    """v1-ica quick, seed 0: the units are less correlated than the whitened pixels.
+
+    bench_representations measured (seeds 0-2) mean |r| 0.039-0.047 for the units
+    against 0.083-0.085 for the pixels, and an RSA of the Euclidean RDMs (first 1000
+    patches) of 0.845-0.875; the bounds hold that spread with a margin of about its width.
+    """
+    from spikingml.analysis import representations as rep
+    from spikingml.circuits import v1_ica
+
+    params = v1_ica.Params.quick()
+    result = v1_ica.simulate(params, seed=0, device="cpp_standalone", progress=False)
+    units = layer_responses(result, "v1", "patch_onset")
+    pixels = v1_ica.patches(params, 0).test[: params.n_test]
+    assert units.sum() == len(result.populations["v1"].indices)
+    assert 0.03 <= rep.mean_abs_correlation(units).value <= 0.06
+    assert rep.mean_abs_correlation(pixels).value == pytest.approx(0.084, abs=0.005)
+    r = rep.rsa(rep.rdm(pixels[:1000], "euclidean"), rep.rdm(units[:1000], "euclidean"))
+    assert 0.8 <= r <= 0.92
