@@ -17,8 +17,9 @@ network must first fall into the basin of the pattern, and those basins shrink b
 the retrieval states vanish (the measured alpha_c is lower); from the stored pattern
 itself finite-size fluctuations keep retrieval alive beyond 0.138 (higher).
 
-Writes ``benchmarks/results/hopfield_capacity.md``. About 8 minutes on one core for the
-defaults (N = 1000, 8 networks per load).
+Writes ``benchmarks/results/hopfield_capacity.md``. On one core: about 2 minutes for the
+defaults (N = 1000, 8 networks per load), 7 minutes for ``--sizes 500,1000,2000
+--networks 6`` (the table in the results).
 
 Usage::
 
