@@ -149,7 +149,7 @@ class NoiseCeiling(NamedTuple):
 
 
 class MeanAbsCorrelation(NamedTuple):
-    """Mean |pairwise correlation| of the units (:func:`mean_abs_correlation`)."""
+    """Mean absolute pairwise correlation of the units (:func:`mean_abs_correlation`)."""
 
     value: float
     #: units left out because their response did not vary across stimuli
