@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from spikingml.errors import ValidationError
 from spikingml.result import Result, SpikeData
 
 __all__ = ["window_counts", "layer_responses"]
@@ -45,23 +46,25 @@ def window_counts(
 
     Raises
     ------
-    ValueError
+    ValidationError
         If the onsets are not a strictly increasing 1-d array, the duration is not
         positive or the windows overlap.
     """
     onsets = np.asarray(onsets, dtype=float)
     if onsets.ndim != 1 or onsets.size == 0:
-        raise ValueError("window_counts: onsets must be a non-empty 1-d array")
+        raise ValidationError("window_counts: onsets", "a non-empty 1-d array", onsets.shape)
     duration = float(duration)
     if not np.isfinite(duration) or duration <= 0:
-        raise ValueError(f"window_counts: duration must be positive, got {duration}")
+        raise ValidationError("window_counts: duration", "a positive number of seconds", duration)
     gaps = np.diff(onsets)
     if np.any(gaps <= 0):
-        raise ValueError("window_counts: onsets must be strictly increasing")
+        raise ValidationError("window_counts: onsets", "strictly increasing times", onsets[:5])
     if gaps.size and duration > gaps.min() * (1 + 1e-9):
-        raise ValueError(
-            f"window_counts: duration {duration} s exceeds the smallest gap between onsets "
-            f"({gaps.min()} s): the windows would overlap"
+        raise ValidationError(
+            "window_counts: duration",
+            f"at most the smallest gap between onsets ({gaps.min()} s), so that the windows "
+            "do not overlap",
+            duration,
         )
     counts = np.zeros((onsets.size, int(spikes.size)))
     times = np.asarray(spikes.times, dtype=float) + float(tol)
@@ -98,7 +101,7 @@ def layer_responses(
     ------
     KeyError
         If the Result has no such population or event.
-    ValueError
+    ValidationError
         If ``duration`` is omitted with fewer than two onsets, or see :func:`window_counts`.
     """
     if population not in result.populations:
@@ -108,6 +111,8 @@ def layer_responses(
     onsets = np.asarray(result.events[event], dtype=float)
     if duration is None:
         if onsets.size < 2:
-            raise ValueError("layer_responses: give duration when there is a single onset")
+            raise ValidationError(
+                "layer_responses: duration", "a window length when there is a single onset", None
+            )
         duration = float(np.diff(onsets).min())
     return window_counts(result.populations[population], onsets, duration)
