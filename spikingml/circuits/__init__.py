@@ -28,6 +28,7 @@ REGISTRY: dict[str, str] = {
     "attractor": "spikingml.circuits.attractor",
     "bayesian-neuron": "spikingml.circuits.bayesian_neuron",
     "eprop-memory": "spikingml.circuits.eprop_memory",
+    "hebbian-tsne": "spikingml.circuits.hebbian_tsne",
     "neural-sampling": "spikingml.circuits.neural_sampling",
     "rescorla-wagner": "spikingml.circuits.rescorla_wagner",
     "reservoir": "spikingml.circuits.reservoir",

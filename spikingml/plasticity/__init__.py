@@ -27,6 +27,8 @@ rule                               circuits
                                    rule on the released spikes)
 :class:`BoundedCovariance`         attractor (covariance rule from spike counts, weights
                                    in [0, w_max])
+:class:`HebbianTsneRule`           hebbian-tsne (three-factor Hebbian rule on successive
+                                   inputs; its third factor is t-SNE's p - q)
 =================================  ====================================================
 """
 
@@ -37,6 +39,7 @@ from spikingml.plasticity.hebbian import (
     NonlinearPCA,
     VoltageAntiHebbian,
 )
+from spikingml.plasticity.hebbian_tsne import HebbianTsneRule
 from spikingml.plasticity.homeostasis import HomeostaticThreshold
 from spikingml.plasticity.opponent import OpponentDopamineRule
 from spikingml.plasticity.release_delta import ReleaseDeltaRule
@@ -56,6 +59,7 @@ __all__ = [
     "DopamineSTDP",
     "EProp",
     "ExcitabilityRule",
+    "HebbianTsneRule",
     "HomeostaticExcitability",
     "HomeostaticThreshold",
     "LogProbabilitySTDP",
