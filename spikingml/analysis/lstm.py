@@ -66,13 +66,13 @@ __all__ = [
 BatchFn = Callable[[int], tuple[np.ndarray, np.ndarray, np.ndarray]]
 
 
-def require_jax() -> Any:
-    """Import JAX (CPU) or raise an ImportError that names the extra to install."""
+def require_jax(purpose: str = "the LSTM twin", extra: str = "lstm") -> Any:
+    """Import JAX (CPU) or raise an ImportError that names ``purpose`` and the extra."""
     try:
         import jax
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ImportError(
-            "the LSTM twin needs JAX: pip install 'spikingml[lstm]' (CPU-only jax/jaxlib)"
+            f"{purpose} needs JAX: pip install 'spikingml[{extra}]' (CPU-only jax/jaxlib)"
         ) from exc
     jax.config.update("jax_enable_x64", False)
     return jax
