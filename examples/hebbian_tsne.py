@@ -14,7 +14,7 @@ rate difference of two opponent pools of output neurons, and one modulatory neur
 computes the third factor once per input. The twin is scikit-learn's t-SNE of the same
 digits, with a 2-D PCA as a baseline.
 
-This script runs the quick preset (200 digits, 500 Kenyon cells, 150 passes; about a
+This script runs the quick preset (200 digits, 500 Kenyon cells, 300 passes; about a
 minute, most of it compiling the C++ program) through :func:`spikingml.pipeline.run`,
 the function ``spikingml run hebbian-tsne --quick`` calls. It writes ``metrics.json``,
 ``params.json``, ``data.nix``, ``raster.png``, ``comparison.png`` (the three maps) and
