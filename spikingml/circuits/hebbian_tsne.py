@@ -249,7 +249,9 @@ class Params(CircuitParams):
     test_windows: int = _count(5, "windows per sample at test")
     learning_rate: float = param(0.2, "eta: normalised learning rate", low=0)
     bandwidth: float = param(0.1, "input kernel width / mean dz2", low=0, low_inclusive=False)
-    clip: float = param(20.0, "bound of the third factor |D|", low=0, low_inclusive=False)
+    clip: float = param(
+        20.0, "bound of the third factor: abs(D) <= clip", low=0, low_inclusive=False
+    )
     tau_windows: float = param(100.0, "windows of the modulator's running means", low=1)
     exaggeration: float = param(12.0, "early exaggeration of the input similarity", low=1)
     exaggeration_fraction: float = param(

@@ -112,7 +112,9 @@ class HebbianTsneRule(RuleParams):
     bandwidth: float = param(
         0.1, "ht_bandwidth: input kernel width / mean dz2", low=0, low_inclusive=False
     )
-    clip: float = param(20.0, "ht_clip: bound of the third factor |D|", low=0, low_inclusive=False)
+    clip: float = param(
+        20.0, "ht_clip: bound of the third factor, abs(D)", low=0, low_inclusive=False
+    )
     tau_windows: float = param(
         100.0, "ht_tau: windows of the running means", low=1, low_inclusive=True
     )
