@@ -76,6 +76,7 @@ bench-targets: $(STAMP)
 	$(PY) benchmarks/bench_neural_sampling.py
 	$(PY) benchmarks/bench_hopfield_capacity.py --sizes 500,1000,2000 --networks 6
 	$(PY) benchmarks/bench_representations.py
+	$(PY) benchmarks/bench_hierarchy_twins.py
 	$(PY) benchmarks/bench_hebbian_tsne.py
 
 ## Parallel efficiency of `spikingml sweep` (20 quick runs on 1 and 2 workers; idle machine).
