@@ -312,3 +312,19 @@ def test_fit_gabor_validation():
         ica.gabor_fits(np.ones((8, 8)))
     with pytest.raises(ValidationError, match="fits"):
         ica.gabor_fraction([])
+
+
+def test_spike_counts_put_a_spike_at_an_onset_step_in_that_patch():
+    from spikingml.analysis.receptive_fields import spike_counts
+
+    dt, duration = 1e-4, 0.05  # 500 steps per patch
+    # the onset of patch k is step 500 k; its float time step * dt rounds below
+    # k * duration for k = 3 and 6 (so floor(time / duration) gave k - 1)
+    steps = np.array([500 * k for k in range(1, 8)])
+    times = steps * dt
+    assert np.any(times < np.arange(1, 8) * duration)  # the rounding this test is about
+    counts = spike_counts(np.zeros(7, dtype=int), times, 1, 8, duration)
+    np.testing.assert_array_equal(counts[:, 0], [0, 1, 1, 1, 1, 1, 1, 1])
+    # a spike one step before an onset stays in the previous patch
+    before = spike_counts(np.array([0]), np.array([499 * dt]), 1, 2, duration)
+    np.testing.assert_array_equal(before[:, 0], [1, 0])
