@@ -143,6 +143,7 @@ def test_landing_page(browser, server):
         "attractor",
         "neural_sampling",
         "stochastic_synapses",
+        "hebbian_tsne",
     }
     if other:
         print("resources of other hosts that did not load:", *other, sep="\n  ")
