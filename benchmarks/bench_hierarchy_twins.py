@@ -56,7 +56,7 @@ def measure(seed: int) -> tuple[list[dict[str, object]], dict[str, float]]:
     for model, layers in models.items():
         for layer, values in h.layer_profile(layers, labels[test], seed=seed).items():
             rows.append({"seed": seed, "model": model, "layer": layer, **values})
-    rdms = {m: {k: rdm(v) for k, v in layers.items()} for m, layers in models.items()}
+    rdms = {m: {k: rdm(v) for k, v in models[m].items()} for m in ("backprop", "cascade")}
     extra = {
         "backprop_test_accuracy": float(np.mean(net.predict(x[test]) == labels[test])),
         "backprop_seconds": t_bp,

@@ -57,6 +57,7 @@ from typing import Any
 
 import numpy as np
 
+from spikingml.analysis.lstm import adam_tree_step, require_jax
 from spikingml.analysis.representations import (
     mean_abs_correlation,
     participation_ratio,
@@ -186,8 +187,6 @@ class BackpropNet:
 
 
 def _require_jax() -> Any:
-    from spikingml.analysis.lstm import require_jax
-
     return require_jax("the back-propagation twin of the hierarchy", "hierarchy")
 
 
@@ -256,22 +255,10 @@ def train_backprop(
         z = h2 @ p["W3"] + p["b3"]
         return -jnp.mean(jax.nn.log_softmax(z)[jnp.arange(len(yb)), yb])
 
-    b1, b2, eps = 0.9, 0.999, 1e-8
-
     @jax.jit
     def update(p, m, s, k, xb, yb):
         g = jax.grad(loss)(p, xb, yb)
-        m = jax.tree_util.tree_map(lambda a, gi: b1 * a + (1 - b1) * gi, m, g)
-        s = jax.tree_util.tree_map(lambda a, gi: b2 * a + (1 - b2) * gi * gi, s, g)
-        p = jax.tree_util.tree_map(
-            lambda w, a, v: (
-                w - learning_rate * (a / (1 - b1**k)) / (jnp.sqrt(v / (1 - b2**k)) + eps)
-            ),
-            p,
-            m,
-            s,
-        )
-        return p, m, s
+        return adam_tree_step(p, g, m, s, k, learning_rate)
 
     m = jax.tree_util.tree_map(jnp.zeros_like, params)
     s = jax.tree_util.tree_map(jnp.zeros_like, params)

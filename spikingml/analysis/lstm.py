@@ -54,6 +54,7 @@ from spikingml.errors import ValidationError
 __all__ = [
     "TrainedLSTM",
     "require_jax",
+    "adam_tree_step",
     "bin_inputs",
     "init_params",
     "logits",
@@ -76,6 +77,27 @@ def require_jax(purpose: str = "the LSTM twin", extra: str = "lstm") -> Any:
         ) from exc
     jax.config.update("jax_enable_x64", False)
     return jax
+
+
+def adam_tree_step(params: Any, grads: Any, m: Any, s: Any, k: Any, lr: float) -> tuple:
+    """One Adam update of a JAX pytree, the ``k``-th (``k >= 1``): ``(params, m, s)``.
+
+    The update of :func:`spikingml.analysis.eprop.adam_step` (beta1 0.9, beta2 0.999,
+    eps 1e-8) on every leaf; traceable inside ``jax.jit``.
+    """
+    jax = require_jax()
+    jnp = jax.numpy
+    b1, b2, eps = 0.9, 0.999, 1e-8
+    tree_map = jax.tree_util.tree_map
+    m = tree_map(lambda a, g: b1 * a + (1 - b1) * g, m, grads)
+    s = tree_map(lambda a, g: b2 * a + (1 - b2) * g * g, s, grads)
+    params = tree_map(
+        lambda p, a, v: p - lr * (a / (1 - b1**k)) / (jnp.sqrt(v / (1 - b2**k)) + eps),
+        params,
+        m,
+        s,
+    )
+    return params, m, s
 
 
 def bin_inputs(x: np.ndarray, mask: np.ndarray, bin_steps: int) -> tuple[np.ndarray, np.ndarray]:
@@ -184,21 +206,11 @@ def train(
     jax = require_jax()
     jnp = jax.numpy
     params = jax.tree_util.tree_map(jnp.asarray, init_params(seed, n_in, n_hidden))
-    b1, b2, eps = 0.9, 0.999, 1e-8
 
     @jax.jit
     def update(params, m, s, k, x, target, mask):
         lossval, grads = jax.value_and_grad(_loss)(params, x, target, mask)
-        m = jax.tree_util.tree_map(lambda a, g: b1 * a + (1 - b1) * g, m, grads)
-        s = jax.tree_util.tree_map(lambda a, g: b2 * a + (1 - b2) * g * g, s, grads)
-        params = jax.tree_util.tree_map(
-            lambda p, a, v: (
-                p - learning_rate * (a / (1 - b1**k)) / (jnp.sqrt(v / (1 - b2**k)) + eps)
-            ),
-            params,
-            m,
-            s,
-        )
+        params, m, s = adam_tree_step(params, grads, m, s, k, learning_rate)
         return params, m, s, lossval
 
     @jax.jit
