@@ -29,6 +29,7 @@ REGISTRY: dict[str, str] = {
     "bayesian-neuron": "spikingml.circuits.bayesian_neuron",
     "eprop-memory": "spikingml.circuits.eprop_memory",
     "hebbian-tsne": "spikingml.circuits.hebbian_tsne",
+    "hierarchy": "spikingml.circuits.hierarchy",
     "neural-sampling": "spikingml.circuits.neural_sampling",
     "rescorla-wagner": "spikingml.circuits.rescorla_wagner",
     "reservoir": "spikingml.circuits.reservoir",

@@ -29,9 +29,15 @@ rule                               circuits
                                    in [0, w_max])
 :class:`HebbianTsneRule`           hebbian-tsne (three-factor Hebbian rule on successive
                                    inputs; its third factor is t-SNE's p - q)
+:class:`InstarRule`                hierarchy (l1: competitive learning in soft
+:class:`WindowHomeostasis`         winner-take-all blocks, and their excitabilities)
+:class:`InterneuronWhitening`      hierarchy (l2: Hebbian unit <-> interneuron synapses
+                                   that cap the variance of every direction)
+:class:`TeacherDeltaRule`          hierarchy (readout: eligibility x (teacher - output))
 =================================  ====================================================
 """
 
+from spikingml.plasticity.competitive import InstarRule, WindowHomeostasis
 from spikingml.plasticity.covariance import BoundedCovariance
 from spikingml.plasticity.eprop import EProp, build_eprop_network
 from spikingml.plasticity.hebbian import (
@@ -42,11 +48,13 @@ from spikingml.plasticity.hebbian import (
 from spikingml.plasticity.hebbian_tsne import HebbianTsneRule
 from spikingml.plasticity.homeostasis import HomeostaticThreshold
 from spikingml.plasticity.opponent import OpponentDopamineRule
+from spikingml.plasticity.readout import TeacherDeltaRule
 from spikingml.plasticity.release_delta import ReleaseDeltaRule
 from spikingml.plasticity.short_term import TsodyksMarkram
 from spikingml.plasticity.td_error import TDErrorRule
 from spikingml.plasticity.tempotron import TempotronRule
 from spikingml.plasticity.three_factor import DopamineSTDP, PresynapticDopamineRule
+from spikingml.plasticity.whitening import InterneuronWhitening
 from spikingml.plasticity.wta_stdp import (
     ExcitabilityRule,
     HomeostaticExcitability,
@@ -62,14 +70,18 @@ __all__ = [
     "HebbianTsneRule",
     "HomeostaticExcitability",
     "HomeostaticThreshold",
+    "InstarRule",
+    "InterneuronWhitening",
     "LogProbabilitySTDP",
     "NonlinearPCA",
     "OpponentDopamineRule",
     "PresynapticDopamineRule",
     "ReleaseDeltaRule",
     "TDErrorRule",
+    "TeacherDeltaRule",
     "TempotronRule",
     "TsodyksMarkram",
     "VoltageAntiHebbian",
+    "WindowHomeostasis",
     "build_eprop_network",
 ]
