@@ -326,7 +326,8 @@ def train_cascade(
     x : ndarray, shape (n, 64)
         Training digits in [0, 1].
     k1 : int
-        ICA components per location (at most ``patch**2``).
+        ICA components per location (at most ``patch**2``; fewer in a field whose
+        training pixels span fewer directions, above 1% of the largest singular value).
     k2 : int
         k-means centres of the second layer (the top layer has 10).
     patch, stride : int
@@ -346,14 +347,19 @@ def train_cascade(
         raise ValidationError("k2", f"an integer in [10, {len(x) - 1}]", k2)
     icas = []
     for px in patches:
+        # a field whose pixels are blank in (nearly) every training digit (the corners)
+        # spans fewer than k1 directions; FastICA's whitening divides by zero beyond them
+        sv = np.linalg.svd(x[:, px] - x[:, px].mean(axis=0), compute_uv=False)
+        rank = int(np.sum(sv > 1e-2 * sv[0])) if sv[0] > 0 else 1
         ica = FastICA(
-            n_components=int(k1),
+            n_components=int(min(k1, rank)),
             whiten="unit-variance",
             random_state=seed,
             max_iter=5000,
             tol=1e-3,
         )
-        icas.append(ica.fit(x[:, px]))
+        with np.errstate(divide="ignore", invalid="ignore"):  # sklearn divides by every
+            icas.append(ica.fit(x[:, px]))  # singular value, then keeps the first rank
     h1 = np.hstack([ica.transform(x[:, px]) for ica, px in zip(icas, patches, strict=True)])
     km2 = KMeans(int(k2), n_init=3, random_state=seed).fit(h1)
     h2 = _triangle(h1, km2.cluster_centers_)

@@ -714,8 +714,9 @@ def compare(result: Result, twin_output: Twin) -> dict[str, float]:
     ours = rdms["spiking"]
     for k in LAYERS:
         out[f"rsa_matched_{k}"] = _rsa(ours[k], rdms["backprop"][k])
-    out["rsa_mismatched_max"] = max(
-        _rsa(ours[a], rdms["backprop"][b]) for a in LAYERS for b in LAYERS if a != b
+    mismatched = [_rsa(ours[a], rdms["backprop"][b]) for a in LAYERS for b in LAYERS if a != b]
+    out["rsa_mismatched_max"] = (
+        float(np.nanmax(mismatched)) if np.isfinite(mismatched).any() else float("nan")
     )
     out["rsa_cascade_matched_mean"] = float(
         np.mean([_rsa(ours[k], rdms["cascade"][k]) for k in LAYERS])

@@ -86,6 +86,8 @@ def profile_figure(result: Result, metrics: dict[str, float]) -> Figure:
         ax.set_ylabel(label, fontsize=FONT_SIZE + 1)
         ax.tick_params(labelsize=FONT_SIZE)
         ax.grid(alpha=0.3)
+    # a one-hot code of 10 equally frequent classes: every pair correlates at -1/9
+    axes[0].axhline(1 / 9, color="0.5", ls=":", label="one-hot code of 10 digits (1/9)")
     axes[0].legend(fontsize=FONT_SIZE, loc="best")
     m = metrics
     fig.suptitle(
