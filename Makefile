@@ -78,6 +78,7 @@ bench-targets: $(STAMP)
 	$(PY) benchmarks/bench_representations.py
 	$(PY) benchmarks/bench_hierarchy_twins.py
 	$(PY) benchmarks/bench_hebbian_tsne.py
+	$(PY) benchmarks/bench_hierarchy.py
 
 ## Parallel efficiency of `spikingml sweep` (20 quick runs on 1 and 2 workers; idle machine).
 bench-sweep: $(STAMP)

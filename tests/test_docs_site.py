@@ -144,6 +144,7 @@ def test_landing_page(browser, server):
         "neural_sampling",
         "stochastic_synapses",
         "hebbian_tsne",
+        "hierarchy",
     }
     if other:
         print("resources of other hosts that did not load:", *other, sep="\n  ")
