@@ -16,7 +16,7 @@ circuit learns scikit-learn's digits with three spiking layers and local rules o
 
 Its twins, on the same digits: the same architecture trained end to end by back-
 propagation on the labels only, and an unsupervised cascade (ICA, then k-means). For
-every layer of every model the run measures the mean |pairwise correlation|, the
+every layer of every model the run measures the mean absolute pairwise correlation, the
 participation ratio and a linear-SVM probe, and the RSA between the circuit's layers and
 the twins'.
 
@@ -30,7 +30,7 @@ propagation twin needs JAX: ``pip install 'spikingml[hierarchy]'``.
 
 # %%
 # Train the three layers in turn, then record the responses to held-out digits
-# ---------------------------------------------------------------------------
+# ----------------------------------------------------------------------------
 # ``pipeline.run`` simulates the circuit, trains both twins on the same training digits,
 # compares the layers and writes every output.
 
@@ -46,7 +46,7 @@ m = record.metrics
 # %%
 # The decorrelation profile of the three models
 # ---------------------------------------------
-# Mean |r| (lower: more decorrelated), participation ratio and probe accuracy per layer.
+# Mean abs r (lower: more decorrelated), participation ratio and probe accuracy per layer.
 
 print(f"{'model':9s} {'layer':6s} {'mean |r|':>9s} {'PR':>6s} {'probe':>6s}")
 print(

@@ -61,7 +61,7 @@ def figures(
 
 
 def profile_figure(result: Result, metrics: dict[str, float]) -> Figure:
-    """Mean |r|, participation ratio and probe accuracy per layer, for the three models.
+    """Mean abs r, participation ratio and probe accuracy per layer, for the three models.
 
     Depth runs from the pixels (``input``) to the top layer on the x axis of every
     panel; the three models share each panel's y axis.
