@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import json
 import os
 import platform
 import shutil
@@ -30,6 +31,7 @@ from spikingml._files import atomic_path
 from spikingml.errors import ValidationError
 
 __all__ = [
+    "build_key",
     "DEVICES",
     "MAX_SEED",
     "available_cores",
@@ -642,6 +644,17 @@ def _cache_root() -> str:
         return root
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return os.path.join(base, "spikingml")
+
+
+def build_key(name: str, params: Any) -> str:
+    """Name of the persistent build directory of circuit ``name``'s program for ``params``.
+
+    ``name`` followed by the first 12 hex digits of the SHA-1 of ``params.to_dict()`` as
+    sorted JSON: one directory per parameter set, shared by every seed
+    (:func:`standalone_build_directory`).
+    """
+    text = json.dumps(params.to_dict(), sort_keys=True, default=str)
+    return f"{name}-{hashlib.sha1(text.encode()).hexdigest()[:12]}"
 
 
 @contextlib.contextmanager

@@ -1,16 +1,14 @@
 """Standalone re-runs of the TD-conditioning circuit over seeds, compiled once.
 
 Not the circuit: the machinery that builds its ``cpp_standalone`` program once (in a
-persistent build directory named by :func:`_build_key`) and runs it again for each seed
-with that seed's initial phases as run arguments. :mod:`spikingml.circuits.
+persistent build directory named by :func:`spikingml.simulation.build_key`) and runs it
+again for each seed with that seed's initial phases as run arguments. :mod:`spikingml.circuits.
 td_conditioning` re-exports :func:`simulate_seeds`, the contract's hook.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
 import time
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
@@ -19,6 +17,7 @@ import brian2 as b2
 
 from spikingml.simulation import (
     brian_device,
+    build_key,
     check_device,
     check_seed,
     remove_run_args_files,
@@ -31,14 +30,6 @@ if TYPE_CHECKING:
     from spikingml.result import Result
 
 __all__ = ["simulate_seeds"]
-
-
-def _build_key(params: Params) -> str:
-    """Name of the persistent build directory of ``params``' program."""
-    from spikingml.circuits.td_conditioning import NAME
-
-    text = json.dumps(params.to_dict(), sort_keys=True, default=str)
-    return f"{NAME}-{hashlib.sha1(text.encode()).hexdigest()[:12]}"
 
 
 def simulate_seeds(
@@ -106,7 +97,9 @@ def simulate_seeds(
     phases = td.initial_phases(params, seeds[0])
     t_wall = time.perf_counter()
     with contextlib.ExitStack() as stack:
-        directory = stack.enter_context(standalone_build_directory(_build_key(params)))
+        directory = stack.enter_context(
+            standalone_build_directory(build_key("td-conditioning", params))
+        )
         stack.enter_context(
             brian_device(device, seeds[0], directory=directory, build_on_run=False)
         )

@@ -125,8 +125,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import hashlib
-import json
 import time
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -145,6 +143,7 @@ from spikingml.result import Phase, Result, Signal, SpikeData
 from spikingml.simulation import (
     SynapticEventCounter,
     brian_device,
+    build_key,
     check_device,
     check_seed,
     progress_reporter,
@@ -582,7 +581,7 @@ def simulate(
     standalone = device == "cpp_standalone"
     with contextlib.ExitStack() as stack:
         directory = (
-            stack.enter_context(standalone_build_directory(_build_key(params)))
+            stack.enter_context(standalone_build_directory(build_key(NAME, params)))
             if standalone
             else None
         )
@@ -641,12 +640,6 @@ def simulate(
         synaptic_events=synaptic_events,
         versions=versions(),
     )
-
-
-def _build_key(params: Params) -> str:
-    """Name of the persistent build directory of ``params``' program."""
-    text = json.dumps(params.to_dict(), sort_keys=True, default=str)
-    return f"{NAME}-{hashlib.sha1(text.encode()).hexdigest()[:12]}"
 
 
 def layer_responses(result: Result) -> dict[str, np.ndarray]:
