@@ -1,13 +1,17 @@
 """The tempotron circuit, its event-based cross-check and its twins (perceptron, LDA).
 
-Tolerances: the quick preset (N = 100, loads 1-2, 100 epochs) was measured at seeds 0-2
-with benchmarks/bench_tempotron.py (benchmarks/results/tempotron.md); each bound below
-says where it comes from.
+The default suite checks the mechanics on the tiny run shared with the conformance test
+(``tiny_run``, seed 1, tests/conftest.py). The science runs are slow: the quick preset
+(N = 100, loads 1-2, 100 epochs; about 100 s on a cold 2-core machine, most of it
+compiling its own program) and the default preset, measured at seeds 0-2 with
+benchmarks/bench_tempotron.py (benchmarks/results/tempotron.md); each bound below says
+where it comes from.
 """
 
 import numpy as np
 import pytest
 from _roundtrip import check_nix_round_trip, check_nwb
+from conftest import TINY_SEED
 
 from spikingml import ValidationError
 from spikingml.analysis import tempotron as tpa
@@ -187,7 +191,7 @@ def test_simulate_rejects_bad_arguments():
         tp.simulate({"n_afferents": 3})
 
 
-def test_twin_sees_the_circuits_patterns(tp_quick):
+def test_twin_sees_the_circuits_patterns(tiny_run):
     # the patterns come from the seed alone, the same for every call
     params = tp.Params.quick()
     a, b = tp.tasks(params, 4), tp.tasks(params, 4)
@@ -195,12 +199,16 @@ def test_twin_sees_the_circuits_patterns(tp_quick):
         np.testing.assert_array_equal(s, t)
     assert [len(s) for s in a.capacity_steps] == [100, 150, 200]
     assert not np.array_equal(tp.tasks(params, 5).timing.templates, a.timing.templates)
-    # the twin's perceptron learnt the circuit's capacity patterns of the run (seed 0):
-    # its curve is the one computed here from tasks(params, 0) (deterministic: equal)
-    params, _, twin, _ = tp_quick
-    task = tp.tasks(params, 0)
+    # the twin's perceptron learnt the circuit's capacity patterns of the run (seed 1):
+    # its curve is the one computed here from tasks(params, 1) (deterministic: equal)
+    record = tiny_run("tempotron")
+    params, twin = record.params, record.twin_output
+    task = tp.tasks(params, TINY_SEED)
     curve = tpa.perceptron_curve(
-        task.capacity_steps[0] * float(params.dt), task.capacity_labels[0], params.n_epochs, 0
+        task.capacity_steps[0] * float(params.dt),
+        task.capacity_labels[0],
+        params.n_epochs,
+        TINY_SEED,
     )
     np.testing.assert_array_equal(twin.perceptron_curves[0], curve)
 
@@ -217,15 +225,74 @@ def test_circuit_composes_the_tempotron_rule():
     assert float(rule.tau_lr) == pytest.approx(200.0, rel=1e-12)
 
 
-# ------------------------------------------------------------------ the quick preset
-def test_circuit_matches_event_based_evaluation(tp_quick):
+# -------------------------------------------------------------------- the tiny run
+def test_circuit_matches_event_based_evaluation(tiny_run):
     # With the weights frozen, V on the grid is the same sum of kernels: Vmax agrees to
-    # rounding (measured 1e-15) and every fire / no-fire decision is the same.
-    _, _, _, m = tp_quick
+    # rounding (measured 7e-16) and every fire / no-fire decision is the same.
+    m = tiny_run("tempotron").metrics
     assert m["voltage_crosscheck_error"] < 1e-9
     assert m["crosscheck_decision_agreement"] == 1.0
 
 
+def test_every_metric_is_documented(tiny_run):
+    for name in tiny_run("tempotron").metrics:
+        key = name
+        for prefix in (
+            "tempotron_accuracy_alpha_",
+            "tempotron_best_accuracy_alpha_",
+            "epochs_to_criterion_alpha_",
+            "perceptron_accuracy_alpha_",
+        ):
+            if name.startswith(prefix):
+                key = prefix + "<a>"
+        assert key in tp.METRICS, name
+
+
+def test_result_layout(tiny_run):
+    record = tiny_run("tempotron")
+    params, result = record.params, record.result
+    assert [p.name for p in result.phases] == ["training", "frozen"]
+    # n_epochs epochs of m windows, one more window for the last updates, then one
+    # epoch and one window with the weights frozen
+    m = result.extra["windows_per_epoch"]
+    n_steps = params.n_steps
+    steps = params.n_epochs * m * n_steps + n_steps + m * n_steps + n_steps
+    assert result.t_stop == pytest.approx(steps * 1e-3)
+    # tiny: one load of 30 patterns on 10 copies of 3 windows; the 10 timing samples
+    # (2 classes x 1 template x (3 training + 2 test)) on ceil(10 / 3) = 4 copies
+    n_timing = 2 * params.n_templates * (params.n_train + params.n_test)
+    copies = result.extra["copies_per_problem"]
+    assert m == 3 and copies == [10, -(-n_timing // m)] == [10, 4]
+    assert result.populations["output"].size == copies[-1]
+    assert result.populations["input"].size <= 2 * params.n_afferents
+    for name in ("V_plus_before", "V_plus_after", "V_minus_before", "V_minus_after"):
+        assert result.signals[name].values.shape == (params.n_steps - 1, 1)
+    # each copy fires at most once per window
+    out = result.populations["output"]
+    offsets = result.weights["offsets"][-copies[-1] :]
+    step = np.rint(out.times / 1e-3).astype(int)
+    window = (step - offsets[out.indices]) // n_steps
+    assert len(set(zip(out.indices.tolist(), window.tolist(), strict=True))) == len(step)
+    # every pattern has an entry in every training epoch and in the frozen window
+    for name in result.extra["problems"]:
+        assert not np.isnan(result.weights[f"err_{name}"]).any()
+
+
+def test_figures_written(tiny_run, tmp_path):
+    record = tiny_run("tempotron")
+    paths = tp.figures(record.result, record.twin_output, tmp_path)
+    assert [p.name for p in paths] == ["comparison.png", "voltage_traces.png"]
+    assert all(p.stat().st_size > 20_000 for p in paths)
+    assert tp.raster_options(record.result)["populations"] == ["input", "output"]
+
+
+def test_round_trips_through_nwb(tiny_run, tmp_path):
+    # every field of the Result back from data.nwb (tests/_roundtrip.py)
+    check_nwb(tiny_run("tempotron").result, tmp_path)
+
+
+# ------------------------------------------------- the quick preset (science, slow)
+@pytest.mark.slow
 def test_learning_happens_in_the_circuit(tp_quick):
     # Before learning (tiny random weights) V stays far below threshold: every + pattern
     # is an error in the first epoch, so about half of every load is wrong.
@@ -240,6 +307,7 @@ def test_learning_happens_in_the_circuit(tp_quick):
     assert np.std(w0) > 5 * params.w_init_std
 
 
+@pytest.mark.slow
 def test_capacity_quick(tp_quick):
     # Quick preset, N = 100, 100 epochs, 10 copies in flight: capacity_alpha measured
     # 2.0 at seeds 0-2 (every load 1-2 learnt; load 2: 0.99, 0.99, 1.0). The bounds leave
@@ -257,6 +325,7 @@ def test_capacity_quick(tp_quick):
     assert m["tempotron_accuracy_alpha_2"] - m["perceptron_accuracy_alpha_2"] >= 0.1
 
 
+@pytest.mark.slow
 def test_timing_task(tp_quick):
     # The classes differ only in timing. Targets: tempotron >= 0.95 held out (measured
     # quick 0.95-1.0; 0.95 at seed 0); LDA on counts <= 0.6 (counts are identical:
@@ -272,56 +341,6 @@ def test_timing_task(tp_quick):
     assert m["lda_binned_accuracy"] >= 0.65
     assert m["lda_binned_accuracy"] - m["lda_counts_accuracy"] >= 0.15
     assert m["perceptron_binned_accuracy"] >= 0.9
-
-
-def test_every_metric_is_documented(tp_quick):
-    _, _, _, m = tp_quick
-    for name in m:
-        key = name
-        for prefix in (
-            "tempotron_accuracy_alpha_",
-            "tempotron_best_accuracy_alpha_",
-            "epochs_to_criterion_alpha_",
-            "perceptron_accuracy_alpha_",
-        ):
-            if name.startswith(prefix):
-                key = prefix + "<a>"
-        assert key in tp.METRICS, name
-
-
-def test_result_layout(tp_quick):
-    params, result, _, _ = tp_quick
-    assert [p.name for p in result.phases] == ["training", "frozen"]
-    # n_epochs epochs of m windows, one more window for the last updates, then one
-    # epoch and one window with the weights frozen
-    m = result.extra["windows_per_epoch"]
-    n_steps = params.n_steps
-    steps = params.n_epochs * m * n_steps + n_steps + m * n_steps + n_steps
-    assert result.t_stop == pytest.approx(steps * 1e-3)
-    n_timing = 2 * params.n_templates * (params.n_train + params.n_test)
-    copies = result.extra["copies_per_problem"]
-    assert m == 20 and copies == [5, 8, 10, n_timing // m]
-    assert result.populations["output"].size == copies[-1]
-    assert result.populations["input"].size <= 2 * params.n_afferents
-    for name in ("V_plus_before", "V_plus_after", "V_minus_before", "V_minus_after"):
-        assert result.signals[name].values.shape == (params.n_steps - 1, 1)
-    # each copy fires at most once per window
-    out = result.populations["output"]
-    offsets = result.weights["offsets"][-copies[-1] :]
-    step = np.rint(out.times / 1e-3).astype(int)
-    window = (step - offsets[out.indices]) // n_steps
-    assert len(set(zip(out.indices.tolist(), window.tolist(), strict=True))) == len(step)
-    # every pattern has an entry in every training epoch and in the frozen window
-    for name in result.extra["problems"]:
-        assert not np.isnan(result.weights[f"err_{name}"]).any()
-
-
-def test_figures_written(tp_quick, tmp_path):
-    _, result, twin, _ = tp_quick
-    paths = tp.figures(result, twin, tmp_path)
-    assert [p.name for p in paths] == ["comparison.png", "voltage_traces.png"]
-    assert all(p.stat().st_size > 20_000 for p in paths)
-    assert tp.raster_options(result)["populations"] == ["input", "output"]
 
 
 @pytest.mark.slow
@@ -432,11 +451,6 @@ def test_one_copy_in_flight_is_the_online_rule():
             w = w + dw
             w_avg = w_avg + beta * (w - w_avg)
     np.testing.assert_allclose(result.weights["w_alpha_1"], w_avg, rtol=0, atol=1e-12)
-
-
-def test_round_trips_through_nwb(tp_quick, tmp_path):
-    # every field of the Result back from data.nwb (tests/_roundtrip.py)
-    check_nwb(tp_quick[1], tmp_path)
 
 
 @pytest.mark.slow
