@@ -50,20 +50,11 @@ record = pipeline.run("tempotron", tp.Params.quick(), seed=0, out=outdir, force=
 # %%
 # How close are they?
 # --------------------
-# Every metric, with its meaning and target from ``tp.METRICS`` (an entry ending in
-# ``_<a>`` documents a metric of each load alpha).
+# Every metric, with its meaning and target from ``tp.METRICS`` (``tp.metric_doc`` reads
+# the entry ending in ``_<a>`` for a metric of each load alpha).
 
 for name, value in record.metrics.items():
-    doc = tp.METRICS.get(name, "")
-    for prefix in (
-        "tempotron_accuracy_alpha_",
-        "tempotron_best_accuracy_alpha_",
-        "epochs_to_criterion_alpha_",
-        "perceptron_accuracy_alpha_",
-    ):
-        if name.startswith(prefix):
-            doc = tp.METRICS[prefix + "<a>"]
-    print(f"{name:36s} {value:10.4g}   {doc[:70]}")
+    print(f"{name:36s} {value:10.4g}   {tp.metric_doc(name)[:70]}")
 
 # %%
 # What was written

@@ -234,6 +234,7 @@ __all__ = [
     "figures",
     "raster_options",
     "alpha_key",
+    "metric_doc",
     "Schedule",
     "schedule",
     "DEFAULT_DEVICE",
@@ -280,6 +281,39 @@ METRICS: dict[str, str] = {
     "crosscheck_decision_agreement": "fraction of patterns whose fire / no-fire decision "
     "agrees between circuit and event-based evaluation (target 1)",
 }
+
+
+def metric_doc(name: str) -> str:
+    """The :data:`METRICS` entry of metric ``name``, per-load metrics included.
+
+    Parameters
+    ----------
+    name : str
+        A metric of :func:`compare`, e.g. ``"capacity_alpha"`` or
+        ``"tempotron_accuracy_alpha_1_5"`` (documented as ``..._alpha_<a>``).
+
+    Returns
+    -------
+    str
+        Its meaning and target.
+
+    Raises
+    ------
+    KeyError
+        ``name`` is not a metric of this circuit.
+
+    Examples
+    --------
+    >>> metric_doc("perceptron_accuracy_alpha_2")
+    "perceptron's training accuracy after the last epoch"
+    """
+    if name in METRICS:
+        return METRICS[name]
+    head, sep, _ = name.rpartition("_alpha_")
+    key = f"{head}_alpha_<a>"
+    if sep and key in METRICS:
+        return METRICS[key]
+    raise KeyError(f"{name!r} is not a metric of the tempotron circuit")
 
 
 #: Most loads (alpha values) one run may scan: each is a full training of the readout.
