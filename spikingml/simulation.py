@@ -40,6 +40,8 @@ __all__ = [
     "brian_device",
     "check_device",
     "check_seed",
+    "circuit_device",
+    "run_network",
     "versions",
     "progress_reporter",
     "record_device_times",
@@ -655,6 +657,61 @@ def build_key(name: str, params: Any) -> str:
     """
     text = json.dumps(params.to_dict(), sort_keys=True, default=str)
     return f"{name}-{hashlib.sha1(text.encode()).hexdigest()[:12]}"
+
+
+@contextlib.contextmanager
+def circuit_device(name: str, params: Any, device: str, seed: int) -> Iterator[str | None]:
+    """The Brian2 device of one run of circuit ``name``, for a ``with`` block.
+
+    Under ``cpp_standalone`` the program lives in the persistent build directory of
+    ``params`` (:func:`build_key`, :func:`standalone_build_directory`), so other seeds
+    reuse it, and it is built by :func:`run_network`; under ``runtime`` each ``run``
+    executes at once.
+
+    Parameters
+    ----------
+    name : str
+        The circuit's name (the first part of the build directory's name).
+    params : Params
+        Its parameters.
+    device : {"runtime", "cpp_standalone"}
+        The Brian2 device.
+    seed : int
+        The seed of NumPy and the generated code (:func:`brian_device`).
+
+    Yields
+    ------
+    str or None
+        The build directory under ``cpp_standalone``, else ``None``: pass it to
+        :func:`run_network`.
+    """
+    standalone = device == "cpp_standalone"
+    with contextlib.ExitStack() as stack:
+        directory = (
+            stack.enter_context(standalone_build_directory(build_key(name, params)))
+            if standalone
+            else None
+        )
+        stack.enter_context(brian_device(device, seed, directory, build_on_run=not standalone))
+        yield directory
+
+
+def run_network(
+    net: Any, duration: Any, label: str, progress: bool, directory: str | None
+) -> None:
+    """Run ``net`` for ``duration`` inside :func:`circuit_device`, with progress.
+
+    Under ``cpp_standalone`` (``directory`` given) the run is recorded, then the program
+    is built and run in ``directory`` with Brian2's text report on standard error;
+    under ``runtime`` the run executes with :func:`progress_reporter`'s display.
+    """
+    if directory is None:
+        report = progress_reporter(progress, label)
+    else:
+        report = "stderr" if progress else None
+    net.run(duration, report=report, report_period=10 * brian2.second)
+    if directory is not None:
+        brian2.device.build(run=True, directory=directory, with_output=False)
 
 
 @contextlib.contextmanager

@@ -133,7 +133,6 @@ sparse).
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import time
 from pathlib import Path
@@ -157,12 +156,10 @@ from spikingml.plasticity.hebbian_tsne import HebbianTsneRule
 from spikingml.result import Phase, Result, Signal, SpikeData
 from spikingml.simulation import (
     SynapticEventCounter,
-    brian_device,
-    build_key,
     check_device,
     check_seed,
-    progress_reporter,
-    standalone_build_directory,
+    circuit_device,
+    run_network,
     versions,
 )
 
@@ -363,7 +360,9 @@ class Network(NamedTuple):
 
 
 def build_network(params: Params, inputs: Inputs) -> Network:
-    """Create every Brian2 object of the circuit (inside :func:`brian_device`).
+    """Create every Brian2 object of the circuit.
+
+    Call it inside :func:`~spikingml.simulation.circuit_device`.
 
     Parameters
     ----------
@@ -492,23 +491,12 @@ def simulate(
     t_train = inputs.n_train_windows * win
     t_total = len(inputs.order) * win
     t_wall = time.perf_counter()
-    standalone = device == "cpp_standalone"
-    with contextlib.ExitStack() as stack:
-        # a persistent build directory per parameter set: other seeds reuse the program
-        directory = (
-            stack.enter_context(standalone_build_directory(build_key(NAME, params)))
-            if standalone
-            else None
-        )
-        stack.enter_context(brian_device(device, seed, directory, build_on_run=not standalone))
+    # under cpp_standalone a persistent build directory per parameter set: other seeds
+    # reuse the program
+    with circuit_device(NAME, params, device, seed) as directory:
         network = build_network(params, inputs)
         counter = SynapticEventCounter(network.net)
-        report = (
-            ("stderr" if progress else None) if standalone else progress_reporter(progress, NAME)
-        )
-        network.net.run(t_total * second, report=report, report_period=10 * second)
-        if standalone:
-            b2.device.build(run=True, directory=directory, with_output=False)
+        run_network(network.net, t_total * second, NAME, progress, directory)
         pops = {
             name: SpikeData(np.asarray(m.i[:]), np.asarray(m.t[:] / second), len(m.source))
             for name, m in (("kc", network.kc_spikes), ("out", network.out_spikes))
