@@ -140,3 +140,27 @@ def main(
     (RESULTS / f"{stem}.md").write_text("\n".join(lines))
     print("\n".join(lines[-2:]))
     return 1 if failures else 0
+
+
+def write_rows(stem: Path, rows: Sequence[dict], title: str, preamble: str) -> None:
+    """Write ``rows`` (dicts with the same keys) as ``stem.csv`` and a Markdown ``stem.md``.
+
+    The Markdown file has ``title`` as its heading, ``preamble`` (what was measured, how
+    to reproduce it) and a table with one column per key, in the first row's order.
+    """
+    if not rows:
+        raise ValueError("write_rows: no rows to write")
+    columns = list(rows[0])
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    with open(stem.with_suffix(".csv"), "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(rows)
+
+    def cell(value: object) -> str:
+        return _number(value) if isinstance(value, float) else str(value)
+
+    lines = [f"# {title}", "", preamble, ""]
+    lines += ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(cell(row.get(c, "")) for c in columns) + " |" for row in rows]
+    stem.with_suffix(".md").write_text("\n".join(lines) + "\n")

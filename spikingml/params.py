@@ -64,6 +64,7 @@ def param(
     high_inclusive: bool = True,
     integer: bool = False,
     choices: tuple[str, ...] | None = None,
+    runtime: bool = False,
 ) -> Any:
     """Declare one validated field of a :class:`CircuitParams` dataclass.
 
@@ -83,6 +84,14 @@ def param(
         The value must be an integer (``bool`` is rejected).
     choices
         The value must be one of these strings.
+    runtime
+        A *run-time* field: its value reaches the network only as the value of a shared
+        variable (:func:`spikingml.simulation.constants_equations`), never in its
+        structure (sizes, connections, equations, inputs drawn in Python), so a compiled
+        ``cpp_standalone`` program runs with another value without being compiled again
+        (:meth:`CircuitParams.structure`). Every other field is *structural*. The
+        conformance test checks the declaration: a program compiled for one value and
+        run with another gives exactly the run of a program compiled for that value.
     """
     meta = {
         "doc": doc,
@@ -94,6 +103,7 @@ def param(
         "integer": integer,
         "choices": choices,
         "boolean": isinstance(default, bool),
+        "runtime": bool(runtime),
     }
     if isinstance(default, np.ndarray):  # Brian2 quantities are unhashable arrays
         return dataclasses.field(default_factory=lambda: default, metadata=meta)
@@ -351,6 +361,43 @@ class CircuitParams:
     def from_dict(cls, values: Mapping[str, Any]):
         """Rebuild parameters from :meth:`to_dict` output (validated like ``--set``)."""
         return cls().replace_from_strings({k: str(v) for k, v in values.items()})
+
+    @classmethod
+    def runtime_fields(cls) -> tuple[str, ...]:
+        """The run-time fields (``param(..., runtime=True)``), in declaration order.
+
+        A compiled ``cpp_standalone`` program takes new values of these as run arguments;
+        every other field is structural and needs a program of its own.
+        """
+        return tuple(f.name for f in dataclasses.fields(cls) if f.metadata.get("runtime"))
+
+    def structure(self):
+        """These parameters with every run-time field at its default: the program's shape.
+
+        Two parameter sets with the same ``structure()`` run on one compiled program
+        (:func:`spikingml.simulation.build_key` names its build directory after it). If
+        the defaults do not fit this parameter set's structural fields (``check`` refuses
+        the combination), the parameters themselves are the structure.
+        """
+        defaults = {}
+        for f in dataclasses.fields(self):
+            if f.metadata.get("runtime"):
+                default = (
+                    f.default if f.default is not dataclasses.MISSING else f.default_factory()
+                )
+                defaults[f.name] = default
+        if not defaults:
+            return self
+        try:
+            return self.replace(**defaults)
+        except ValidationError:
+            return self
+
+    def same_structure(self, other: CircuitParams) -> bool:
+        """Whether ``other`` runs on the program compiled for these parameters."""
+        return type(other) is type(self) and (
+            self.structure().to_dict() == other.structure().to_dict()
+        )
 
     @classmethod
     def describe(cls) -> list[tuple[str, Any, str]]:

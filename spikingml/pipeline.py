@@ -81,6 +81,8 @@ __all__ = [
     "load",
     "run",
     "simulations",
+    "variant_records",
+    "variants",
 ]
 
 logger = logging.getLogger(__name__)
@@ -652,18 +654,102 @@ def simulations(
     """Simulate ``circuit`` once per seed, compiling once where the circuit can.
 
     Yields one ``Result`` per seed, equal (spike for spike) to ``simulate(params, seed,
-    device)``: through the circuit's ``simulate_seeds`` hook where it has one, else one
-    ``simulate`` per seed. Nothing else runs (no twin, no outputs).
+    device)``: through the circuit's ``simulate_many`` or ``simulate_seeds`` hook where
+    it has one, else one ``simulate`` per seed. Nothing else runs (no twin, no outputs).
+    """
+    circ = load(circuit)
+    params = circ.Params() if params is None else params
+    yield from variants(circ, [(params, seed) for seed in seeds], device, progress)
+
+
+def variants(
+    circuit: str | ModuleType | Circuit,
+    runs: Iterable[tuple[Any, int]],
+    device: str | None = None,
+    progress: bool = True,
+) -> Iterator[Any]:
+    """Simulate ``(params, seed)`` pairs, compiling once per structure where the circuit can.
+
+    Under ``cpp_standalone``, a circuit with a ``simulate_many`` hook runs the pairs
+    that share a structure (:meth:`spikingml.params.CircuitParams.structure`: they
+    differ only in run-time fields and seeds) on one compiled program; put such pairs
+    next to each other. Yields one ``Result`` per pair, in order, each equal to
+    ``simulate(params, seed, device)``. Nothing else runs (no twin, no outputs).
     """
     circ = load(circuit)
     device = check_device(device if device is not None else circ.default_device)
-    params = circ.Params() if params is None else params
-    hook = getattr(circ.module, "simulate_seeds", None)
-    if hook is not None:
-        yield from hook(params, seeds=seeds, device=device, progress=progress)
-        return
-    for seed in seeds:
-        yield circ.module.simulate(params, seed=seed, device=device, progress=progress)
+    runs = list(runs)
+    for params, _ in runs:
+        if not isinstance(params, circ.Params):
+            raise ValidationError(
+                "params", f"{circ.name}'s Params", f"a {type(params).__name__} object"
+            )
+    yield from circ.many(runs, device, progress)
+
+
+def variant_records(
+    circuit: str | ModuleType | Circuit,
+    runs: Iterable[tuple[Any, int]],
+    device: str | None = None,
+    progress: bool = True,
+    keep: bool = False,
+) -> Iterator[RunRecord]:
+    """The metrics of ``(params, seed)`` pairs: :func:`variants`, each pair's twin, compare.
+
+    What a sweep computes for a group of parameter sets that share a structure: each
+    pair is simulated (under ``cpp_standalone``, on one program per structure), its twin
+    run and the two compared; no files are written. The records' ``wall_seconds`` count
+    from the previous record (the first: from the call).
+
+    Parameters
+    ----------
+    circuit : str, module or Circuit
+        The circuit.
+    runs : iterable of (Params, int)
+        Parameters and seed of each run, in the order of the records.
+    device : str, optional
+        Brian2 device (default: the circuit's).
+    progress : bool
+        Show the simulations' progress.
+    keep : bool
+        Keep each ``Result`` and twin output in its record.
+    """
+    from spikingml.simulation import record_device_times
+
+    circ = load(circuit)
+    device = check_device(device if device is not None else circ.default_device)
+    runs = list(runs)
+    t_run = time.perf_counter()
+    with record_device_times() as times:
+        results = variants(circ, runs, device, progress)
+        try:
+            for (params, seed), result in zip(runs, results, strict=True):
+                simulate_wall = time.perf_counter() - t_run
+                twin_output = _twin_of(circ, params, seed)
+                timings = {
+                    "simulated_seconds": float(result.simulated_seconds) or float(result.t_stop),
+                    "simulate_wall_seconds": simulate_wall,
+                    "synaptic_events": int(result.synaptic_events),
+                }
+                if device == "cpp_standalone":
+                    timings["compile_seconds"] = times.compile_seconds
+                    timings["binary_seconds"] = times.binary_seconds
+                    times.compile_seconds = times.binary_seconds = 0.0
+                record = RunRecord(
+                    circuit=circ.name,
+                    seed=seed,
+                    device=device,
+                    params=params,
+                    metrics=_compare(circ, result, twin_output),
+                    timings=timings,
+                    result=result if keep else None,
+                    twin_output=twin_output if keep else None,
+                )
+                record.timings["wall_seconds"] = time.perf_counter() - t_run
+                t_run = time.perf_counter()
+                yield record
+        finally:
+            results.close()
 
 
 def _simulate(plan: _Plan, seed: int) -> tuple[Any, float, Any]:
@@ -748,10 +834,10 @@ def _compared(
 def _metrics_only(plan: _Plan) -> Iterator[RunRecord]:
     """No outputs: simulation, twin and comparison in this process, one after the other.
 
-    Several seeds come from the circuit's ``simulate_seeds`` hook where it has one, on
-    any device (as :func:`simulations`).
+    Several seeds come from the circuit's ``simulate_many`` or ``simulate_seeds`` hook
+    where it has one, on any device (as :func:`simulations`).
     """
-    hook = hasattr(plan.circuit.module, "simulate_seeds")
+    hook = any(hasattr(plan.circuit.module, h) for h in ("simulate_seeds", "simulate_many"))
     if not plan.single and hook and not any(plan.trainings.values()):
         results: Iterator[Any] | None = simulations(
             plan.circuit, plan.params, plan.seeds, plan.device, plan.progress

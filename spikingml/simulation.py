@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gc
 import hashlib
 import json
 import os
@@ -19,7 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,7 +42,13 @@ __all__ = [
     "check_device",
     "check_seed",
     "circuit_device",
+    "Program",
+    "compiled_runs",
+    "constant_args",
+    "constants_equations",
     "run_network",
+    "set_constants",
+    "simulate_many",
     "versions",
     "progress_reporter",
     "record_device_times",
@@ -186,6 +193,11 @@ def brian_device(
     brian2.BrianLogger.suppress_name("cannot_check_statemonitor_indices")
     made_dir = None
     if device == "cpp_standalone":
+        # Brian2 names code objects uniquely among the living ones ("..._codeobject_1"
+        # while an earlier network's objects, held in reference cycles, are not yet
+        # collected): a new name is a new source file, compiled again in a persistent
+        # build directory
+        gc.collect()
         if directory is None:
             made_dir = directory = tempfile.mkdtemp(prefix="spikingml-standalone-")
         # with_output=False keeps the program's output off the terminal, make's -s the
@@ -232,10 +244,15 @@ class DeviceTimes:
         Wall seconds spent in the compiled program (all its runs), including the
         writing of ``run_args`` files. Code generation and reading results back are in
         neither: they are the rest of a run's wall time.
+    compilations : int
+        Builds whose ``make`` produced a new program (some source had changed); a build
+        in a persistent directory whose sources are all unchanged compiles nothing and
+        does not count.
     """
 
     compile_seconds: float = 0.0
     binary_seconds: float = 0.0
+    compilations: int = 0
 
 
 _RECORDERS: list[DeviceTimes] = []
@@ -318,17 +335,29 @@ def _time_device_methods(dev) -> None:
     def timed(method, field_name: str):
         def call(*args, **kwargs):
             t0 = time.perf_counter()
+            binary = os.path.join(str(getattr(dev, "project_dir", "")), "main")
+            before = _mtime(binary) if field_name == "compile_seconds" else None
             try:
                 return method(*args, **kwargs)
             finally:
                 elapsed = time.perf_counter() - t0
+                compiled = field_name == "compile_seconds" and _mtime(binary) != before
                 for times in _RECORDERS:
                     setattr(times, field_name, getattr(times, field_name) + elapsed)
+                    times.compilations += int(compiled)
 
         return call
 
     dev.compile_source = timed(dev.compile_source, "compile_seconds")
     dev.run = timed(dev.run, "binary_seconds")
+
+
+def _mtime(path: str) -> int | None:
+    """Modification time of ``path`` in nanoseconds (``None`` if it does not exist)."""
+    try:
+        return os.stat(path).st_mtime_ns
+    except OSError:
+        return None
 
 
 def _untime_device_methods(dev) -> None:
@@ -651,12 +680,256 @@ def _cache_root() -> str:
 def build_key(name: str, params: Any) -> str:
     """Name of the persistent build directory of circuit ``name``'s program for ``params``.
 
-    ``name`` followed by the first 12 hex digits of the SHA-1 of ``params.to_dict()`` as
-    sorted JSON: one directory per parameter set, shared by every seed
-    (:func:`standalone_build_directory`).
+    ``name`` followed by the first 12 hex digits of the SHA-1 of the parameters'
+    structure (:meth:`spikingml.params.CircuitParams.structure`: run-time fields at their
+    defaults) as sorted JSON: one directory per structure, shared by every seed and every
+    value of the run-time fields (:func:`standalone_build_directory`).
     """
-    text = json.dumps(params.to_dict(), sort_keys=True, default=str)
+    structure = params.structure() if hasattr(params, "structure") else params
+    text = json.dumps(structure.to_dict(), sort_keys=True, default=str)
     return f"{name}-{hashlib.sha1(text.encode()).hexdigest()[:12]}"
+
+
+def _unit_text(value: Any) -> str:
+    """The unit of ``value`` as Brian2's equations write it (``1`` if dimensionless)."""
+    from brian2.units.fundamentalunits import DIMENSIONLESS, get_dimensions
+
+    dims = get_dimensions(value)
+    return "1" if dims is DIMENSIONLESS else dims._str_representation(python_code=True)
+
+
+def constants_equations(values: Mapping[str, Any]) -> str:
+    """Equation lines that declare each of ``values`` a shared constant of a group.
+
+    A constant of the equations taken from a run-time field
+    (:func:`spikingml.params.param`) must not be in the generated code, where the
+    ``cpp_standalone`` device writes the namespace's constants: declared as a shared
+    variable (``name : unit (shared, constant)``) of every group whose code uses it, it
+    is a value the compiled program reads at the start of a run, which
+    ``brian2.device.run(run_args=...)`` sets (:func:`constant_args`). Under the runtime
+    device the code is the same for every value, so nothing is generated or compiled
+    again either.
+
+    Parameters
+    ----------
+    values : mapping of str to quantity or float
+        Name in the equations -> value (its dimension gives the declared unit).
+
+    Returns
+    -------
+    str
+        One line per name, each starting with a newline; append it to the group's model.
+    """
+    # a newline first: the equations it is appended to may not end in one
+    return "".join(f"\n{n} : {_unit_text(v)} (shared, constant)" for n, v in values.items())
+
+
+def _constant_views(objects: Iterable[Any], names: Iterable[str]) -> Iterator[tuple[str, Any]]:
+    """``(name, VariableView)`` of every shared constant among ``names`` in ``objects``."""
+    names = list(names)
+    for obj in objects:
+        variables = getattr(obj, "variables", None)
+        if variables is None:
+            continue
+        for name in names:
+            var = variables[name] if name in variables else None
+            owner = getattr(getattr(var, "owner", None), "name", None)
+            if var is not None and owner == obj.name and getattr(var, "scalar", False):
+                yield name, getattr(obj, name)
+
+
+def set_constants(objects: Iterable[Any], values: Mapping[str, Any]) -> int:
+    """Give the shared constants of :func:`constants_equations` their values.
+
+    Parameters
+    ----------
+    objects : iterable of Brian2 groups
+        The circuit's groups and synapses (a ``brian2.Network`` or a list); every one
+        that declares a shared constant named in ``values`` gets its value.
+    values : mapping of str to quantity or float
+        Name in the equations -> value.
+
+    Returns
+    -------
+    int
+        The number of variables set.
+
+    Raises
+    ------
+    ValidationError
+        If a name of ``values`` is declared by none of ``objects`` (a typo would
+        otherwise leave a constant at zero).
+    """
+    found: set[str] = set()
+    count = 0
+    for name, view in _constant_views(_objects_of(objects), values):
+        view.set_item(slice(None), values[name])
+        found.add(name)
+        count += 1
+    missing = sorted(set(values) - found)
+    if missing:
+        raise ValidationError(
+            "values", "names of shared constants of the network", ", ".join(missing)
+        )
+    return count
+
+
+def constant_args(objects: Iterable[Any], values: Mapping[str, Any]) -> dict[Any, Any]:
+    """``run_args`` of ``brian2.device.run`` that give the shared constants new values.
+
+    Every shared constant named in ``values`` (:func:`constants_equations`) of every
+    group in ``objects``, mapped to its value; nothing else.
+    """
+    return {view: values[name] for name, view in _constant_views(_objects_of(objects), values)}
+
+
+def _objects_of(objects: Iterable[Any]) -> list[Any]:
+    """The objects of a ``brian2.Network`` (its ``objects``) or of any iterable."""
+    return list(getattr(objects, "objects", objects))
+
+
+@dataclass(frozen=True)
+class Program:
+    """How :func:`compiled_runs` builds a circuit's program and runs it again.
+
+    Attributes
+    ----------
+    build : callable
+        ``build(params, seed) -> built``: creates every Brian2 object and *records* the
+        protocol's ``run`` calls (the device does not build on run), runs nothing.
+    run_args : callable
+        ``run_args(built, params, seed) -> dict``: the ``run_args`` that make the program
+        built by ``build`` run ``params`` and ``seed``: the run-time fields' shared
+        constants (:func:`constant_args`), and the seed's draws where they are run
+        arguments too.
+    collect : callable
+        ``collect(built, params, seed, t_wall) -> Result``: reads a finished run.
+    seed_is_run_arg : bool
+        Whether every random draw of a seed is among its ``run_args`` (then one program
+        serves every seed; else each seed is built on its own).
+    """
+
+    build: Callable[[Any, int], Any]
+    run_args: Callable[[Any, Any, int], Mapping[Any, Any]]
+    collect: Callable[[Any, Any, int, float], Any]
+    seed_is_run_arg: bool = False
+
+
+def compiled_runs(
+    name: str,
+    runs: Iterable[tuple[Any, int]],
+    program: Program,
+    jobs: int | None = None,
+    fresh: bool = False,
+) -> Iterator[Any]:
+    """Run ``(params, seed)`` pairs under ``cpp_standalone``, compiling once per structure.
+
+    Consecutive runs with the same :meth:`~spikingml.params.CircuitParams.structure`
+    (and the same seed, unless ``program.seed_is_run_arg``) share one program: built
+    for the structure (run-time fields at their defaults) in its persistent build
+    directory (:func:`build_key`, :func:`standalone_build_directory`; a later call with
+    that structure compiles nothing), then run once per pair with that pair's run
+    arguments, ``jobs`` at a time (:func:`rerun_standalone`). Each result equals the
+    program built for its own parameters, spike for spike (the conformance test checks).
+
+    Parameters
+    ----------
+    name : str
+        The circuit's name (names the build directories).
+    runs : iterable of (params, seed)
+        The runs, in the order of the results.
+    program : Program
+        The circuit's build, run arguments and collection.
+    jobs : int, optional
+        Programs running at once (default: the cores this process may use).
+    fresh : bool
+        Build every run's program from its own parameters, their values compiled into
+        it (the run arguments then repeat them): what a program of one's own gives, for
+        tests.
+
+    Yields
+    ------
+    Result
+        One per run, in order. Its ``wall_seconds`` counts from the previous result (the
+        first: from the call, building and compiling included).
+    """
+    runs = [(params, check_seed(seed)) for params, seed in runs]
+    start = 0
+    while start < len(runs):
+        params0, seed0 = runs[start]
+        shape = params0.structure().to_dict()
+        stop = start + 1
+        while not fresh and stop < len(runs):
+            params, seed = runs[stop]
+            same_seed = program.seed_is_run_arg or seed == seed0
+            if not same_seed or params.structure().to_dict() != shape:
+                break
+            stop += 1
+        built_from = params0 if fresh else params0.structure()
+        yield from _one_program(name, built_from, seed0, runs[start:stop], program, jobs)
+        start = stop
+
+
+def simulate_many(
+    name: str,
+    program: Program,
+    simulate: Callable[..., Any],
+    runs: Iterable[tuple[Any, int]],
+    device: str = "cpp_standalone",
+    progress: bool = True,
+    jobs: int | None = None,
+    fresh: bool = False,
+) -> Iterator[Any]:
+    """The body of a circuit's ``simulate_many`` hook (the circuit contract).
+
+    Under ``cpp_standalone``, :func:`compiled_runs` with the circuit's ``program``;
+    under ``runtime``, ``simulate(params, seed=seed, device=device, progress=progress)``
+    for each run in turn (no compilation to share; Cython caches each code object, and
+    run-time fields, shared variables, leave the code unchanged).
+
+    Parameters
+    ----------
+    name : str
+        The circuit's name.
+    program : Program
+        Its build, run arguments and collection.
+    simulate : callable
+        Its ``simulate`` (the runtime device's path).
+    runs, jobs, fresh
+        As for :func:`compiled_runs`.
+    device : {"cpp_standalone", "runtime"}
+        Brian2 device.
+    progress : bool
+        Show the progress of each simulation (``runtime``).
+    """
+    runs = [(params, check_seed(seed)) for params, seed in runs]
+    check_device(device)
+    if device != "cpp_standalone":
+        for params, seed in runs:
+            yield simulate(params, seed=seed, device=device, progress=progress)
+        return
+    yield from compiled_runs(name, runs, program, jobs=jobs, fresh=fresh)
+
+
+def _one_program(
+    name: str,
+    built_from: Any,
+    seed0: int,
+    group: Sequence[tuple[Any, int]],
+    program: Program,
+    jobs: int | None,
+) -> Iterator[Any]:
+    t_wall = time.perf_counter()
+    with contextlib.ExitStack() as stack:
+        directory = stack.enter_context(standalone_build_directory(build_key(name, built_from)))
+        stack.enter_context(brian_device("cpp_standalone", seed0, directory, build_on_run=False))
+        built = program.build(built_from, seed0)
+        brian2.device.build(run=False, directory=directory, with_output=False)
+        args = (program.run_args(built, params, seed) for params, seed in group)
+        for k in rerun_standalone(args, jobs, allow_first=True):
+            params, seed = group[k]
+            yield program.collect(built, params, seed, t_wall)
+            t_wall = time.perf_counter()
 
 
 @contextlib.contextmanager

@@ -35,12 +35,15 @@ What a sweep writes into ``DIR``
 ``errors/RUN_ID.txt``
     The traceback of each failed run (a failed run does not stop the sweep).
 
-Seeds compiled once
--------------------
-Under ``cpp_standalone``, for circuits with a ``simulate_seeds`` hook (e.g.
-``td-conditioning``), all seeds of one parameter combination are one task
-(:func:`run_seeds`): the program is compiled once and rerun per seed, and the task's rows
-are appended together when it finishes. Different combinations still run in parallel.
+Compiled once per structure
+---------------------------
+Under ``cpp_standalone``, for circuits with a ``simulate_many`` hook (e.g.
+``td-conditioning``), every run whose parameters share a structure (they differ only in
+run-time fields, ``param(..., runtime=True)``, and seeds) is one task (:func:`run_group`):
+the program is compiled once and re-run with each run's values, and the task's rows
+are appended together when it finishes. A grid over a structural field (a size, a
+delay) compiles one program per value; its groups run in parallel. Circuits with only
+a ``simulate_seeds`` hook compile once per parameter combination (:func:`run_seeds`).
 
 Workers
 -------
@@ -333,6 +336,70 @@ def run_seeds(
     finally:
         share_private_cython_cache()
     rows += [run_one(module_path, quick, values, s, device) for s in seeds[len(rows) :]]
+    return rows
+
+
+def run_group(
+    module_path: str,
+    quick: bool,
+    runs: Sequence[tuple[Sequence[tuple[str, str]], int]],
+    device: str,
+) -> list[dict[str, Any]]:
+    """The rows of :func:`run_one` for parameter combinations that share one structure.
+
+    The combinations differ only in run-time fields (and seeds), so under
+    ``cpp_standalone`` one compiled program runs them all
+    (:func:`spikingml.pipeline.variant_records`). A run that fails gets an error row;
+    the runs after it then run one by one (:func:`run_one`). A row's ``wall_seconds`` is
+    that run's share: the first one's includes building and compiling the program.
+
+    Parameters
+    ----------
+    module_path : str
+        Importable module of the circuit.
+    quick : bool
+        Start from the quick preset rather than the default one.
+    runs : sequence of (values, seed)
+        Each run's parameters to set (``--set`` syntax) and its seed.
+    device : str
+        Brian2 device.
+    """
+    from spikingml import pipeline
+    from spikingml.simulation import share_private_cython_cache, use_private_cython_cache
+
+    rows: list[dict[str, Any]] = []
+    t0 = time.perf_counter()
+    try:
+        use_private_cython_cache()
+        pairs = []
+        for values, seed in runs:
+            module, params = _circuit_and_params(module_path, quick, values)
+            pairs.append((params, seed))
+        records = pipeline.variant_records(module, pairs, device=device, progress=False)
+        try:
+            for _ in runs:
+                row = _new_row()
+                rows.append(row)
+                try:
+                    record = next(records)
+                    row["metrics"] = record.metrics
+                    row["simulated_seconds"] = record.timings["simulated_seconds"]
+                except Exception as exc:  # one failed run must not end the sweep
+                    _failed(row, exc)
+                    break
+                finally:
+                    row["wall_seconds"] = time.perf_counter() - t0
+                    t0 = time.perf_counter()
+        finally:
+            records.close()
+    except Exception as exc:  # e.g. the module or the parameters: every run fails alike
+        rows = []
+        for _ in runs:
+            rows.append(_failed(_new_row(), exc))
+            rows[-1]["wall_seconds"] = time.perf_counter() - t0
+    finally:
+        share_private_cython_cache()
+    rows += [run_one(module_path, quick, values, s, device) for values, s in runs[len(rows) :]]
     return rows
 
 
@@ -1199,19 +1266,40 @@ def _record(
     return finished
 
 
-def _groups(module_path: str, device: str, todo: Sequence[SweepRun]) -> list[list[SweepRun]]:
-    """Runs to submit together: under ``cpp_standalone``, for circuits that compile once
-    (:func:`spikingml.circuits.reuses_compiled`), all seeds of a parameter combination;
-    otherwise each run alone (spread over all workers)."""
+def _groups(
+    module_path: str,
+    device: str,
+    todo: Sequence[SweepRun],
+    quick: bool = False,
+    base: Mapping[str, str] | None = None,
+) -> list[list[SweepRun]]:
+    """Runs to submit together, so that each group compiles one program.
+
+    Under ``cpp_standalone``: for circuits with a ``simulate_many`` hook, every run
+    whose parameters share a structure (they differ only in run-time fields and seeds,
+    :meth:`spikingml.params.CircuitParams.structure`); for circuits with a
+    ``simulate_seeds`` hook, all seeds of a parameter combination
+    (:func:`spikingml.circuits.reuses_compiled`). Otherwise each run alone (spread over
+    all workers).
+    """
     import importlib
 
     from spikingml.circuits import reuses_compiled
+    from spikingml.circuits.contract import Circuit
 
-    if not reuses_compiled(importlib.import_module(module_path), device):
+    module = importlib.import_module(module_path)
+    if not reuses_compiled(module, device):
         return [[run] for run in todo]
-    groups: dict[tuple[tuple[str, str], ...], list[SweepRun]] = {}
-    for run in todo:
-        groups.setdefault(run.values, []).append(run)
+    groups: dict[Any, list[SweepRun]] = {}
+    if Circuit(module).reruns_structure(device):
+        preset = module.Params.quick() if quick else module.Params()
+        for run in todo:
+            params = preset.replace_from_strings({**dict(base or {}), **dict(run.values)})
+            shape = json.dumps(params.structure().to_dict(), sort_keys=True, default=str)
+            groups.setdefault(shape, []).append(run)
+    else:
+        for run in todo:
+            groups.setdefault(run.values, []).append(run)
     return list(groups.values())
 
 
@@ -1257,10 +1345,22 @@ def _execute(
         try:
             if prepare_workers:
                 client.register_plugin(_worker_setup_plugin())
-            for group in _groups(module_path, device, todo):
+            structured = _groups(module_path, device, todo, quick, base)
+            for group in structured:
                 # the grid's values win over the base values (--params)
                 values = (*dict(base or {}).items(), *group[0].values)
-                if len(group) == 1:
+                if len(group) > 1 and len({run.values for run in group}) > 1:
+                    # combinations of one structure: one compiled program (run_group)
+                    fut = client.submit(
+                        run_group,
+                        module_path,
+                        quick,
+                        [((*dict(base or {}).items(), *run.values), run.seed) for run in group],
+                        device,
+                        key=f"spikingml-{name}-{group[0].run_id}-{len(group)}-group-{token}",
+                        pure=False,
+                    )
+                elif len(group) == 1:
                     run = group[0]
                     fut = client.submit(
                         run_one,

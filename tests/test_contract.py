@@ -264,3 +264,111 @@ def test_runtime_and_cpp_standalone_agree(name, tiny_runs):
             rate_ours = len(a.times) / (a.size * ours.t_stop)
             rate_other = len(b.times) / (b.size * other.t_stop)
             assert rate_other == pytest.approx(rate_ours, rel=0.15), pop
+
+
+# -- run-time fields: one compiled program, many values (issue 23) ----------------------
+
+
+def _moved(params):
+    """``params`` with every run-time field moved: x 0.8, else x 1.25, else + 1 unit."""
+    changes = {}
+    for field in dataclasses.fields(params):
+        if not field.metadata.get("runtime"):
+            continue
+        value, unit = getattr(params, field.name), field.metadata.get("unit")
+        for candidate in (value * 0.8, value * 1.25, value + (1 if unit is None else unit)):
+            if candidate == value:
+                continue
+            try:
+                params.replace(**{field.name: candidate})
+            except ValidationError:
+                continue
+            changes[field.name] = candidate
+            break
+        else:
+            pytest.fail(f"no valid new value of the run-time field {field.name}")
+    return params.replace(**changes)
+
+
+def _assert_same_run(a, b) -> None:
+    """The same spikes, weights and signals (runs of one program, or one seed's twins)."""
+    assert a.populations.keys() == b.populations.keys()
+    for pop in a.populations:
+        np.testing.assert_array_equal(a.populations[pop].indices, b.populations[pop].indices)
+        np.testing.assert_array_equal(a.populations[pop].times, b.populations[pop].times)
+    assert a.weights.keys() == b.weights.keys()
+    for key, value in a.weights.items():
+        if np.asarray(value).dtype.kind in "biuf":
+            np.testing.assert_allclose(b.weights[key], value, rtol=1e-9, atol=1e-12, err_msg=key)
+    for key, signal in a.signals.items():
+        np.testing.assert_allclose(
+            b.signals[key].values, signal.values, rtol=1e-9, atol=1e-12, err_msg=key
+        )
+
+
+@pytest.mark.parametrize("name", CIRCUITS)
+def test_run_time_fields_are_declared_and_leave_the_structure(name):
+    module = get_circuit(name)
+    circuit = Circuit(module, name)
+    fields = module.Params.runtime_fields()
+    if not fields:
+        pytest.skip(f"{name} declares no run-time fields yet (issue 23)")
+    assert hasattr(module, "simulate_many"), "run-time fields need simulate_many"
+    assert circuit.reruns_structure("cpp_standalone")
+    assert not circuit.reruns_structure("runtime")
+    tiny = circuit.tiny()
+    moved = _moved(tiny)
+    assert [f for f in fields if getattr(moved, f) == getattr(tiny, f)] == []
+    # one structure: the same program (build directory) for both
+    assert tiny.same_structure(moved)
+    assert tiny.structure().to_dict() == moved.structure().to_dict()
+    structural = [f.name for f in dataclasses.fields(tiny) if f.name not in fields]
+    numeric = [f for f in structural if isinstance(getattr(tiny, f), (int, float))]
+    numeric = [f for f in numeric if not isinstance(getattr(tiny, f), bool)]
+    if numeric:  # a structural field changes the structure
+        field = numeric[0]
+        for candidate in (getattr(tiny, field) + 1, getattr(tiny, field) * 2):
+            try:
+                other = tiny.replace(**{field: candidate})
+            except ValidationError:
+                continue
+            assert not tiny.same_structure(other), field
+            break
+
+
+@pytest.mark.standalone
+@pytest.mark.parametrize("name", CIRCUITS)
+def test_a_rerun_with_new_run_time_fields_equals_a_program_compiled_for_them(name, tiny_runs):
+    # the contract's promise for run-time fields: the program compiled for the tiny
+    # preset, run again with every run-time field moved, gives exactly the run of a
+    # program compiled for the moved values (and, where the devices agree, of the
+    # runtime device with them); and the move changes the run
+    module = get_circuit(name)
+    circuit = Circuit(module, name)
+    if not module.Params.runtime_fields():
+        pytest.skip(f"{name} declares no run-time fields yet (issue 23)")
+    tiny_runs(name)  # its program is compiled already (same structure)
+    tiny = circuit.tiny()
+    moved = _moved(tiny)
+    runs = [(tiny, TINY_SEED), (moved, TINY_SEED)]
+    before, rerun = module.simulate_many(runs, device="cpp_standalone", progress=False)
+    (fresh,) = module.simulate_many(
+        [(moved, TINY_SEED)], device="cpp_standalone", progress=False, fresh=True
+    )
+    _assert_same_run(rerun, fresh)
+    assert rerun.params == moved.to_dict()
+    changed = [
+        pop
+        for pop in before.populations
+        if not np.array_equal(before.populations[pop].times, rerun.populations[pop].times)
+    ]
+    assert changed, "moving every run-time field changed no spike"
+    if circuit.DEVICES_IDENTICAL:
+        runtime = module.simulate(moved, seed=TINY_SEED, device="runtime", progress=False)
+        for pop in runtime.populations:
+            np.testing.assert_array_equal(
+                runtime.populations[pop].indices, rerun.populations[pop].indices
+            )
+            np.testing.assert_allclose(
+                runtime.populations[pop].times, rerun.populations[pop].times, rtol=0, atol=1e-9
+            )

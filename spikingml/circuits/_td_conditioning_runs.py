@@ -1,35 +1,108 @@
-"""Standalone re-runs of the TD-conditioning circuit over seeds, compiled once.
+"""Compiled re-runs of the TD-conditioning circuit: other seeds, other run-time values.
 
-Not the circuit: the machinery that builds its ``cpp_standalone`` program once (in a
-persistent build directory named by :func:`spikingml.simulation.build_key`) and runs it
-again for each seed with that seed's initial phases as run arguments. :mod:`spikingml.circuits.
-td_conditioning` re-exports :func:`simulate_seeds`, the contract's hook.
+Not the circuit: how its ``cpp_standalone`` program is built once and run again
+(:func:`spikingml.simulation.compiled_runs`). A seed's only random draw, the initial
+phases (:func:`~spikingml.circuits.td_conditioning.initial_phases`), and every run-time
+field (``Params.runtime_fields()``, the shared constants of
+:func:`~spikingml.circuits.td_conditioning.build_network`) are run arguments, so one
+program serves every seed and every value of those fields.
+:mod:`spikingml.circuits.td_conditioning` re-exports :func:`simulate_many` and
+:func:`simulate_seeds`, the contract's hooks.
 """
 
 from __future__ import annotations
 
-import contextlib
-import time
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-import brian2 as b2
-
-from spikingml.simulation import (
-    brian_device,
-    build_key,
-    check_device,
-    check_seed,
-    remove_run_args_files,
-    rerun_standalone,
-    standalone_build_directory,
-)
+from spikingml.simulation import Program, check_seed, constant_args
+from spikingml.simulation import simulate_many as many
 
 if TYPE_CHECKING:
     from spikingml.circuits.td_conditioning import Params
     from spikingml.result import Result
 
-__all__ = ["simulate_seeds"]
+__all__ = ["simulate_many", "simulate_seeds"]
+
+
+def _build(params: Params, seed: int) -> tuple[Any, Any]:
+    """The network of ``params`` with its protocol recorded (nothing runs)."""
+    from spikingml.circuits import td_conditioning as td
+
+    sched = td.schedule(params)
+    network = td.build_network(params, sched, td.initial_phases(params, seed))
+    td._run_protocol(network, sched, "cpp_standalone", progress=False)
+    return network, sched
+
+
+def _run_args(built: tuple[Any, Any], params: Params, seed: int) -> dict[Any, Any]:
+    """The seed's initial phases and the run-time fields' values."""
+    from spikingml.circuits import td_conditioning as td
+
+    network, _ = built
+    args = constant_args(network.net, td._constants(params))
+    args[network.neurons.phi] = td.initial_phases(params, seed)
+    return args
+
+
+def _collect(built: tuple[Any, Any], params: Params, seed: int, t_wall: float) -> Result:
+    from spikingml.circuits import td_conditioning as td
+
+    network, sched = built
+    return td._collect(params, sched, network, seed, "cpp_standalone", t_wall)
+
+
+#: The circuit's program for :func:`spikingml.simulation.compiled_runs`.
+PROGRAM = Program(build=_build, run_args=_run_args, collect=_collect, seed_is_run_arg=True)
+
+
+def simulate_many(
+    runs: Iterable[tuple[Params, int]],
+    device: str = "cpp_standalone",
+    progress: bool = True,
+    jobs: int | None = None,
+    fresh: bool = False,
+) -> Iterator[Result]:
+    """Simulate ``(params, seed)`` pairs, compiling one program per structure.
+
+    Under ``cpp_standalone`` the pairs that differ only in their seeds and run-time
+    fields run on one program, built and compiled once (in a persistent build directory:
+    a later call with the same structure compiles nothing) and run with each pair's
+    run arguments, ``jobs`` at a time. Each result equals ``simulate(params, seed,
+    "cpp_standalone")`` spike for spike (the conformance test checks against a program
+    compiled for the pair's own values). Under ``runtime`` the pairs are simulated one
+    after the other.
+
+    Parameters
+    ----------
+    runs : iterable of (Params, int)
+        The parameters and seed of each run, in the order of the results.
+    device : {"cpp_standalone", "runtime"}
+        Brian2 device.
+    progress : bool
+        Show progress of each simulation on stderr (``runtime`` only).
+    jobs : int, optional
+        ``cpp_standalone``: programs running at once (default: the cores this process may
+        use).
+    fresh : bool
+        ``cpp_standalone``: compile a program for each run's own values (for tests).
+
+    Yields
+    ------
+    Result
+        One per run, in order, each yielded as soon as it is read. ``wall_seconds`` of
+        the first of a structure includes building and compiling its program.
+
+    Notes
+    -----
+    The ``cpp_standalone`` device stays selected while the generator is suspended
+    (between two results); run no other Brian2 simulation in this process until it is
+    exhausted or closed.
+    """
+    from spikingml.circuits import td_conditioning as td
+
+    runs = [(td._check_params(params), seed) for params, seed in runs]
+    yield from many(td.NAME, PROGRAM, td.simulate, runs, device, progress, jobs, fresh)
 
 
 def simulate_seeds(
@@ -41,17 +114,8 @@ def simulate_seeds(
 ) -> Iterator[Result]:
     """Run the protocol once per seed, compiling the ``cpp_standalone`` program once.
 
-    Under ``cpp_standalone`` the program is built and compiled for the first seed (in a
-    persistent, locked build directory, :func:`spikingml.simulation.
-    standalone_build_directory`, so a later call with the same ``params`` compiles
-    nothing) and run for the first seed with ``brian2.device.run(run_args=...)``: the
-    seed's :func:`~spikingml.circuits.td_conditioning.initial_phases`, its only random
-    draw, are passed as new initial values of ``neurons.phi``. The other seeds run the
-    same program with their own phases, ``jobs`` at a time, each in its own results
-    directory (:func:`spikingml.simulation.rerun_standalone`). Each result equals
-    ``simulate(params, seed, "cpp_standalone")``, spike for spike, at a fraction of the
-    cost (no code generation, no compilation). Under ``runtime`` the seeds are simply
-    simulated one after the other.
+    :func:`simulate_many` with the same ``params`` for every seed: the seeds' initial
+    phases are run arguments of one program.
 
     Parameters
     ----------
@@ -70,49 +134,10 @@ def simulate_seeds(
     Yields
     ------
     Result
-        One per seed, in the order of ``seeds``. ``wall_seconds`` of the first includes
-        building and compiling the program; of the others, the time since the previous
-        result was yielded (with several programs at once, less than one run takes).
-        Results are yielded one at a time, so only one is in memory unless the caller
-        keeps them.
-
-    Notes
-    -----
-    The ``cpp_standalone`` device stays selected while the generator is suspended
-    (between two results); run no other Brian2 simulation in this process until it is
-    exhausted or closed.
+        One per seed, in the order of ``seeds``.
     """
     from spikingml.circuits import td_conditioning as td
 
     params = td._check_params(params)
-    check_device(device)
-    seeds = [check_seed(s) for s in seeds]
-    if device != "cpp_standalone":
-        for seed in seeds:
-            yield td.simulate(params, seed=seed, device=device, progress=progress)
-        return
-    if not seeds:
-        return
-    sched = td.schedule(params)
-    phases = td.initial_phases(params, seeds[0])
-    t_wall = time.perf_counter()
-    with contextlib.ExitStack() as stack:
-        directory = stack.enter_context(
-            standalone_build_directory(build_key("td-conditioning", params))
-        )
-        stack.enter_context(
-            brian_device(device, seeds[0], directory=directory, build_on_run=False)
-        )
-        network = td.build_network(params, sched, phases)
-        td._run_protocol(network, sched, device, progress)  # recorded, not run
-        b2.device.build(run=False, directory=directory, with_output=False)
-        phi = network.neurons.phi
-        b2.device.run(run_args={phi: phases}, with_output=False)
-        remove_run_args_files()  # or the persistent build directory grows with every run
-        yield td._collect(params, sched, network, seeds[0], device, t_wall)
-        t_wall = time.perf_counter()
-        # the other seeds: the program again, as many at once as there are cores
-        runs = ({phi: td.initial_phases(params, seed)} for seed in seeds[1:])
-        for k in rerun_standalone(runs, jobs):
-            yield td._collect(params, sched, network, seeds[1 + k], device, t_wall)
-            t_wall = time.perf_counter()
+    runs = [(params, check_seed(seed)) for seed in seeds]
+    yield from simulate_many(runs, device=device, progress=progress, jobs=jobs)

@@ -60,6 +60,15 @@ Optional members and their defaults
 ``simulate_seeds(params, seeds, device, progress)``
     Yields one ``Result`` per seed, each equal to ``simulate(params, seed, device)``,
     compiling a ``cpp_standalone`` program once for all of them.
+``simulate_many(runs, device, progress, fresh)``
+    Yields one ``Result`` per ``(params, seed)`` of ``runs``, each equal to
+    ``simulate(params, seed, device)``; under ``cpp_standalone`` one program is compiled
+    per structure (:meth:`spikingml.params.CircuitParams.structure`) and re-run with the
+    run-time fields of each (:func:`spikingml.simulation.compiled_runs`); with
+    ``fresh=True``, a program is compiled for each run's own values. A circuit that
+    declares run-time fields (``param(..., runtime=True)``) defines it; the conformance
+    test checks that a re-run with changed run-time fields equals a program compiled for
+    them.
 ``raster_options(result) -> dict``
     Keyword arguments of :func:`spikingml.plotting.raster` for ``raster.png``.
 ``raster_window(result) -> (t_start, t_stop)``
@@ -74,7 +83,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -186,6 +195,13 @@ MEMBERS: tuple[Member, ...] = (
         "one Result per seed, compiled once under cpp_standalone",
         False,
         parameters=("params", "seeds", "device", "progress"),
+    ),
+    Member(
+        "simulate_many",
+        "function",
+        "one Result per (params, seed), compiled once per structure under cpp_standalone",
+        False,
+        parameters=("runs", "device", "progress", "fresh"),
     ),
     Member(
         "raster_options",
@@ -387,8 +403,41 @@ class Circuit:
         return bool(getattr(self.module, "SUPPORTS_RESUME", False))
 
     def reuses_compiled(self, device: str) -> bool:
-        """Whether :meth:`simulate_seeds` compiles once for all seeds on ``device``."""
-        return device == "cpp_standalone" and hasattr(self.module, "simulate_seeds")
+        """Whether :meth:`simulate_seeds` (or :meth:`simulate_many`) compiles once for
+        all seeds on ``device``."""
+        return device == "cpp_standalone" and (
+            hasattr(self.module, "simulate_seeds") or hasattr(self.module, "simulate_many")
+        )
+
+    def reruns_structure(self, device: str) -> bool:
+        """Whether :meth:`simulate_many` compiles once per structure on ``device``."""
+        return device == "cpp_standalone" and hasattr(self.module, "simulate_many")
+
+    def many(
+        self, runs: Iterable[tuple[Any, int]], device: str, progress: bool = True
+    ) -> Iterator[Any]:
+        """One ``Result`` per ``(params, seed)``: the circuit's ``simulate_many``, else
+        ``simulate_seeds`` for each run of one parameter set in a row, else ``simulate``.
+        """
+        runs = list(runs)
+        hook = getattr(self.module, "simulate_many", None)
+        if hook is not None:
+            yield from hook(runs, device=device, progress=progress)
+            return
+        seeds_hook = getattr(self.module, "simulate_seeds", None)
+        start = 0
+        while start < len(runs):
+            params = runs[start][0]
+            stop = start + 1
+            while stop < len(runs) and runs[stop][0].to_dict() == params.to_dict():
+                stop += 1
+            seeds = [seed for _, seed in runs[start:stop]]
+            if seeds_hook is not None:
+                yield from seeds_hook(params, seeds=seeds, device=device, progress=progress)
+            else:
+                for seed in seeds:
+                    yield self.module.simulate(params, seed=seed, device=device, progress=progress)
+            start = stop
 
     def preset(self, quick: bool = False) -> Any:
         """``Params.quick()`` or ``Params()``."""

@@ -96,7 +96,11 @@ feed back on itself: the weight runs away (measured while the circuit was design
 
 No ``network_operation`` is used: the CS is a periodic ``TimedArray``, the rewards a
 ``TimedArray`` over the whole run, plasticity is applied by ``run_regularly``, so the same
-code runs under ``runtime`` and ``cpp_standalone``.
+code runs under ``runtime`` and ``cpp_standalone``. The run-time fields (time constants,
+rates, gains, the learning rate; ``Params.runtime_fields()``) are shared constants of the
+groups rather than constants of the code, so the compiled program runs with new values
+of them, and with another seed's initial phases, without being compiled again
+(:func:`simulate_many`).
 
 Twin and the mapping of parameters
 ----------------------------------
@@ -148,7 +152,7 @@ import numpy as np
 from brian2 import Hz, ms, second
 
 from spikingml.analysis import td as td_analysis
-from spikingml.circuits._td_conditioning_runs import simulate_seeds
+from spikingml.circuits._td_conditioning_runs import simulate_many, simulate_seeds
 from spikingml.errors import ValidationError
 from spikingml.params import CircuitParams, is_whole, param
 from spikingml.plasticity.three_factor import PresynapticDopamineRule
@@ -159,6 +163,7 @@ from spikingml.simulation import (
     check_device,
     check_seed,
     progress_reporter,
+    set_constants,
     versions,
 )
 from spikingml.stimuli.conditioning import ConditioningSchedule, conditioning_schedule
@@ -170,6 +175,7 @@ __all__ = [
     "Params",
     "simulate",
     "simulate_seeds",
+    "simulate_many",
     "build_network",
     "Network",
     "initial_phases",
@@ -238,7 +244,12 @@ class Params(CircuitParams):
         low_inclusive=False,
     )
     time_cell_rate: Any = param(
-        100 * Hz, "rate of an active time cell", unit=Hz, low=0 * Hz, low_inclusive=False
+        100 * Hz,
+        "rate of an active time cell",
+        unit=Hz,
+        low=0 * Hz,
+        low_inclusive=False,
+        runtime=True,
     )
     # critic
     n_critic: int = param(50, "critic (value) neurons", integer=True, low=1)
@@ -249,9 +260,14 @@ class Params(CircuitParams):
         unit=second,
         low=0 * ms,
         low_inclusive=False,
+        runtime=True,
     )
     w_max: float = param(
-        4.0, "largest weight (Hz one time cell adds to the critic)", low=0, low_inclusive=False
+        4.0,
+        "largest weight (Hz one time cell adds to the critic)",
+        low=0,
+        low_inclusive=False,
+        runtime=True,
     )
     # dopamine
     n_dopamine: int = param(300, "dopamine neurons", integer=True, low=2)
@@ -271,20 +287,41 @@ class Params(CircuitParams):
         unit=second,
         low=0 * ms,
         low_inclusive=False,
+        runtime=True,
     )
     critic_gain: float = param(
-        0.25, "g: dopamine Hz per critic Hz of value change", low=0, low_inclusive=False
+        0.25,
+        "g: dopamine Hz per critic Hz of value change",
+        low=0,
+        low_inclusive=False,
+        runtime=True,
     )
     reward_drive: Any = param(
-        10 * Hz, "drive of the US to dopamine neurons", unit=Hz, low=0 * Hz, low_inclusive=False
+        10 * Hz,
+        "drive of the US to dopamine neurons",
+        unit=Hz,
+        low=0 * Hz,
+        low_inclusive=False,
+        runtime=True,
     )
-    phase_floor: float = param(-2.0, "lowest phase of a dopamine neuron (pause depth)", high=0)
+    phase_floor: float = param(
+        -2.0, "lowest phase of a dopamine neuron (pause depth)", high=0, runtime=True
+    )
     # plasticity
     A_plus: float = param(
-        1.6, "eligibility jump per tagging spike (learning rate)", low=0, low_inclusive=False
+        1.6,
+        "eligibility jump per tagging spike (learning rate)",
+        low=0,
+        low_inclusive=False,
+        runtime=True,
     )
     tau_c: Any = param(
-        15 * ms, "eligibility time constant", unit=second, low=0 * ms, low_inclusive=False
+        15 * ms,
+        "eligibility time constant",
+        unit=second,
+        low=0 * ms,
+        low_inclusive=False,
+        runtime=True,
     )
     tau_n: Any = param(
         10 * ms,
@@ -292,6 +329,7 @@ class Params(CircuitParams):
         unit=second,
         low=0 * ms,
         low_inclusive=False,
+        runtime=True,
     )
     eligibility_delay: Any = param(
         75 * ms,
@@ -311,6 +349,7 @@ class Params(CircuitParams):
         "shift of the analysis bins (time cell -> critic -> dopamine latency)",
         unit=second,
         low=0 * ms,
+        runtime=True,
     )
 
     def check(self) -> None:
@@ -481,23 +520,35 @@ def _rule(params: Params) -> PresynapticDopamineRule:
     )
 
 
-def _namespace(
-    params: Params, sched: ConditioningSchedule, rule: PresynapticDopamineRule
-) -> dict[str, Any]:
-    """The constants of the equations, with the CS and reward tables as ``TimedArray``."""
+def _namespace(params: Params, sched: ConditioningSchedule) -> dict[str, Any]:
+    """The structural constants of the equations, the CS and reward tables as ``TimedArray``."""
     return {
         "trial_duration": params.trial_duration,
         "cs_group": b2.TimedArray(_cs_group(params), dt=params.bin_width),
+        "n_critic": params.n_critic,
+        "n_dopamine": params.n_dopamine,
+        "reward": b2.TimedArray(_reward_drive(params, sched), dt=params.bin_width),
+    }
+
+
+def _constants(params: Params) -> dict[str, Any]:
+    """The run-time fields by their names in the equations, where they are declared
+    ``(shared, constant)`` variables of the groups that use them.
+
+    Shared variables rather than namespace constants, which ``cpp_standalone`` writes
+    into the generated code: the program compiled for one value runs with another
+    (:func:`spikingml.simulation.constant_args`). The rule's baseline ``pe_b`` (the
+    structural ``tonic_rate``) is held the same way.
+    """
+    rule = _rule(params)
+    return {
         "time_cell_rate": params.time_cell_rate,
         "tau_critic": params.tau_critic,
         "g": params.critic_gain,
         "tau_da": params.tau_da,
         "phase_floor": params.phase_floor,
         "tau_n": params.tau_n,
-        "n_critic": params.n_critic,
-        "n_dopamine": params.n_dopamine,
         "reward_drive": params.reward_drive,
-        "reward": b2.TimedArray(_reward_drive(params, sched), dt=params.bin_width),
         **rule.namespace(),
     }
 
@@ -516,13 +567,24 @@ _NEURON_EQUATIONS = (
     "f_i : hertz (constant)\n"
     "k : integer (constant)\n"
     "us_input : 1 (constant)\n"
+    # run-time fields (_constants): values the compiled program takes at run time
+    "time_cell_rate : hertz (shared, constant)\n"
+    "tau_critic : second (shared, constant)\n"
+    "g : 1 (shared, constant)\n"
+    "tau_da : second (shared, constant)\n"
+    "phase_floor : 1 (shared, constant)\n"
+    "reward_drive : hertz (shared, constant)\n"
+    "pe_tau_c : second (shared, constant)\n"
+    "pe_b : hertz (shared, constant)\n"
 )
 
 #: The inputs a whole population shares (``shared_inputs``, one neuron).
 _SHARED_EQUATIONS = (
     "dI_exc/dt = -I_exc / tau_da : hertz\n"
     "dI_inh/dt = -I_inh / tau_da : hertz\n"
-    "dn/dt = -n / tau_n : hertz"
+    "dn/dt = -n / tau_n : hertz\n"
+    "tau_da : second (shared, constant)\n"
+    "tau_n : second (shared, constant)\n"
 )
 
 
@@ -580,7 +642,7 @@ def build_network(params: Params, sched: ConditioningSchedule, phases: np.ndarra
     bounds = np.cumsum([0, *_populations(params).values()])  # time cells, critic, dopamine
     rule = _rule(params)
     b2.defaultclock.dt = params.dt
-    ns = _namespace(params, sched, rule)
+    ns = _namespace(params, sched)
     # the three populations in one group of phase integrators (Notes)
     neurons = b2.NeuronGroup(
         int(bounds[-1]),
@@ -614,6 +676,7 @@ def build_network(params: Params, sched: ConditioningSchedule, phases: np.ndarra
     tagging = b2.Synapses(
         neurons,
         neurons,
+        "pe_A_plus : 1 (shared, constant)",
         on_pre=rule.on_tag(),
         delay=params.eligibility_delay,
         namespace=ns,
@@ -623,8 +686,8 @@ def build_network(params: Params, sched: ConditioningSchedule, phases: np.ndarra
     learning = b2.Synapses(
         neurons,
         neurons,
-        rule.synapse_model(),
-        on_pre="I_post += w * hertz / (time_cell_rate * tau_critic)",
+        rule.synapse_model() + "pe_Wmin : 1 (shared, constant)\npe_Wmax : 1 (shared, constant)",
+        on_pre="I_post += w * hertz / (time_cell_rate_pre * tau_critic_post)",
         namespace=ns,
         name="critic_synapses",
     )
@@ -636,8 +699,8 @@ def build_network(params: Params, sched: ConditioningSchedule, phases: np.ndarra
         neurons,
         shared,
         on_pre={
-            "pre": "I_exc_post += 1 / (n_critic * tau_da)",
-            "delayed": "I_inh_post += 1 / (n_critic * tau_da)",
+            "pre": "I_exc_post += 1 / (n_critic * tau_da_post)",
+            "delayed": "I_inh_post += 1 / (n_critic * tau_da_post)",
         },
         namespace=ns,
         name="critic_to_dopamine",
@@ -648,7 +711,7 @@ def build_network(params: Params, sched: ConditioningSchedule, phases: np.ndarra
     release = b2.Synapses(
         neurons,
         shared,
-        on_pre="n_post += 1 / (n_dopamine * tau_n)",
+        on_pre="n_post += 1 / (n_dopamine * tau_n_post)",
         namespace=ns,
         name="dopamine_release",
     )
@@ -663,6 +726,7 @@ def build_network(params: Params, sched: ConditioningSchedule, phases: np.ndarra
     net = b2.Network(
         neurons, shared, tagging, learning, critic_da, release, spike_mon, w_mon, n_mon
     )
+    set_constants(net, _constants(params))  # the run-time fields' values
     return Network(net, neurons, learning, spike_mon, w_mon, n_mon, SynapticEventCounter(net))
 
 
@@ -756,13 +820,24 @@ def simulate(
         (time cells x critic neurons, final) and ``value_per_trial`` (trials x bins:
         summed weights of each group onto critic neuron 0 at the start of each trial).
 
+    Notes
+    -----
+    Under ``cpp_standalone`` the program is built in the persistent build directory of
+    the parameters' structure, and the seed's phases and the run-time fields are run
+    arguments (:func:`simulate_many`): a run that changes only those (``A_plus``,
+    ``critic_gain``, ...) compiles nothing.
+
     See Also
     --------
     simulate_seeds : several seeds under ``cpp_standalone``, compiled once.
+    simulate_many : several parameter sets and seeds, compiled once per structure.
     """
     params = _check_params(params)
     check_device(device)
     seed = check_seed(seed)
+    if device == "cpp_standalone":
+        (result,) = simulate_many([(params, seed)], device, progress)
+        return result
     sched = schedule(params)
     phases = initial_phases(params, seed)
     t_wall = time.perf_counter()
