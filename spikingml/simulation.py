@@ -49,6 +49,7 @@ __all__ = [
     "run_network",
     "set_constants",
     "simulate_many",
+    "stable_build_order",
     "versions",
     "progress_reporter",
     "record_device_times",
@@ -784,8 +785,13 @@ def constant_args(objects: Iterable[Any], values: Mapping[str, Any]) -> dict[Any
 
 
 def _objects_of(objects: Iterable[Any]) -> list[Any]:
-    """The objects of a ``brian2.Network`` (its ``objects``) or of any iterable."""
-    return list(getattr(objects, "objects", objects))
+    """The objects of a ``brian2.Network`` (its ``objects``) or of any iterable, by name.
+
+    In name order: a network's objects are a set, and the order of the assignments is
+    written into the program (``main.cpp``), which a new order would compile again.
+    """
+    found = list(getattr(objects, "objects", objects))
+    return sorted(found, key=lambda obj: str(getattr(obj, "name", "")))
 
 
 @dataclass(frozen=True)
@@ -911,6 +917,49 @@ def simulate_many(
     yield from compiled_runs(name, runs, program, jobs=jobs, fresh=fresh)
 
 
+#: The entries of Brian2's standalone ``main_queue`` that assign a value to an array.
+_SETTERS = ("set_by_constant", "set_by_single_value")
+
+
+def stable_build_order() -> int:
+    """Put the current ``cpp_standalone`` program's clock initialisations in name order.
+
+    Brian2 initialises the clocks of a run (``timestep`` and ``t`` of each) in the order
+    of a Python set, which changes from one process to the next; the order is written into
+    ``main.cpp``, which a persistent build directory (:func:`standalone_build_directory`)
+    then compiles again though nothing changed. The assignments are independent of each
+    other, so each consecutive block of them is sorted by array name. Call it after the
+    protocol's ``run`` calls, before ``brian2.device.build``.
+
+    Returns
+    -------
+    int
+        The number of assignments in sorted blocks (0 where Brian2's device has no such
+        queue; see :func:`_device_internals`).
+    """
+    device = brian2.get_device()
+    if not _device_internals(
+        device, ("main_queue", "clocks", "get_array_name"), "clock initialisations unsorted"
+    ):
+        return 0
+    names = set()
+    for clock in device.clocks:
+        for var in ("timestep", "t"):
+            names.add(device.get_array_name(clock.variables[var]))
+    queue = device.main_queue
+    sorted_count = 0
+    k = 0
+    while k < len(queue):
+        end = k
+        while end < len(queue) and queue[end][0] in _SETTERS and queue[end][1][0] in names:
+            end += 1
+        if end - k > 1:
+            queue[k:end] = sorted(queue[k:end], key=lambda item: item[1][0])
+            sorted_count += end - k
+        k = max(end, k + 1)
+    return sorted_count
+
+
 def _one_program(
     name: str,
     built_from: Any,
@@ -924,6 +973,7 @@ def _one_program(
         directory = stack.enter_context(standalone_build_directory(build_key(name, built_from)))
         stack.enter_context(brian_device("cpp_standalone", seed0, directory, build_on_run=False))
         built = program.build(built_from, seed0)
+        stable_build_order()
         brian2.device.build(run=False, directory=directory, with_output=False)
         args = (program.run_args(built, params, seed) for params, seed in group)
         for k in rerun_standalone(args, jobs, allow_first=True):
@@ -984,6 +1034,7 @@ def run_network(
         report = "stderr" if progress else None
     net.run(duration, report=report, report_period=10 * brian2.second)
     if directory is not None:
+        stable_build_order()
         brian2.device.build(run=True, directory=directory, with_output=False)
 
 

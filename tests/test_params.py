@@ -103,3 +103,39 @@ def test_compound_units_round_trip():
         parse_quantity("0.6 furlong/s", "x", meter / second)
     with pytest.raises(ValidationError, match="units of"):
         ac.Params().replace_from_strings({"speed": "0.6 m/mV"})
+
+
+def test_runtime_fields_are_declared_in_order_and_leave_the_structure():
+    fields = td.Params.runtime_fields()
+    assert "A_plus" in fields and "critic_gain" in fields
+    assert "n_bins" not in fields and "dt" not in fields  # sizes and steps are structural
+    quick = td.Params.quick()
+    moved = quick.replace(A_plus=2.5, critic_gain=0.4)
+    # the structure: run-time fields at their defaults, structural fields kept
+    assert moved.structure() == quick.structure()
+    assert moved.structure().A_plus == td.Params().A_plus
+    assert moved.structure().n_acquisition == quick.n_acquisition
+    assert moved.same_structure(quick)
+    assert not moved.same_structure(quick.replace(n_critic=quick.n_critic + 1))
+    assert not moved.same_structure(td.Params())  # quick and default differ in size
+
+
+def test_structure_falls_back_to_the_parameters_when_the_defaults_do_not_fit():
+    import dataclasses
+
+    from spikingml.params import CircuitParams, param
+
+    @dataclasses.dataclass(frozen=True)
+    class Limits(CircuitParams):
+        circuit_name = "Limits"
+        high: float = param(10.0, "structural upper bound")
+        value: float = param(5.0, "run-time value below high", runtime=True)
+
+        def check(self) -> None:
+            if self.value >= self.high:
+                raise ValidationError(self.qualname("value"), f"< high ({self.high})", self.value)
+
+    assert Limits.runtime_fields() == ("value",)
+    assert Limits(value=1.0).structure() == Limits()
+    small = Limits(high=2.0, value=1.0)  # the default value 5 does not fit below 2
+    assert small.structure() is small

@@ -343,3 +343,40 @@ def test_remove_run_args_files_removes_only_the_run_arguments(tmp_path):
             np.testing.assert_array_equal(group.v[:], values)  # results still read back
             np.testing.assert_array_equal(group.w[:], [0.5, 1.5, 2.5])
         assert simulation.remove_run_args_files() == 0  # nothing left to remove
+
+
+def test_constants_equations_declare_shared_constants_with_their_units():
+    text = simulation.constants_equations({"tau": 5 * brian2.ms, "gain": 0.5, "r": 3 * brian2.Hz})
+    assert text.splitlines() == [
+        "",
+        "tau : second (shared, constant)",
+        "gain : 1 (shared, constant)",
+        "r : second ** -1 (shared, constant)",
+    ]
+    assert simulation.constants_equations({}) == ""
+
+
+def test_set_constants_and_constant_args_find_every_group_that_declares_them():
+    # under the runtime device: the values are set; the run arguments name the same
+    # variables; a name no group declares is refused (a typo would leave it at zero)
+    with simulation.brian_device("runtime", seed=0):
+        values = {"tau": 7 * brian2.ms, "gain": 2.0}
+        g = brian2.NeuronGroup(
+            2,
+            "dv/dt = gain * (1 - v) / tau : 1" + simulation.constants_equations(values),
+            method="euler",
+            name="g",
+        )
+        h = brian2.NeuronGroup(
+            1, "x : 1" + simulation.constants_equations({"tau": values["tau"]}), name="h"
+        )
+        net = brian2.Network(g, h)
+        assert simulation.set_constants(net, values) == 3
+        assert float(g.tau[:]) == pytest.approx(0.007) and float(h.tau[:]) == pytest.approx(0.007)
+        assert float(g.gain[:]) == 2.0
+        args = simulation.constant_args(net, {"tau": 9 * brian2.ms})
+        assert sorted(f"{view.group_name}.{view.name}" for view in args) == ["g.tau", "h.tau"]
+        assert all(value == 9 * brian2.ms for value in args.values())
+        with pytest.raises(ValidationError, match="tua"):
+            simulation.set_constants(net, {"tua": 1 * brian2.ms})
+        net.run(1 * brian2.ms)  # the equations compile with them

@@ -170,6 +170,34 @@ def test_initial_phases_are_the_seeds_only_draw():
     assert not np.array_equal(phases, td.initial_phases(params, 5))
 
 
+@pytest.mark.standalone
+def test_simulate_many_compiles_one_program_for_seeds_and_run_time_values(tmp_path, monkeypatch):
+    # two seeds and a new learning rate on the tiny preset: one compilation (an empty
+    # cache), the results in order, each with its own parameters and seed, the learning
+    # rate changing the run and the seed's phases too
+    from spikingml.simulation import record_device_times
+
+    monkeypatch.setenv("SPIKINGML_CACHE", str(tmp_path))
+    tiny = td.Params.tiny()
+    faster = tiny.replace(A_plus=2 * tiny.A_plus)
+    runs = [(tiny, 1), (faster, 1), (tiny, 2)]
+    with record_device_times() as times:
+        results = list(td.simulate_many(runs, "cpp_standalone", progress=False))
+    assert times.compilations == 1
+    assert [(r.params["A_plus"], r.seed) for r in results] == [
+        (tiny.A_plus, 1),
+        (faster.A_plus, 1),
+        (tiny.A_plus, 2),
+    ]
+    w = [r.weights["critic_w"] for r in results]
+    assert not np.allclose(w[0], w[1]) and not np.allclose(w[0], w[2])
+    # the same structure again, another process's way: nothing to compile
+    with record_device_times() as times:
+        (again,) = td.simulate_many([(faster, 1)], "cpp_standalone", progress=False)
+    assert times.compilations == 0
+    np.testing.assert_array_equal(again.weights["critic_w"], w[1])
+
+
 def test_simulate_seeds_checks_its_arguments():
     with pytest.raises(ValidationError, match="seed"):
         next(td.simulate_seeds(td.Params.quick(), seeds=[0, -1]))
@@ -194,7 +222,8 @@ def test_rerun_seed_equals_a_fresh_single_run(tmp_path, monkeypatch):
     results = list(td.simulate_seeds(params, seeds=[0, 2, 1, 3], progress=False, jobs=2))
     assert [r.seed for r in results] == [0, 2, 1, 3]
     for k, seed in ((1, 2), (3, 3)):
-        single = td.simulate(params, seed=seed, device="cpp_standalone", progress=False)
+        # a program of the seed's own (its phases compiled in), not a rerun
+        (single,) = td.simulate_many([(params, seed)], "cpp_standalone", False, fresh=True)
         for name, pop in single.populations.items():
             np.testing.assert_array_equal(results[k].populations[name].indices, pop.indices)
             np.testing.assert_array_equal(results[k].populations[name].times, pop.times)
