@@ -14,7 +14,20 @@ WITH_NEST ?= 1
 
 venv: $(STAMP)
 
+# What `make demo` needs: the package and its core dependencies only (no test, NEST or
+# docs extras), so a fresh machine runs the demo after the shortest install.
+CORE := $(VENV)/.spikingml-core
+
+$(CORE): pyproject.toml
+	@echo "setting up $(VENV): spikingml and its core dependencies (Brian2, NumPy, SciPy, ..."
+	@echo "  about 1-2 minutes the first time, most of it downloading)"
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install --quiet --upgrade pip
+	@$(PY) -m pip install --quiet -e .
+	@touch $(CORE)
+
 $(STAMP): pyproject.toml
+	@echo "setting up $(VENV): spikingml with its test and development extras (first time: minutes)"
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	@# twice: one broken download (IncompleteRead from the registry) must not cost NEST
@@ -25,10 +38,10 @@ $(STAMP): pyproject.toml
 		[ "$(WITH_NEST)" != 1 ] || echo "NEST did not install: its parity tests will skip (fail if SPIKINGML_REQUIRE_NEST=1)"; \
 		$(PY) -m pip install --quiet -e ".[dev]"; \
 	fi
-	@touch $(STAMP)
+	@touch $(STAMP) $(CORE)
 
 ## Run the flagship job: dopamine neurons learn a TD error (outputs in $(DEMO_OUT)).
-demo: $(STAMP)
+demo: $(CORE)
 	$(VENV)/bin/spikingml run td-conditioning --out $(DEMO_OUT) --force
 
 # Test processes (pytest-xdist); test files are kept whole on one worker, so a file's

@@ -13,8 +13,10 @@ import functools
 import gc
 import hashlib
 import json
+import logging
 import os
 import platform
+import shlex
 import shutil
 import subprocess
 import sys
@@ -50,6 +52,7 @@ __all__ = [
     "set_constants",
     "simulate_many",
     "stable_build_order",
+    "build_program",
     "versions",
     "progress_reporter",
     "record_device_times",
@@ -143,6 +146,25 @@ def _runtime_target() -> str:
     return "cython"
 
 
+_log = logging.getLogger(__name__)
+
+#: Environment variable: ``0`` keeps ``cpp_standalone`` builds from using ccache even
+#: where it is installed.
+CCACHE_ENV = "SPIKINGML_CCACHE"
+
+
+def _compiler_cache() -> str | None:
+    """ccache's path where it is installed (and not turned off by ``SPIKINGML_CCACHE=0``).
+
+    A persistent build directory (:func:`standalone_build_directory`) already compiles
+    only what changed; ccache also serves an unchanged source file compiled in another
+    directory (another structure of the same circuit, a parallel slot, a cleared cache).
+    """
+    if os.environ.get(CCACHE_ENV, "") == "0":
+        return None
+    return shutil.which("ccache")
+
+
 @contextlib.contextmanager
 def brian_device(
     device: str, seed: int, directory: str | None = None, build_on_run: bool = True
@@ -217,6 +239,10 @@ def brian_device(
             f"-j{os.cpu_count() or 1}" if arg == "-j" else arg
             for arg in brian2.prefs.devices.cpp_standalone.extra_make_args_unix
         ]
+        launcher = _compiler_cache()
+        if launcher is not None:  # compiled objects shared by every build directory
+            cxx = os.environ.get("CXX", "g++")
+            make_args.append(shlex.quote(f"CXX={launcher} {cxx}"))
         brian2.prefs.devices.cpp_standalone.extra_make_args_unix = [*make_args, "-s"]
         _time_device_methods(brian2.get_device())
     brian2.seed(seed)
@@ -960,6 +986,50 @@ def stable_build_order() -> int:
     return sorted_count
 
 
+def build_program(name: str, directory: str, run: bool) -> float:
+    """Build the recorded ``cpp_standalone`` program in ``directory``, saying what it does.
+
+    Sorts the clock initialisations (:func:`stable_build_order`), logs how many code
+    objects the program has and then whether ``make`` compiled something (and how long
+    it took) or found everything up to date, and builds it (``brian2.device.build``).
+
+    Parameters
+    ----------
+    name : str
+        What the program is (a circuit's name), for the messages.
+    directory : str
+        The build directory.
+    run : bool
+        Run the program once built (``device.build(run=True)``).
+
+    Returns
+    -------
+    float
+        Seconds spent building (code generation, compilation and, with ``run``, the run).
+    """
+    stable_build_order()
+    device = brian2.get_device()
+    binary = os.path.join(directory, "main")
+    before = _mtime(binary)
+    n_objects = len(getattr(device, "code_objects", {}))
+    _log.info(
+        "%s: building its C++ program (%d code objects) in %s%s",
+        name,
+        n_objects,
+        directory,
+        "" if before is None else "; only changed sources are compiled",
+    )
+    t0 = time.perf_counter()
+    brian2.device.build(run=run, directory=directory, with_output=False)
+    elapsed = time.perf_counter() - t0
+    if _mtime(binary) == before:
+        _log.info("%s: program up to date, nothing compiled (%.1f s)", name, elapsed)
+    else:
+        what = "compiled and ran" if run else "compiled"
+        _log.info("%s: program %s in %.1f s", name, what, elapsed)
+    return elapsed
+
+
 def _one_program(
     name: str,
     built_from: Any,
@@ -973,8 +1043,7 @@ def _one_program(
         directory = stack.enter_context(standalone_build_directory(build_key(name, built_from)))
         stack.enter_context(brian_device("cpp_standalone", seed0, directory, build_on_run=False))
         built = program.build(built_from, seed0)
-        stable_build_order()
-        brian2.device.build(run=False, directory=directory, with_output=False)
+        build_program(name, directory, run=False)
         args = (program.run_args(built, params, seed) for params, seed in group)
         for k in rerun_standalone(args, jobs, allow_first=True):
             params, seed = group[k]
@@ -1034,8 +1103,7 @@ def run_network(
         report = "stderr" if progress else None
     net.run(duration, report=report, report_period=10 * brian2.second)
     if directory is not None:
-        stable_build_order()
-        brian2.device.build(run=True, directory=directory, with_output=False)
+        build_program(label, directory, run=True)
 
 
 @contextlib.contextmanager

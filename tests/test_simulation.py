@@ -380,3 +380,25 @@ def test_set_constants_and_constant_args_find_every_group_that_declares_them():
         with pytest.raises(ValidationError, match="tua"):
             simulation.set_constants(net, {"tua": 1 * brian2.ms})
         net.run(1 * brian2.ms)  # the equations compile with them
+
+
+def test_standalone_builds_use_ccache_where_it_is_installed(monkeypatch):
+    # make's command line names ccache as the compiler launcher; SPIKINGML_CCACHE=0 or no
+    # ccache leaves the compiler alone
+    real_which = simulation.shutil.which
+
+    def which(name):
+        return "/opt/bin/ccache" if name == "ccache" else real_which(name)
+
+    monkeypatch.setattr(simulation.shutil, "which", which)
+    monkeypatch.delenv("CXX", raising=False)
+    for env, expected in (("1", True), ("0", False)):
+        monkeypatch.setenv("SPIKINGML_CCACHE", env)
+        with simulation.brian_device("cpp_standalone", seed=0):
+            args = list(brian2.prefs.devices.cpp_standalone.extra_make_args_unix)
+        assert ("'CXX=/opt/bin/ccache g++'" in args) is expected, args
+    monkeypatch.setattr(simulation.shutil, "which", lambda name: None)
+    monkeypatch.delenv("SPIKINGML_CCACHE")
+    with simulation.brian_device("cpp_standalone", seed=0):
+        args = list(brian2.prefs.devices.cpp_standalone.extra_make_args_unix)
+    assert not any("ccache" in a for a in args)
