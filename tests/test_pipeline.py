@@ -291,3 +291,11 @@ def test_library_use_prints_nothing_unless_logging_is_configured(fake, tmp_path,
     pipeline.run(FAKE, out=tmp_path / "x", progress=False)
     assert capsys.readouterr().err == ""
     assert Path(tmp_path / "x" / "metrics.json").is_file()
+
+
+def test_variants_refuse_parameters_of_another_circuit():
+    from spikingml.circuits import rescorla_wagner
+
+    runs = [(rescorla_wagner.Params.quick(), 0)]
+    with pytest.raises(ValidationError, match="params: expected td-conditioning's Params"):
+        next(pipeline.variants("td-conditioning", runs, device="runtime"))

@@ -730,3 +730,44 @@ def test_standalone_sweep_runs_the_seeds_of_a_combination_together(
     sweep(FAKE, tmp_path / "runtime", grid=grid, seeds=[0, 1], client=dask_client, progress=False)
     rows = read_table(tmp_path / "runtime" / "runs.csv")
     assert {float(r["batch_size"]) for r in rows} == {1.0}
+
+
+def test_standalone_sweep_groups_the_runs_of_one_structure():
+    # cpp_standalone and a simulate_many hook (td-conditioning): runs that differ only in
+    # run-time fields (A_plus) and seeds share one program, so one group; a structural
+    # field (n_critic) makes a program per value; the runtime device groups nothing
+    from spikingml.circuits import td_conditioning as td
+    from spikingml.sweep import _groups, plan_runs
+
+    grid = {"A_plus": ["1.0", "2.0"], "n_critic": ["40", "50"]}
+    todo = plan_runs(td, grid, [0, 1], quick=True)
+    module = "spikingml.circuits.td_conditioning"
+    groups = _groups(module, "cpp_standalone", todo, quick=True)
+    assert len(groups) == 2
+    for group in groups:
+        assert len({dict(run.values)["n_critic"] for run in group}) == 1
+        assert {dict(run.values)["A_plus"] for run in group} == {"1.0", "2.0"}
+        assert sorted({run.seed for run in group}) == [0, 1]
+    # base values (--params) count: a structural base value is every run's
+    based = _groups(module, "cpp_standalone", todo, quick=True, base={"n_bins": "12"})
+    assert len(based) == 2
+    assert len(_groups(module, "runtime", todo, quick=True)) == len(todo)
+
+
+def test_run_group_gives_the_rows_of_run_one():
+    # the runs of one structure in one task (runtime device here: the grouping is the
+    # same code path): the same metrics as one task per run
+    from spikingml.sweep import run_group, run_one
+
+    module = "spikingml.circuits.td_conditioning"
+    small = (("n_acquisition", "4"), ("n_extinction", "5"), ("omission_every", "2"))
+    runs = [((*small, ("A_plus", a)), 0) for a in ("1.0", "3.0")]
+    rows = run_group(module, True, runs, "runtime")
+    singles = [run_one(module, True, values, seed, "runtime") for values, seed in runs]
+    assert [r["status"] for r in rows] == ["ok", "ok"]
+    assert rows[0]["metrics"] != rows[1]["metrics"]  # the learning rate mattered
+    for row, single in zip(rows, singles, strict=True):
+        assert row["metrics"].keys() == single["metrics"].keys()
+        np.testing.assert_array_equal(
+            list(row["metrics"].values()), list(single["metrics"].values())
+        )
