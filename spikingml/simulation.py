@@ -215,12 +215,11 @@ def brian_device(
     # the run; circuits compute those indices from the connection pattern themselves
     brian2.BrianLogger.suppress_name("cannot_check_statemonitor_indices")
     made_dir = None
+    # Brian2 names objects uniquely among the living ones ("..._clock_1" while an earlier
+    # network's objects, held in reference cycles, are not yet collected): a new name is
+    # new code, compiled again (a Cython module; a source file of a persistent build)
+    gc.collect()
     if device == "cpp_standalone":
-        # Brian2 names code objects uniquely among the living ones ("..._codeobject_1"
-        # while an earlier network's objects, held in reference cycles, are not yet
-        # collected): a new name is a new source file, compiled again in a persistent
-        # build directory
-        gc.collect()
         if directory is None:
             made_dir = directory = tempfile.mkdtemp(prefix="spikingml-standalone-")
         # with_output=False keeps the program's output off the terminal, make's -s the

@@ -23,6 +23,7 @@ import json
 import math
 import re
 import textwrap
+from pathlib import Path
 
 import matplotlib.image
 import numpy as np
@@ -372,3 +373,22 @@ def test_a_rerun_with_new_run_time_fields_equals_a_program_compiled_for_them(nam
             np.testing.assert_allclose(
                 runtime.populations[pop].times, rerun.populations[pop].times, rtol=0, atol=1e-9
             )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", CIRCUITS)
+def test_run_time_fields_compile_no_new_cython_code(name, monkeypatch):
+    # runtime-device parity: under Cython, constants and shared variables are read when
+    # the code runs, so a run with every run-time field moved compiles no new module
+    from brian2.codegen.runtime.cython_rt.extension_manager import get_cython_cache_dir
+
+    module = get_circuit(name)
+    if not module.Params.runtime_fields():
+        pytest.skip(f"{name} declares no run-time fields yet (issue 23)")
+    monkeypatch.setenv("SPIKINGML_RUNTIME_TARGET", "cython")
+    tiny = Circuit(module, name).tiny()
+    module.simulate(tiny, seed=TINY_SEED, device="runtime", progress=False)  # warm
+    cache = Path(get_cython_cache_dir())
+    before = sorted(p.name for p in cache.glob("*.so"))
+    module.simulate(_moved(tiny), seed=TINY_SEED, device="runtime", progress=False)
+    assert sorted(p.name for p in cache.glob("*.so")) == before
