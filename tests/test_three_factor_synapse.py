@@ -21,6 +21,7 @@ from spikingml.circuits import REGISTRY, get_circuit
 from spikingml.circuits import three_factor_synapse as tfs
 from spikingml.circuits.contract import check_module
 from spikingml.errors import ValidationError
+from spikingml.simulation import record_device_times
 
 #: Largest difference allowed between circuit and closed form (see the module docstring).
 TOLERANCE = 1e-9
@@ -77,6 +78,27 @@ def test_baseline_and_weight_bounds_match_the_closed_form():
     w = result.weights["w"]
     assert np.any(np.isclose(w, params.Wmin) | np.isclose(w, params.Wmax)), "no bound reached"
     assert tfs.compare(result, twin)["weight_max_abs_error"] <= TOLERANCE
+
+
+@pytest.mark.standalone
+def test_a_rerun_with_other_run_time_fields_equals_their_closed_form():
+    """The run-time fields at work: the cpp_standalone program of the tiny preset, run
+    again (not compiled again) with another rule and initial weight, equals the closed
+    form of those values. Its spikes are the replayed inputs, the same for both runs:
+    what the new values change is the weights, by far more than the tolerance."""
+    tiny = tfs.Params.tiny()
+    other = tiny.replace(tau_c=0.5 * second, A_plus=1.5, tau_minus=30 * ms, w0=90.0)
+    assert tiny.same_structure(other)
+    with record_device_times() as times:
+        runs = list(tfs.simulate_many([(tiny, 2), (other, 2)], progress=False))
+    assert times.compilations <= 1  # one program for both (none if it was cached)
+    for params, result in zip((tiny, other), runs, strict=True):
+        assert result.params == params.to_dict()
+        metrics = tfs.compare(result, tfs.twin(params, seed=2))
+        assert metrics["weight_max_abs_error"] <= TOLERANCE
+        assert metrics["trajectory_max_abs_error"] <= TOLERANCE
+    dw = [result.weights["w"] - result.weights["w0"] for result in runs]
+    assert np.max(np.abs(dw[1] - dw[0])) > 1e-3
 
 
 def test_stimulus_is_drawn_from_the_seed():

@@ -51,8 +51,11 @@ codes (``output_code``):
 
 ``eta``, ``theta``, ``theta_G``, ``r_on`` and ``r_off`` are shared variables of the output
 group (not constants compiled into the code), so other values and seeds reuse the
-compiled code. No ``network_operation``: the code runs under ``runtime`` and
-``cpp_standalone``.
+compiled code. ``eta`` is the run-time field (``Params.runtime_fields()``): the
+``cpp_standalone`` program compiled for one value runs with another without being
+compiled again (:func:`simulate_many`); the switching and input rates draw the chain and
+its spike trains in Python and are structural, as are the sizes, bins and duration. No
+``network_operation``: the code runs under ``runtime`` and ``cpp_standalone``.
 
 Twin and readout
 ----------------
@@ -87,6 +90,7 @@ import numpy as np
 from brian2 import Hz, ms, second
 
 from spikingml.analysis import hmm
+from spikingml.circuits._bayesian_neuron_runs import simulate_many
 from spikingml.errors import ValidationError
 from spikingml.params import CircuitParams, is_whole, param
 from spikingml.result import Phase, Result, Signal, SpikeData
@@ -96,6 +100,7 @@ from spikingml.simulation import (
     check_device,
     check_seed,
     progress_reporter,
+    set_constants,
     versions,
 )
 from spikingml.stimuli.hidden_markov import HiddenMarkovInput, hidden_markov_input
@@ -107,6 +112,7 @@ __all__ = [
     "Params",
     "Twin",
     "simulate",
+    "simulate_many",
     "build_network",
     "Network",
     "twin",
@@ -173,6 +179,7 @@ class Params(CircuitParams):
         "jump of G per output spike (spike when sign (L - G) > eta / 2)",
         low=0,
         low_inclusive=False,
+        runtime=True,
     )
     bin_width: Any = param(
         1 * ms,
@@ -270,6 +277,13 @@ def stimulus(params: Params, seed: int) -> HiddenMarkovInput:
         ) from None
 
 
+def _constants(params: Params) -> dict[str, Any]:
+    """The run-time fields by their names in the equations: shared constants of the
+    output group, values the compiled program takes at run time
+    (:func:`spikingml.simulation.constant_args`)."""
+    return {"eta": params.eta}
+
+
 def _theta_g(params: Params, theta: float) -> float:
     """The constant drift of G: the silence term for the signed code, none for single."""
     return theta if params.output_code == "signed" else 0.0
@@ -348,7 +362,6 @@ def build_network(params: Params, stim: HiddenMarkovInput, w: np.ndarray, theta:
     output.r_off = params.r_off
     output.theta = theta * Hz
     output.theta_G = _theta_g(params, theta) * Hz
-    output.eta = params.eta
     output.L = prior
     output.G = prior
     feed = b2.Synapses(
@@ -364,12 +377,14 @@ def build_network(params: Params, stim: HiddenMarkovInput, w: np.ndarray, theta:
     out_mon = b2.SpikeMonitor(output, name="output_spikes")
     state_mon = b2.StateMonitor(output, ["L", "G"], record=[0], dt=params.bin_width)
     net = b2.Network(inputs, output, feed, share, in_mon, out_mon, state_mon)
+    set_constants(net, _constants(params))  # the run-time fields' values
     counter = SynapticEventCounter(net)
     return Network(net, inputs, output, in_mon, out_mon, state_mon, counter)
 
 
 def _run_protocol(network: Network, params: Params, device: str, progress: bool) -> None:
-    """Run the whole chain."""
+    """Run the whole chain (under ``cpp_standalone`` with ``build_on_run=False``: only
+    record the run; the caller builds the program and runs it)."""
     if device == "cpp_standalone":
         report = "stderr" if progress else None
     else:
@@ -449,7 +464,8 @@ def simulate(
     device : {"runtime", "cpp_standalone"}
         Brian2 device.
     progress : bool
-        Show progress of the simulation on stderr.
+        Show progress of the simulation on stderr (``runtime``; a ``cpp_standalone`` run
+        reports nothing until it ends).
 
     Returns
     -------
@@ -459,10 +475,23 @@ def simulate(
         ``hidden_state`` at the start of every bin; events ``switch_on`` and
         ``switch_off``; phases ``fit`` and ``test`` (the two halves); weights ``w``,
         ``q_on``, ``q_off`` (per input), ``theta``, ``theta_G`` and ``signs``.
+
+    Notes
+    -----
+    Under ``cpp_standalone`` the program is built in the persistent build directory of
+    the parameters' structure and ``eta`` is a run argument (:func:`simulate_many`): a
+    run that changes only ``eta`` compiles nothing.
+
+    See Also
+    --------
+    simulate_many : several parameter sets and seeds, compiled once per structure.
     """
     params = _check_params(params)
     check_device(device)
     seed = check_seed(seed)
+    if device == "cpp_standalone":
+        (result,) = simulate_many([(params, seed)], device, progress)
+        return result
     stim = stimulus(params, seed)
     w, theta = hmm.input_weights(stim.q_on, stim.q_off)
     t_wall = time.perf_counter()

@@ -81,7 +81,13 @@ No ``network_operation``: the schedules are ``TimedArray`` s, plasticity is appl
 populations live in one ``NeuronGroup`` (subgroups by index), which at this size is much
 faster than one group per population. :func:`build_network` creates these objects from
 the schedules, wiring and initial phases of :func:`prepare_inputs`; :func:`simulate` runs
-them and collects the :class:`~spikingml.result.Result`.
+them and collects the :class:`~spikingml.result.Result`. The run-time fields (rates,
+gains, time constants, the rule's learning rate, baseline and bound, ``lam``,
+``readout_settle``; ``Params.runtime_fields()``) are shared constants of the groups and
+the neurons' tonic drives rather than constants of the code, so the compiled program
+runs with new values of them, and with another seed's initial phases, without being
+compiled again (:func:`simulate_many`); the protocol's times, the population sizes and
+``update_interval`` are structural.
 
 Twin and the mapping of parameters
 ----------------------------------
@@ -133,6 +139,7 @@ from brian2 import Hz, ms, second
 
 from spikingml.analysis import rescorla_wagner as rw
 from spikingml.analysis.stats import pearson
+from spikingml.circuits._rescorla_wagner_runs import simulate_many
 from spikingml.errors import ValidationError
 from spikingml.params import CircuitParams, is_whole, param
 from spikingml.plasticity.opponent import GO, NOGO, OpponentDopamineRule
@@ -143,6 +150,7 @@ from spikingml.simulation import (
     check_device,
     check_seed,
     progress_reporter,
+    set_constants,
     versions,
 )
 from spikingml.stimuli.paradigms import N_STAGES, PARADIGMS, GroupSchedule, paradigm_schedules
@@ -156,8 +164,10 @@ __all__ = [
     "Inputs",
     "Network",
     "prepare_inputs",
+    "initial_phases",
     "build_network",
     "simulate",
+    "simulate_many",
     "twin",
     "compare",
     "figures",
@@ -254,7 +264,11 @@ class Params(CircuitParams):
         275 * ms, "duration of each probe", unit=second, low=0 * ms, low_inclusive=False
     )
     readout_settle: Any = param(
-        25 * ms, "start of a probe left out of the readout", unit=second, low=0 * ms
+        25 * ms,
+        "start of a probe left out of the readout",
+        unit=second,
+        low=0 * ms,
+        runtime=True,
     )
     # populations
     n_cue: int = param(20, "neurons per cue", integer=True, low=1)
@@ -267,17 +281,23 @@ class Params(CircuitParams):
         unit=Hz,
         low=0 * Hz,
         low_inclusive=False,
+        runtime=True,
     )
     n_value: int = param(20, "value neurons per group", integer=True, low=1)
-    value_rate0: Any = param(30 * Hz, "value neurons' rate at V = 0", unit=Hz, low=0 * Hz)
+    value_rate0: Any = param(
+        30 * Hz, "value neurons' rate at V = 0", unit=Hz, low=0 * Hz, runtime=True
+    )
     value_scale: Any = param(
         20 * Hz,
         "value neurons' rate change per unit of V",
         unit=Hz,
         low=0 * Hz,
         low_inclusive=False,
+        runtime=True,
     )
-    lam: float = param(1.0, "lambda: the value the US supports", low=0, low_inclusive=False)
+    lam: float = param(
+        1.0, "lambda: the value the US supports", low=0, low_inclusive=False, runtime=True
+    )
     n_inhibitory: int = param(20, "inhibitory interneurons per group", integer=True, low=1)
     n_dopamine: int = param(20, "dopamine neurons per group", integer=True, low=1)
     dopamine_rate: Any = param(
@@ -286,15 +306,30 @@ class Params(CircuitParams):
         unit=Hz,
         low=0 * Hz,
         low_inclusive=False,
+        runtime=True,
     )
     dopamine_spread: float = param(
-        0.2, "relative spread of the tonic dopamine rates", low=0, high=1, high_inclusive=False
+        0.2,
+        "relative spread of the tonic dopamine rates",
+        low=0,
+        high=1,
+        high_inclusive=False,
+        runtime=True,
     )
     dopamine_gain: float = param(
-        0.5, "g: dopamine Hz per value Hz of error", low=0, low_inclusive=False
+        0.5,
+        "g: dopamine Hz per value Hz of error",
+        low=0,
+        low_inclusive=False,
+        runtime=True,
     )
     tau_syn: Any = param(
-        5 * ms, "synaptic time constant", unit=second, low=0 * ms, low_inclusive=False
+        5 * ms,
+        "synaptic time constant",
+        unit=second,
+        low=0 * ms,
+        low_inclusive=False,
+        runtime=True,
     )
     tau_n: Any = param(
         10 * ms,
@@ -302,14 +337,26 @@ class Params(CircuitParams):
         unit=second,
         low=0 * ms,
         low_inclusive=False,
+        runtime=True,
     )
     # plasticity
-    eta: float = param(0.1, "learning rate of the opponent rule", low=0, low_inclusive=False)
+    eta: float = param(
+        0.1, "learning rate of the opponent rule", low=0, low_inclusive=False, runtime=True
+    )
     tau_trace: Any = param(
-        50 * ms, "presynaptic trace time constant", unit=second, low=0 * ms, low_inclusive=False
+        50 * ms,
+        "presynaptic trace time constant",
+        unit=second,
+        low=0 * ms,
+        low_inclusive=False,
+        runtime=True,
     )
     w_max: float = param(
-        10.0, "largest weight (Hz one cue neuron adds)", low=0, low_inclusive=False
+        10.0,
+        "largest weight (Hz one cue neuron adds)",
+        low=0,
+        low_inclusive=False,
+        runtime=True,
     )
     update_interval: Any = param(
         10 * ms, "interval of the weight updates", unit=second, low=0 * ms, low_inclusive=False
@@ -649,6 +696,11 @@ def _connections(populations: Populations, n_groups: int) -> Connections:
     )
 
 
+def initial_phases(n_total: int, seed: int) -> np.ndarray:
+    """The initial phase ``phi`` of every neuron, uniform in [0, 1): a seed's only draw."""
+    return np.random.default_rng(seed).uniform(0, 1, n_total)
+
+
 def prepare_inputs(params: Params, seed: int) -> Inputs:
     """The schedules, wiring and initial phases of a run (no Brian2 object is made).
 
@@ -668,11 +720,64 @@ def prepare_inputs(params: Params, seed: int) -> Inputs:
     populations = _populations(params, groups)
     connections = _connections(populations, len(groups))
     stim, us, gate = _stimuli(params, groups)
-    phase0 = np.random.default_rng(seed).uniform(0, 1, populations.n_total)
+    phase0 = initial_phases(populations.n_total, seed)
     return Inputs(groups, populations, connections, stim, us, gate, phase0)
 
 
 # --------------------------------------------------------------------------- network
+def _rule(params: Params) -> OpponentDopamineRule:
+    """The plasticity rule of the cue synapses (its baseline: the mean tonic rate)."""
+    return OpponentDopamineRule(
+        eta=params.eta, tau_trace=params.tau_trace, b=params.dopamine_rate, w_max=params.w_max
+    )
+
+
+def _constants(params: Params) -> dict[str, Any]:
+    """The run-time fields by their names in the equations, where they are declared
+    ``(shared, constant)`` variables of the groups that use them.
+
+    Shared variables rather than namespace constants, which ``cpp_standalone`` writes
+    into the generated code: the program compiled for one value runs with another
+    (:func:`spikingml.simulation.constant_args`). The tonic rates (``value_rate0``,
+    ``dopamine_rate``, ``dopamine_spread``) also reach the network as the neurons' ``f_i``
+    (:func:`prepare_inputs`), a run argument of its own.
+    """
+    return {
+        "cue_rate": params.cue_rate,
+        "value_rate0": params.value_rate0,
+        "value_scale": params.value_scale,
+        "lam": float(params.lam),
+        "g_da": float(params.dopamine_gain),
+        "tau_syn": params.tau_syn,
+        "tau_n": params.tau_n,
+        **_rule(params).namespace(),
+    }
+
+
+#: The equations of every neuron (module docstring); the rule's presynaptic trace follows.
+_NEURON_EQUATIONS = (
+    "drive = f_i + cue_rate * stim(t, col) + I_exc - (1 - is_da) * I_inh"
+    " + is_da * g_da * gate(t) * (value_scale * lam * us_on(t, grp) + value_rate0"
+    " - I_inh) : hertz\n"
+    "dphi/dt = drive * int(drive > 0 * hertz) : 1\n"
+    "dI_exc/dt = -I_exc / tau_syn : hertz\n"
+    "dI_inh/dt = -I_inh / tau_syn : hertz\n"
+    "dn/dt = -n / tau_n : hertz\n"
+    "f_i : hertz (constant)\n"
+    "col : integer (constant)\n"
+    "grp : integer (constant)\n"
+    "is_da : 1 (constant)\n"
+    # run-time fields (_constants): values the compiled program takes at run time
+    "cue_rate : hertz (shared, constant)\n"
+    "value_rate0 : hertz (shared, constant)\n"
+    "value_scale : hertz (shared, constant)\n"
+    "lam : 1 (shared, constant)\n"
+    "g_da : 1 (shared, constant)\n"
+    "tau_syn : second (shared, constant)\n"
+    "tau_n : second (shared, constant)\n"
+)
+
+
 class Network(NamedTuple):
     """The Brian2 objects of the circuit, made by :func:`build_network`.
 
@@ -718,38 +823,19 @@ def build_network(params: Params, inputs: Inputs) -> Network:
     Network
         The network and the handles a run reads.
     """
-    rule = OpponentDopamineRule(
-        eta=params.eta, tau_trace=params.tau_trace, b=params.dopamine_rate, w_max=params.w_max
-    )
+    rule = _rule(params)
     pops, conns = inputs.populations, inputs.connections
     b2.defaultclock.dt = params.dt
+    # the structural constants; the run-time fields are shared constants (_constants)
     ns = {
         "stim": b2.TimedArray(inputs.stim, dt=TIMING_GRID),
         "us_on": b2.TimedArray(inputs.us, dt=TIMING_GRID),
         "gate": b2.TimedArray(inputs.gate, dt=TIMING_GRID),
-        "cue_rate": params.cue_rate,
-        "value_rate0": params.value_rate0,
-        "value_scale": params.value_scale,
-        "lam": float(params.lam),
-        "g_da": float(params.dopamine_gain),
-        "tau_syn": params.tau_syn,
-        "tau_n": params.tau_n,
         "n_dopamine": params.n_dopamine,
-        **rule.namespace(),
     }
     neurons = b2.NeuronGroup(
         pops.n_total,
-        "drive = f_i + cue_rate * stim(t, col) + I_exc - (1 - is_da) * I_inh"
-        " + is_da * g_da * gate(t) * (value_scale * lam * us_on(t, grp) + value_rate0"
-        " - I_inh) : hertz\n"
-        "dphi/dt = drive * int(drive > 0 * hertz) : 1\n"
-        "dI_exc/dt = -I_exc / tau_syn : hertz\n"
-        "dI_inh/dt = -I_inh / tau_syn : hertz\n"
-        "dn/dt = -n / tau_n : hertz\n"
-        "f_i : hertz (constant)\n"
-        "col : integer (constant)\n"
-        "grp : integer (constant)\n"
-        "is_da : 1 (constant)\n" + rule.presynaptic_equations(),
+        _NEURON_EQUATIONS + rule.presynaptic_equations(shared_constants=True),
         threshold="phi > 1",
         reset="phi -= 1\n" + rule.on_spike(),
         method="euler",
@@ -764,8 +850,8 @@ def build_network(params: Params, inputs: Inputs) -> Network:
     plastic = b2.Synapses(
         neurons,
         neurons,
-        rule.synapse_model(),
-        on_pre="I_exc_post += w * hertz / (cue_rate * tau_syn)",
+        rule.synapse_model(shared_constants=True),
+        on_pre="I_exc_post += w * hertz / (cue_rate_pre * tau_syn_post)",
         namespace=ns,
         name="cue_synapses",
     )
@@ -776,7 +862,7 @@ def build_network(params: Params, inputs: Inputs) -> Network:
         neurons,
         neurons,
         "c : 1 (constant)",
-        on_pre="I_inh_post += c / tau_syn",
+        on_pre="I_inh_post += c / tau_syn_post",
         namespace=ns,
         name="inhibitory_synapses",
     )
@@ -785,7 +871,7 @@ def build_network(params: Params, inputs: Inputs) -> Network:
     release = b2.Synapses(
         neurons,
         neurons,
-        on_pre="n_post += 1 / (n_dopamine * tau_n)",
+        on_pre="n_post += 1 / (n_dopamine * tau_n_post)",
         namespace=ns,
         name="dopamine_release",
     )
@@ -796,6 +882,7 @@ def build_network(params: Params, inputs: Inputs) -> Network:
         plastic, "w", record=True, dt=params.trial_duration, name="weights_per_trial"
     )
     net = b2.Network(neurons, plastic, fixed, release, spike_mon, w_mon)
+    set_constants(net, _constants(params))  # the run-time fields' values
     return Network(net, neurons, plastic, spike_mon, w_mon, SynapticEventCounter(net))
 
 
@@ -815,13 +902,6 @@ def _check_params(params: Params | None) -> Params:
     if not isinstance(params, Params):
         raise ValidationError("params", "a rescorla_wagner.Params", type(params).__name__)
     return params
-
-
-def _report(device: str, progress: bool) -> Any:
-    """Brian2's ``report`` argument: standalone programs write to stderr themselves."""
-    if device == "cpp_standalone":
-        return "stderr" if progress else None
-    return progress_reporter(progress, NAME)
 
 
 def _read_out(network: Network) -> _Recorded:
@@ -851,7 +931,8 @@ def simulate(
     device : {"runtime", "cpp_standalone"}
         Brian2 device.
     progress : bool
-        Show progress of the simulation on stderr.
+        Show progress of the simulation on stderr (``runtime``; a ``cpp_standalone`` run
+        reports nothing until it ends).
 
     Returns
     -------
@@ -865,19 +946,39 @@ def simulate(
         (trials x cues: each cue's value decoded from the weights after every trial);
         ``extra["groups"]``, the schedules, and ``extra["offsets"]``, the index in the
         network of each population's first neuron (for ``pre`` and ``post``).
+
+    Notes
+    -----
+    Under ``cpp_standalone`` the program is built in the persistent build directory of
+    the parameters' structure, and the seed's initial phases and the run-time fields are
+    run arguments (:func:`simulate_many`): a run that changes only those (``eta``,
+    ``dopamine_gain``, ...) compiles nothing.
+
+    See Also
+    --------
+    simulate_many : several parameter sets and seeds, compiled once per structure.
     """
     params = _check_params(params)
     check_device(device)
     seed = check_seed(seed)
+    if device == "cpp_standalone":
+        (result,) = simulate_many([(params, seed)], device, progress)
+        return result
     inputs = prepare_inputs(params, seed)
-    duration = params.n_trials * params.trial_duration
     t_wall = time.perf_counter()
     with brian_device(device, seed):
         network = build_network(params, inputs)
-        network.net.run(duration, report=_report(device, progress), report_period=2 * second)
+        _run_protocol(network, params, progress_reporter(progress, NAME))
         recorded = _read_out(network)
     wall = time.perf_counter() - t_wall
     return _collect(params, seed, device, inputs, recorded, wall)
+
+
+def _run_protocol(network: Network, params: Params, report: Any = None) -> None:
+    """Run every trial (under ``cpp_standalone`` with ``build_on_run=False``: only record
+    the run; the caller builds the program and runs it)."""
+    duration = params.n_trials * params.trial_duration
+    network.net.run(duration, report=report, report_period=2 * second)
 
 
 # --------------------------------------------------------------------------- collect

@@ -38,6 +38,12 @@ with ``w`` clipped to ``[Wmin, Wmax]`` at events and ``w = w0`` at ``t = 0``. Th
 synapses integrate exactly between events (event-driven); a synapse stores its state at
 its last event, which :func:`simulate` advances to ``duration`` with the same closed form.
 
+The rule's parameters and ``w0`` are run-time fields (``Params.runtime_fields()``):
+shared constants of the plastic synapses and the initial weight, not constants of the
+code, so the ``cpp_standalone`` program compiled for one set of values runs with another
+without being compiled again (:func:`simulate_many`); the rates, which draw the spike
+trains in Python, and the sizes and durations are structural.
+
 Twin and comparison
 -------------------
 :func:`~spikingml.plasticity.three_factor.reference_weight_trajectory` solves the same
@@ -69,6 +75,7 @@ import numpy as np
 from brian2 import Hz, ms, second
 
 from spikingml.analysis.stats import pearson
+from spikingml.circuits._three_factor_synapse_runs import simulate_many
 from spikingml.errors import ValidationError
 from spikingml.params import CircuitParams, is_whole, param
 from spikingml.plasticity.three_factor import (
@@ -83,6 +90,7 @@ from spikingml.simulation import (
     check_device,
     check_seed,
     progress_reporter,
+    set_constants,
     versions,
 )
 
@@ -100,6 +108,7 @@ __all__ = [
     "figures",
     "raster_options",
     "simulate",
+    "simulate_many",
     "stimulus",
     "twin",
 ]
@@ -130,8 +139,12 @@ METRICS: dict[str, str] = {
 # --------------------------------------------------------------------------- parameters
 # TEMPLATE: one param() per field, with its unit and bounds: Params validates itself and
 # its errors name "ThreeFactorSynapse.Params.field". Cross-field checks go in check().
-def _time(default: Any, doc: str, **bounds: Any) -> Any:
-    return param(default, doc, unit=second, low=0 * ms, low_inclusive=False, **bounds)
+# runtime=True marks a run-time field: its value reaches the network only as the value of
+# a variable (here the rule's constants and the initial weight; _constants below), so a
+# compiled cpp_standalone program runs with new values of it. Sizes, durations, dt and
+# whatever draws the inputs in Python (the rates) are structural.
+def _time(default: Any, doc: str, **options: Any) -> Any:
+    return param(default, doc, unit=second, low=0 * ms, low_inclusive=False, **options)
 
 
 def _rate(default: Any, doc: str) -> Any:
@@ -150,16 +163,24 @@ class Params(CircuitParams):
     pre_rate: Any = _rate(10 * Hz, "Poisson rate of each presynaptic neuron")
     post_rate: Any = _rate(10 * Hz, "Poisson rate of each postsynaptic neuron")
     dopamine_rate: Any = _rate(5 * Hz, "Poisson rate of the dopamine neuron")
-    A_plus: float = param(1.0, "facilitation: c += A_plus * K_plus at a post spike", low=0)
-    A_minus: float = param(1.5, "depression: c -= A_minus * K_minus at a pre spike", low=0)
-    tau_plus: Any = _time(20 * ms, "time constant of the presynaptic trace K_plus")
-    tau_minus: Any = _time(20 * ms, "time constant of the postsynaptic trace K_minus")
-    tau_c: Any = _time(1 * second, "time constant of the eligibility trace c")
-    tau_n: Any = _time(200 * ms, "time constant of the dopamine concentration n")
-    b: Any = param(0 * Hz, "dopamine baseline: dw/dt = c (n - b)", unit=Hz, low=0 * Hz)
-    w0: float = param(100.0, "initial weight of every synapse")
-    Wmin: float = param(0.0, "lower bound of w (applied at events)")
-    Wmax: float = param(200.0, "upper bound of w (applied at events)")
+    A_plus: float = param(
+        1.0, "facilitation: c += A_plus * K_plus at a post spike", low=0, runtime=True
+    )
+    A_minus: float = param(
+        1.5, "depression: c -= A_minus * K_minus at a pre spike", low=0, runtime=True
+    )
+    tau_plus: Any = _time(20 * ms, "time constant of the presynaptic trace K_plus", runtime=True)
+    tau_minus: Any = _time(
+        20 * ms, "time constant of the postsynaptic trace K_minus", runtime=True
+    )
+    tau_c: Any = _time(1 * second, "time constant of the eligibility trace c", runtime=True)
+    tau_n: Any = _time(200 * ms, "time constant of the dopamine concentration n", runtime=True)
+    b: Any = param(
+        0 * Hz, "dopamine baseline: dw/dt = c (n - b)", unit=Hz, low=0 * Hz, runtime=True
+    )
+    w0: float = param(100.0, "initial weight of every synapse", runtime=True)
+    Wmin: float = param(0.0, "lower bound of w (applied at events)", runtime=True)
+    Wmax: float = param(200.0, "upper bound of w (applied at events)", runtime=True)
     dt: Any = _time(0.1 * ms, "simulation time step (every spike sits on a step)", high=1 * ms)
 
     def check(self) -> None:
@@ -252,6 +273,19 @@ class Network(NamedTuple):
     plastic: b2.Synapses
     spikes: tuple[b2.SpikeMonitor, ...]  # one per group
     w_mon: b2.StateMonitor
+    counter: SynapticEventCounter
+
+
+# TEMPLATE: the run-time fields by their names in the code. Each is a shared constant
+# ("name : unit (shared, constant)") of the groups whose code reads it, not a constant of
+# the namespace (which cpp_standalone writes into the generated code): build_network
+# gives the values with set_constants, and a rerun of the compiled program gives new ones
+# as run arguments (constant_args, in _three_factor_synapse_runs.py). An initial value
+# (w0) is a run argument of its variable itself.
+def _constants(params: Params) -> dict[str, Any]:
+    """The rule's constants (``da_A_plus``, ``da_tau_c``, ..., and the derived
+    ``da_tau_s``), shared constants of the plastic synapses."""
+    return params.rule().namespace()
 
 
 def build_network(params: Params, stim: Stimulus) -> Network:
@@ -277,10 +311,9 @@ def build_network(params: Params, stim: Stimulus) -> Network:
     plastic = b2.Synapses(
         pre,
         post,
-        rule.synapse_model(),
+        rule.synapse_model(shared_constants=True),  # the rule's constants: _constants
         on_pre=rule.on_pre(),
         on_post=rule.on_post(),
-        namespace=rule.namespace(),
         name="plastic",
     )
     plastic.connect(j="i")  # synapse k: pre k -> post k
@@ -289,7 +322,16 @@ def build_network(params: Params, stim: Stimulus) -> Network:
     spikes = tuple(b2.SpikeMonitor(g, name=f"{g.name}_spikes") for g in (pre, post, dopamine))
     w_mon = b2.StateMonitor(plastic, "w", record=np.arange(params.n_recorded), name="w_mon")
     net = b2.Network(pre, post, dopamine, plastic, volume, w_mon, *spikes)
-    return Network(net, (pre, post, dopamine), plastic, spikes, w_mon)
+    set_constants(net, _constants(params))  # the run-time fields' values
+    counter = SynapticEventCounter(net)
+    return Network(net, (pre, post, dopamine), plastic, spikes, w_mon, counter)
+
+
+def _check_params(params: Params | None) -> Params:
+    params = Params() if params is None else params
+    if not isinstance(params, Params):
+        raise ValidationError("params", "a three_factor_synapse.Params", type(params).__name__)
+    return params
 
 
 def simulate(
@@ -306,7 +348,8 @@ def simulate(
     device : {"runtime", "cpp_standalone"}
         Brian2 device.
     progress : bool
-        Show progress of the simulation on stderr.
+        Show progress of the simulation on stderr (``runtime``; a ``cpp_standalone``
+        run takes a fraction of a second and reports nothing).
 
     Returns
     -------
@@ -315,46 +358,47 @@ def simulate(
         of the first ``n_recorded`` synapses at every step); weights ``w`` (every
         synapse's weight at the end of the run) and ``w0``; events ``dopamine`` (the
         dopamine spikes); one phase, ``learning``.
+
+    Notes
+    -----
+    Under ``cpp_standalone`` the program is built in the persistent build directory of
+    the parameters' structure and the run-time fields are run arguments
+    (:func:`simulate_many`): a run that changes only those (``tau_c``, ``A_plus``,
+    ``w0``, ...) compiles nothing.
+
+    See Also
+    --------
+    simulate_many : several parameter sets and seeds, compiled once per structure.
     """
     # TEMPLATE: simulate is the outline: check, inputs, device, build, run, collect.
-    params = Params() if params is None else params
-    if not isinstance(params, Params):
-        raise ValidationError("params", "a three_factor_synapse.Params", type(params).__name__)
+    params = _check_params(params)
     check_device(device)
     seed = check_seed(seed)
+    # TEMPLATE: under cpp_standalone a run goes through simulate_many: the program of
+    # the parameters' structure, compiled once, run with their run-time fields.
+    if device == "cpp_standalone":
+        (result,) = simulate_many([(params, seed)], device, progress)
+        return result
     stim = stimulus(params, seed)
-
     t_wall = time.perf_counter()
     with brian_device(device, seed):
         network = build_network(params, stim)
-        counter = SynapticEventCounter(network.net)
-        if device == "cpp_standalone":
-            report = "stderr" if progress else None
-        else:
-            report = progress_reporter(progress, NAME)
+        report = progress_reporter(progress, NAME)
         network.net.run(params.duration, report=report, report_period=2 * second)
-        populations = {
-            g.name: SpikeData(np.asarray(m.i[:]), np.asarray(m.t[:] / second), len(g))
-            for g, m in zip(network.groups, network.spikes, strict=True)
-        }
-        state = {v: np.asarray(getattr(network.plastic, v)[:]) for v in ("w", "c", "n", "t_last")}
-        w_trace = np.asarray(network.w_mon.w[:]).T  # (samples, n_recorded)
-        synaptic_events = counter.total()
+        return _collect(params, seed, device, network, t_wall)
+
+
+def _collect(params: Params, seed: int, device: str, network: Network, t_wall: float) -> Result:
+    """Read a finished run into its Result (wall time from ``t_wall``); each synapse's
+    weight advanced from its last event to the end."""
+    populations = {
+        g.name: SpikeData(np.asarray(m.i[:]), np.asarray(m.t[:] / second), len(g))
+        for g, m in zip(network.groups, network.spikes, strict=True)
+    }
+    state = {v: np.asarray(getattr(network.plastic, v)[:]) for v in ("w", "c", "n", "t_last")}
+    w_trace = np.asarray(network.w_mon.w[:]).T  # (samples, n_recorded)
+    synaptic_events = network.counter.total()
     wall = time.perf_counter() - t_wall
-    return _collect(params, seed, device, populations, state, w_trace, synaptic_events, wall)
-
-
-def _collect(
-    params: Params,
-    seed: int,
-    device: str,
-    populations: dict[str, SpikeData],
-    state: dict[str, np.ndarray],
-    w_trace: np.ndarray,
-    synaptic_events: int,
-    wall: float,
-) -> Result:
-    """The run's Result; each synapse's weight advanced from its last event to the end."""
     # a synapse stores its state at its last event: advance it to the end of the run
     duration = float(params.duration)
     w_end, _, _ = params.rule().advance(

@@ -128,9 +128,22 @@ class OpponentDopamineRule:
         }
 
     @staticmethod
-    def presynaptic_equations() -> str:
-        """Equations of the presynaptic group; it must define the concentration ``n`` (Hz)."""
-        return "dtrace/dt = -trace / op_tau_trace : 1\nde_int/dt = trace * (n - op_b) : 1\n"
+    def presynaptic_equations(shared_constants: bool = False) -> str:
+        """Equations of the presynaptic group; it must define the concentration ``n`` (Hz).
+
+        Parameters
+        ----------
+        shared_constants : bool
+            Also declare the constants these equations use (``op_tau_trace``, ``op_b``)
+            as shared constants of the group (``(shared, constant)``) instead of taking
+            them from the namespace: a compiled ``cpp_standalone`` program then runs
+            with other values of them. Give them their values with
+            :func:`spikingml.simulation.set_constants` and :meth:`namespace`.
+        """
+        eqs = "dtrace/dt = -trace / op_tau_trace : 1\nde_int/dt = trace * (n - op_b) : 1\n"
+        if shared_constants:
+            eqs += "op_tau_trace : second (shared, constant)\nop_b : hertz (shared, constant)\n"
+        return eqs
 
     @staticmethod
     def on_spike() -> str:
@@ -138,9 +151,19 @@ class OpponentDopamineRule:
         return "trace += 1"
 
     @staticmethod
-    def synapse_model() -> str:
-        """Per-synapse variables: weight, last integral seen, and the Go/No-Go ``pathway`` sign."""
-        return "w : 1\ne_seen : 1\npathway : 1 (constant)\n"
+    def synapse_model(shared_constants: bool = False) -> str:
+        """Per-synapse variables: weight, last integral seen, and the Go/No-Go ``pathway`` sign.
+
+        Parameters
+        ----------
+        shared_constants : bool
+            Also declare the constants of :meth:`on_update` (``op_eta``, ``op_w_max``)
+            as shared constants of the ``Synapses`` (see :meth:`presynaptic_equations`).
+        """
+        model = "w : 1\ne_seen : 1\npathway : 1 (constant)\n"
+        if shared_constants:
+            model += "op_eta : 1 (shared, constant)\nop_w_max : 1 (shared, constant)\n"
+        return model
 
     @staticmethod
     def on_update() -> str:

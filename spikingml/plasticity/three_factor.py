@@ -89,6 +89,7 @@ Computational Neuroscience 4, 141.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import math
 from typing import Any, NamedTuple
@@ -98,6 +99,7 @@ import numpy as np
 from brian2.units.fundamentalunits import DIMENSIONLESS, Quantity, get_dimensions
 
 from spikingml.errors import ValidationError
+from spikingml.simulation import constants_equations
 
 __all__ = [
     "DopamineSTDP",
@@ -286,8 +288,20 @@ class DopamineSTDP:
         return {_PREFIX + key: value for key, value in values.items()}
 
     # -- Brian2 code ---------------------------------------------------------------------
-    def synapse_model(self) -> str:
+    def synapse_model(self, shared_constants: bool = False) -> str:
         """Return the model string of the plastic ``Synapses``.
+
+        Parameters
+        ----------
+        shared_constants : bool
+            Also declare the rule's constants (the names of :meth:`namespace`) as
+            shared constants of the plastic ``Synapses`` (``da_tau_c : second (shared,
+            constant)``, :func:`spikingml.simulation.constants_equations`) instead of
+            taking them from the namespace: a compiled ``cpp_standalone`` program then
+            runs with other values of them (run-time fields). Give them their values with
+            :func:`spikingml.simulation.set_constants` and the ``namespace()`` as values,
+            and pass no ``namespace=`` of the rule to the plastic ``Synapses``; the
+            dopamine pathway (:meth:`build_dopamine_pathway`) reads them from there.
 
         Returns
         -------
@@ -296,9 +310,10 @@ class DopamineSTDP:
             weight ``w``, eligibility ``c``, dopamine concentration ``n`` (1/s), traces
             ``K_plus``/``K_minus``, time of the last update ``t_last`` and
             ``pre_spike_step`` (time step of the last pre spike plus one, 0 before any),
-            used to keep simultaneous pre and post spikes from pairing.
+            used to keep simultaneous pre and post spikes from pairing; with
+            ``shared_constants``, the rule's constants.
         """
-        return (
+        model = (
             "w : 1\n"
             "c : 1\n"
             "n : hertz\n"
@@ -307,6 +322,9 @@ class DopamineSTDP:
             "t_last : second\n"
             "pre_spike_step : integer\n"
         )
+        if shared_constants:
+            model += constants_equations(self.namespace()).lstrip("\n") + "\n"
+        return model
 
     @staticmethod
     def _advance(suffix: str = "") -> str:
@@ -408,7 +426,8 @@ class DopamineSTDP:
             Neurons whose spikes release dopamine (any spiking group).
         plastic_synapses : brian2.Synapses
             Synapses built with this rule's :meth:`synapse_model`, already connected
-            (the dopamine pathway needs their number).
+            (the dopamine pathway needs their number). Where they declare the rule's
+            constants (``shared_constants=True``) the pathway reads them from there.
         delay : Quantity (time), optional
             Delay from a dopamine spike to its effect on the synapses (default 0).
         name : str, optional
@@ -463,11 +482,16 @@ class DopamineSTDP:
             if abs(steps - round(steps)) > 1e-9:
                 raise ValidationError("delay", f"a multiple of dt ({dt})", delay)
             kwargs["dt"] = dt
+        # constants the plastic synapses declare (synapse_model(shared_constants=True))
+        # are read from them: the pathway's code sees its target's variables unsuffixed
+        namespace = {
+            k: v for k, v in self.namespace().items() if k not in plastic_synapses.variables
+        }
         pathway = brian2.Synapses(
             dopamine_source,
             plastic_synapses,
             on_pre=self.on_dopamine(),
-            namespace=self.namespace(),
+            namespace=namespace,
             **kwargs,
         )
         pathway.connect()
@@ -476,6 +500,18 @@ class DopamineSTDP:
         return pathway
 
     # -- exact solution in NumPy --------------------------------------------------------
+    @functools.cached_property
+    def _advance_constants(self) -> tuple[float, float, float, float]:
+        """``tau_c``, ``tau_n``, ``tau_s`` (s) and ``b`` (1/s) as floats, once: the
+        reference calls :meth:`advance` at every event, and Brian2's unit arithmetic
+        costs far more than the closed form itself."""
+        return (
+            float(self.tau_c / brian2.second),
+            float(self.tau_n / brian2.second),
+            float(self.tau_s / brian2.second),
+            float(self.b / brian2.Hz),
+        )
+
     def advance(
         self, w: Any, c: Any, n: Any, delta: Any
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -496,10 +532,7 @@ class DopamineSTDP:
             The state ``delta`` later; ``w`` clipped to ``[Wmin, Wmax]``.
         """
         w, c, n, delta = (np.asarray(x, dtype=float) for x in (w, c, n, delta))
-        tau_c = float(self.tau_c / brian2.second)
-        tau_n = float(self.tau_n / brian2.second)
-        tau_s = float(self.tau_s / brian2.second)
-        b = float(self.b / brian2.Hz)
+        tau_c, tau_n, tau_s, b = self._advance_constants
         dw = c * n * tau_s * -np.expm1(-delta / tau_s) - b * c * tau_c * -np.expm1(-delta / tau_c)
         w_new = np.clip(w + dw, self.Wmin, self.Wmax)
         return w_new, c * np.exp(-delta / tau_c), n * np.exp(-delta / tau_n)
