@@ -225,6 +225,45 @@ def test_circuit_composes_the_tempotron_rule():
     assert float(rule.tau_lr) == pytest.approx(200.0, rel=1e-12)
 
 
+def test_run_time_fields_are_values_of_the_program():
+    # w_init_std scales the seed's draws; the kernel, threshold and the rule's rates are
+    # shared constants (their values, not the code, change)
+    params = tp.Params.tiny()
+    wider = params.replace(w_init_std=2 * params.w_init_std)
+    assert params.same_structure(wider)
+    np.testing.assert_allclose(
+        tp.initial_weights(wider, 3, 50), 2 * tp.initial_weights(params, 3, 50), rtol=1e-15
+    )
+    constants = tp._constants(params, 10_000)
+    assert set(constants) == {
+        "tau", "tau_s", "V0", "theta", "psp_tau", "psp_tau_s", "psp_V0", "lam0", "mu", "tau_lr"
+    }  # fmt: skip
+    assert float(constants["tau_lr"]) == pytest.approx(200.0, rel=1e-12)
+    assert constants["V0"] == constants["psp_V0"] == tp.learning_rule(params, 10_000).V0
+
+
+@pytest.mark.standalone
+def test_simulate_many_compiles_one_program_for_seeds_and_run_time_values(tmp_path, monkeypatch):
+    # an empty cache: two seeds and a new learning rate compile one program (the seed
+    # changes the wiring's values, not the code; Brian2's own seed is fixed)
+    from spikingml.simulation import record_device_times
+
+    monkeypatch.setenv("SPIKINGML_CACHE", str(tmp_path))
+    tiny = tp.Params.tiny()
+    faster = tiny.replace(learning_rate=4 * tiny.learning_rate)
+    runs = [(tiny, 1), (faster, 1), (tiny, 2)]
+    with record_device_times() as times:
+        results = list(tp.simulate_many(runs, progress=False))
+    assert times.compilations == 1
+    assert [(r.params["learning_rate"], r.seed) for r in results] == [
+        (tiny.learning_rate, 1),
+        (faster.learning_rate, 1),
+        (tiny.learning_rate, 2),
+    ]
+    w = [r.weights["w_alpha_1"] for r in results]
+    assert not np.allclose(w[0], w[1]) and not np.allclose(w[0], w[2])
+
+
 # -------------------------------------------------------------------- the tiny run
 def test_circuit_matches_event_based_evaluation(tiny_run):
     # With the weights frozen, V on the grid is the same sum of kernels: Vmax agrees to

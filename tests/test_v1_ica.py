@@ -158,6 +158,45 @@ def test_params_validation():
         v1.simulate(SMALL, seed=-1)
 
 
+def test_build_key_names_the_program_not_its_values():
+    # run-time fields and the patches (their number, whitening) are run arguments of the
+    # chunks: one build directory; sizes, the chunk length and the rules' form are not
+    from spikingml.circuits._v1_ica_runs import build_key
+
+    key = build_key(SMALL, SMALL.chunk_patches)
+    values = SMALL.replace(beta=0.02, eta_end=0.1, theta0=2.0, tau_m=SMALL.tau_m * 2)
+    assert build_key(values.replace(n_patches=500, zca_eps=0.1), 250) == key
+    for other in (SMALL.replace(n_units=32), SMALL.replace(residual=False)):
+        assert build_key(other, other.chunk_patches) != key
+    assert build_key(SMALL, 100) != key
+
+
+@pytest.mark.standalone
+def test_simulate_many_compiles_one_program_for_seeds_and_run_time_values(tmp_path, monkeypatch):
+    # an empty cache: two seeds and new learning rates run on one program, compiled once
+    from spikingml.simulation import record_device_times
+
+    monkeypatch.setenv("SPIKINGML_CACHE", str(tmp_path))
+    tiny = v1.Params.tiny().replace(n_patches=250, n_test=100)
+    faster = tiny.replace(beta=2 * tiny.beta, eta_end=0.2)
+    runs = [(tiny, 1), (faster, 1), (tiny, 2)]
+    with record_device_times() as times:
+        results = list(v1.simulate_many(runs, progress=False))
+    assert times.compilations == 1
+    assert [(r.params["beta"], r.seed) for r in results] == [
+        (tiny.beta, 1),
+        (faster.beta, 1),
+        (tiny.beta, 2),
+    ]
+    Q = [r.weights["Q"] for r in results]
+    assert not np.allclose(Q[0], Q[1]) and not np.allclose(Q[0], Q[2])
+    # the same program, another process's way (simulate): nothing to compile, the same run
+    with record_device_times() as times:
+        again = v1.simulate(faster, seed=1, progress=False)
+    assert times.compilations == 0
+    np.testing.assert_array_equal(again.weights["Q"], Q[1])
+
+
 def test_eta_schedule_is_geometric():
     eta = v1.eta_schedule(v1.Params(n_patches=5, eta_start=1.0, eta_end=0.01))
     np.testing.assert_allclose(eta, [1.0, 10**-0.5, 0.1, 10**-1.5, 0.01])

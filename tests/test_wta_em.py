@@ -7,6 +7,8 @@ away from what failed designs measured during development (one neuron taking mos
 inputs: NMI gaps of 0.3-1.0 and weight correlations of 0.48-0.76).
 """
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 from _roundtrip import check_nix_round_trip, check_nwb
@@ -179,6 +181,32 @@ def test_make_data_is_deterministic_and_disjoint():
 def test_params_validation_names_the_field(changes, field):
     with pytest.raises(ValidationError, match=rf"WtaEm\.Params\.{field}"):
         wta.Params(**changes)
+
+
+def test_run_time_fields_change_values_only(monkeypatch):
+    # a run-time field reaches the network as a shared constant or through the initial
+    # weights; the rest of the inputs (data, schedule, wiring) is the structure's. Batch
+    # EM (minutes on a loaded machine) stands aside: its start is loaded instead.
+    monkeypatch.setattr(
+        wta, "_batch_em", lambda params, seed, data: SimpleNamespace(params=data.start)
+    )
+    params = wta.Params.tiny()
+    other = params.replace(stdp_c=16.0, init_boost=0.2, input_rate=80 * Hz, eta_final=0.001)
+    assert params.same_structure(other)
+    base, direct = wta.prepare_inputs(params, 1), wta.prepare_inputs(other, 1)
+    moved = wta._with_start_weights(base, other)
+    np.testing.assert_array_equal(moved.feed_w0, direct.feed_w0)
+    np.testing.assert_array_equal(moved.w_start, direct.w_start)
+    assert not np.array_equal(base.feed_w0, direct.feed_w0)
+    for name in ("pattern", "progress", "test_on", "b0", "feed_pre", "lat_pre"):
+        np.testing.assert_array_equal(getattr(base, name), getattr(direct, name), err_msg=name)
+    constants = wta._constants(other)
+    assert constants["eta_ratio"] == other.eta_final / other.eta
+    assert constants["stdp_w_max"] == pytest.approx(np.log(16.0))
+    # prior_eta 0 switches the excitabilities off: the rule's rate is exactly 0
+    assert wta._constants(params.replace(prior_eta=0.0))["homeo_eta"] == 0.0
+    with pytest.raises(ValidationError, match="HomeostaticExcitability.eta"):
+        HomeostaticExcitability(eta=-0.1)
 
 
 def test_registry():

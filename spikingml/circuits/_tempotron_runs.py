@@ -1,44 +1,40 @@
-"""The tempotron's standalone machinery: one kept program per parameter set.
+"""The tempotron's standalone machinery: one kept program per structure, run again.
 
 Not the circuit (that is :func:`spikingml.circuits.tempotron.build_network`): what lets
-every seed of a parameter set reuse one compiled ``cpp_standalone`` program.
+one compiled ``cpp_standalone`` program serve every value of the run-time fields
+(``Params.runtime_fields()``) and every seed of a structure.
 
-- :func:`build_key` names the kept build directory after the parameters that shape the
-  generated code (a change of the others only changes values the program reads);
+- :data:`PROGRAM` builds the program of a structure and seed
+  (:func:`spikingml.simulation.compiled_runs`: in the persistent build directory of the
+  parameters' structure) and runs it with the run-time fields as run arguments: the
+  shared constants of :func:`~spikingml.circuits.tempotron.build_network`, the
+  decisions' rule values (``beta`` from ``average_epochs``) and the initial weights
+  (``w_init_std``). A seed's patterns shape the wiring (delays, recorded copies), so
+  each seed builds its program again, in the same directory: the generated code is the
+  same, and nothing is compiled again.
 - :class:`NamedClock` keeps the generated ``main.cpp`` the same from one process to the
-  next, so ``make`` finds nothing to recompile;
-- :func:`device_context` selects the device, and under ``cpp_standalone`` the kept
-  directory, with Brian2's seed fixed: the network draws no random numbers.
+  next, so ``make`` finds nothing to recompile.
+
+:mod:`spikingml.circuits.tempotron` re-exports :func:`simulate_many`, the contract's hook.
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import json
+import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any
 
 import brian2 as b2
 
-from spikingml.params import CircuitParams
-from spikingml.simulation import brian_device, standalone_build_directory
+from spikingml.simulation import Program, constant_args
+from spikingml.simulation import simulate_many as many
 
-__all__ = ["VALUES_ONLY", "NamedClock", "build_key", "device_context"]
+if TYPE_CHECKING:
+    from spikingml.circuits.tempotron import Inputs, Network, Params
+    from spikingml.result import Result
 
-#: Parameters that do not shape the generated code: initial values, values the program
-#: reads, the twins' settings and the run lengths (``n_epochs``).
-VALUES_ONLY = (
-    "learning_rate",
-    "momentum",
-    "lr_decay_epochs",
-    "w_init_std",
-    "jitter",
-    "average_epochs",
-    "criterion",
-    "bin_width",
-    "n_epochs",
-)
+__all__ = ["NamedClock", "simulate_many"]
 
 
 class NamedClock(b2.Clock):
@@ -59,30 +55,109 @@ class NamedClock(b2.Clock):
         return zlib.crc32(self.__dict__.get("_name", "").encode())
 
 
-def build_key(name: str, params: CircuitParams) -> str:
-    """Name of the persistent standalone build directory: the parameters in its code.
+def _fix_brian_seed() -> None:
+    """Give the program Brian2's seed 0 instead of the run's.
 
-    ``name`` (the circuit's) followed by a hash of every parameter but
-    :data:`VALUES_ONLY`.
+    The network draws no random numbers (the patterns and the initial weights come from
+    the seed through NumPy), and the seed is written into ``main.cpp``: with a fixed one
+    the generated program is the same for every seed and a warm build directory is not
+    recompiled. Where Brian2's device keeps no ``main_queue`` the seed is left alone
+    (``main.cpp`` is then compiled again for a new seed; the results are the same).
     """
-    shaping = {k: v for k, v in params.to_dict().items() if k not in VALUES_ONLY}
-    digest = hashlib.sha1(json.dumps(shaping, sort_keys=True, default=str).encode()).hexdigest()
-    return f"{name}-{digest[:12]}"
+    device = b2.get_device()
+    queue = getattr(device, "main_queue", None)
+    if isinstance(queue, list):
+        queue[:] = [(func, 0 if func == "seed" else args) for func, args in queue]
 
 
-@contextlib.contextmanager
-def device_context(device: str, key: str) -> Iterator[str | None]:
-    """Brian2's ``device`` for a ``with`` block, built on demand (``build_on_run=False``).
+def _build(params: Params, seed: int) -> tuple[Network, Inputs]:
+    """The network of ``params`` and ``seed`` with its protocol recorded (nothing runs)."""
+    from spikingml.circuits import tempotron as tp
 
-    Yields the kept build directory of ``key`` under ``cpp_standalone``
-    (:func:`spikingml.simulation.standalone_build_directory`), ``None`` otherwise.
+    _fix_brian_seed()
+    inputs = tp.prepare_inputs(params, seed)
+    network = tp.build_network(params, inputs)
+    # no report: Brian2's standalone loop would read the process clock (a system call)
+    # before every object in every step, which more than doubled the time
+    tp._run_phases(network, params, inputs, report=None)
+    return network, inputs
+
+
+def _run_args(built: tuple[Network, Inputs], params: Params, seed: int) -> dict[Any, Any]:
+    """The run-time fields' values: shared constants, the decisions' values, the weights."""
+    from spikingml.circuits import tempotron as tp
+
+    network, inputs = built
+    args = constant_args(network.network, tp._constants(params, inputs.epoch))
+    # the running mean's rate per decision (average_epochs); lam0, mu and tau_lr, the
+    # other decision values, are shared constants above
+    rule = tp.learning_rule(params, inputs.epoch)
+    args[network.cells.beta] = rule.consolidation_rate(inputs.n_learning)
+    w_init = tp.initial_weights(params, seed, len(inputs.w_init))
+    args[network.afferents.w] = w_init
+    args[network.afferents.wc] = w_init
+    return args
+
+
+def _collect(built: tuple[Network, Inputs], params: Params, seed: int, t_wall: float) -> Result:
+    """The finished run as a :class:`~spikingml.result.Result` (wall time from ``t_wall``)."""
+    from spikingml.circuits import tempotron as tp
+
+    network, inputs = built
+    recording = tp._read(network, params.dt)
+    wall = time.perf_counter() - t_wall
+    return tp._result(params, seed, "cpp_standalone", inputs, recording, wall)
+
+
+#: The circuit's program for :func:`spikingml.simulation.compiled_runs`.
+PROGRAM = Program(build=_build, run_args=_run_args, collect=_collect, seed_is_run_arg=False)
+
+
+def simulate_many(
+    runs: Iterable[tuple[Params, int]],
+    device: str = "cpp_standalone",
+    progress: bool = True,
+    jobs: int | None = None,
+    fresh: bool = False,
+) -> Iterator[Result]:
+    """Simulate ``(params, seed)`` pairs, compiling one program per structure.
+
+    Under ``cpp_standalone`` the consecutive pairs with the same seed that differ only in
+    their run-time fields run on one program, built once and run with each pair's run
+    arguments, ``jobs`` at a time; every structure's program lives in a persistent build
+    directory, so a later call (another seed, other values) compiles nothing. Each
+    result equals ``simulate(params, seed, "cpp_standalone")`` exactly (the conformance
+    test checks against a program compiled for the pair's own values). Under
+    ``runtime`` the pairs are simulated one after the other.
+
+    Parameters
+    ----------
+    runs : iterable of (Params, int)
+        The parameters and seed of each run, in the order of the results.
+    device : {"cpp_standalone", "runtime"}
+        Brian2 device.
+    progress : bool
+        Show progress of each simulation on stderr (``runtime`` only: under
+        ``cpp_standalone`` Brian2's report costs a system call per object and step).
+    jobs : int, optional
+        ``cpp_standalone``: programs running at once (default: the cores this process may
+        use).
+    fresh : bool
+        ``cpp_standalone``: build a program for each run's own values (for tests).
+
+    Yields
+    ------
+    Result
+        One per run, in order, each yielded as soon as it is read. ``wall_seconds`` of
+        the first of a program includes building (and compiling) it.
+
+    Notes
+    -----
+    The ``cpp_standalone`` device stays selected while the generator is suspended
+    (between two results); run no other Brian2 simulation in this process until it is
+    exhausted or closed.
     """
-    with contextlib.ExitStack() as stack:
-        directory = None
-        if device == "cpp_standalone":
-            directory = stack.enter_context(standalone_build_directory(key))
-        # the network draws no random numbers (the patterns and initial weights come from
-        # the seed through NumPy): Brian2's own seed is fixed, so the generated program
-        # is the same for every seed and a warm build directory is not recompiled
-        stack.enter_context(brian_device(device, 0, directory, build_on_run=False))
-        yield directory
+    from spikingml.circuits import tempotron as tp
+
+    runs = [(tp._check_params(params), seed) for params, seed in runs]
+    yield from many(tp.NAME, PROGRAM, tp.simulate, runs, device, progress, jobs, fresh)

@@ -78,15 +78,19 @@ of that step, before any input of the next window arrives (every afferent fires 
 every pattern, so each update also decays ``dw`` of every afferent once, as the online
 rule). The copy is reset at ``wend``. No ``network_operation``: the code runs under
 ``cpp_standalone`` (the default: :data:`DEFAULT_DEVICE`; the program is built once per
-parameter set in a kept directory and reused by every seed, see
-``spikingml.circuits._tempotron_runs``) and ``runtime`` (the same results, much slower:
-the default preset has ~7.6 million time steps). With ``in_flight = 1`` the circuit
-reproduces the plain online rule with the running mean (``tests/test_tempotron.py``) to
-1e-15; with any ``in_flight`` the NumPy emulation of its schedule
-(``benchmarks/tempotron_async_numpy.py``: each input reads the weights at its arrival
-step, the same update steps) gives the same decisions (checked: every decision of the
-quick preset's load 2 for 72 epochs, until rounding flips one; the same final accuracies
-at alpha 2.5, seeds 0, 1, 3 and 4).
+structure in a kept directory and reused by every seed, see :func:`simulate_many`) and
+``runtime`` (the same results, much slower: the default preset has ~7.6 million time
+steps). The run-time fields (the kernel's ``tau`` and ``tau_s``, ``theta``, the learning
+rate, momentum and their decay, ``average_epochs``, ``w_init_std``, and the analysis'
+``criterion`` and ``bin_width``; ``Params.runtime_fields()``) are shared constants,
+per-decision values and initial weights that the compiled program takes as run
+arguments; the patterns (``jitter``), sizes and the epoch budget are structural. With
+``in_flight = 1`` the circuit reproduces the plain online rule with the running mean
+(``tests/test_tempotron.py``) to 1e-15; with any ``in_flight`` the NumPy emulation of its
+schedule (``benchmarks/tempotron_async_numpy.py``: each input reads the weights at its
+arrival step, the same update steps) gives the same decisions (checked: every decision
+of the quick preset's load 2 for 72 epochs, until rounding flips one; the same final
+accuracies at alpha 2.5, seeds 0, 1, 3 and 4).
 
 Spike times lie on the time grid ``dt`` = 1 ms (steps ``1 .. n_steps - 1`` of a window,
 the patterns and the twin's features are defined on that grid); ``V`` on that grid equals
@@ -201,12 +205,20 @@ from brian2 import ms, second
 
 from spikingml.analysis import tempotron as tp
 from spikingml.analysis.tempotron import accuracy_curves, alpha_key
-from spikingml.circuits._tempotron_runs import NamedClock, build_key, device_context
+from spikingml.circuits._tempotron_runs import NamedClock, simulate_many
 from spikingml.errors import ValidationError
 from spikingml.params import CircuitParams, is_whole, param
 from spikingml.plasticity.tempotron import TempotronRule
 from spikingml.result import Phase, Result, Signal, SpikeData
-from spikingml.simulation import check_device, check_seed, progress_reporter, versions
+from spikingml.simulation import (
+    brian_device,
+    check_device,
+    check_seed,
+    constants_equations,
+    progress_reporter,
+    set_constants,
+    versions,
+)
 from spikingml.stimuli.spike_patterns import (
     TimingTask,
     binned_counts,
@@ -228,7 +240,9 @@ __all__ = [
     "prepare_inputs",
     "Network",
     "build_network",
+    "initial_weights",
     "simulate",
+    "simulate_many",
     "twin",
     "compare",
     "figures",
@@ -335,7 +349,12 @@ class Params(CircuitParams):
         low_inclusive=False,
     )
     tau: Any = param(
-        15 * ms, "membrane time constant", unit=second, low=0 * ms, low_inclusive=False
+        15 * ms,
+        "membrane time constant",
+        unit=second,
+        low=0 * ms,
+        low_inclusive=False,
+        runtime=True,
     )
     tau_s: Any = param(
         3.75 * ms,
@@ -343,9 +362,14 @@ class Params(CircuitParams):
         unit=second,
         low=0 * ms,
         low_inclusive=False,
+        runtime=True,
     )
     theta: float = param(
-        1.0, "threshold in units of the PSP kernel's peak", low=0, low_inclusive=False
+        1.0,
+        "threshold in units of the PSP kernel's peak",
+        low=0,
+        low_inclusive=False,
+        runtime=True,
     )
     dt: Any = param(
         1 * ms,
@@ -365,20 +389,28 @@ class Params(CircuitParams):
     n_epochs: int = param(
         100, "epoch budget: training presentations of every pattern", integer=True, low=1
     )
-    learning_rate: float = param(1e-2, "lam0 of the tempotron rule", low=0, low_inclusive=False)
-    momentum: float = param(0.9, "momentum per update", low=0, high=1, high_inclusive=False)
+    learning_rate: float = param(
+        1e-2, "lam0 of the tempotron rule", low=0, low_inclusive=False, runtime=True
+    )
+    momentum: float = param(
+        0.9, "momentum per update", low=0, high=1, high_inclusive=False, runtime=True
+    )
     lr_decay_epochs: float = param(
         20.0,
         "tau_lr / T: the learning rate falls as 1 / (1 + epoch / lr_decay_epochs)",
         low=0,
         low_inclusive=False,
+        runtime=True,
     )
-    w_init_std: float = param(0.01, "standard deviation of the initial weights (mean 0)", low=0)
+    w_init_std: float = param(
+        0.01, "standard deviation of the initial weights (mean 0)", low=0, runtime=True
+    )
     average_epochs: float = param(
         3.0,
         "time constant, in epochs, of the consolidated weight wc: a running mean of w "
         "(averaged perceptron) that becomes the weight when learning stops (0: wc = w)",
         low=0,
+        runtime=True,
     )
     in_flight: int = param(
         5,
@@ -387,7 +419,9 @@ class Params(CircuitParams):
         integer=True,
         low=1,
     )
-    criterion: float = param(0.95, "fraction correct that counts as learnt", low=0.5, high=1)
+    criterion: float = param(
+        0.95, "fraction correct that counts as learnt", low=0.5, high=1, runtime=True
+    )
     # timing task
     n_templates: int = param(10, "templates per class (timing task)", integer=True, low=1)
     n_train: int = param(10, "training samples per template", integer=True, low=1)
@@ -401,6 +435,7 @@ class Params(CircuitParams):
         unit=second,
         low=0 * ms,
         low_inclusive=False,
+        runtime=True,
     )
 
     def check(self) -> None:
@@ -714,7 +749,6 @@ def prepare_inputs(params: Params, seed: int) -> Inputs:
     learn_sel = np.repeat(learner, n_aff)
     pattern = np.repeat(np.arange(len(learner)), n_aff)
     timing_labels = problems[-1]["labels"]
-    rng = np.random.default_rng([seed, 3])
     return Inputs(
         problems=problems,
         schedule=sched,
@@ -725,7 +759,7 @@ def prepare_inputs(params: Params, seed: int) -> Inputs:
         first_pattern=first_pattern,
         drive=(pre, np.repeat(sched.copy_of, n_aff), np.repeat(slot_start, n_aff) + spike_step),
         update=(pattern[learn_sel], pre[learn_sel], spike_step[learn_sel]),
-        w_init=rng.normal(0.0, params.w_init_std, len(problems) * n_aff),
+        w_init=initial_weights(params, seed, len(problems) * n_aff),
         traced=[int(first_pattern[-2] + np.flatnonzero(timing_labels == s)[0]) for s in (1, -1)],
         epoch=epoch,
         # every training window has ended and sent its update (at the end of its last
@@ -736,12 +770,25 @@ def prepare_inputs(params: Params, seed: int) -> Inputs:
     )
 
 
+def initial_weights(params: Params, seed: int, size: int) -> np.ndarray:
+    """The ``size`` initial weights of a run: normal, mean 0, sd ``w_init_std``.
+
+    The draws come from the seed alone and ``w_init_std`` only scales them, so the
+    compiled program of a seed takes the weights of any ``w_init_std`` as a run argument
+    (``spikingml.circuits._tempotron_runs``).
+    """
+    return np.random.default_rng([seed, 3]).normal(0.0, params.w_init_std, size)
+
+
 # ---------------------------------------------------------------------------- network
 #: A copy of the neuron: the PSP kernel as two exponentials, ``V = V0 (A - B)``, the
-#: decision variables of the current window and the offset (steps) of the copy's windows.
+#: decision variables of the current window and the offset (steps) of the copy's windows;
+#: the run-time fields it reads are shared constants (:func:`_constants`).
 _COPY_MODEL = (
     "dA/dt = -A / tau : 1\ndB/dt = -B / tau_s : 1\nV = V0 * (A - B) : 1\n"
-    "Vmax : 1\ntmax : second\nt0 : second\nfired : 1\noffset : integer (constant)"
+    "Vmax : 1\ntmax : second\nt0 : second\nfired : 1\noffset : integer (constant)\n"
+    "tau : second (shared, constant)\ntau_s : second (shared, constant)\n"
+    "V0 : 1 (shared, constant)\ntheta : 1 (shared, constant)"
 )
 #: Not the first step of a window (it closes the previous one).
 _IN_WINDOW = "(t_in_timesteps - offset) % n_steps != 0"
@@ -801,6 +848,30 @@ class Network(NamedTuple):
     rule: TempotronRule
 
 
+def _constants(params: Params, epoch_steps: int) -> dict[str, Any]:
+    """The run-time fields that reach the network as shared constants, by their names in
+    the equations: the copies' kernel and threshold (``tau``, ``tau_s``, ``V0``,
+    ``theta``), the update synapses' kernel (the rule's ``psp_`` constants) and the
+    decisions' learning rate, momentum and its decay (``lam0``, ``mu``, ``tau_lr``).
+
+    Shared variables rather than namespace constants, which ``cpp_standalone`` writes
+    into the generated code: the program compiled for one value runs with another
+    (:func:`spikingml.simulation.constant_args`). The decisions' ``beta``
+    (``average_epochs``) and the initial weights (``w_init_std``) are arrays, run
+    arguments of their own.
+    """
+    rule = learning_rule(params, epoch_steps)
+    values = rule.decision_values(1)  # lam0, mu, tau_lr (beta, per decision, apart)
+    return {
+        "tau": params.tau,
+        "tau_s": params.tau_s,
+        "V0": rule.V0,
+        "theta": float(params.theta),
+        **rule.namespace(),
+        **{name: values[name] for name in ("lam0", "mu", "tau_lr")},
+    }
+
+
 def build_network(params: Params, inputs: Inputs) -> Network:
     """Create the circuit's Brian2 objects for the prepared ``inputs``; run nothing.
 
@@ -825,8 +896,7 @@ def build_network(params: Params, inputs: Inputs) -> Network:
     b2.defaultclock.dt = dt
     step_clock = NamedClock(dt, "step_clock")
     window_clock = NamedClock(sched.grid * dt, "window_clock")
-    ns = {"tau": params.tau, "tau_s": params.tau_s, "V0": rule.V0, "theta": float(params.theta)}
-    ns |= {"n_steps": params.n_steps, "m": sched.windows_per_epoch, "epoch_steps": inputs.epoch}
+    ns = {"n_steps": params.n_steps, "m": sched.windows_per_epoch, "epoch_steps": inputs.epoch}
     afferents = b2.NeuronGroup(
         len(inputs.w_init),
         rule.weight_model(),
@@ -888,9 +958,9 @@ def build_network(params: Params, inputs: Inputs) -> Network:
     update = b2.Synapses(
         cells,
         afferents,
-        rule.synapse_model(),
+        rule.synapse_model() + constants_equations(rule.namespace()),  # the kernel's
         on_pre=rule.on_pre(),
-        namespace=rule.namespace(),
+        namespace={},
         clock=window_clock,
         name="update",
     )
@@ -906,7 +976,9 @@ def build_network(params: Params, inputs: Inputs) -> Network:
         copies, "V", record=inputs.traced_copies, when="thresholds", order=-1, name="voltage"
     )
     objects = (afferents, copies, cells, drive, decision, update, windows, output_spikes)
-    return Network(b2.Network(*objects, voltage), *objects, voltage, rule)
+    network = b2.Network(*objects, voltage)
+    set_constants(network, _constants(params, inputs.epoch))  # the run-time fields' values
+    return Network(network, *objects, voltage, rule)
 
 
 def _silence_expected_warnings() -> None:
@@ -939,7 +1011,8 @@ def simulate(
         Seed of every random draw (patterns, initial weights).
     device : {"cpp_standalone", "runtime"}
         Brian2 device. The default preset runs ~7.6 million time steps: compiled once
-        (the build directory is kept and reused by later runs of the same parameters),
+        (the build directory is kept and reused by later runs of the same structure,
+        whatever their seeds and run-time fields: :func:`simulate_many`),
         ``cpp_standalone`` takes seconds; ``runtime`` gives the same result but pays
         Python's overhead on every step (many minutes).
     progress : bool
@@ -959,31 +1032,37 @@ def simulate(
         ``vmax_<problem>`` (Vmax of the frozen window); phases ``training`` and
         ``frozen``.
     """
-    params = Params() if params is None else params
-    if not isinstance(params, Params):
-        raise ValidationError("params", "a tempotron.Params", type(params).__name__)
+    params = _check_params(params)
     check_device(device)
     seed = check_seed(seed)
+    if device == "cpp_standalone":
+        (result,) = simulate_many([(params, seed)], device, progress)
+        return result
     inputs = prepare_inputs(params, seed)
-    # no report under cpp_standalone: Brian2's standalone loop then reads the process
-    # clock (a system call) before every object in every step, which more than doubled
-    # the time
-    report = None if device == "cpp_standalone" else progress_reporter(progress, NAME)
     t_wall = time.perf_counter()
-    with device_context(device, build_key(NAME, params)) as directory:
+    # the network draws no random numbers (the patterns and the initial weights come
+    # from the seed through NumPy): Brian2's own seed is fixed
+    with brian_device(device, 0):
         net = build_network(params, inputs)
-        _run_phases(net, params, inputs, report)
-        if directory is not None:  # several runs: one program, built once all are declared
-            b2.device.build(run=True, directory=directory, with_output=False)
+        _run_phases(net, params, inputs, progress_reporter(progress, NAME))
         recording = _read(net, params.dt)
     wall = time.perf_counter() - t_wall
     return _result(params, seed, device, inputs, recording, wall)
+
+
+def _check_params(params: Params | None) -> Params:
+    params = Params() if params is None else params
+    if not isinstance(params, Params):
+        raise ValidationError("params", "a tempotron.Params", type(params).__name__)
+    return params
 
 
 def _run_phases(net: Network, params: Params, inputs: Inputs, report: Any) -> None:
     """Training, its first epoch with ``V`` recorded; then every pattern once, frozen.
 
     Between the phases learning stops and the consolidated weight becomes the weight.
+    Under ``cpp_standalone`` (``build_on_run=False``) the runs are only recorded: one
+    program, which ``spikingml.circuits._tempotron_runs`` builds and runs.
     """
     dt = params.dt
     first_steps = inputs.epoch + params.n_steps  # the first epoch, recorded

@@ -94,7 +94,12 @@ with identical results. :func:`build_network` creates the network for one chunk 
 ``chunk_patches`` patches; training runs chunk after chunk. Under ``cpp_standalone`` the
 program is compiled once and run once per chunk with the new inputs and the current
 weights as run arguments, and after every chunk a checkpoint of the weights is written
-that a later run can resume from (:mod:`spikingml.circuits._v1_ica_runs`).
+that a later run can resume from (:mod:`spikingml.circuits._v1_ica_runs`). The run-time
+fields (``tau_m``, ``refractory``, ``theta0``, the learning rates and their schedule,
+``target_count``, the clips, and the twins' settings; ``Params.runtime_fields()``) are
+shared constants, initial values or the learning-rate schedule, all run arguments of
+every chunk, so one compiled program serves every value of them and every seed
+(:func:`simulate_many`); sizes, the patches and ``residual`` are structural.
 
 Twin and comparison
 -------------------
@@ -157,10 +162,10 @@ properties by learning a sparse code for natural images. Nature 381, 607-609.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import logging
 import os
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -170,10 +175,11 @@ from brian2 import ms, second
 
 from spikingml.circuits._v1_ica_runs import (
     ChunkRuns,
-    build_key,
+    chunk_runs,
     load_checkpoint,
     save_checkpoint,
 )
+from spikingml.circuits._v1_ica_runs import simulate_many as simulate_many  # contract hook
 from spikingml.errors import ValidationError
 from spikingml.params import CircuitParams, is_whole, param
 from spikingml.plasticity.hebbian import (
@@ -183,7 +189,15 @@ from spikingml.plasticity.hebbian import (
 )
 from spikingml.plasticity.homeostasis import HomeostaticThreshold
 from spikingml.result import Phase, Result, SpikeData
-from spikingml.simulation import SynapticEventCounter, check_device, check_seed, versions
+from spikingml.simulation import (
+    SynapticEventCounter,
+    check_device,
+    check_seed,
+    constant_args,
+    constants_equations,
+    set_constants,
+    versions,
+)
 from spikingml.stimuli.natural_images import PatchSet, natural_patches
 
 if TYPE_CHECKING:
@@ -222,43 +236,63 @@ class Params(CircuitParams):
     # V1 units
     n_units: int = param(64, "V1 units", integer=True, low=2)
     tau_m: Any = param(
-        10 * ms, "membrane time constant", unit=second, low=0 * ms, low_inclusive=False
+        10 * ms,
+        "membrane time constant",
+        unit=second,
+        low=0 * ms,
+        low_inclusive=False,
+        runtime=True,
     )
-    refractory: Any = param(2 * ms, "refractory period", unit=second, low=0 * ms)
+    refractory: Any = param(2 * ms, "refractory period", unit=second, low=0 * ms, runtime=True)
     patch_duration: Any = param(
         50 * ms, "time each patch is shown", unit=second, low=0 * ms, low_inclusive=False
     )
-    theta0: float = param(2.5, "initial threshold", low=0, low_inclusive=False)
+    theta0: float = param(2.5, "initial threshold", low=0, low_inclusive=False, runtime=True)
     # plasticity
     target_count: float = param(
-        0.05, "target spikes per unit and patch (p)", low=0, low_inclusive=False
+        0.05, "target spikes per unit and patch (p)", low=0, low_inclusive=False, runtime=True
     )
-    count_clip: float = param(3.0, "spike count clipped at this in the updates", low=1)
-    beta: float = param(0.01, "feedforward (Oja) learning rate", low=0)
-    alpha: float = param(0.05, "lateral (anti-Hebbian) learning rate", low=0)
-    gamma: float = param(0.05, "threshold (homeostatic) learning rate", low=0)
+    count_clip: float = param(
+        3.0, "spike count clipped at this in the updates", low=1, runtime=True
+    )
+    beta: float = param(0.01, "feedforward (Oja) learning rate", low=0, runtime=True)
+    alpha: float = param(0.05, "lateral (anti-Hebbian) learning rate", low=0, runtime=True)
+    gamma: float = param(0.05, "threshold (homeostatic) learning rate", low=0, runtime=True)
     residual: bool = param(
         True, "feedforward rule learns from the input after feedback (x - Q^T c)"
     )
     kappa: float = param(
-        1e-4, "drive decorrelation (voltage-based anti-Hebbian) learning rate", low=0
+        1e-4,
+        "drive decorrelation (voltage-based anti-Hebbian) learning rate",
+        low=0,
+        runtime=True,
     )
     lateral_clip: float = param(
-        10.0, "lateral spikes received per patch, clipped at this in the updates", low=0
+        10.0,
+        "lateral spikes received per patch, clipped at this in the updates",
+        low=0,
+        runtime=True,
     )
-    eta_start: float = param(1.0, "learning-rate factor at the start", low=0)
-    eta_end: float = param(0.01, "learning-rate factor at the end (geometric)", low=0)
+    eta_start: float = param(1.0, "learning-rate factor at the start", low=0, runtime=True)
+    eta_end: float = param(
+        0.01, "learning-rate factor at the end (geometric)", low=0, runtime=True
+    )
     # twins
     ica_samples: int = param(
         50_000,
         "training patches the FastICA and infomax twins fit (a subset)",
         integer=True,
         low=100,
+        runtime=True,
     )
     n_ceiling_runs: int = param(
-        2, "extra FastICA runs (other seeds) that form the ceiling pool", integer=True, low=1
+        2,
+        "extra FastICA runs (other seeds) that form the ceiling pool",
+        integer=True,
+        low=1,
+        runtime=True,
     )
-    infomax_epochs: int = param(5, "epochs of the infomax twin", integer=True, low=1)
+    infomax_epochs: int = param(5, "epochs of the infomax twin", integer=True, low=1, runtime=True)
     # simulation
     dt: Any = param(
         1 * ms, "simulation time step", unit=second, low=0 * ms, low_inclusive=False, high=5 * ms
@@ -456,8 +490,17 @@ class Network(NamedTuple):
     lateral: b2.Synapses
     spikes: b2.SpikeMonitor
 
-    def run_args(self, stimulus: np.ndarray, eta_at: np.ndarray, state: State) -> dict:
-        """What :func:`build_network` set, as run arguments of its compiled program."""
+    def run_args(
+        self,
+        stimulus: np.ndarray,
+        eta_at: np.ndarray,
+        state: State,
+        constants: Mapping[str, Any],
+    ) -> dict:
+        """What :func:`build_network` set, as run arguments of its compiled program.
+
+        ``constants`` are the run-time fields' shared constants (:func:`_constants`).
+        """
         Q, Qb, W, theta = _state_values(state)
         return {
             self.stimulus: stimulus,
@@ -466,6 +509,7 @@ class Network(NamedTuple):
             self.fb.Qb: Qb,
             self.lateral.W: W,
             self.v1.theta: theta,
+            **constant_args(self.net, constants),
         }
 
     def read(self, patches_seen: int) -> Chunk:
@@ -488,9 +532,50 @@ class Network(NamedTuple):
         )
 
 
+def _constants(params: Params) -> dict[str, Any]:
+    """The run-time fields that reach the network as shared constants, by their names in
+    the equations: ``tau_m``, the refractory period ``t_ref``, ``count_clip`` and the
+    rules' constants (:meth:`~spikingml.plasticity.hebbian.NonlinearPCA.namespace` and
+    the others': learning rates, clips, the target count).
+
+    Shared variables rather than namespace constants, which ``cpp_standalone`` writes
+    into the generated code: the program compiled for one value runs with another
+    (:func:`spikingml.simulation.constant_args`, in every chunk's run arguments).
+    """
+    values: dict[str, Any] = {
+        "tau_m": params.tau_m,
+        "t_ref": params.refractory,
+        "count_clip": float(params.count_clip),
+    }
+    for rule in learning_rules(params):
+        values.update(rule.namespace())
+    return values
+
+
 def _every_patch(group: Any, code: str, T: Any, order: int, name: str) -> None:
     """Run ``code`` on ``group`` at every patch boundary (t = m T), at the start of the step."""
     group.run_regularly(code, dt=T, when="start", order=order, name=name)
+
+
+#: The V1 units (module docstring); the run-time fields they read are shared constants
+#: (:func:`_constants`), the threshold rule's follow.
+_UNIT_EQUATIONS = (
+    "du/dt = (I_ff - u) / tau_m : 1 (unless refractory)\n"
+    "I_ff : 1 (linked)\n"
+    "theta : 1\n"
+    "n : 1\n"
+    "m : 1  # spikes of the other units received this patch\n"
+    "c = clip(n, 0, count_clip) : 1\n"
+    "tau_m : second (shared, constant)\n"
+    "t_ref : second (shared, constant)  # the refractory period\n"
+    "count_clip : 1 (shared, constant)\n"
+)
+
+#: A unit's dendrite: its feedforward drive, and its count and received spikes (linked).
+_DRIVE_EQUATIONS = (
+    "I : 1\nn_unit : 1 (linked)\nm_unit : 1 (linked)\nc = clip(n_unit, 0, count_clip) : 1\n"
+    "count_clip : 1 (shared, constant)\n"
+)
 
 
 def build_network(
@@ -518,9 +603,8 @@ def build_network(
     eta = b2.TimedArray(eta_at, dt=T, name="eta_at")
     rules = learning_rules(params)
     ns = {"stimulus": stim, "eta_at": eta, "half_patch": T / 2}
-    ns.update(tau_m=params.tau_m, count_clip=params.count_clip)
-    for rule in rules:
-        ns.update(rule.namespace())
+    # the rules' constants are shared constants of the objects that learn (run-time)
+    feedforward = {**rules.feedforward.namespace(), **rules.drive_decorrelation.namespace()}
     inputs = b2.NeuronGroup(
         params.patch_size**2,
         "x = stimulus(t, i) : 1\n"
@@ -532,15 +616,10 @@ def build_network(
     )
     v1 = b2.NeuronGroup(
         params.n_units,
-        "du/dt = (I_ff - u) / tau_m : 1 (unless refractory)\n"
-        "I_ff : 1 (linked)\n"
-        "theta : 1\n"
-        "n : 1\n"
-        "m : 1  # spikes of the other units received this patch\n"
-        "c = clip(n, 0, count_clip) : 1",
+        _UNIT_EQUATIONS + constants_equations(rules.threshold.namespace()),
         threshold="u > theta",
         reset="u = 0\nn += 1",
-        refractory=params.refractory,
+        refractory="t_ref",
         method="exact",
         namespace=ns,
         name="v1",
@@ -550,23 +629,25 @@ def build_network(
     # read through a linked variable; summing it at every step would cost 70% of the
     # run. The drive group also sees its unit's spike count and the lateral spikes it
     # received (m), for the learning rules.
-    drive = b2.NeuronGroup(
-        params.n_units,
-        "I : 1\nn_unit : 1 (linked)\nm_unit : 1 (linked)\nc = clip(n_unit, 0, count_clip) : 1",
-        dt=T,
-        namespace=ns,
-        name="drive",
-    )
+    drive = b2.NeuronGroup(params.n_units, _DRIVE_EQUATIONS, dt=T, namespace=ns, name="drive")
     drive.n_unit = b2.linked_var(v1, "n")
     drive.m_unit = b2.linked_var(v1, "m")
     v1.I_ff = b2.linked_var(drive, "I")
     ff = b2.Synapses(
-        inputs, drive, "Q : 1\nI_post = Q * x_pre : 1 (summed)", namespace=ns, name="ff"
+        inputs,
+        drive,
+        "Q : 1\nI_post = Q * x_pre : 1 (summed)" + constants_equations(feedforward),
+        namespace=ns,
+        name="ff",
     )
     ff.connect()  # synapse index = k * n_units + i (k input, i unit)
     # feedback B from the units to the inputs: R_k = sum_i B_ki c_i predicts x_k
     fb = b2.Synapses(
-        drive, inputs, "Qb : 1\nR_post = Qb * c_pre : 1 (summed)", namespace=ns, name="fb"
+        drive,
+        inputs,
+        "Qb : 1\nR_post = Qb * c_pre : 1 (summed)" + constants_equations(feedforward),
+        namespace=ns,
+        name="fb",
     )
     fb.connect()  # synapse index = i * d + k
     # the prediction must be summed from the counts of the patch that just ended,
@@ -574,8 +655,9 @@ def build_network(
     fb.summed_updaters["R_post"].when = "start"
     fb.summed_updaters["R_post"].order = -1
     # a spike of unit j: a current pulse of area W_ij dt into unit i, counted in m_i
-    inhibit = "u_post -= W * dt / tau_m\nm_post += 1"
-    lateral = b2.Synapses(v1, v1, "W : 1", on_pre=inhibit, namespace=ns, name="lateral")
+    inhibit = "u_post -= W * dt / tau_m_post\nm_post += 1"
+    lateral_model = "W : 1" + constants_equations(rules.lateral.namespace())
+    lateral = b2.Synapses(v1, v1, lateral_model, on_pre=inhibit, namespace=ns, name="lateral")
     lateral.connect(condition="i != j")
     # At every patch boundary (t = m T): synapses learn from patch m - 1 (eta_at is 0
     # at m = 0), then the neurons update their thresholds and reset.
@@ -597,6 +679,7 @@ def build_network(
     spikes = b2.SpikeMonitor(v1, name="spikes")
     ff.Q, fb.Qb, lateral.W, v1.theta = _state_values(state)
     net = b2.Network(inputs, drive, v1, ff, fb, lateral, spikes)
+    set_constants(net, _constants(params))  # the run-time fields' values
     counter = SynapticEventCounter(net)
     return Network(net, counter, stim, eta, inputs, drive, v1, ff, fb, lateral, spikes)
 
@@ -637,12 +720,44 @@ def simulate(
         events ``patch_onset``, weights ``Q`` (units x d, on whitened patches), ``W``,
         ``theta``, ``Q_feedback`` (the feedback weights B transposed, equal to Q),
         ``history_Q`` (Q after every chunk) and ``history_patches``.
+
+    Notes
+    -----
+    Under ``cpp_standalone`` the program is built for the parameters' structure in a
+    persistent build directory and the run-time fields are run arguments of every chunk:
+    a run that changes only those (``beta``, ``eta_end``, ...), or the seed, compiles
+    nothing.
+
+    See Also
+    --------
+    simulate_many : several parameter sets and seeds, compiled once per structure.
     """
+    params = _check_params(params)
+    check_device(device)
+    seed = check_seed(seed)
+    runs = chunk_runs(params, device)  # builds nothing before its first chunk
+    try:
+        return _simulate(runs, params, seed, progress, checkpoint, resume)
+    finally:
+        runs.close()
+
+
+def _check_params(params: Params | None) -> Params:
     params = Params() if params is None else params
     if not isinstance(params, Params):
         raise ValidationError("params", "a v1_ica.Params", type(params).__name__)
-    check_device(device)
-    seed = check_seed(seed)
+    return params
+
+
+def _simulate(
+    runs: ChunkRuns,
+    params: Params,
+    seed: int,
+    progress: bool,
+    checkpoint: str | os.PathLike | None = None,
+    resume: str | os.PathLike | None = None,
+) -> Result:
+    """One run (:func:`simulate`) on the chunk runner ``runs`` (its device, its program)."""
     data = patches(params, seed)
     if resume is not None:
         state, history = load_checkpoint(resume, params, seed)
@@ -650,21 +765,12 @@ def simulate(
         state = initial_state(params, seed)
         history = {"patches": [0], "Q": [state.Q.copy()]}
     t_wall = time.perf_counter()
-    runs = ChunkRuns(
-        functools.partial(build_network, params),
-        chunk_duration(params),
-        device,
-        seed,
-        build_key(params, params.chunk_patches),
-    )
-    try:
-        training = _train(runs, params, seed, data, state, history, checkpoint, progress)
-        spikes = _test(runs, params, data, training.state)
-    finally:
-        runs.close()
-    wall = time.perf_counter() - t_wall
     events = runs.synaptic_events
-    return _result(params, seed, device, data, history, training, spikes, wall, events)
+    training = _train(runs, params, seed, data, state, history, checkpoint, progress)
+    spikes = _test(runs, params, data, training.state)
+    wall = time.perf_counter() - t_wall
+    events = runs.synaptic_events - events
+    return _result(params, seed, runs.device, data, history, training, spikes, wall, events)
 
 
 class _Training(NamedTuple):
@@ -695,7 +801,7 @@ def _train(
         a = state.patches_seen
         b = min(a + params.chunk_patches, params.n_patches)
         stimulus, eta_at = chunk_inputs(params, data.train[a:b], eta[a:b])
-        chunk = runs.run(stimulus, eta_at, state, b)
+        chunk = runs.run(stimulus, eta_at, state, b, _constants(params))
         state, feedback = chunk.state, chunk.feedback
         trained += b - a
         history["patches"].append(state.patches_seen)
@@ -721,7 +827,7 @@ def _test(runs: ChunkRuns, params: Params, data: PatchSet, state: State) -> Spik
     for a in range(0, params.n_test, params.chunk_patches):
         b = min(a + params.chunk_patches, params.n_test)
         stimulus, eta_at = chunk_inputs(params, data.test[a:b], np.zeros(0))
-        chunk = runs.run(stimulus, eta_at, state, state.patches_seen)
+        chunk = runs.run(stimulus, eta_at, state, state.patches_seen, _constants(params))
         keep = chunk.times < (b - a) * T - 1e-9  # not the padding
         indices.append(chunk.indices[keep])
         times.append(chunk.times[keep] + a * T)

@@ -65,10 +65,16 @@ parameters loaded (:math:`w = \log p`, :math:`\log(1 - p)`, :math:`b = \log \pi`
 clustering measures what the spiking *inference* loses, apart from learning.
 
 No ``network_operation``: the images are a ``TimedArray``, the EPSP window is reset by
-``run_regularly``, the learning-rate schedule is a ``TimedArray``, and the code runs
-under ``runtime`` and ``cpp_standalone``. :func:`build_network` creates the Brian2
-objects from the data, schedules and initial weights of :func:`prepare_inputs`;
-:func:`simulate` runs training and test and collects the :class:`~spikingml.result.Result`.
+``run_regularly``, the learning-rate schedule is computed from a ``TimedArray`` of the
+training's progress (:math:`s = (\mathrm{eta\_final} / \mathrm{eta})^{n / (N - 1)}`
+at presentation n of N), and the code runs under ``runtime`` and ``cpp_standalone``.
+:func:`build_network` creates the Brian2 objects from the data, schedules and initial
+weights of :func:`prepare_inputs`; :func:`simulate` runs training and test and collects
+the :class:`~spikingml.result.Result`. The run-time fields (rates, ``tau_epsp``, the
+learning rates and the STDP rule's constants, ``init_boost``;
+``Params.runtime_fields()``) are shared constants of the groups and synapses and the
+initial weights, so the compiled program runs with new values of them without being
+compiled again (:func:`simulate_many`); the data, sizes and durations are structural.
 
 Readout and metrics
 -------------------
@@ -110,6 +116,7 @@ from brian2 import Hz, ms, second
 from spikingml.analysis import bernoulli_em as bem
 from spikingml.analysis.bernoulli_em import matched_correlations
 from spikingml.analysis.stats import pearson
+from spikingml.circuits._wta_em_runs import simulate_many
 from spikingml.errors import ValidationError
 from spikingml.params import CircuitParams, is_whole, param
 from spikingml.plasticity.wta_stdp import (
@@ -123,7 +130,9 @@ from spikingml.simulation import (
     brian_device,
     check_device,
     check_seed,
+    constants_equations,
     progress_reporter,
+    set_constants,
     versions,
 )
 from spikingml.stimuli import binary_patterns as bp
@@ -142,6 +151,7 @@ __all__ = [
     "prepare_inputs",
     "build_network",
     "simulate",
+    "simulate_many",
     "twin",
     "compare",
     "figures",
@@ -233,36 +243,59 @@ class Params(CircuitParams):
         low_inclusive=False,
     )
     input_rate: Any = param(
-        100 * Hz, "rate of an active input neuron", unit=Hz, low=0 * Hz, low_inclusive=False
+        100 * Hz,
+        "rate of an active input neuron",
+        unit=Hz,
+        low=0 * Hz,
+        low_inclusive=False,
+        runtime=True,
     )
     tau_epsp: Any = param(
-        10 * ms, "length of the rectangular EPSP", unit=second, low=0 * ms, low_inclusive=False
+        10 * ms,
+        "length of the rectangular EPSP",
+        unit=second,
+        low=0 * ms,
+        low_inclusive=False,
+        runtime=True,
     )
     wta_rate: Any = param(
-        200 * Hz, "total rate of a WTA block", unit=Hz, low=0 * Hz, low_inclusive=False
+        200 * Hz,
+        "total rate of a WTA block",
+        unit=Hz,
+        low=0 * Hz,
+        low_inclusive=False,
+        runtime=True,
     )
     # plasticity
-    eta: float = param(0.0125, "initial STDP learning rate", low=0, low_inclusive=False)
-    eta_final: float = param(0.002, "STDP learning rate at the end", low=0, low_inclusive=False)
-    stdp_c: float = param(20.0, "c of the STDP rule: w -> log(c q p)", low=1)
+    eta: float = param(
+        0.0125, "initial STDP learning rate", low=0, low_inclusive=False, runtime=True
+    )
+    eta_final: float = param(
+        0.002, "STDP learning rate at the end", low=0, low_inclusive=False, runtime=True
+    )
+    stdp_c: float = param(20.0, "c of the STDP rule: w -> log(c q p)", low=1, runtime=True)
     stdp_cap: float = param(
         40.0,
         "largest LTP factor c exp(-w); weights floor at log(c / cap)",
         low=1,
         low_inclusive=False,
+        runtime=True,
     )
     init_boost: float = param(
         0.1,
         "nats added to every initial weight: neurons that have not learned yet "
         "over-predict their inputs and win until they have (optimistic start)",
         low=0,
+        runtime=True,
     )
     prior_mode: str = param(
         "homeostatic",
         "excitability rule: homeostatic (equal shares of spikes) or prior (log priors)",
         choices=("prior", "homeostatic"),
     )
-    prior_eta: float = param(0.01, "initial learning rate of the excitabilities (0: off)", low=0)
+    prior_eta: float = param(
+        0.01, "initial learning rate of the excitabilities (0: off)", low=0, runtime=True
+    )
     dt: Any = param(
         1 * ms, "simulation time step", unit=second, low=0 * ms, low_inclusive=False, high=2 * ms
     )
@@ -336,11 +369,10 @@ class Params(CircuitParams):
         )
 
     def prior_rule(self) -> ExcitabilityRule | HomeostaticExcitability:
-        """The excitability rule of ``prior_mode`` (eta 1e-12 stands for 'off')."""
-        eta = max(self.prior_eta, 1e-12)
+        """The excitability rule of ``prior_mode`` (``prior_eta`` 0: off)."""
         if self.prior_mode == "homeostatic":
-            return HomeostaticExcitability(eta=eta, share=1.0 / self.n_components)
-        return ExcitabilityRule(eta=eta)
+            return HomeostaticExcitability(eta=self.prior_eta, share=1.0 / self.n_components)
+        return ExcitabilityRule(eta=self.prior_eta)
 
 
 # ------------------------------------------------------------------------------ data
@@ -404,8 +436,9 @@ _EM_CACHE: dict[str, bem.EMResult] = {}
 
 def _batch_em(params: Params, seed: int, data: Data) -> bem.EMResult:
     """Batch EM: the best training log-likelihood from the run's start and ``em_restarts``
-    further random-responsibility starts (cached per parameters, seed and data set)."""
-    key = json.dumps([params.to_dict(), seed, data.name], sort_keys=True)
+    further random-responsibility starts (cached per structure, seed and data set: no
+    run-time field reaches the data or EM)."""
+    key = json.dumps([params.structure().to_dict(), seed, data.name], sort_keys=True)
     if key not in _EM_CACHE:
         rng = np.random.default_rng([seed, 1000 + DATASETS.index(data.name)])
         starts = [data.start] + [
@@ -417,13 +450,15 @@ def _batch_em(params: Params, seed: int, data: Data) -> bem.EMResult:
     return _EM_CACHE[key]
 
 
-def _eta_schedule(params: Params) -> np.ndarray:
-    """Learning-rate factor s per presentation slot: geometric annealing, then 0 (test)."""
+def _progress(params: Params) -> np.ndarray:
+    """Fraction of training done at every training presentation slot, 0 to 1.
+
+    The learning-rate factor of slot ``n`` is ``s = (eta_final / eta) ** progress[n]``
+    (geometric annealing), computed by the network from the run-time ratio, and 0 during
+    the test.
+    """
     n_train = params.n_train_presentations
-    ratio = params.eta_final / params.eta
-    return np.concatenate(
-        [ratio ** (np.arange(n_train) / max(n_train - 1, 1)), np.zeros(_n_test_slots(params))]
-    )
+    return np.arange(n_train) / max(n_train - 1, 1)
 
 
 def _n_test_slots(params: Params) -> int:
@@ -452,8 +487,9 @@ class Inputs(NamedTuple):
     pattern : ndarray of float32, shape (slots, n_sets * n_in)
         Which input neurons are active in every presentation slot (training, then every
         test image ``test_repeats`` times; rows padded to a power of two).
-    eta_sched, test_on : ndarray, shape (slots,)
-        Learning-rate factor ``s`` and 1 during the test, per slot.
+    progress, test_on : ndarray, shape (slots,)
+        Fraction of training done (the exponent of the annealing, :func:`_progress`;
+        0 outside training) and 1 during the test, per slot.
     w_start : ndarray, shape (n_sets, k, n_in)
         Initial weights of the learning blocks.
     b0 : ndarray, shape (2 * n_sets * k,)
@@ -468,7 +504,7 @@ class Inputs(NamedTuple):
     data: dict[str, Data]
     em: dict[str, bem.MixtureParams]
     pattern: np.ndarray
-    eta_sched: np.ndarray
+    progress: np.ndarray
     test_on: np.ndarray
     w_start: np.ndarray
     b0: np.ndarray
@@ -485,12 +521,12 @@ class Inputs(NamedTuple):
 
 
 def _slot_arrays(params: Params, data: dict[str, Data]) -> tuple[np.ndarray, ...]:
-    """``pattern``, ``eta_sched`` and ``test_on`` of :class:`Inputs`, one row per slot."""
+    """``pattern``, ``progress`` and ``test_on`` of :class:`Inputs`, one row per slot."""
     n_in = 2 * data["digits"].x_train.shape[1]
     n_slots = params.n_train_presentations + _n_test_slots(params)
     pattern = np.zeros((_capacity(n_slots), len(DATASETS) * n_in), dtype=np.float32)
-    eta_sched = np.zeros(_capacity(n_slots))
-    eta_sched[:n_slots] = _eta_schedule(params)
+    progress = np.zeros(_capacity(n_slots))
+    progress[: params.n_train_presentations] = _progress(params)
     test_on = np.zeros(_capacity(n_slots))
     test_on[params.n_train_presentations : n_slots] = 1.0
     for s, name in enumerate(DATASETS):
@@ -499,26 +535,37 @@ def _slot_arrays(params: Params, data: dict[str, Data]) -> tuple[np.ndarray, ...
         pattern[: params.n_train_presentations, cols] = bp.on_off_code(d.x_train[d.order])
         test_code = bp.on_off_code(d.x_test).repeat(params.test_repeats, axis=0)
         pattern[params.n_train_presentations : n_slots, cols] = test_code
-    return pattern, eta_sched, test_on
+    return pattern, progress, test_on
+
+
+def _start_weights(params: Params, data: dict[str, Data]) -> np.ndarray:
+    """Initial weights of the learning blocks, shape (n_sets, k, n_in): EM's start as
+    :math:`\\log(c\\,q\\,p)` + ``init_boost``, within the STDP rule's bounds.
+
+    They depend on run-time fields (``stdp_c``, ``stdp_cap``, ``init_boost``, and
+    ``input_rate`` and ``tau_epsp`` through ``q``): a compiled program takes them as a
+    run argument (:mod:`spikingml.circuits._wta_em_runs`).
+    """
+    stdp = params.stdp_rule()
+    log_cq = np.log(params.stdp_c * params.seen_fraction) + params.init_boost
+    starts = [data[name].start.log_p_on_off for name in DATASETS]
+    return np.clip(log_cq + np.stack(starts), stdp.w_min, stdp.w_max)
 
 
 def _block_weights(
     params: Params, seed: int, data: dict[str, Data]
 ) -> tuple[np.ndarray, np.ndarray, dict[str, bem.MixtureParams], np.ndarray, np.ndarray]:
-    """Initial weights and excitabilities of the learning blocks (EM's start, as
-    :math:`\\log(c\\,q\\,p)` + ``init_boost``), and batch EM's for the EM-loaded ones."""
-    stdp = params.stdp_rule()
+    """Initial weights and excitabilities of the learning blocks (:func:`_start_weights`,
+    EM's start), and batch EM's for the EM-loaded ones."""
     k, n_sets = params.n_components, len(DATASETS)
     n_in = 2 * data["digits"].x_train.shape[1]
-    w_init = np.zeros((n_sets, k, n_in))
+    w_init = _start_weights(params, data)
     b_init = np.zeros((n_sets, k))
     w_em = np.zeros((n_sets, k, n_in))
     b_em = np.zeros((n_sets, k))
     em_loaded = {}
-    log_cq = np.log(params.stdp_c * params.seen_fraction) + params.init_boost
     for s, name in enumerate(DATASETS):
         d = data[name]
-        w_init[s] = np.clip(log_cq + d.start.log_p_on_off, stdp.w_min, stdp.w_max)
         b_init[s] = d.start.log_pi
         em_params = _batch_em(params, seed, d).params
         em_loaded[name] = em_params
@@ -569,12 +616,25 @@ def prepare_inputs(params: Params, seed: int) -> Inputs:
         What :func:`build_network` needs.
     """
     data = make_data(params, seed)
-    pattern, eta_sched, test_on = _slot_arrays(params, data)
+    pattern, progress, test_on = _slot_arrays(params, data)
     w_init, b_init, em_loaded, w_em, b_em = _block_weights(params, seed, data)
     feed = _feedforward(w_init, w_em)
     lateral = _lateral(2 * len(DATASETS), params.n_components)
     b0 = np.concatenate([b_init.ravel(), b_em.ravel()])
-    return Inputs(data, em_loaded, pattern, eta_sched, test_on, w_init, b0, *feed, *lateral)
+    return Inputs(data, em_loaded, pattern, progress, test_on, w_init, b0, *feed, *lateral)
+
+
+def _with_start_weights(inputs: Inputs, params: Params) -> Inputs:
+    """``inputs`` with the initial weights of ``params`` (:func:`_start_weights`).
+
+    Everything else :func:`prepare_inputs` makes depends on the seed and on structural
+    fields only, so this is ``prepare_inputs(params, seed)`` for any ``params`` of the
+    same structure and seed, without drawing the data again.
+    """
+    w_init = _start_weights(params, inputs.data)
+    n_learning = w_init.size  # the learning blocks' synapses come first (_feedforward)
+    feed_w0 = np.concatenate([w_init.ravel(), inputs.feed_w0[n_learning:]])
+    return inputs._replace(w_start=w_init, feed_w0=feed_w0)
 
 
 # --------------------------------------------------------------------------- network
@@ -607,6 +667,26 @@ class Network(NamedTuple):
     counter: SynapticEventCounter
 
 
+def _constants(params: Params) -> dict[str, Any]:
+    """The run-time fields by their names in the equations, where they are declared
+    ``(shared, constant)`` variables of the groups and synapses that use them.
+
+    Shared variables rather than namespace constants, which ``cpp_standalone`` writes
+    into the generated code: the program compiled for one value runs with another
+    (:func:`spikingml.simulation.constant_args`). The rules' constants (prefixed
+    ``stdp_`` and ``homeo_`` or ``prior_``) are held the same way, the bounds derived
+    from ``stdp_c`` and ``stdp_cap`` included.
+    """
+    return {
+        "input_rate": params.input_rate,
+        "tau_epsp": params.tau_epsp,
+        "wta_rate": params.wta_rate,
+        "eta_ratio": params.eta_final / params.eta,
+        **params.stdp_rule().namespace(),
+        **params.prior_rule().namespace(),
+    }
+
+
 def build_network(params: Params, inputs: Inputs) -> Network:
     """Create every Brian2 object of the circuit (populations, synapses, monitors).
 
@@ -633,17 +713,13 @@ def build_network(params: Params, inputs: Inputs) -> Network:
     b2.defaultclock.dt = params.dt
     ns = {
         "pattern": b2.TimedArray(inputs.pattern, dt=params.presentation),
-        "eta_sched": b2.TimedArray(inputs.eta_sched, dt=params.presentation),
+        "progress": b2.TimedArray(inputs.progress, dt=params.presentation),
         "test_on": b2.TimedArray(inputs.test_on, dt=params.presentation),
-        "input_rate": params.input_rate,
-        "tau_epsp": params.tau_epsp,
-        "wta_rate": params.wta_rate,
-        **stdp.namespace(),
-        **prior.namespace(),
     }
     input_group = b2.NeuronGroup(
         n_sets * inputs.n_in,
-        "t_last : second\ny = int(t - t_last < tau_epsp) : 1\n",
+        "t_last : second\ny = int(t - t_last < tau_epsp) : 1\n"
+        "input_rate : hertz (shared, constant)\ntau_epsp : second (shared, constant)\n",
         threshold="rand() < input_rate * pattern(t, i) * dt",
         reset="t_last = t",
         namespace=ns,
@@ -656,7 +732,9 @@ def build_network(params: Params, inputs: Inputs) -> Network:
         2 * n_sets * k,
         "u : 1\nZ : 1\nb : 1\nlearn : 1 (constant)\nt_onset : second\n"
         "settled = int(t - t_onset > tau_epsp - 0.5 * dt) : 1\n"
-        "gate = settled * (learn + (1 - learn) * test_on(t)) : 1\n",
+        "gate = settled * (learn + (1 - learn) * test_on(t)) : 1\n"
+        "tau_epsp : second (shared, constant)\nwta_rate : hertz (shared, constant)\n"
+        "eta_ratio : 1 (shared, constant)  # eta_final / eta\n",
         threshold="rand() < wta_rate * gate * exp(u + b) / Z * dt",
         namespace=ns,
         name="outputs",
@@ -665,11 +743,15 @@ def build_network(params: Params, inputs: Inputs) -> Network:
     # silent while a new image's EPSP window fills: every spike sees a full window
     output_group.run_regularly("t_onset = t", dt=params.presentation, when="start")
     output_group.b = inputs.b0
-    scale = "learn_post * eta_sched(t)"
+    # the learning-rate factor s: annealed geometrically in training, 0 in the test
+    scale = "learn_post * (1 - test_on(t)) * eta_ratio_post ** progress(t)"
+    # the rules' constants are shared constants of the synapses: run-time values
     feed = b2.Synapses(
         input_group,
         output_group,
-        stdp.synapse_model() + "u_post = w * y_pre : 1 (summed)\n",
+        stdp.synapse_model()
+        + "u_post = w * y_pre : 1 (summed)\n"
+        + constants_equations(stdp.namespace()),
         on_post=stdp.on_post(scale, plastic="learn_post"),
         namespace=ns,
         name="feedforward",
@@ -679,8 +761,8 @@ def build_network(params: Params, inputs: Inputs) -> Network:
     lateral = b2.Synapses(
         output_group,
         output_group,
-        "Z_post = exp(u_pre + b_pre) : 1 (summed)\n",
-        on_pre=prior.on_pre(scale) if params.prior_eta > 0 else "",
+        "Z_post = exp(u_pre + b_pre) : 1 (summed)\n" + constants_equations(prior.namespace()),
+        on_pre=prior.on_pre(scale),
         namespace=ns,
         name="lateral",
     )
@@ -691,6 +773,7 @@ def build_network(params: Params, inputs: Inputs) -> Network:
     out_mon = b2.SpikeMonitor(output_group, name="output_spikes")
     in_mon = b2.SpikeMonitor(input_group, name="input_spikes")
     net = b2.Network(input_group, output_group, feed, lateral, out_mon, in_mon)
+    set_constants(net, _constants(params))  # the run-time fields' values
     # in_mon records only the raster window: it cannot count the inputs' spikes
     counter = SynapticEventCounter(net, reuse=[out_mon])
     return Network(net, input_group, output_group, feed, lateral, out_mon, in_mon, counter)
@@ -724,16 +807,12 @@ def _durations(params: Params) -> tuple[Any, Any, Any]:
     return train_time, raster_time, test_time
 
 
-def _run_phases(network: Network, params: Params, device: str, progress: bool) -> None:
+def _run_phases(network: Network, params: Params, report: Any) -> None:
     """Training, the recorded first test images, the rest of the test.
 
-    Under ``cpp_standalone`` the three runs are one program, built and run after the last.
+    Under ``cpp_standalone`` (``build_on_run=False``) the three runs are only recorded:
+    one program, which the caller builds and runs (:mod:`spikingml.circuits._wta_em_runs`).
     """
-    standalone = device == "cpp_standalone"
-    if standalone:
-        report = "stderr" if progress else None
-    else:
-        report = progress_reporter(progress, NAME)
     net, in_mon = network.net, network.input_spikes
     train_time, raster_time, test_time = _durations(params)
     in_mon.active = False
@@ -743,8 +822,6 @@ def _run_phases(network: Network, params: Params, device: str, progress: bool) -
     in_mon.active = False
     if test_time > raster_time:
         net.run(test_time - raster_time, report=report, report_period=5 * second)
-    if standalone:
-        b2.device.build(run=True, directory=b2.device.project_dir, with_output=False)
 
 
 def _read_out(network: Network) -> _Recorded:
@@ -777,7 +854,8 @@ def simulate(
     device : {"runtime", "cpp_standalone"}
         Brian2 device.
     progress : bool
-        Show progress of the simulation on stderr.
+        Show progress of the simulation on stderr (``runtime``; a ``cpp_standalone``
+        run reports nothing until it ends).
 
     Returns
     -------
@@ -787,16 +865,29 @@ def simulate(
         image onsets); phases ``train`` and ``test``; weights ``<set>.w`` (k x 128),
         ``<set>.b`` (k), ``<set>.w_start``; ``extra`` holds the test labels and the EM
         parameters loaded into ``<set>.em_output``.
+
+    Notes
+    -----
+    Under ``cpp_standalone`` the program is built in the persistent build directory of
+    the parameters' structure and the run-time fields are run arguments
+    (:func:`simulate_many`): a run that changes only those (``eta``, ``wta_rate``, ...)
+    compiles nothing.
+
+    See Also
+    --------
+    simulate_many : several parameter sets and seeds, compiled once per structure.
     """
     params = _check_params(params)
     check_device(device)
     seed = check_seed(seed)
+    if device == "cpp_standalone":
+        (result,) = simulate_many([(params, seed)], device, progress)
+        return result
     inputs = prepare_inputs(params, seed)
     t_wall = time.perf_counter()
-    # three runs: one program under cpp_standalone, built after the last (_run_phases)
-    with brian_device(device, seed, build_on_run=device != "cpp_standalone"):
+    with brian_device(device, seed):
         network = build_network(params, inputs)
-        _run_phases(network, params, device, progress)
+        _run_phases(network, params, progress_reporter(progress, NAME))
         recorded = _read_out(network)
     wall = time.perf_counter() - t_wall
     return _collect(params, seed, device, inputs, recorded, wall)

@@ -38,6 +38,12 @@ the posterior constraint that every component explains an equal share of the dat
 prevents the rich-get-richer runaway of an online mixture learner (one neuron firing for
 every input), at the price of ``b`` no longer being a log prior.
 
+Each rule's ``namespace()`` names its constants and their values. A circuit passes them
+as the synapses' namespace (constants of the generated code), or declares them shared
+constants of the synapses (:func:`spikingml.simulation.constants_equations`) and sets
+them with :func:`spikingml.simulation.set_constants`, as ``wta-em`` does: then a
+compiled program runs with other values (run-time fields).
+
 References
 ----------
 Nessler, B., Pfeiffer, M., Buesing, L. & Maass, W. (2013). Bayesian computation emerges
@@ -61,14 +67,18 @@ from spikingml.errors import ValidationError
 __all__ = ["LogProbabilitySTDP", "ExcitabilityRule", "HomeostaticExcitability"]
 
 
-def _check_number(name: str, value: Any, positive: bool = True) -> None:
+def _check_number(name: str, value: Any, positive: bool = True, zero: bool = False) -> None:
+    """Refuse anything but a finite number (> 0 if ``positive``; >= 0 with ``zero``)."""
+    low = zero and positive
     if (
         isinstance(value, bool)
         or not isinstance(value, (int, float, np.integer, np.floating))
         or not math.isfinite(float(value))
-        or (positive and float(value) <= 0)
+        or (positive and not low and float(value) <= 0)
+        or (low and float(value) < 0)
     ):
-        raise ValidationError(name, "a finite number" + (" > 0" if positive else ""), value)
+        bound = (" >= 0" if low else " > 0") if positive else ""
+        raise ValidationError(name, "a finite number" + bound, value)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -155,7 +165,7 @@ class ExcitabilityRule:
     Parameters
     ----------
     eta : float
-        Learning rate.
+        Learning rate (0: off; the code still clips ``b`` at every spike).
     b_min, b_max : float
         Bounds of the excitabilities (log priors are <= 0).
     """
@@ -165,7 +175,7 @@ class ExcitabilityRule:
     b_max: float = 0.0
 
     def __post_init__(self) -> None:
-        _check_number("ExcitabilityRule.eta", self.eta)
+        _check_number("ExcitabilityRule.eta", self.eta, zero=True)
         for name in ("b_min", "b_max"):
             _check_number(f"ExcitabilityRule.{name}", getattr(self, name), positive=False)
         if self.b_min >= self.b_max:
@@ -205,7 +215,7 @@ class HomeostaticExcitability:
     Parameters
     ----------
     eta : float
-        Learning rate.
+        Learning rate (0: off, ``b`` unchanged).
     share : float
         Target share of the output spikes of every neuron (``1 / K``), in (0, 1).
     """
@@ -214,7 +224,7 @@ class HomeostaticExcitability:
     share: float = 0.1
 
     def __post_init__(self) -> None:
-        _check_number("HomeostaticExcitability.eta", self.eta)
+        _check_number("HomeostaticExcitability.eta", self.eta, zero=True)
         _check_number("HomeostaticExcitability.share", self.share)
         if not self.share < 1:
             raise ValidationError("HomeostaticExcitability.share", "a share < 1", self.share)
