@@ -36,6 +36,18 @@ from _harness import RESULTS, machine, write_rows  # noqa: E402
 #: circuit -> (run-time field, its 8 values as --set text)
 SWEEPS: dict[str, tuple[str, list[str]]] = {
     "td-conditioning": ("A_plus", ["0.8", "1.0", "1.2", "1.4", "1.6", "1.8", "2.0", "2.2"]),
+    "three-factor-synapse": (
+        "tau_c",
+        ["0.25 s", "0.5 s", "0.75 s", "1 s", "1.5 s", "2 s", "3 s", "4 s"],
+    ),
+    "rescorla-wagner": ("eta", ["0.025", "0.05", "0.075", "0.1", "0.125", "0.15", "0.2", "0.25"]),
+    "bayesian-neuron": ("eta", ["0.5", "1", "1.5", "2", "2.5", "3", "4", "5"]),
+    "wta-em": ("eta", ["0.006", "0.008", "0.01", "0.0125", "0.015", "0.02", "0.025", "0.03"]),
+    "tempotron": (
+        "learning_rate",
+        ["0.0025", "0.005", "0.0075", "0.01", "0.015", "0.02", "0.03", "0.04"],
+    ),
+    "v1-ica": ("beta", ["0.0025", "0.005", "0.0075", "0.01", "0.0125", "0.015", "0.02", "0.03"]),
 }
 
 #: Largest mean wall time of a value after the first, as a fraction of the first's.
