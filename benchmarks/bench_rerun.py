@@ -63,10 +63,11 @@ def _one(circuit: str, field: str, values: list[str]) -> dict:
     circ = pipeline.load(circuit)
     base = circ.Params()
     runs = [(base.replace_from_strings({field: v}), 0) for v in values]
-    walls = []
+    walls, sims = [], []
     with record_device_times() as times:
         for record in pipeline.variant_records(circ, runs, device="cpp_standalone"):
             walls.append(record.timings["wall_seconds"])
+            sims.append(record.timings["simulate_wall_seconds"])
     total = time.perf_counter() - t0
     first = walls[0]
     rerun = sum(walls[1:]) / len(walls[1:])
@@ -79,6 +80,8 @@ def _one(circuit: str, field: str, values: list[str]) -> dict:
         "rerun_fraction": round(rerun / first, 3),
         "sweep_s": round(sum(walls), 2),
         "budget_s": round(first * (1 + len(values) * RERUN_FRACTION), 2),
+        "sim_first_s": round(sims[0], 2),
+        "sim_rerun_mean_s": round(sum(sims[1:]) / len(sims[1:]), 2),
         "compilations": times.compilations,
         "compile_s": round(times.compile_seconds, 2),
         "process_s": round(total, 2),
@@ -119,8 +122,10 @@ def main() -> int:
             "(`pipeline.variant_records`, what `spikingml sweep` runs). `first_s` the first "
             "value (building and compiling the program included), `rerun_mean_s` the mean "
             "of the others, `sweep_s` all 8, `budget_s` the target (first + 8 x 15% of "
-            "it), `compilations` programs compiled (target 1), `process_s` the whole "
-            "process with its imports.\n\nReproduce: `python benchmarks/bench_rerun.py`."
+            "it), `sim_*` the simulations alone (the rest is the twin and the comparison, "
+            "done again for every value), `compilations` programs compiled (target 1), "
+            "`process_s` the whole process with its imports.\n\n"
+            "Reproduce: `python benchmarks/bench_rerun.py`."
         ),
     )
     return 0 if all(row["met"] for row in rows) else 1
