@@ -1,9 +1,11 @@
 """The network of benchmarks/bench_nest_network.py, small, in NEST and in spikingml/Brian2.
 
-The two simulators build the same network (the same connectivity, neuron, synapse and
-plasticity parameters; their own random drive), so their firing rates must agree within
-sampling noise, and the plastic weights must move in both (about 11 CPU seconds with a
-warm Cython cache). Needs NEST; skipped without it, except when
+The two simulators build the same network (the same connectivity, dopamine train,
+neuron, synapse and plasticity parameters; their own random drive), so their firing
+rates must agree within sampling noise, and the plastic weights must move in both
+(about 11 CPU seconds with a warm Cython cache). The pieces of spikingml's side (the
+dopamine train, the Poisson drive, the neurons' update, the merged cpp_standalone
+build) are checked on their own. Needs NEST; skipped without it, except when
 ``SPIKINGML_REQUIRE_NEST=1``.
 """
 
@@ -16,7 +18,16 @@ import pytest
 from brian2 import ms
 
 from spikingml.errors import ValidationError
-from spikingml.peers.nest_network import NetworkParams, connectivity, simulate_brian2
+from spikingml.peers.nest_network import (
+    NetworkParams,
+    connectivity,
+    dopamine_times,
+    poisson_cdf_table,
+    poisson_drive_function,
+    psc_exp_update,
+    quick_build,
+    simulate_brian2,
+)
 
 try:
     from spikingml.peers.nest_three_factor import import_nest
@@ -57,6 +68,15 @@ def test_rates_agree(runs):
 
 
 @pytest.mark.slow
+def test_same_dopamine_train_in_both(runs):
+    # the seed's train (3 spikes in the 2 s of seed 3) reaches the synapses of both
+    params, nest_run, brian2_run = runs
+    n = len(dopamine_times(params, 3))
+    assert n > 0
+    assert nest_run.n_dopamine == brian2_run.n_dopamine == n
+
+
+@pytest.mark.slow
 def test_weights_plastic_in_both(runs):
     params, nest_run, brian2_run = runs
     for run in (nest_run, brian2_run):
@@ -81,36 +101,194 @@ def test_params_validation():
         NetworkParams(dopa_dt=0.25 * ms)  # not a whole number of dt (0.1 ms)
     with pytest.raises(ValidationError, match="NetworkParams.dopa_dt"):
         NetworkParams(dopa_dt=2 * ms)  # does not divide the 3 ms dopamine delay
+    with pytest.raises(ValidationError, match="NetworkParams.tau_syn"):
+        NetworkParams(tau_syn=10 * ms)  # psc_exp_update divides by tau_syn - tau_m
 
 
-def test_poisson_count_code_draws_poisson_counts():
-    """The drive's count per step: Poisson mean and variance (20000 neurons x 5 steps)."""
+def test_dopamine_times_are_a_seeded_bernoulli_train():
+    params = NetworkParams()  # 60 s, 1 Hz, on the 1 ms grid from the 1.5 ms delay on
+    times = np.asarray(dopamine_times(params, seed=0) / ms)
+    assert np.array_equal(times, np.asarray(dopamine_times(params, seed=0) / ms))
+    assert not np.array_equal(times, np.asarray(dopamine_times(params, seed=1) / ms)[:5])
+    assert np.all(np.diff(times) > 0)
+    assert np.allclose(times, np.round(times))  # the grid of dopa_dt
+    assert times.min() >= 1.5 and times.max() < 60000
+    # Poisson counts: 60 expected in 60 s; over 200 seeds the mean is 60 +- 0.55
+    counts = [len(dopamine_times(params, seed)) for seed in range(200)]
+    assert np.mean(counts) == pytest.approx(60, abs=2.5)
+    assert np.var(counts) == pytest.approx(60, rel=0.35)
+
+
+def test_poisson_cdf_table():
+    table = poisson_cdf_table(0.39)
+    assert len(table) == 13  # until the tail < 1e-15
+    assert table[0] == pytest.approx(np.exp(-0.39), rel=1e-15)
+    assert table[1] == pytest.approx(np.exp(-0.39) * 1.39, rel=1e-15)
+    assert np.all(np.diff(table) > 0) and table[-1] < 1
+    assert len(poisson_cdf_table(0.39, tail=1e-6)) == 7  # 1 - F(6) = 1.9e-7
+    with pytest.raises(ValidationError, match="^tail"):
+        poisson_cdf_table(0.39, tail=0)
+
+
+@pytest.mark.parametrize("mean", [0.0, -1.0, float("nan"), float("inf"), 1000.0])
+def test_poisson_cdf_table_rejects_a_bad_mean(mean):
+    with pytest.raises(ValidationError, match="^mean"):
+        poisson_cdf_table(mean)
+
+
+def _drive_counts(device: str, n: int, steps: int, seed: int = 7) -> np.ndarray:
+    """The drive's counts summed over ``steps`` steps for ``n`` neurons."""
     import brian2
 
-    from spikingml.peers.nest_network import poisson_count_code
+    from spikingml.simulation import brian_device
 
-    code = poisson_count_code("x", "1", 0.39)
-    assert code.count("int(u_drive >") == 13  # CDF tabled until the tail < 1e-15
-    brian2.prefs.codegen.target = "numpy"
-    try:
-        brian2.seed(7)
-        group = brian2.NeuronGroup(20000, "x : 1")
-        group.run_regularly(code)
+    drive = poisson_drive_function(0.39)
+    with brian_device(device, seed):
+        group = brian2.NeuronGroup(n, "x : 1", namespace={"poisson_drive": drive})
+        group.run_regularly("x += poisson_drive(t_in_timesteps)")
         net = brian2.Network(group)
-        net.run(5 * brian2.defaultclock.dt)
-        x = np.asarray(group.x[:])
-    finally:
-        brian2.prefs.codegen.target = "auto"
-    # Poisson(5 * 0.39 = 1.95): mean and variance 1.95; standard errors 0.010 (mean),
-    # 0.024 (variance): tolerances of about 5 standard errors
-    assert x.mean() == pytest.approx(1.95, abs=0.05)
-    assert x.var() == pytest.approx(1.95, abs=0.12)
-    assert np.mean(x == 0) == pytest.approx(np.exp(-1.95), abs=0.01)
+        net.run(steps * brian2.defaultclock.dt)
+        return np.asarray(group.x[:])
 
 
-@pytest.mark.parametrize("mean", [0.0, -1.0, float("nan"), float("inf")])
-def test_poisson_count_code_rejects_a_bad_mean(mean):
-    from spikingml.peers.nest_network import poisson_count_code
+def _check_poisson(x: np.ndarray, mean: float) -> None:
+    # tolerances of about 5 standard errors (20000 sums)
+    assert x.mean() == pytest.approx(mean, abs=5 * np.sqrt(mean / x.size))
+    assert x.var() == pytest.approx(mean, abs=0.12)
+    assert np.mean(x == 0) == pytest.approx(np.exp(-mean), abs=0.01)
 
-    with pytest.raises(ValidationError, match="^mean"):
-        poisson_count_code("x", "1", mean)
+
+def test_poisson_drive_function_numpy(monkeypatch):
+    """The drive under the runtime device's NumPy target: Poisson(5 x 0.39) sums."""
+    monkeypatch.setenv("SPIKINGML_RUNTIME_TARGET", "numpy")
+    _check_poisson(_drive_counts("runtime", 20000, 5), 1.95)
+
+
+@pytest.mark.slow
+@pytest.mark.standalone
+def test_poisson_drive_function_compiled(monkeypatch):
+    """C++ and Cython draw the same counts, seeded by brian2.seed, Poisson distributed."""
+    monkeypatch.setenv("SPIKINGML_RUNTIME_TARGET", "cython")
+    x_cython = _drive_counts("runtime", 20000, 5)
+    x_cpp = _drive_counts("cpp_standalone", 20000, 5)
+    assert np.array_equal(x_cython, x_cpp)
+    _check_poisson(x_cpp, 1.95)
+    assert not np.array_equal(x_cython, _drive_counts("runtime", 20000, 5, seed=8))
+    assert np.array_equal(x_cython, _drive_counts("runtime", 20000, 5))  # reseeded
+
+
+def test_psc_exp_update_is_brians_exact_update(monkeypatch):
+    """The written-out update against Brian2's ``exact`` (SymPy) one, with refractoriness."""
+    import brian2
+    from brian2 import Network, NeuronGroup, mV, pA, pF
+    from brian2.stateupdaters.base import UnsupportedEquationsException
+
+    from spikingml.simulation import brian_device
+
+    state = {}
+    eqs = """
+    dv/dt = -(v - E_L)/tau_m + I/C_m : volt (unless refractory)
+    dI/dt = -I/tau_syn : amp
+    spike_count : integer
+    """
+    constants = dict(E_L=-70 * mV, tau_m=10 * ms, C_m=250 * pF, tau_syn=2 * ms)
+    monkeypatch.setenv("SPIKINGML_RUNTIME_TARGET", "numpy")
+    for method in ("exact", psc_exp_update):
+        with brian_device("runtime", 1):
+            group = NeuronGroup(
+                50,
+                eqs,
+                threshold="v >= -55*mV",
+                reset="v = -70*mV\nspike_count += 1",
+                refractory=2 * ms,
+                method=method,
+                namespace=constants,
+            )
+            group.v = -70 * mV
+            group.run_regularly("I += 40*pA*int(rand() < 0.39)", when="synapses")
+            Network(group).run(200 * ms)
+            state[method] = (group.v[:] / mV, group.I[:] / pA, group.spike_count[:])
+    exact, written = state["exact"], state[psc_exp_update]
+    assert exact[2].sum() > 5 and np.array_equal(exact[2], written[2])
+    assert np.allclose(exact[0], written[0], rtol=0, atol=1e-9)
+    assert np.allclose(exact[1], written[1], rtol=1e-12)
+    with pytest.raises(UnsupportedEquationsException, match="dv/dt and dI/dt only"):
+        psc_exp_update(brian2.Equations("dx/dt = -x/tau_m : 1"))
+
+
+def _fake_project(directory, sources: dict[str, str]) -> None:
+    (directory / "code_objects").mkdir()
+    names = " ".join(sources)
+    (directory / "makefile").write_text(f"PROGRAM = main\n\nSRCS = {names}\nH_SRCS = x.h\n")
+    for name, text in sources.items():
+        (directory / name).write_text(text)
+
+
+_CODE_OBJECT = """#include "code_objects/{name}.h"
+#include "objects.h"
+#include<cmath>
+////// SUPPORT CODE ///////
+namespace {{
+    static inline double _rand(const int _vectorisation_idx) {{ return 0.5; }}
+}}
+void _run_{name}()
+{{
+    using namespace brian;
+    const char* s = "{{";
+    double x = _rand(0);
+}}
+"""
+
+
+def test_quick_build_merges_code_objects(tmp_path):
+    sources = {
+        "code_objects/a_stateupdater_codeobject.cpp": _CODE_OBJECT.format(name="a"),
+        "code_objects/before_run_b_push_spikes.cpp": _CODE_OBJECT.format(name="b"),
+        "code_objects/c_synapses_create_array_codeobject.cpp": _CODE_OBJECT.format(name="c"),
+        # a shape the merge does not know: compiled on its own
+        "code_objects/d_codeobject.cpp": "namespace brian { int d; }\n",
+        "main.cpp": "int main() {}\n",
+        "objects.cpp": "\n",
+    }
+    _fake_project(tmp_path, sources)
+    args = quick_build(str(tmp_path))
+    assert args[:5] == ["-f", "makefile", "-f", "spikingml.mk", "DEPS="]
+    objects = args[5].strip('"').removeprefix("OBJS=").split()
+    assert objects == [
+        "code_objects/d_codeobject.o",
+        "main.o",
+        "objects.o",
+        "code_objects/spikingml_hot.o",
+        "code_objects/spikingml_cold.o",
+    ]
+    hot = (tmp_path / "code_objects" / "spikingml_hot.cpp").read_text()
+    cold = (tmp_path / "code_objects" / "spikingml_cold.cpp").read_text()
+    assert "void _run_a() { _spikingml_hot_0::_run_a(); }" in hot
+    assert "_run_b() { _spikingml_cold_0::_run_b(); }" in cold
+    assert "_run_c() { _spikingml_cold_1::_run_c(); }" in cold
+    assert cold.count('#include "objects.h"') == 1  # includes once, before the namespaces
+    assert cold.index("#include<cmath>") < cold.index("namespace _spikingml_cold_0")
+    assert "private OPTIMISATIONS" in (tmp_path / "spikingml.mk").read_text()
+    mtime = (tmp_path / "code_objects" / "spikingml_hot.cpp").stat().st_mtime_ns
+    quick_build(str(tmp_path))  # the same sources: files untouched, make has nothing to do
+    assert (tmp_path / "code_objects" / "spikingml_hot.cpp").stat().st_mtime_ns == mtime
+
+
+@pytest.mark.slow
+@pytest.mark.standalone
+def test_quick_build_compiles_the_same_program(monkeypatch):
+    """The quick network in cpp_standalone: merged sources or Brian2's, the same run,
+    and the same as the runtime device's (Cython: the drive's own generator; NumPy
+    draws other numbers)."""
+    import dataclasses
+
+    from brian2 import second
+
+    params = dataclasses.replace(NetworkParams.quick(), duration=0.5 * second)
+    quick = simulate_brian2(params, seed=2, device="cpp_standalone")
+    brians = simulate_brian2(params, seed=2, device="cpp_standalone", quick=False)
+    monkeypatch.setenv("SPIKINGML_RUNTIME_TARGET", "cython")
+    runtime = simulate_brian2(params, seed=2)
+    for run in (brians, runtime):
+        assert run.n_spikes == quick.n_spikes > 0
+        assert run.w_mean_end == pytest.approx(quick.w_mean_end, rel=1e-12)
