@@ -5,7 +5,8 @@ The CLI runs a circuit's twin while the circuit simulates, and writes ``data.nix
 CPU-bound jobs of seconds each. On a machine with two cores, running one of each pair
 in a forked child halves that time; it is what brings ``spikingml run NAME --quick``
 within its wall-time budget. Where ``fork`` is not available (Windows, or macOS where it
-is unsafe with system frameworks) the task simply runs at once, in the calling process.
+is unsafe with system frameworks), or once JAX has started its threads in this process,
+the task simply runs at once, in the calling process.
 
 The child inherits the parent's memory (the arguments are not pickled); only its outcome
 travels back through a pipe: the task's return value (pickled), or the exception it
@@ -28,8 +29,32 @@ __all__ = ["Background", "Prefetch", "Worker", "fork_available"]
 
 
 def fork_available() -> bool:
-    """Whether tasks run in a forked child (Linux and other POSIX systems but macOS)."""
-    return sys.platform != "darwin" and "fork" in multiprocessing.get_all_start_methods()
+    """Whether tasks run in a forked child (Linux and other POSIX systems but macOS).
+
+    Not once this process has started a runtime whose threads a fork would leave
+    holding locks in the child (:func:`_fork_unsafe_runtime`): the child would hang.
+    """
+    return (
+        sys.platform != "darwin"
+        and "fork" in multiprocessing.get_all_start_methods()
+        and not _fork_unsafe_runtime()
+    )
+
+
+def _fork_unsafe_runtime() -> bool:
+    """Whether JAX has started its backends in this process.
+
+    JAX runs thread pools once a computation has initialised a backend (JAX itself
+    warns that ``os.fork()`` is then unsafe): a forked child that runs JAX code waits
+    forever on a lock another thread held at the fork (seen: a twin trained with JAX in
+    a child after another twin had trained in the parent). Importing JAX alone starts
+    nothing. Where JAX's module keeps no ``_backends`` table, any imported JAX counts.
+    """
+    bridge = sys.modules.get("jax._src.xla_bridge")
+    if bridge is None:
+        return False
+    backends = getattr(bridge, "_backends", None)
+    return True if backends is None else bool(backends)
 
 
 _SIGNALS = {signal.SIGTERM, signal.SIGINT}

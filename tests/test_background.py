@@ -332,3 +332,29 @@ def test_a_child_stopped_at_once_never_runs_the_parents_code(tmp_path, kind):
         signal.signal(signal.SIGTERM, previous)
     time.sleep(0.2)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_no_fork_once_jax_runs_threads():
+    # a forked child running JAX code after the parent has run some hangs on a lock one
+    # of JAX's threads held at the fork (seen with two twins trained with JAX); once JAX
+    # has started, a background task runs in the calling process. In a process of its
+    # own: JAX started here would stop every later test's fork.
+    import subprocess
+    import sys
+
+    pytest.importorskip("jax")
+    script = (
+        "import os\n"
+        "from spikingml._background import Background, fork_available\n"
+        "before = fork_available()\n"
+        "import jax.numpy as jnp\n"
+        "imported = fork_available()\n"
+        "float(jnp.ones(3).sum())\n"
+        "task = Background(os.getpid)\n"
+        "print(before, imported, fork_available(), task.wait() == os.getpid())\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120
+    )
+    expected = "True True False True" if fork_available() else "False False False True"
+    assert out.stdout.split("\n")[0] == expected
