@@ -38,6 +38,7 @@ __all__ = [
     "param",
     "parse_quantity",
     "quantity_to_str",
+    "recording",
 ]
 
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
@@ -420,3 +421,78 @@ class RuleParams(CircuitParams):
     def qualname(self, field_name: str) -> str:
         """``RuleName.field``, the name used in error messages."""
         return f"{type(self).__name__}.{field_name}"
+
+
+def recording(params: CircuitParams) -> tuple[CircuitParams, set[str]]:
+    """A copy of ``params`` that notes the name of every field read from it.
+
+    The copy is an instance of a subclass of ``type(params)`` with the same field values,
+    so a function given it runs as with ``params`` (``isinstance`` checks pass). Each
+    field it reads is added to the returned set; reading ``__dict__``, pickling, comparing
+    or hashing the copy adds every field (a pickled copy is a plain one, whose reads
+    can no longer be seen), and so do :meth:`CircuitParams.to_dict` and
+    ``dataclasses.replace``, which read every field. The copy equals ``params``. Copies
+    the function makes (``replace``, ``structure``) note into the same set.
+
+    A deterministic function of a seed and of parameters read through this copy gives the
+    same result for any parameters that agree with ``params`` on the noted fields: it
+    would read the same values, in the same order.
+    :func:`spikingml.pipeline.variant_records` relies on this to compute a twin once
+    for the runs of a sweep that differ only in fields the twin does not read.
+
+    Parameters
+    ----------
+    params : CircuitParams
+        Any frozen parameter dataclass of this module's kind.
+
+    Returns
+    -------
+    copy : CircuitParams
+        The noting copy.
+    read : set of str
+        The names of the fields read so far (filled in as the copy is used).
+    """
+    base = type(params)
+    names = frozenset(f.name for f in dataclasses.fields(params))
+    read: set[str] = set()
+
+    def __getattribute__(self: Any, name: str) -> Any:  # noqa: N807
+        if name in names:
+            read.add(name)
+        elif name == "__dict__":
+            read.update(names)
+        return base.__getattribute__(self, name)
+
+    def values(self: Any) -> dict[str, Any]:
+        read.update(names)
+        return {name: object.__getattribute__(self, name) for name in names}
+
+    def __reduce_ex__(self: Any, protocol: Any) -> Any:  # noqa: N807
+        return _rebuilt, (base, values(self))
+
+    def __eq__(self: Any, other: Any) -> bool:  # noqa: N807
+        return base(**values(self)) == other
+
+    def __hash__(self: Any) -> int:  # noqa: N807
+        return hash(base(**values(self)))
+
+    noting = type(
+        base.__name__,
+        (base,),
+        {
+            "__getattribute__": __getattribute__,
+            "__reduce_ex__": __reduce_ex__,
+            "__eq__": __eq__,
+            "__hash__": __hash__,
+            "__module__": base.__module__,
+            "__qualname__": base.__qualname__,
+        },
+    )
+    copy = object.__new__(noting)
+    object.__getattribute__(copy, "__dict__").update(object.__getattribute__(params, "__dict__"))
+    return copy, read
+
+
+def _rebuilt(cls: type, values: dict[str, Any]) -> Any:
+    """``cls(**values)``: how a :func:`recording` copy is pickled (as a plain one)."""
+    return cls(**values)

@@ -76,6 +76,7 @@ __all__ = [
     "OUTPUT_FILES",
     "RESERVED_KEYS",
     "RunRecord",
+    "TwinCache",
     "check_output_location",
     "iter_runs",
     "load",
@@ -698,8 +699,10 @@ def variant_records(
 
     What a sweep computes for a group of parameter sets that share a structure: each
     pair is simulated (under ``cpp_standalone``, on one program per structure), its twin
-    run and the two compared; no files are written. The records' ``wall_seconds`` count
-    from the previous record (the first: from the call).
+    run and the two compared; no files are written. Pairs that agree on the seed and on
+    every field their twin reads share one twin output (:class:`TwinCache`). The
+    records' ``wall_seconds`` count from the previous record (the first: from the
+    call).
 
     Parameters
     ----------
@@ -719,13 +722,14 @@ def variant_records(
     circ = load(circuit)
     device = check_device(device if device is not None else circ.default_device)
     runs = list(runs)
+    twins = TwinCache(circ)
     t_run = time.perf_counter()
     with record_device_times() as times:
         results = variants(circ, runs, device, progress)
         try:
             for (params, seed), result in zip(runs, results, strict=True):
                 simulate_wall = time.perf_counter() - t_run
-                twin_output = _twin_of(circ, params, seed)
+                twin_output = twins(params, seed)
                 timings = {
                     "simulated_seconds": float(result.simulated_seconds) or float(result.t_stop),
                     "simulate_wall_seconds": simulate_wall,
@@ -766,6 +770,55 @@ def _simulate(plan: _Plan, seed: int) -> tuple[Any, float, Any]:
             **plan.trainings.get(seed, {}),
         )
     return result, time.perf_counter() - t0, device_times
+
+
+class TwinCache:
+    """A circuit's twin outputs, each shared by the runs that would compute it again.
+
+    A twin is a deterministic function of its seed and of the fields of ``params`` it
+    reads. The first call for a seed runs the twin on a :func:`~spikingml.params.
+    recording` copy of the parameters, which notes those fields; a later call with the
+    same seed and the same values of every noted field returns the same output without
+    running the twin (it would read the same values and compute the same thing). A
+    sweep of a field the twin does not read (a learning rate of the circuit, say)
+    computes the twin once. The last ``size`` outputs are kept.
+
+    Parameters
+    ----------
+    circuit : Circuit
+        The circuit whose ``twin`` is called.
+    size : int
+        Outputs kept (least recently used dropped first).
+
+    Attributes
+    ----------
+    computed, reused : int
+        Twins computed and outputs reused so far.
+    """
+
+    def __init__(self, circuit: Circuit, size: int = 8) -> None:
+        self.circuit = circuit
+        self.size = size
+        self.computed = 0
+        self.reused = 0
+        self._entries: list[tuple[int, dict[str, Any], Any]] = []
+
+    def __call__(self, params: Any, seed: int) -> Any:
+        """The twin output of ``params`` and ``seed``, computed or reused."""
+        from spikingml.params import recording
+
+        values = params.to_dict()
+        for k, (entry_seed, read, output) in enumerate(self._entries):
+            if entry_seed == seed and all(values[f] == v for f, v in read.items()):
+                self._entries.append(self._entries.pop(k))  # most recently used last
+                self.reused += 1
+                return output
+        noting, names = recording(params)
+        output = _twin_of(self.circuit, noting, seed)
+        self.computed += 1
+        self._entries.append((seed, {f: values[f] for f in names}, output))
+        del self._entries[: -self.size]
+        return output
 
 
 def _twin_of(circuit: Circuit, params: Any, seed: int) -> Any:

@@ -139,3 +139,26 @@ def test_structure_falls_back_to_the_parameters_when_the_defaults_do_not_fit():
     assert Limits(value=1.0).structure() == Limits()
     small = Limits(high=2.0, value=1.0)  # the default value 5 does not fit below 2
     assert small.structure() is small
+
+
+def test_a_recording_copy_notes_the_fields_read_and_behaves_as_the_original():
+    import pickle
+
+    from spikingml.params import recording
+
+    params = td.Params.quick()
+    fields = {name for name, _, _ in td.Params.describe()}
+    copy, read = recording(params)
+    assert isinstance(copy, td.Params) and read == set()
+    assert copy == params and params == copy
+    assert read == fields  # a comparison reads every field
+    copy, read = recording(params)
+    assert copy.A_plus == params.A_plus and copy.tau_c == params.tau_c
+    assert read == {"A_plus", "tau_c"}
+    moved = copy.replace(A_plus=0.5)  # replace reads every field
+    assert read == fields and moved.A_plus == 0.5 and isinstance(moved, td.Params)
+    copy, read = recording(params)
+    assert copy.to_dict() == params.to_dict() and read == fields
+    copy, read = recording(params)
+    plain = pickle.loads(pickle.dumps(copy))
+    assert type(plain) is td.Params and plain == params and read == fields

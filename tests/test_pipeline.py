@@ -299,3 +299,58 @@ def test_variants_refuse_parameters_of_another_circuit():
     runs = [(rescorla_wagner.Params.quick(), 0)]
     with pytest.raises(ValidationError, match="params: expected td-conditioning's Params"):
         next(pipeline.variants("td-conditioning", runs, device="runtime"))
+
+
+def test_twin_cache_computes_a_twin_again_only_for_a_seed_or_a_field_it_reads():
+    import types
+
+    import sweep_fake_circuit as fake
+    from brian2 import ms
+
+    calls = []
+
+    def twin(params, seed=0):  # reads tau only where gain > 1
+        calls.append((float(params.gain), seed))
+        return (float(params.gain), float(params.tau / ms) if params.gain > 1 else 0.0, seed)
+
+    cache = pipeline.TwinCache(types.SimpleNamespace(twin=twin), size=8)
+    base = fake.Params()
+    # gain 1: tau is not read, so another tau reuses the output
+    assert cache(base, 0) == (1.0, 0.0, 0)
+    assert cache(base.replace(tau=20 * ms), 0) == (1.0, 0.0, 0)
+    assert cache(base.replace(sleep=1 * ms), 0) == (1.0, 0.0, 0)
+    assert (cache.computed, cache.reused) == (1, 2)
+    # gain 2 reads tau: each tau its own output, each the twin's own
+    assert cache(base.replace(gain=2.0), 0) == (2.0, 10.0, 0)
+    assert cache(base.replace(gain=2.0, tau=20 * ms), 0) == (2.0, 20.0, 0)
+    assert cache(base.replace(gain=2.0, tau=20 * ms, sleep=2 * ms), 0) == (2.0, 20.0, 0)
+    assert cache(base, 1) == (1.0, 0.0, 1)  # another seed
+    assert calls == [(1.0, 0), (2.0, 0), (2.0, 0), (1.0, 1)]
+    assert (cache.computed, cache.reused) == (4, 3)
+
+
+def test_twin_cache_keeps_only_its_size():
+    import types
+
+    import sweep_fake_circuit as fake
+
+    calls = []
+    cache = pipeline.TwinCache(
+        types.SimpleNamespace(twin=lambda params, seed=0: calls.append(seed) or seed), size=2
+    )
+    params = fake.Params()
+    for seed in (0, 1, 0, 2, 1):  # 0 reused; 2 drops 1 (least recently used), 1 again
+        cache(params, seed)
+    assert calls == [0, 1, 2, 1]
+
+
+def test_variant_records_compute_the_twin_once_for_fields_it_does_not_read(monkeypatch):
+    import sweep_fake_circuit as fake
+
+    calls = []
+    twin = fake.twin
+    monkeypatch.setattr(fake, "twin", lambda params, seed=0: calls.append(seed) or twin(params))
+    runs = [(fake.Params(gain=g), 0) for g in (1.0, 2.0, 3.0)] + [(fake.Params(), 1)]
+    records = list(pipeline.variant_records(fake, runs, device="runtime"))
+    assert calls == [0, 1]  # the twin reads tau only
+    assert [r.metrics["score"] for r in records] == [11.0, 12.0, 13.0, 12.0]
