@@ -514,7 +514,8 @@ def rerun_standalone(
     progress : callable, optional
         Called every ``progress_period`` seconds while programs run, as ``progress(k,
         line)`` for each running program ``k`` with the last line of its output (the
-        program's own progress report where it was built with ``report="stderr"``).
+        program's own progress report where it was built with ``report="stderr"``; an
+        empty string while it has printed nothing).
         Not called where the reruns fall back to ``device.run``.
     progress_period : float
         Seconds between two calls of ``progress``.
@@ -666,8 +667,7 @@ def _wait(
                 with contextlib.suppress(OSError):
                     with open(os.path.join(results, "stdout.txt")) as f:
                         lines = [line.strip() for line in f.read().splitlines() if line.strip()]
-                    if lines:
-                        progress(k, lines[-1])
+                    progress(k, lines[-1] if lines else "")
 
 
 def remove_run_args_files() -> int:
@@ -838,12 +838,19 @@ class Program:
     seed_is_run_arg : bool
         Whether every random draw of a seed is among its ``run_args`` (then one program
         serves every seed; else each seed is built on its own).
+    directory_of : callable, optional
+        ``directory_of(structure) -> params``: the parameters whose :func:`build_key`
+        names the build directory of a structure's program (default: the structure
+        itself). Structures that differ only in what ``main.cpp`` holds (a protocol's
+        number of runs, say) can share a directory this way: building one after another
+        there compiles ``main.cpp`` again, not the code objects.
     """
 
     build: Callable[[Any, int], Any]
     run_args: Callable[[Any, Any, int], Mapping[Any, Any]]
     collect: Callable[[Any, Any, int, float], Any]
     seed_is_run_arg: bool = False
+    directory_of: Callable[[Any], Any] | None = None
 
 
 def compiled_runs(
@@ -852,6 +859,7 @@ def compiled_runs(
     program: Program,
     jobs: int | None = None,
     fresh: bool = False,
+    progress: bool = False,
 ) -> Iterator[Any]:
     """Run ``(params, seed)`` pairs under ``cpp_standalone``, compiling once per structure.
 
@@ -877,6 +885,9 @@ def compiled_runs(
         Build every run's program from its own parameters, their values compiled into
         it (the run arguments then repeat them): what a program of one's own gives, for
         tests.
+    progress : bool
+        Say on standard error, every 10 s, which runs are running and for how long (with
+        the program's last output line, if it printed one).
 
     Yields
     ------
@@ -897,7 +908,7 @@ def compiled_runs(
                 break
             stop += 1
         built_from = params0 if fresh else params0.structure()
-        yield from _one_program(name, built_from, seed0, runs[start:stop], program, jobs)
+        yield from _one_program(name, built_from, seed0, runs[start:stop], program, jobs, progress)
         start = stop
 
 
@@ -931,7 +942,7 @@ def simulate_many(
     device : {"cpp_standalone", "runtime"}
         Brian2 device.
     progress : bool
-        Show the progress of each simulation (``runtime``).
+        Show the progress of each simulation.
     """
     runs = [(params, check_seed(seed)) for params, seed in runs]
     check_device(device)
@@ -939,7 +950,96 @@ def simulate_many(
         for params, seed in runs:
             yield simulate(params, seed=seed, device=device, progress=progress)
         return
-    yield from compiled_runs(name, runs, program, jobs=jobs, fresh=fresh)
+    yield from compiled_runs(name, runs, program, jobs=jobs, fresh=fresh, progress=progress)
+
+
+#: What one program serves, by ``Program.seed_is_run_arg``.
+_SERVES = {
+    True: ("the pairs that differ only in their seeds and run-time fields run on one program"),
+    False: (
+        "consecutive pairs with the same seed that differ only in their run-time fields "
+        "run on one program (a seed's draws are compiled into it)"
+    ),
+}
+
+_HOOK_DOC = """Simulate ``(params, seed)`` pairs of {name}, compiling one program per structure.
+
+    Under ``cpp_standalone`` {serves}, built and compiled once in the persistent build
+    directory of its structure (a later call with the same structure compiles nothing),
+    and run with each pair's run arguments, ``jobs`` at a time. Each result equals a
+    program compiled for the pair's own values, spike for spike (the conformance test
+    checks). Under ``runtime`` the pairs are simulated one after the other.
+
+    Parameters
+    ----------
+    runs : iterable of (Params, int)
+        The parameters and seed of each run, in the order of the results.
+    device : {{"cpp_standalone", "runtime"}}
+        Brian2 device.
+    progress : bool
+        Show the progress of each simulation on stderr.
+    jobs : int, optional
+        ``cpp_standalone``: programs running at once (default: the cores this process may
+        use).
+    fresh : bool
+        ``cpp_standalone``: compile a program for each run's own values (for tests).
+
+    Yields
+    ------
+    Result
+        One per run, in order, each yielded as soon as it is read. ``wall_seconds`` of
+        the first run of a program includes building and compiling it.
+
+    Notes
+    -----
+    The ``cpp_standalone`` device stays selected while the generator is suspended
+    (between two results); run no other Brian2 simulation in this process until it is
+    exhausted or closed.
+    """
+
+
+def simulate_many_hook(module: str, program: Program) -> Callable[..., Iterator[Any]]:
+    """The contract's ``simulate_many`` hook of the circuit module named ``module``.
+
+    The hook checks each run's parameters with the module's ``_check_params`` and runs
+    them with :func:`simulate_many` (the module's ``NAME``, ``program`` and
+    ``simulate``). The module is imported when the hook is first called, so a circuit's
+    ``_<circuit>_runs`` module and the circuit module can import each other.
+
+    Parameters
+    ----------
+    module : str
+        The circuit module's dotted name, e.g. ``"spikingml.circuits.rescorla_wagner"``.
+    program : Program
+        Its build, run arguments and collection.
+
+    Returns
+    -------
+    callable
+        ``simulate_many(runs, device="cpp_standalone", progress=True, jobs=None,
+        fresh=False)``, documented for the circuit.
+    """
+    circuit_name = module.rsplit(".", 1)[-1].replace("_", "-")
+
+    def hook(
+        runs: Iterable[tuple[Any, int]],
+        device: str = "cpp_standalone",
+        progress: bool = True,
+        jobs: int | None = None,
+        fresh: bool = False,
+    ) -> Iterator[Any]:
+        import importlib
+
+        circuit = importlib.import_module(module)
+        checked = [(circuit._check_params(params), seed) for params, seed in runs]
+        yield from simulate_many(
+            circuit.NAME, program, circuit.simulate, checked, device, progress, jobs, fresh
+        )
+
+    hook.__name__ = hook.__qualname__ = "simulate_many"
+    hook.__module__ = module  # documented with the circuit, whose hook it is
+    hook.__doc__ = _HOOK_DOC.format(name=circuit_name, serves=_SERVES[program.seed_is_run_arg])
+    return hook
 
 
 #: The entries of Brian2's standalone ``main_queue`` that assign a value to an array.
@@ -1029,6 +1129,36 @@ def build_program(name: str, directory: str, run: bool) -> float:
     return elapsed
 
 
+def standalone_progress(
+    name: str, n_runs: int, period: float = 10.0
+) -> Callable[[int, str], None]:
+    """A ``progress`` callback for :func:`rerun_standalone` that writes to standard error.
+
+    Each call writes one line: which run (of ``n_runs``) is running, for how long
+    (counted from the first call that saw it, less one ``period``), and the program's last
+    output line where it printed one, e.g. ``wta-em: run 2 of 8 running, 20 s``.
+
+    Parameters
+    ----------
+    name : str
+        What runs (a circuit's name), the line's prefix.
+    n_runs : int
+        How many runs there are.
+    period : float
+        Seconds between two calls (``rerun_standalone``'s ``progress_period``).
+    """
+    first_seen: dict[int, float] = {}
+
+    def report(k: int, line: str) -> None:
+        now = time.perf_counter()
+        started = first_seen.setdefault(k, now - period)
+        text = f"{name}: run {k + 1} of {n_runs} running, {now - started:.0f} s"
+        sys.stderr.write(f"{text} ({line})\n" if line else f"{text}\n")
+        sys.stderr.flush()
+
+    return report
+
+
 def _one_program(
     name: str,
     built_from: Any,
@@ -1036,15 +1166,18 @@ def _one_program(
     group: Sequence[tuple[Any, int]],
     program: Program,
     jobs: int | None,
+    progress: bool,
 ) -> Iterator[Any]:
     t_wall = time.perf_counter()
     with contextlib.ExitStack() as stack:
-        directory = stack.enter_context(standalone_build_directory(build_key(name, built_from)))
+        keyed = built_from if program.directory_of is None else program.directory_of(built_from)
+        directory = stack.enter_context(standalone_build_directory(build_key(name, keyed)))
         stack.enter_context(brian_device("cpp_standalone", seed0, directory, build_on_run=False))
         built = program.build(built_from, seed0)
         build_program(name, directory, run=False)
         args = (program.run_args(built, params, seed) for params, seed in group)
-        for k in rerun_standalone(args, jobs, allow_first=True):
+        report = standalone_progress(name, len(group)) if progress else None
+        for k in rerun_standalone(args, jobs, allow_first=True, progress=report):
             params, seed = group[k]
             yield program.collect(built, params, seed, t_wall)
             t_wall = time.perf_counter()

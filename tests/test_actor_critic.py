@@ -9,7 +9,7 @@ would no longer be there.
 import numpy as np
 import pytest
 from _roundtrip import check_nix_round_trip, check_nwb
-from brian2 import ms, second
+from brian2 import meter, ms, second
 
 from spikingml import ValidationError
 from spikingml.analysis.actor_critic import (
@@ -20,6 +20,8 @@ from spikingml.analysis.actor_critic import (
 )
 from spikingml.circuits import REGISTRY, get_circuit
 from spikingml.circuits import actor_critic as ac
+from spikingml.plasticity.td_error import TDErrorRule
+from spikingml.simulation import brian_device
 from spikingml.stimuli.water_maze import Maze
 
 TINY = ac.Params(n_trials=3, n_control_trials=1, timeout=2 * second)
@@ -132,6 +134,52 @@ def test_registered():
         "last5_over_control",
         "learning_wall_seconds",
     }
+
+
+def test_run_time_fields_are_shared_constants_of_the_network():
+    # A run-time field reaches the network only as the value of a shared constant (which
+    # a compiled program takes as a run argument: simulate_many), or only the twin. Built
+    # with moved values, every such constant holds them, the critic's and the actor's
+    # synapses their own rule's, and the ring's weights follow J_exc, J_inh and kappa.
+    params = TINY.replace(
+        eta_critic=0.07, eta_actor=0.03, theta_max=0.9, tau_e=150 * ms, goal_x=0.7,
+        speed=0.5 * meter / second, J_exc=0.2, J_inh=0.05, kappa=2.0,
+    )  # fmt: skip
+    maze = params.maze()
+    with brian_device("runtime", 0):
+        network = ac.build_network(params, maze, seed=0)
+        for objects, values in ac._constant_sets(network, params, maze):
+            for name, value in values.items():
+                holders = [obj for obj in objects if name in getattr(obj, "variables", {})]
+                held = [getattr(obj, name)[:] for obj in holders if obj.variables[name].scalar]
+                assert held, name
+                for view in held:
+                    assert float(np.asarray(view)) == pytest.approx(float(np.asarray(value)))
+        assert float(network.critic_syn.td_eta[:]) == 0.07
+        assert float(network.actor_syn.td_w_max[:]) == 0.9
+        assert float(network.net["place"].td_tau_e[:]) == pytest.approx(0.15)
+        assert float(network.agent.goal_x[:]) == pytest.approx(0.7)
+        ring = network.net["ring"]
+        neighbours = np.abs(np.asarray(ring.i[:]) - np.asarray(ring.j[:])) == 1
+        expected = 0.2 * np.exp(2.0 * (np.cos(2 * np.pi / params.n_actor) - 1)) - 0.05
+        np.testing.assert_allclose(np.asarray(ring.J[:])[neighbours], expected, rtol=1e-12)
+        network.net.run(0 * ms)  # the code is generated with them (and nothing is unused)
+    twin_only = {"twin_dt", "twin_alpha_critic", "twin_alpha_actor"}
+    in_network = {*ac._CONSTANT_FIELDS, "goal_x", "goal_y", "goal_radius", "place_sigma"}
+    in_network |= {"tau_e", "eta_critic", "w_max", "eta_actor", "theta_max"}  # the rules'
+    assert set(ac.Params.runtime_fields()) == in_network | twin_only
+    assert not set(ac._NAMESPACE_FIELDS) & set(ac.Params.runtime_fields())
+
+
+def test_rule_declares_its_constants_shared_or_takes_them_from_the_namespace():
+    rule = TDErrorRule(eta=0.3, w_max=2.0, tau_e=100 * ms)
+    assert rule.namespace() == {**rule.synapse_constants(), **rule.presynaptic_constants()}
+    assert "td_eta" not in rule.synapse_model("w")
+    shared = rule.synapse_model("w", shared=True)
+    assert "td_eta : 1 (shared, constant)" in shared and "td_w_max : 1 (shared" in shared
+    equations = rule.presynaptic_equations(shared=True)
+    assert "td_tau_e : second (shared, constant)" in equations
+    assert equations.startswith(rule.presynaptic_equations())
 
 
 def test_params_validation():

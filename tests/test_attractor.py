@@ -8,10 +8,13 @@ are marked slow, with the tolerances explained beside each.
 import numpy as np
 import pytest
 from brian2 import ms
+from conftest import TINY_SEED
 
 from spikingml import ValidationError
 from spikingml.analysis import hopfield
 from spikingml.circuits import attractor as att
+from spikingml.plasticity.covariance import BoundedCovariance
+from spikingml.simulation import brian_device
 
 
 @pytest.fixture(scope="module")
@@ -47,13 +50,11 @@ def test_same_seed_same_task_other_seed_other_patterns():
     assert not np.array_equal(a.patterns, att.stimulus(params, 2).patterns)
 
 
-def test_circuit_learns_with_the_covariance_rule_from_its_own_spike_counts(tiny_run):
-    # Replaying the rule in NumPy on the counts of every presentation (taken from the
-    # recorded spikes) gives the learned weights: the circuit learns by the local rule
-    # only. 1e-9: a few hundred additions of numbers ~0.1 in double precision.
-    params, result = tiny_run
+def _replayed_weights(params, result, seed):
+    """The rule replayed in NumPy on the counts of every presentation (taken from the
+    recorded spikes), from ``w0``: the weights the circuit must have learned."""
     spikes = result.populations["excitatory"]
-    task = att.stimulus(params, 0)
+    task = att.stimulus(params, seed)
     rule = params.rule()
     seg, dt = float(params.segment), float(params.dt)
     w = np.full((params.n_exc, params.n_exc), params.w0)
@@ -63,8 +64,61 @@ def test_circuit_learns_with_the_covariance_rule_from_its_own_spike_counts(tiny_
         c = np.bincount(spikes.indices[sel], minlength=params.n_exc)
         w = rule.numpy_update(w, c, c)
     np.fill_diagonal(w, 0.0)
+    return w
+
+
+def test_circuit_learns_with_the_covariance_rule_from_its_own_spike_counts(tiny_run):
+    # Replaying the rule in NumPy gives the learned weights: the circuit learns by the
+    # local rule only. 1e-9: a few hundred additions of numbers ~0.1 in double precision.
+    params, result = tiny_run
+    w = _replayed_weights(params, result, 0)
     np.testing.assert_allclose(result.weights["w"], w, rtol=0, atol=1e-9)
     assert np.ptp(w[~np.eye(params.n_exc, dtype=bool)]) > 0  # something was learned
+
+
+@pytest.mark.standalone
+def test_a_compiled_rerun_learns_with_its_own_rate_and_initial_weight():
+    # The program compiled for the tiny preset (the conformance test's, seed TINY_SEED),
+    # run again with other run-time fields (the rule's eta, w_max and target_count, the
+    # initial weight w0: run arguments), learns by the rule with those values: the same
+    # replay, 1e-9 as above.
+    tiny = att.Params.tiny()
+    moved = tiny.replace(eta=0.15, w0=0.05, w_max=0.8, target_count=2.0)
+    runs = [(tiny, TINY_SEED), (moved, TINY_SEED)]
+    results = list(att.simulate_many(runs, device="cpp_standalone", progress=False))
+    for (params, seed), result in zip(runs, results, strict=True):
+        w = _replayed_weights(params, result, seed)
+        np.testing.assert_allclose(result.weights["w"], w, rtol=0, atol=1e-9)
+    assert not np.allclose(results[0].weights["w"], results[1].weights["w"])
+
+
+def test_run_time_fields_are_shared_constants_of_the_network():
+    # Every run-time field reaches the network as a shared constant of the groups and
+    # synapses that use it (the compiled program's run arguments), as the initial weight
+    # w0, or only the twins: built with moved values, every constant holds them.
+    params = att.Params.tiny().replace(tau_e=40 * ms, eta=0.2, theta=0.3, k_ei=0.2, w0=0.05)
+    task = att.stimulus(params, 0)
+    with brian_device("runtime", 0):
+        network = att.build_network(params, task, *att._ei_connections(params, 0))
+        for name, value in att._constants(params).items():
+            held = [
+                getattr(obj, name)[:]
+                for obj in network.net.objects
+                if name in getattr(obj, "variables", {})
+                and obj.variables[name].owner.name == obj.name
+            ]
+            assert len(held) == 1, name  # declared once, by the object whose code uses it
+            assert float(np.asarray(held[0])) == pytest.approx(float(np.asarray(value)))
+        np.testing.assert_allclose(network.ee.w[:], 0.05)
+        assert float(network.net["ie"].J_I[:]) == pytest.approx(params.J_I)
+        network.net.run(0 * ms)  # the code is generated with them (and nothing is unused)
+    twins = {"twin_rest_threshold", "twin_load_step", "twin_load_max", "dense_n"}
+    twins |= {"dense_load_min", "dense_load_max", "dense_load_step", "dense_cues"}
+    in_network = {"tau_m", "tau_e", "tau_i", "bias", "sigma", "J_E", "k_ei", "theta"}
+    in_network |= {"eta", "w0", "w_max", "target_count"}
+    assert set(att.Params.runtime_fields()) == in_network | twins
+    shared = BoundedCovariance.shared_model()
+    assert all(f"{name} : 1 (shared, constant)" in shared for name in params.rule().namespace())
 
 
 def test_tiny_run_metrics_are_all_there(tiny_run):

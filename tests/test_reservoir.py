@@ -11,11 +11,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from _optional import require
-from brian2 import Hz, ms
+from brian2 import Hz, ms, mV
 
 from spikingml import ValidationError
 from spikingml.circuits import reservoir as res
 from spikingml.circuits.contract import order_metrics
+from spikingml.plasticity.short_term import steady_state
+from spikingml.simulation import brian_device
 
 
 @pytest.fixture(scope="module")
@@ -110,6 +112,44 @@ def test_tiny_run_has_every_copy_and_every_metric(tiny_run):
     metrics = res.compare(result, twin)
     assert list(metrics) == order_metrics(res.METRICS, metrics, require_all=True)
     assert metrics["bin_width_ms"] == 20.0
+
+
+def test_run_time_fields_reach_the_network_only_as_run_arguments():
+    # A run-time field sets only shared constants of the column and per-neuron or
+    # per-synapse initial values, all of them in the compiled program's run arguments
+    # (_run_time_values), or is used only by the readout and the twins; nothing drawn
+    # from the seed depends on one.
+    tiny = res.Params.tiny()
+    params = tiny.replace(
+        tau_e=4 * ms, v_reset=12 * mV, refractory_e=4 * ms, refractory_i=1 * ms,
+        adaptation_jump=2 * mV, static_rate=30 * Hz,
+    )  # fmt: skip
+    inputs = res.prepare_inputs(params, seed=0)
+    drawn = res.prepare_inputs(tiny, seed=0)
+    np.testing.assert_array_equal(inputs.input_steps, drawn.input_steps)
+    np.testing.assert_array_equal(inputs.rec["w"], drawn.rec["w"])
+    n, exc = params.n_neurons, inputs.excitatory
+    with brian_device("runtime", 0):
+        network = res.build_network(params, inputs)
+        values = res._run_time_values(network, params, inputs)
+        for view, value in values.items():  # what the program's run arguments set
+            np.testing.assert_allclose(np.asarray(view[:]), np.asarray(value), rtol=1e-12)
+        column = network.column
+        assert float(column.v_reset[:]) == pytest.approx(0.012)
+        np.testing.assert_allclose(column.refractory_period_[:n][exc], 0.004)
+        np.testing.assert_allclose(column.refractory_period_[:n][~exc], 0.001)
+        np.testing.assert_allclose(column.jump_[:n], np.where(exc, 0.002, 0.0))
+        np.testing.assert_allclose(column.tau_in_[2 * n :], 0.004)  # the fast copy
+        syn = res._recurrent(inputs)["exc"]
+        u_star, x_star = steady_state(syn["U"], syn["D"], syn["F"], 1 / 30)
+        k = len(syn["U"])  # the static copy's synapses come second
+        np.testing.assert_allclose(network.synapses[0].U[k : 2 * k], u_star * x_star, rtol=1e-12)
+        assert len(values) == 4 + 3 + 2  # constants, per-neuron values, both U
+        network.net.run(0 * ms)  # the code is generated with them (and nothing is unused)
+    analysis = {"state_tau", "twin_spectral_radius", "esn_spectral_radius", "esn_input_scaling"}
+    in_network = {"tau_m", "tau_e", "tau_i", "v_reset", "refractory_e", "refractory_i"}
+    in_network |= {"adaptation_jump", "static_rate"}
+    assert set(res.Params.runtime_fields()) == in_network | analysis
 
 
 def test_bad_params_name_the_field():

@@ -38,6 +38,29 @@ def test_the_deterministic_copy_equals_the_twin(tiny_run):
     assert metrics["control_gap_p100"] == metrics["gap_p100"]
 
 
+@pytest.mark.standalone
+def test_a_compiled_rerun_learns_at_its_own_rate(tiny_run):
+    # learning_rate is a run argument of the compiled program (simulate_many): the tiny
+    # preset's program, run again at another rate, learns at that rate, so its p = 1 copy
+    # (no random number drawn) equals the twin at that rate to float rounding (1e-12, as
+    # above), and not the twin at the compiled rate.
+    tiny_run("stochastic-synapses")  # its program is compiled already (same structure)
+    params = ss.Params.tiny()
+    faster = params.replace(learning_rate=0.035)
+    runs = [(params, TINY_SEED), (faster, TINY_SEED)]
+    results = list(ss.simulate_many(runs, device="cpp_standalone", progress=False))
+    one = params.copies.index(1.0)
+    for (p, seed), result in zip(runs, results, strict=True):
+        assert result.params == p.to_dict()
+        twin = ss.twin(p, seed=seed)
+        np.testing.assert_allclose(
+            result.weights["w"][:, one, :], twin.w[:, one, :], rtol=0, atol=1e-12
+        )
+    slow_twin = ss.twin(params, seed=TINY_SEED).w[:, one, :]
+    assert np.abs(results[1].weights["w"][:, one, :] - slow_twin).max() > 1e-3
+    assert ss.Params.runtime_fields() == ("learning_rate",)
+
+
 def test_inputs_are_shared_and_split_without_overlap():
     params = ss.Params.tiny()
     a, b = ss.prepare_inputs(params, 0), ss.prepare_inputs(params, 0)

@@ -13,11 +13,9 @@ compiled again). :mod:`spikingml.circuits.bayesian_neuron` re-exports
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from spikingml.simulation import Program, constant_args
-from spikingml.simulation import simulate_many as many
+from spikingml.simulation import Program, constant_args, simulate_many_hook
 
 if TYPE_CHECKING:
     from spikingml.circuits.bayesian_neuron import Params
@@ -58,50 +56,5 @@ def _collect(built: tuple[Any, ...], params: Params, seed: int, t_wall: float) -
 PROGRAM = Program(build=_build, run_args=_run_args, collect=_collect, seed_is_run_arg=False)
 
 
-def simulate_many(
-    runs: Iterable[tuple[Params, int]],
-    device: str = "cpp_standalone",
-    progress: bool = True,
-    jobs: int | None = None,
-    fresh: bool = False,
-) -> Iterator[Result]:
-    """Simulate ``(params, seed)`` pairs, compiling one program per structure and seed.
-
-    Under ``cpp_standalone`` consecutive pairs with the same seed that differ only in
-    ``eta`` run on one program, built and compiled once (in a persistent build
-    directory: a later call with the same structure compiles nothing) and run with each
-    pair's ``eta``, ``jobs`` at a time. Each result equals ``simulate(params, seed,
-    "cpp_standalone")`` spike for spike (the conformance test checks against a program
-    compiled for the pair's own value). Under ``runtime`` the pairs are simulated one
-    after the other.
-
-    Parameters
-    ----------
-    runs : iterable of (Params, int)
-        The parameters and seed of each run, in the order of the results.
-    device : {"cpp_standalone", "runtime"}
-        Brian2 device.
-    progress : bool
-        Show progress of each simulation on stderr (``runtime`` only).
-    jobs : int, optional
-        ``cpp_standalone``: programs running at once (default: the cores this process may
-        use).
-    fresh : bool
-        ``cpp_standalone``: compile a program for each run's own values (for tests).
-
-    Yields
-    ------
-    Result
-        One per run, in order, each yielded as soon as it is read. ``wall_seconds`` of
-        the first of a program includes building and compiling it.
-
-    Notes
-    -----
-    The ``cpp_standalone`` device stays selected while the generator is suspended
-    (between two results); run no other Brian2 simulation in this process until it is
-    exhausted or closed.
-    """
-    from spikingml.circuits import bayesian_neuron as bn
-
-    runs = [(bn._check_params(params), seed) for params, seed in runs]
-    yield from many(bn.NAME, PROGRAM, bn.simulate, runs, device, progress, jobs, fresh)
+#: The contract's hook (:func:`spikingml.simulation.simulate_many_hook`).
+simulate_many = simulate_many_hook("spikingml.circuits.bayesian_neuron", PROGRAM)

@@ -14,13 +14,11 @@ contract's hook.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from brian2 import Hz
 
-from spikingml.simulation import Program, constant_args
-from spikingml.simulation import simulate_many as many
+from spikingml.simulation import Program, constant_args, simulate_many_hook
 
 if TYPE_CHECKING:
     from spikingml.circuits.rescorla_wagner import Inputs, Network, Params
@@ -64,50 +62,5 @@ def _collect(built: tuple[Network, Inputs], params: Params, seed: int, t_wall: f
 PROGRAM = Program(build=_build, run_args=_run_args, collect=_collect, seed_is_run_arg=True)
 
 
-def simulate_many(
-    runs: Iterable[tuple[Params, int]],
-    device: str = "cpp_standalone",
-    progress: bool = True,
-    jobs: int | None = None,
-    fresh: bool = False,
-) -> Iterator[Result]:
-    """Simulate ``(params, seed)`` pairs, compiling one program per structure.
-
-    Under ``cpp_standalone`` the pairs that differ only in their seeds and run-time
-    fields run on one program, built and compiled once (in a persistent build directory:
-    a later call with the same structure compiles nothing) and run with each pair's
-    run arguments, ``jobs`` at a time. Each result equals ``simulate(params, seed,
-    "cpp_standalone")`` spike for spike (the conformance test checks against a program
-    compiled for the pair's own values). Under ``runtime`` the pairs are simulated one
-    after the other.
-
-    Parameters
-    ----------
-    runs : iterable of (Params, int)
-        The parameters and seed of each run, in the order of the results.
-    device : {"cpp_standalone", "runtime"}
-        Brian2 device.
-    progress : bool
-        Show progress of each simulation on stderr (``runtime`` only).
-    jobs : int, optional
-        ``cpp_standalone``: programs running at once (default: the cores this process may
-        use).
-    fresh : bool
-        ``cpp_standalone``: compile a program for each run's own values (for tests).
-
-    Yields
-    ------
-    Result
-        One per run, in order, each yielded as soon as it is read. ``wall_seconds`` of
-        the first of a structure includes building and compiling its program.
-
-    Notes
-    -----
-    The ``cpp_standalone`` device stays selected while the generator is suspended
-    (between two results); run no other Brian2 simulation in this process until it is
-    exhausted or closed.
-    """
-    from spikingml.circuits import rescorla_wagner as rw
-
-    runs = [(rw._check_params(params), seed) for params, seed in runs]
-    yield from many(rw.NAME, PROGRAM, rw.simulate, runs, device, progress, jobs, fresh)
+#: The contract's hook (:func:`spikingml.simulation.simulate_many_hook`).
+simulate_many = simulate_many_hook("spikingml.circuits.rescorla_wagner", PROGRAM)

@@ -80,7 +80,7 @@ def simulate_many(
     device : {"cpp_standalone", "runtime"}
         Brian2 device.
     progress : bool
-        Show progress of each simulation on stderr (``runtime`` only).
+        Show progress of each simulation on stderr.
     jobs : int, optional
         ``cpp_standalone``: programs running at once (default: the cores this process may
         use).
@@ -126,7 +126,7 @@ def simulate_seeds(
     device : {"cpp_standalone", "runtime"}
         Brian2 device.
     progress : bool
-        Show progress of each simulation on stderr (``runtime`` only).
+        Show progress of each simulation on stderr.
     jobs : int, optional
         ``cpp_standalone``: programs running at once after the first seed (default: the
         cores this process may use).

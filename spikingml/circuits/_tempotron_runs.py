@@ -11,7 +11,9 @@ one compiled ``cpp_standalone`` program serve every value of the run-time fields
   decisions' rule values (``beta`` from ``average_epochs``) and the initial weights
   (``w_init_std``). A seed's patterns shape the wiring (delays, recorded copies), so
   each seed builds its program again, in the same directory: the generated code is the
-  same, and nothing is compiled again.
+  same, and nothing is compiled again. The programs of other ``n_epochs`` and
+  ``jitter`` values (structural: they change the protocol's runs and the wiring) share
+  that directory too, and compile only ``main.cpp``.
 - :class:`NamedClock` keeps the generated ``main.cpp`` the same from one process to the
   next, so ``make`` finds nothing to recompile.
 
@@ -22,13 +24,12 @@ from __future__ import annotations
 
 import time
 import zlib
-from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import brian2 as b2
 
-from spikingml.simulation import Program, constant_args
-from spikingml.simulation import simulate_many as many
+from spikingml.errors import ValidationError
+from spikingml.simulation import Program, constant_args, simulate_many_hook
 
 if TYPE_CHECKING:
     from spikingml.circuits.tempotron import Inputs, Network, Params
@@ -109,55 +110,35 @@ def _collect(built: tuple[Network, Inputs], params: Params, seed: int, t_wall: f
     return tp._result(params, seed, "cpp_standalone", inputs, recording, wall)
 
 
-#: The circuit's program for :func:`spikingml.simulation.compiled_runs`.
-PROGRAM = Program(build=_build, run_args=_run_args, collect=_collect, seed_is_run_arg=False)
+#: Structural fields that change only what ``main.cpp`` holds and the inputs' files,
+#: as a seed does: the number of training runs and the patterns' jitter.
+_SHARING_A_DIRECTORY = ("n_epochs", "jitter")
 
 
-def simulate_many(
-    runs: Iterable[tuple[Params, int]],
-    device: str = "cpp_standalone",
-    progress: bool = True,
-    jobs: int | None = None,
-    fresh: bool = False,
-) -> Iterator[Result]:
-    """Simulate ``(params, seed)`` pairs, compiling one program per structure.
+def _directory_of(structure: Params) -> Params:
+    """The structure whose build directory ``structure``'s program shares.
 
-    Under ``cpp_standalone`` the consecutive pairs with the same seed that differ only in
-    their run-time fields run on one program, built once and run with each pair's run
-    arguments, ``jobs`` at a time; every structure's program lives in a persistent build
-    directory, so a later call (another seed, other values) compiles nothing. Each
-    result equals ``simulate(params, seed, "cpp_standalone")`` exactly (the conformance
-    test checks against a program compiled for the pair's own values). Under
-    ``runtime`` the pairs are simulated one after the other.
-
-    Parameters
-    ----------
-    runs : iterable of (Params, int)
-        The parameters and seed of each run, in the order of the results.
-    device : {"cpp_standalone", "runtime"}
-        Brian2 device.
-    progress : bool
-        Show progress of each simulation on stderr (``runtime`` only: under
-        ``cpp_standalone`` Brian2's report costs a system call per object and step).
-    jobs : int, optional
-        ``cpp_standalone``: programs running at once (default: the cores this process may
-        use).
-    fresh : bool
-        ``cpp_standalone``: build a program for each run's own values (for tests).
-
-    Yields
-    ------
-    Result
-        One per run, in order, each yielded as soon as it is read. ``wall_seconds`` of
-        the first of a program includes building (and compiling) it.
-
-    Notes
-    -----
-    The ``cpp_standalone`` device stays selected while the generator is suspended
-    (between two results); run no other Brian2 simulation in this process until it is
-    exhausted or closed.
+    The programs of every ``n_epochs`` and ``jitter`` are built in one directory, one
+    after the other: the code objects are the same, so each compiles only ``main.cpp``.
     """
     from spikingml.circuits import tempotron as tp
 
-    runs = [(tp._check_params(params), seed) for params, seed in runs]
-    yield from many(tp.NAME, PROGRAM, tp.simulate, runs, device, progress, jobs, fresh)
+    defaults = tp.Params()
+    try:
+        return structure.replace(**{f: getattr(defaults, f) for f in _SHARING_A_DIRECTORY})
+    except ValidationError:  # the defaults do not fit the other fields: a directory apart
+        return structure
+
+
+#: The circuit's program for :func:`spikingml.simulation.compiled_runs`.
+PROGRAM = Program(
+    build=_build,
+    run_args=_run_args,
+    collect=_collect,
+    seed_is_run_arg=False,
+    directory_of=_directory_of,
+)
+
+
+#: The contract's hook (:func:`spikingml.simulation.simulate_many_hook`).
+simulate_many = simulate_many_hook("spikingml.circuits.tempotron", PROGRAM)

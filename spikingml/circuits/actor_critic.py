@@ -95,6 +95,13 @@ theta_max]``. ``g`` is 1 except during the first
 :math:`\dot V` is not a prediction error), after the last trial and in the control run
 without learning.
 
+The run-time fields (``Params.runtime_fields()``: learning rates and bounds, time
+constants, rates, gains, the platform, the place fields' width, the ring's weights and
+the twin's fields) are shared constants of the groups rather than constants of the code,
+so the compiled program runs with new values of them without being compiled again
+(:func:`simulate_many`); sizes, durations (``timeout``, ``reward_duration``), the arena's
+side and the learning interval are structural.
+
 Twin (:mod:`spikingml.analysis.actor_critic`): a linear actor-critic with TD(lambda) on
 the same place-cell features, arena, goal and start positions, with
 :math:`\gamma = e^{-dt/\tau_r}` and :math:`\gamma\lambda = e^{-dt/\tau_e}`.
@@ -133,6 +140,7 @@ from spikingml.analysis.actor_critic import (
     water_maze_metrics,
 )
 from spikingml.analysis.actor_critic import trajectories as trajectories  # public name
+from spikingml.circuits._actor_critic_runs import simulate_many as simulate_many  # the hook
 from spikingml.errors import ValidationError
 from spikingml.params import CircuitParams, param
 from spikingml.plasticity.td_error import TDErrorRule
@@ -142,6 +150,7 @@ from spikingml.simulation import (
     brian_device,
     check_device,
     check_seed,
+    set_constants,
     versions,
 )
 from spikingml.stimuli.water_maze import Maze
@@ -207,6 +216,7 @@ class Params(CircuitParams):
         "reward rate r on the platform (value per second)",
         unit=Hz,
         low=0 * Hz,
+        runtime=True,
     )
     wall_penalty: Any = param(
         0 * Hz,
@@ -214,20 +224,31 @@ class Params(CircuitParams):
         "not punished)",
         unit=Hz,
         low=0 * Hz,
+        runtime=True,
     )
     blackout: Any = param(
         0.3 * second,
         "no learning for this long after each trial start",
         unit=second,
         low=0 * ms,
+        runtime=True,
     )
     size: Any = param(
         1 * meter, "side of the square arena", unit=meter, low=0 * meter, low_inclusive=False
     )
-    goal_x: float = param(0.8, "platform centre x (fraction of the side)", low=0, high=1)
-    goal_y: float = param(0.8, "platform centre y (fraction of the side)", low=0, high=1)
+    goal_x: float = param(
+        0.8, "platform centre x (fraction of the side)", low=0, high=1, runtime=True
+    )
+    goal_y: float = param(
+        0.8, "platform centre y (fraction of the side)", low=0, high=1, runtime=True
+    )
     goal_radius: float = param(
-        0.1, "platform radius (fraction of the side)", low=0, low_inclusive=False, high=0.5
+        0.1,
+        "platform radius (fraction of the side)",
+        low=0,
+        low_inclusive=False,
+        high=0.5,
+        runtime=True,
     )
     speed: Any = param(
         0.6 * meter / second,
@@ -235,14 +256,24 @@ class Params(CircuitParams):
         unit=meter / second,
         low=0 * meter / second,
         low_inclusive=False,
+        runtime=True,
     )
     # place cells
     place_grid: int = param(11, "place cells per side (grid x grid)", integer=True, low=2)
     place_sigma: float = param(
-        0.1, "place-field width (fraction of the side)", low=0, low_inclusive=False
+        0.1,
+        "place-field width (fraction of the side)",
+        low=0,
+        low_inclusive=False,
+        runtime=True,
     )
     place_rate: Any = param(
-        200 * Hz, "peak place-cell rate", unit=Hz, low=0 * Hz, low_inclusive=False
+        200 * Hz,
+        "peak place-cell rate",
+        unit=Hz,
+        low=0 * Hz,
+        low_inclusive=False,
+        runtime=True,
     )
     tau_s: Any = param(
         10 * ms,
@@ -250,49 +281,95 @@ class Params(CircuitParams):
         unit=second,
         low=0 * ms,
         low_inclusive=False,
+        runtime=True,
     )
     tau_e: Any = param(
-        200 * ms, "eligibility time constant", unit=second, low=0 * ms, low_inclusive=False
+        200 * ms,
+        "eligibility time constant",
+        unit=second,
+        low=0 * ms,
+        low_inclusive=False,
+        runtime=True,
     )
     # critic
     n_critic: int = param(50, "critic neurons", integer=True, low=1)
-    critic_rate0: Any = param(20 * Hz, "critic rate at V = 0", unit=Hz, low=0 * Hz)
+    critic_rate0: Any = param(20 * Hz, "critic rate at V = 0", unit=Hz, low=0 * Hz, runtime=True)
     critic_gain: Any = param(
-        20 * Hz, "critic rate per unit of value", unit=Hz, low=0 * Hz, low_inclusive=False
+        20 * Hz,
+        "critic rate per unit of value",
+        unit=Hz,
+        low=0 * Hz,
+        low_inclusive=False,
+        runtime=True,
     )
     tau_rise: Any = param(
-        20 * ms, "rise time of the value read-out", unit=second, low=0 * ms, low_inclusive=False
+        20 * ms,
+        "rise time of the value read-out",
+        unit=second,
+        low=0 * ms,
+        low_inclusive=False,
+        runtime=True,
     )
     tau_decay: Any = param(
-        50 * ms, "decay time of the value read-out", unit=second, low=0 * ms, low_inclusive=False
+        50 * ms,
+        "decay time of the value read-out",
+        unit=second,
+        low=0 * ms,
+        low_inclusive=False,
+        runtime=True,
     )
     tau_r: Any = param(
-        4 * second, "reward discount time constant", unit=second, low=0 * ms, low_inclusive=False
+        4 * second,
+        "reward discount time constant",
+        unit=second,
+        low=0 * ms,
+        low_inclusive=False,
+        runtime=True,
     )
-    eta_critic: float = param(0.1, "critic learning rate", low=0)
+    eta_critic: float = param(0.1, "critic learning rate", low=0, runtime=True)
     w_max: float = param(
-        1.0, "bound of the critic weights (+-, value units)", low=0, low_inclusive=False
+        1.0,
+        "bound of the critic weights (+-, value units)",
+        low=0,
+        low_inclusive=False,
+        runtime=True,
     )
     # actor
     n_actor: int = param(36, "actor neurons (headings on a ring)", integer=True, low=4)
     tau_m: Any = param(
-        20 * ms, "actor membrane time constant", unit=second, low=0 * ms, low_inclusive=False
+        20 * ms,
+        "actor membrane time constant",
+        unit=second,
+        low=0 * ms,
+        low_inclusive=False,
+        runtime=True,
     )
-    actor_bias: float = param(0.8, "constant actor drive (threshold 1)")
-    actor_noise: float = param(0.3, "actor membrane noise (std of u)", low=0)
-    J_exc: float = param(0.25, "ring excitation between neighbours", low=0)
-    J_inh: float = param(0.08, "ring inhibition between any two", low=0)
-    kappa: float = param(3.0, "width parameter of the ring excitation", low=0)
+    actor_bias: float = param(0.8, "constant actor drive (threshold 1)", runtime=True)
+    actor_noise: float = param(0.3, "actor membrane noise (std of u)", low=0, runtime=True)
+    J_exc: float = param(0.25, "ring excitation between neighbours", low=0, runtime=True)
+    J_inh: float = param(0.08, "ring inhibition between any two", low=0, runtime=True)
+    kappa: float = param(3.0, "width parameter of the ring excitation", low=0, runtime=True)
     wall_touch: float = param(
         1.0,
         "inhibition of the actor neurons heading into a wall just touched (threshold 1)",
         low=0,
+        runtime=True,
     )
     tau_touch: Any = param(
-        300 * ms, "decay of the touch signal", unit=second, low=0 * ms, low_inclusive=False
+        300 * ms,
+        "decay of the touch signal",
+        unit=second,
+        low=0 * ms,
+        low_inclusive=False,
+        runtime=True,
     )
     tau_a: Any = param(
-        100 * ms, "actor activity trace", unit=second, low=0 * ms, low_inclusive=False
+        100 * ms,
+        "actor activity trace",
+        unit=second,
+        low=0 * ms,
+        low_inclusive=False,
+        runtime=True,
     )
     p0: float = param(
         0.1,
@@ -300,9 +377,12 @@ class Params(CircuitParams):
         "speed whenever the actor's activity has a direction, so it never stalls)",
         low=0,
         low_inclusive=False,
+        runtime=True,
     )
-    eta_actor: float = param(0.05, "actor learning rate", low=0)
-    theta_max: float = param(1.0, "bound of the actor weights (+-)", low=0, low_inclusive=False)
+    eta_actor: float = param(0.05, "actor learning rate", low=0, runtime=True)
+    theta_max: float = param(
+        1.0, "bound of the actor weights (+-)", low=0, low_inclusive=False, runtime=True
+    )
     learn_interval: Any = param(
         10 * ms,
         "weights change every this (by the accumulated delta * E)",
@@ -317,9 +397,14 @@ class Params(CircuitParams):
         unit=second,
         low=0 * ms,
         low_inclusive=False,
+        runtime=True,
     )
-    twin_alpha_critic: float = param(0.1, "twin critic learning rate", low=0, low_inclusive=False)
-    twin_alpha_actor: float = param(2.0, "twin actor learning rate", low=0, low_inclusive=False)
+    twin_alpha_critic: float = param(
+        0.1, "twin critic learning rate", low=0, low_inclusive=False, runtime=True
+    )
+    twin_alpha_actor: float = param(
+        2.0, "twin actor learning rate", low=0, low_inclusive=False, runtime=True
+    )
     # simulation
     dt: Any = param(
         1 * ms, "simulation time step", unit=second, low=0 * ms, low_inclusive=False, high=5 * ms
@@ -414,6 +499,20 @@ trial_limit : 1
 k_start : 1
 t_start : second
 t_goal : second
+speed : meter/second (shared, constant)
+p0 : 1 (shared, constant)
+tau_decay : second (shared, constant)
+tau_rise : second (shared, constant)
+critic_rate0 : hertz (shared, constant)
+critic_gain : hertz (shared, constant)
+reward_rate : hertz (shared, constant)
+wall_penalty : hertz (shared, constant)
+tau_touch : second (shared, constant)
+tau_r : second (shared, constant)
+blackout : second (shared, constant)
+goal_x : meter (shared, constant)
+goal_y : meter (shared, constant)
+goal_radius : meter (shared, constant)
 """,
     "method": "exact",
 }
@@ -447,11 +546,19 @@ y_agent : meter (linked)
 resting_agent : 1 (linked)
 d2 = (x_agent - cx)**2 + (y_agent - cy)**2 : meter**2
 field = (1 - resting_agent) * exp(-d2 / (2 * sigma**2)) : 1
+sigma : meter (shared, constant)
+place_rate : hertz (shared, constant)
 """
 
 #: Critic: phase integrators whose rate is their drive.
 _CRITIC = {
-    "model": "dphi/dt = critic_rate0 + critic_gain * I_c : 1\ndI_c/dt = -I_c / tau_s : 1",
+    "model": """
+dphi/dt = critic_rate0 + critic_gain * I_c : 1
+dI_c/dt = -I_c / tau_s : 1
+critic_rate0 : hertz (shared, constant)
+critic_gain : hertz (shared, constant)
+tau_s : second (shared, constant)
+""",
     "threshold": "phi > 1",
     "reset": "phi -= 1",
     "method": "euler",
@@ -469,6 +576,12 @@ da/dt = -a / tau_a : 1
 heading : 1 (constant)
 a_mean : 1
 delta_g : hertz
+tau_m : second (shared, constant)
+actor_bias : 1 (shared, constant)
+actor_noise : 1 (shared, constant)
+wall_touch : 1 (shared, constant)
+tau_s : second (shared, constant)
+tau_a : second (shared, constant)
 """,
     "threshold": "u > 1",
     "reset": "u = 0\na += 1",
@@ -493,27 +606,78 @@ _POPULATION_VECTOR = (
 #: Each critic spike adds ``1 / n_critic`` to both traces of the agent's value read-out.
 _VALUE_SPIKE = "A_post += 1 / n_critic\nB_post += 1 / n_critic"
 
-#: The ring's weights: local excitation, broad inhibition.
+#: The ring's synapses: fixed weights ``J`` (local excitation, broad inhibition) from
+#: the run-time fields ``J_exc``, ``J_inh`` and ``kappa``.
+_RING = """
+J : 1 (constant)
+J_exc : 1 (shared, constant)
+J_inh : 1 (shared, constant)
+kappa : 1 (shared, constant)
+"""
 _RING_J = "J_exc * exp(kappa * (cos(heading_pre - heading_post) - 1)) - J_inh"
 
-#: Params fields that the equations use under their own names.
-_NAMESPACE_FIELDS = (
-    "speed p0 timeout reward_duration reward_rate wall_penalty wall_touch tau_touch blackout "
-    "place_rate tau_s critic_rate0 critic_gain tau_rise tau_decay tau_r n_critic n_actor tau_m "
-    "actor_bias actor_noise J_exc J_inh kappa tau_a"
+#: Params fields that the equations use under their own names as constants of the code:
+#: durations and sizes, the structure of the run.
+_NAMESPACE_FIELDS = ("timeout", "reward_duration", "n_critic", "n_actor")
+
+#: The run-time fields that the equations use under their own names, as shared constants.
+_CONSTANT_FIELDS = (
+    "speed p0 reward_rate wall_penalty wall_touch tau_touch blackout place_rate tau_s "
+    "critic_rate0 critic_gain tau_rise tau_decay tau_r tau_m actor_bias actor_noise J_exc "
+    "J_inh kappa tau_a"
 ).split()
 
 
-def _namespace(params: Params, maze: Maze) -> dict[str, Any]:
-    """Constants of the equations: the arena and platform in metres, then Params fields."""
+def _namespace(params: Params) -> dict[str, Any]:
+    """The structural constants of the equations: the arena's side, durations, sizes."""
+    return {"L": params.size, **{name: getattr(params, name) for name in _NAMESPACE_FIELDS}}
+
+
+def _constants(params: Params, maze: Maze) -> dict[str, Any]:
+    """The run-time fields by their names in the equations: the platform and the place
+    fields' width in metres, then Params fields.
+
+    Each is a ``(shared, constant)`` variable of the groups that use it rather than a
+    constant of the code, so the program compiled for one value runs with another
+    (:func:`spikingml.simulation.constant_args`).
+    """
     return {
-        "L": params.size,
         "goal_x": maze.goal[0] * meter,
         "goal_y": maze.goal[1] * meter,
         "goal_radius": maze.goal_radius * meter,
         "sigma": maze.sigma * meter,
-        **{name: getattr(params, name) for name in _NAMESPACE_FIELDS},
+        **{name: getattr(params, name) for name in _CONSTANT_FIELDS},
     }
+
+
+def _constant_sets(
+    network: Network, params: Params, maze: Maze
+) -> list[tuple[list[Any], dict[str, Any]]]:
+    """The values of every shared constant: ``(objects, name -> value)`` pairs.
+
+    :func:`_constants` in every group that declares them; the learning rules' in their
+    synapses and in the place cells (the critic's and the actor's synapses hold the same
+    names, ``td_eta`` and ``td_w_max``, with values of their own).
+    """
+    critic_rule, actor_rule = params.rules()
+    return [
+        (list(network.net.objects), _constants(params, maze)),
+        ([network.net["place"]], critic_rule.presynaptic_constants()),
+        ([network.critic_syn], critic_rule.synapse_constants()),
+        ([network.actor_syn], actor_rule.synapse_constants()),
+    ]
+
+
+def _read_run_args_here() -> None:
+    """Under ``cpp_standalone``, make the program apply its run arguments at this point.
+
+    By default the program applies them at the start of its first run, after the code
+    that sets initial values (such as the ring's weights, computed from the run-time
+    fields ``J_exc``, ``J_inh`` and ``kappa``) has run with the values it was built with.
+    """
+    device = b2.get_device()
+    if hasattr(device, "apply_run_args"):  # cpp_standalone
+        device.apply_run_args()
 
 
 def _start_code(maze: Maze) -> str:
@@ -580,7 +744,7 @@ def build_network(params: Params, maze: Maze, seed: int) -> Network:
     p = params
     b2.defaultclock.dt = p.dt
     rng = np.random.default_rng([seed, 7])
-    ns = _namespace(p, maze)
+    ns = _namespace(p)
     critic_rule, actor_rule = p.rules()
     learns = {"dt": critic_rule.update_interval, "when": "end"}  # both rules' interval
     # the agent's traces decay first, so that the summed-variable synapses that
@@ -592,13 +756,13 @@ def build_network(params: Params, maze: Maze, seed: int) -> Network:
     agent.run_on_event("endtrial", "trial += 1\nresting = 0\nt_start = t\n" + _start_code(maze))
     agent.run_regularly(_SWIM, when="start", name="swim")
     agent.run_regularly("nu_prev = nu", when="end", name="remember_rate")
-    eligibility = critic_rule.presynaptic_equations(rate="field", delta="delta_g")
+    eligibility = critic_rule.presynaptic_equations(rate="field", delta="delta_g", shared=True)
     place = b2.NeuronGroup(
         maze.n_place,
         _PLACE_EQUATIONS + eligibility + "delta_g : hertz",
         threshold="rand() < place_rate * field * dt",
         method="euler",
-        namespace={**ns, **critic_rule.namespace()},
+        namespace=ns,
         name="place",
     )
     centres = maze.place_centres()
@@ -622,13 +786,13 @@ def build_network(params: Params, maze: Maze, seed: int) -> Network:
     readout.connect()
     value = b2.Synapses(critic, agent, on_pre=_VALUE_SPIKE, namespace=ns, name="value_readout")
     value.connect()
-    # the plastic synapses: one TD-error rule, two parameter sets
+    # the plastic synapses: one TD-error rule, two parameter sets (shared constants each)
     critic_syn = b2.Synapses(
         place,
         critic,
-        critic_rule.synapse_model("w") + "w_learned : 1",
-        on_pre="I_c_post += w / (place_rate * tau_s)",
-        namespace={**ns, **critic_rule.namespace()},
+        critic_rule.synapse_model("w", shared=True) + "w_learned : 1",
+        on_pre="I_c_post += w / (place_rate_pre * tau_s_post)",
+        namespace=ns,
         name="place_to_critic",
     )
     critic_syn.connect()
@@ -636,9 +800,9 @@ def build_network(params: Params, maze: Maze, seed: int) -> Network:
     actor_syn = b2.Synapses(
         place,
         actor,
-        actor_rule.synapse_model("theta") + "theta_learned : 1",
-        on_pre="I_a_post += theta / (place_rate * tau_s)",
-        namespace={**ns, **actor_rule.namespace()},
+        actor_rule.synapse_model("theta", shared=True) + "theta_learned : 1",
+        on_pre="I_a_post += theta / (place_rate_pre * tau_s_post)",
+        namespace=ns,
         name="place_to_actor",
     )
     actor_syn.connect()
@@ -646,12 +810,8 @@ def build_network(params: Params, maze: Maze, seed: int) -> Network:
     actor_syn.run_regularly(actor_update, **learns, order=0, name="actor_learning")
     # after both synapses have taken what accumulated (order 1 > 0)
     place.run_regularly(critic_rule.on_consumed(), **learns, order=1, name="consumed")
-    ring = b2.Synapses(
-        actor, actor, "J : 1 (constant)", on_pre="u_post += J", namespace=ns, name="ring"
-    )
+    ring = b2.Synapses(actor, actor, _RING, on_pre="u_post += J", namespace=ns, name="ring")
     ring.connect(condition="i != j")
-    # a string expression, not an array: standalone cannot read ring.i before the run
-    ring.J = _RING_J
     _put_at_start(agent, maze, rng)
     agent.learning = 1.0
     agent.t_goal = -1 * second
@@ -664,7 +824,13 @@ def build_network(params: Params, maze: Maze, seed: int) -> Network:
     groups = (agent, place, critic, actor)
     synapses = (to_place, to_actor, readout, value, critic_syn, actor_syn, ring)
     net = b2.Network(*groups, *synapses, *spikes.values(), ends, track)
-    return Network(net, agent, critic_syn, actor_syn, spikes, ends, track)
+    network = Network(net, agent, critic_syn, actor_syn, spikes, ends, track)
+    for objects, values in _constant_sets(network, p, maze):
+        set_constants(objects, values)  # the run-time fields' values
+    _read_run_args_here()  # (cpp_standalone) before the ring's weights are computed
+    # a string expression, not an array: standalone cannot read ring.i before the run
+    ring.J = _RING_J
+    return network
 
 
 # ----------------------------------------------------------------------- the protocol
@@ -722,6 +888,41 @@ def _start_control(
     agent.t_start = t_switch * second
 
 
+def _run_protocol(
+    network: Network, params: Params, maze: Maze, seed: int, device: str, progress: bool
+) -> tuple[float, float]:
+    """Train for ``n_trials`` trials, then run the control without learning.
+
+    Under ``cpp_standalone`` (``build_on_run=False``) the two phases, and the weight
+    changes between them, are only recorded: one program runs both. Returns the time of
+    the switch to the control (s) and the ``time.perf_counter()`` at the end of the
+    learning phase.
+    """
+    rng = np.random.default_rng([seed, 11])  # the control's start position
+    network.agent.trial_limit = params.n_trials
+    _run_phase(network, params, params.n_trials, device, progress, "learning")
+    learned = time.perf_counter()
+    if device == "cpp_standalone":
+        t_switch = float(_longest(params, params.n_trials) / second)
+    else:
+        t_switch = float(network.net.t / second)
+    # keep the learned weights (an assignment from an expression also works between
+    # the runs of a standalone program, where they cannot be read until the end)
+    network.critic_syn.w_learned = "w"
+    network.actor_syn.theta_learned = "theta"
+    if params.n_control_trials:
+        _start_control(network, maze, rng, params.n_control_trials, t_switch)
+        _run_phase(network, params, params.n_control_trials, device, progress, "control")
+    return t_switch, learned
+
+
+def _check_params(params: Params | None) -> Params:
+    params = Params() if params is None else params
+    if not isinstance(params, Params):
+        raise ValidationError("params", "an actor_critic.Params", type(params).__name__)
+    return params
+
+
 def simulate(
     params: Params | None = None,
     seed: int = 0,
@@ -741,8 +942,8 @@ def simulate(
         has ended (checked every ``chunk``); ``cpp_standalone`` cannot look, so it runs
         for the longest the trials could take (the agent rests after the last trial).
     progress : bool
-        Report progress: Brian2's report on stderr (``cpp_standalone``), or the trials
-        done every ``chunk`` to this module's logger at level INFO (``runtime``).
+        Report the trials done every ``chunk`` to this module's logger at level INFO
+        (``runtime``; a ``cpp_standalone`` program reports nothing until it ends).
 
     Returns
     -------
@@ -753,42 +954,54 @@ def simulate(
         (place cells x critic neurons), ``actor_theta`` (place cells x actor neurons);
         ``extra['latencies']`` and ``extra['control_latencies']`` (s),
         ``extra['reached']``, ``extra['control_reached']``.
+
+    Notes
+    -----
+    Under ``cpp_standalone`` the program is built in the persistent build directory of
+    the parameters' structure and the run-time fields are its run arguments
+    (:func:`simulate_many`): a run that changes only those (``eta_critic``,
+    ``eta_actor``, ``speed``, ...) compiles nothing. The seed is not a run argument
+    (Brian2 draws the place cells' spikes and the actor's noise on the device).
+
+    See Also
+    --------
+    simulate_many : several parameter sets and seeds, compiled once per structure.
     """
-    params = Params() if params is None else params
-    if not isinstance(params, Params):
-        raise ValidationError("params", "an actor_critic.Params", type(params).__name__)
+    params = _check_params(params)
     check_device(device)
     seed = check_seed(seed)
+    if device == "cpp_standalone":
+        (result,) = simulate_many([(params, seed)], device, progress)
+        return result
     maze = params.maze()
-    rng = np.random.default_rng([seed, 11])  # the control's start position
     t_wall = time.perf_counter()
-    standalone = device == "cpp_standalone"
-    with brian_device(device, seed, build_on_run=not standalone):
+    with brian_device(device, seed):
         network = build_network(params, maze, seed)
         counter = SynapticEventCounter(network.net)
-        network.agent.trial_limit = params.n_trials
-        _run_phase(network, params, params.n_trials, device, progress, "learning")
-        learning_wall = time.perf_counter() - t_wall
-        if standalone:
-            t_switch = float(_longest(params, params.n_trials) / second)
-        else:
-            t_switch = float(network.net.t / second)
-        # keep the learned weights (an assignment from an expression also works between
-        # the runs of a standalone program, where they cannot be read until the end)
-        network.critic_syn.w_learned = "w"
-        network.actor_syn.theta_learned = "theta"
-        if params.n_control_trials:
-            _start_control(network, maze, rng, params.n_control_trials, t_switch)
-            _run_phase(network, params, params.n_control_trials, device, progress, "control")
-        if standalone:
-            # both phases (and the weight changes between them) in one compiled program
-            b2.device.build(run=True, directory=b2.device.project_dir, with_output=False)
-        synaptic_events = counter.total()
-        spikes, signals, trial_ends, weights = _collect(network, params, maze)
-        t_stop = float(network.net.t / second)
+        t_switch, learned = _run_protocol(network, params, maze, seed, device, progress)
+        learning_wall = learned - t_wall
+        return _result(network, counter, params, seed, device, t_switch, t_wall, learning_wall)
+
+
+def _result(
+    network: Network,
+    counter: SynapticEventCounter,
+    params: Params,
+    seed: int,
+    device: str,
+    t_switch: float,
+    t_wall: float,
+    learning_wall: float | None = None,
+) -> Result:
+    """Read a finished run into a :class:`Result` (wall time from ``t_wall``).
+
+    ``learning_wall`` is the wall time of the learning phase; ``None`` (one
+    ``cpp_standalone`` program runs both phases): the whole wall time.
+    """
+    synaptic_events = counter.total()
+    spikes, signals, trial_ends, weights = _collect(network, params, params.maze())
+    t_stop = float(network.net.t / second)
     wall = time.perf_counter() - t_wall
-    if standalone:
-        learning_wall = wall  # one program runs both phases
     result = _assemble(
         params,
         seed,
@@ -800,7 +1013,7 @@ def simulate(
         t_switch,
         t_stop,
         wall,
-        learning_wall,
+        wall if learning_wall is None else learning_wall,
     )
     return result.replace(synaptic_events=synaptic_events)
 

@@ -71,6 +71,15 @@ cues with noise ``cue_noise`` test recall of randomly chosen learned patterns. A
 block at ``curve_load`` the overlap-vs-noise curve is measured with
 ``trials_per_noise`` cues at each level of ``noise_levels``.
 
+The run-time fields (``Params.runtime_fields()``: time constants, ``bias``, ``sigma``,
+``J_E``, ``k_ei``, ``theta``, the rule's ``eta``, ``w0``, ``w_max``, ``target_count``,
+and the twins' fields) are shared constants of the groups and synapses (``w0`` the
+weights' initial value), or not in the network at all, rather than constants of the
+code, so the compiled program runs with new values of them without being compiled again
+(:func:`simulate_many`); sizes, durations, the drives written into the schedule's
+``TimedArray`` and whatever the seed draws from (patterns, cues, E -> I connections) are
+structural.
+
 Twin and metrics
 ----------------
 Twins (:mod:`spikingml.analysis.hopfield`): (1) the sparse twin, a network of 0/1
@@ -137,6 +146,7 @@ import numpy as np
 from brian2 import ms, second
 
 from spikingml.analysis import hopfield
+from spikingml.circuits._attractor_runs import simulate_many
 from spikingml.errors import ValidationError
 from spikingml.params import CircuitParams, is_whole, param
 from spikingml.plasticity.covariance import BoundedCovariance
@@ -147,6 +157,7 @@ from spikingml.simulation import (
     check_device,
     check_seed,
     progress_reporter,
+    set_constants,
     versions,
 )
 
@@ -163,6 +174,7 @@ __all__ = [
     "stimulus",
     "build_network",
     "simulate",
+    "simulate_many",
     "twin",
     "compare",
     "trial_overlaps",
@@ -242,14 +254,20 @@ class Params(CircuitParams):
     cue_duration: Any = param(100 * ms, "cue length", unit=second, low=1 * ms)
     settle: Any = param(300 * ms, "time to settle after the cue", unit=second, low=1 * ms)
     readout: Any = param(200 * ms, "last part of a trial read out", unit=second, low=1 * ms)
-    tau_m: Any = param(20 * ms, "membrane time constant", unit=second, low=1 * ms)
+    tau_m: Any = param(20 * ms, "membrane time constant", unit=second, low=1 * ms, runtime=True)
     tau_e: Any = param(
-        50 * ms, "decay of the recurrent excitatory current (NMDA-like)", unit=second, low=0.5 * ms
+        50 * ms,
+        "decay of the recurrent excitatory current (NMDA-like)",
+        unit=second,
+        low=0.5 * ms,
+        runtime=True,
     )
-    tau_i: Any = param(50 * ms, "decay of the inhibitory current", unit=second, low=0.5 * ms)
+    tau_i: Any = param(
+        50 * ms, "decay of the inhibitory current", unit=second, low=0.5 * ms, runtime=True
+    )
     tau_ref: Any = param(2 * ms, "refractory period", unit=second, low=0 * ms)
-    bias: float = param(0.6, "constant input (threshold 1)")
-    sigma: float = param(0.15, "membrane noise (std of v without threshold)", low=0)
+    bias: float = param(0.6, "constant input (threshold 1)", runtime=True)
+    sigma: float = param(0.15, "membrane noise (std of v without threshold)", low=0, runtime=True)
     learn_drive: float = param(2.5, "drive of a pattern's neurons while it is learned", low=0)
     cue_drive: float = param(1.0, "drive of a cue's neurons", low=0)
     quench_drive: float = param(-5.0, "input to every neuron during the quench", high=0)
@@ -258,35 +276,62 @@ class Params(CircuitParams):
         "excitatory jump of I_e per unit w, times the active neurons of a pattern (the "
         "jump is J_E / (f n_exc) * w, so the field of a pattern does not change with n_exc)",
         low=0,
+        runtime=True,
     )
-    eta: float = param(0.1, "learning rate of the covariance rule", low=0)
-    w0: float = param(0.1, "initial weight (offset removed by the inhibition)", low=0)
-    w_max: float = param(1.0, "upper bound of the weights", low=0, low_inclusive=False)
+    eta: float = param(0.1, "learning rate of the covariance rule", low=0, runtime=True)
+    w0: float = param(
+        0.1, "initial weight (offset removed by the inhibition)", low=0, runtime=True
+    )
+    w_max: float = param(
+        1.0, "upper bound of the weights", low=0, low_inclusive=False, runtime=True
+    )
     target_count: float = param(
-        3.0, "spike count of a fully active neuron in a presentation", low=0, low_inclusive=False
+        3.0,
+        "spike count of a fully active neuron in a presentation",
+        low=0,
+        low_inclusive=False,
+        runtime=True,
     )
     p_ei: float = param(0.2, "E -> I connection probability", low=0, high=1, low_inclusive=False)
-    k_ei: float = param(0.1, "jump of an inhibitory neuron's count per E spike", low=0)
+    k_ei: float = param(
+        0.1, "jump of an inhibitory neuron's count per E spike", low=0, runtime=True
+    )
     theta: float = param(
         0.4,
         "feedback inhibition per unit of activity, in the twin's field units (the "
         "covariance network's threshold at the coding level)",
         low=0,
+        runtime=True,
     )
     twin_rest_threshold: float = param(
-        0.0, "constant threshold of the sparse twin's units besides the inhibition", low=0
+        0.0,
+        "constant threshold of the sparse twin's units besides the inhibition",
+        low=0,
+        runtime=True,
     )
     twin_load_step: float = param(
-        0.02, "step (and first load) of the sparse twin's load grid", low=0, low_inclusive=False
+        0.02,
+        "step (and first load) of the sparse twin's load grid",
+        low=0,
+        low_inclusive=False,
+        runtime=True,
     )
-    twin_load_max: float = param(0.4, "last load of the sparse twin's grid", low=0)
-    dense_n: int = param(1000, "units of the dense Hopfield twin", integer=True, low=10)
-    dense_load_min: float = param(0.11, "first load of the dense twin's grid", low=0)
-    dense_load_max: float = param(0.16, "last load of the dense twin's grid", low=0)
+    twin_load_max: float = param(0.4, "last load of the sparse twin's grid", low=0, runtime=True)
+    dense_n: int = param(
+        1000, "units of the dense Hopfield twin", integer=True, low=10, runtime=True
+    )
+    dense_load_min: float = param(0.11, "first load of the dense twin's grid", low=0, runtime=True)
+    dense_load_max: float = param(0.16, "last load of the dense twin's grid", low=0, runtime=True)
     dense_load_step: float = param(
-        0.005, "step of the dense twin's grid", low=0, low_inclusive=False
+        0.005,
+        "step of the dense twin's grid",
+        low=0,
+        low_inclusive=False,
+        runtime=True,
     )
-    dense_cues: int = param(2, "cues per pattern in the dense twin", integer=True, low=1)
+    dense_cues: int = param(
+        2, "cues per pattern in the dense twin", integer=True, low=1, runtime=True
+    )
     dt: Any = param(0.1 * ms, "simulation time step", unit=second, low=0.01 * ms, high=1 * ms)
 
     def check(self) -> None:
@@ -548,7 +593,41 @@ mu = bias + drive(t, i) + I_e - I_i : 1
 dI_e/dt = -I_e / tau_e : 1
 dI_i/dt = -I_i / tau_i : 1
 c : 1
+tau_m : second (shared, constant)
+tau_e : second (shared, constant)
+tau_i : second (shared, constant)
+bias : 1 (shared, constant)
+sigma : 1 (shared, constant)
 """
+
+
+def _namespace(params: Params, task: Task) -> dict[str, Any]:
+    """The structural constants of the equations: the schedule's ``TimedArray`` tables."""
+    return {
+        "drive": b2.TimedArray(task.drive, dt=params.segment),
+        "rec": b2.TimedArray(task.rec, dt=params.segment),
+        "learn": b2.TimedArray(task.learn, dt=params.segment),
+    }
+
+
+def _constants(params: Params) -> dict[str, Any]:
+    """The run-time fields by their names in the equations: ``(shared, constant)``
+    variables of the groups and synapses that use them rather than constants of the code,
+    so the program compiled for one value runs with another
+    (:func:`spikingml.simulation.constant_args`).
+
+    ``J_E`` and ``J_I`` are the jumps derived from them (:attr:`Params.J_jump`,
+    :attr:`Params.J_I`); the rule's ``cov_`` constants are held the same way (its coding
+    level, structural, included).
+    """
+    p = params
+    return {
+        **{name: getattr(p, name) for name in ("tau_m", "tau_e", "tau_i", "bias", "sigma")},
+        "J_E": p.J_jump,
+        "J_I": p.J_I,
+        "k_ei": p.k_ei,
+        **p.rule().namespace(),
+    }
 
 
 class Network(NamedTuple):
@@ -583,20 +662,7 @@ def build_network(params: Params, task: Task, ei_pre: np.ndarray, ei_post: np.nd
     p = params
     b2.defaultclock.dt = p.dt
     rule = p.rule()
-    ns = {
-        "drive": b2.TimedArray(task.drive, dt=p.segment),
-        "rec": b2.TimedArray(task.rec, dt=p.segment),
-        "learn": b2.TimedArray(task.learn, dt=p.segment),
-        "tau_m": p.tau_m,
-        "tau_e": p.tau_e,
-        "tau_i": p.tau_i,
-        "bias": p.bias,
-        "sigma": p.sigma,
-        "J_E": p.J_jump,
-        "J_I": p.J_I,
-        "k_ei": p.k_ei,
-        **rule.namespace(),
-    }
+    ns = _namespace(p, task)
     exc = b2.NeuronGroup(
         p.n_exc,
         _EXC_EQUATIONS,
@@ -613,10 +679,15 @@ def build_network(params: Params, task: Task, ei_pre: np.ndarray, ei_post: np.nd
         p.n_inh, "u : 1", threshold="u > 1", reset="u -= 1", namespace=ns, name="inhibitory"
     )
     ee = b2.Synapses(
-        exc, exc, "w : 1", on_pre="I_e_post += J_E * rec(t) * w", namespace=ns, name="ee"
+        exc,
+        exc,
+        "w : 1\nJ_E : 1 (shared, constant)\n" + rule.shared_model(),
+        on_pre="I_e_post += J_E * rec(t) * w",
+        namespace=ns,
+        name="ee",
     )
     ee.connect(condition="i != j")
-    ee.w = p.w0
+    ee.w = p.w0  # an initial value: a run argument of the compiled program too
     ee.run_regularly(
         rule.update_code("w", rate="learn(t)", count="c"),
         dt=p.segment,
@@ -624,13 +695,23 @@ def build_network(params: Params, task: Task, ei_pre: np.ndarray, ei_post: np.nd
         order=0,
         name="covariance_rule",
     )
-    ei = b2.Synapses(exc, inh, on_pre="u_post += k_ei", namespace=ns, name="ei")
+    ei = b2.Synapses(
+        exc, inh, "k_ei : 1 (shared, constant)", on_pre="u_post += k_ei", namespace=ns, name="ei"
+    )
     ei.connect(i=ei_pre, j=ei_post)
-    ie = b2.Synapses(inh, exc, on_pre="I_i_post += J_I * rec(t)", namespace=ns, name="ie")
+    ie = b2.Synapses(
+        inh,
+        exc,
+        "J_I : 1 (shared, constant)",
+        on_pre="I_i_post += J_I * rec(t)",
+        namespace=ns,
+        name="ie",
+    )
     ie.connect()
     exc_mon = b2.SpikeMonitor(exc, record=True, name="exc_spikes")
     inh_mon = b2.SpikeMonitor(inh, record=True, name="inh_spikes")
     net = b2.Network(exc, inh, ee, ei, ie, exc_mon, inh_mon)
+    set_constants(net, _constants(p))  # the run-time fields' values
     counter = SynapticEventCounter(net)
     return Network(net, exc, inh, ee, exc_mon, inh_mon, counter)
 
@@ -666,7 +747,8 @@ def simulate(
     device : {"runtime", "cpp_standalone"}
         Brian2 device (default ``cpp_standalone``: one program learns and tests it all).
     progress : bool
-        Show progress of the simulation on stderr.
+        Show progress of the simulation on stderr (``runtime``; a ``cpp_standalone``
+        program reports nothing until it ends).
 
     Returns
     -------
@@ -675,27 +757,55 @@ def simulate(
         ``test_<k>`` for every block ``k``; weights ``w`` (learned E -> E weights,
         ``w[post, pre]``) and ``patterns``; ``extra["trials"]`` the trial table and
         ``extra["cues"]`` the cues.
+
+    Notes
+    -----
+    Under ``cpp_standalone`` the program is built in the persistent build directory of
+    the parameters' structure and the run-time fields are its run arguments
+    (:func:`simulate_many`): a run that changes only those (``eta``, ``theta``,
+    ``tau_e``, ...) compiles nothing. The seed is not a run argument (it draws the
+    patterns, the cues and the E -> I connections in Python, the noise on the device).
+
+    See Also
+    --------
+    simulate_many : several parameter sets and seeds, compiled once per structure.
     """
     params = _check_params(params)
     check_device(device)
     seed = check_seed(seed)
+    if device == "cpp_standalone":
+        (result,) = simulate_many([(params, seed)], device, progress)
+        return result
     task = stimulus(params, seed)
-    pre, post = _ei_connections(params, seed)
-    duration = len(task.rec) * float(params.segment)
     t_wall = time.perf_counter()
     with brian_device(device, seed):
-        network = build_network(params, task, pre, post)
-        if device == "cpp_standalone":
-            report = "stderr" if progress else None
-        else:
-            report = progress_reporter(progress, NAME)
-        network.net.run(duration * second, report=report, report_period=10 * second)
-        exc = network.exc_spikes
-        spikes_e = SpikeData(np.asarray(exc.i[:]), np.asarray(exc.t[:] / second), params.n_exc)
-        inh = network.inh_spikes
-        spikes_i = SpikeData(np.asarray(inh.i[:]), np.asarray(inh.t[:] / second), params.n_inh)
-        w = _weight_matrix(network, params.n_exc)
-        events = network.counter.total()
+        network = build_network(params, task, *_ei_connections(params, seed))
+        _run_protocol(network, params, task, progress_reporter(progress, NAME))
+        return _collect(params, task, network, seed, device, t_wall)
+
+
+def _duration(params: Params, task: Task) -> float:
+    """Simulated time of the whole schedule (s)."""
+    return len(task.rec) * float(params.segment)
+
+
+def _run_protocol(network: Network, params: Params, task: Task, report: Any = None) -> None:
+    """Run the whole schedule (under ``cpp_standalone`` with ``build_on_run=False``: only
+    record the run; the caller builds the program and runs it)."""
+    network.net.run(_duration(params, task) * second, report=report, report_period=10 * second)
+
+
+def _collect(
+    params: Params, task: Task, network: Network, seed: int, device: str, t_wall: float
+) -> Result:
+    """Read a finished run into a :class:`Result` (wall time from ``t_wall``)."""
+    exc = network.exc_spikes
+    spikes_e = SpikeData(np.asarray(exc.i[:]), np.asarray(exc.t[:] / second), params.n_exc)
+    inh = network.inh_spikes
+    spikes_i = SpikeData(np.asarray(inh.i[:]), np.asarray(inh.t[:] / second), params.n_inh)
+    w = _weight_matrix(network, params.n_exc)
+    events = network.counter.total()
+    duration = _duration(params, task)
     phases = []
     bounds = [s for s, _ in task.learn_phases[1:]] + [duration]
     for k, ((start, stop), end) in enumerate(zip(task.learn_phases, bounds, strict=True), 1):

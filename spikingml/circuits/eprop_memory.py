@@ -43,7 +43,11 @@ mean of the gradients. After ``iterations`` batches learning stops (Adam's step 
 0) and ``test_batches`` batches of new trials, the delays cycling through every value,
 measure the recall accuracy per delay. The same program, run a second time with every
 ``beta`` set to 0, trains the *LIF-only ablation*: every neuron a LIF neuron, the same
-size, inputs, initial weights and rule.
+size, inputs, initial weights and rule. The run-time fields (the rule's time constants,
+``v_th``, ``beta``, ``gamma``, ``t_ref``, ``learning_rate``, ``c_reg``, ``f_target``, and the
+twin's ``lstm_iterations``; ``Params.runtime_fields()``) are shared variables of the
+rule's groups (``beta`` a per-neuron constant), so the compiled program runs with new
+values of them as run arguments, as it runs the ablation (:func:`simulate_many`).
 
 The twin
 --------
@@ -71,7 +75,6 @@ Hochreiter, S. & Schmidhuber, J. (1997). Long short-term memory. Neural Comput. 
 from __future__ import annotations
 
 import dataclasses
-import sys
 import time
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -80,6 +83,7 @@ import brian2 as b2
 import numpy as np
 from brian2 import Hz, ms, second
 
+from spikingml.circuits._eprop_memory_runs import simulate_many
 from spikingml.errors import ValidationError
 from spikingml.params import CircuitParams, is_whole, param
 from spikingml.plasticity.eprop import EProp, EPropNetwork, build_eprop_network
@@ -89,8 +93,8 @@ from spikingml.simulation import (
     brian_device,
     check_device,
     check_seed,
+    constant_args,
     progress_reporter,
-    rerun_standalone,
     versions,
 )
 from spikingml.stimuli.memory_tasks import (
@@ -113,6 +117,7 @@ __all__ = [
     "figures",
     "raster_options",
     "simulate",
+    "simulate_many",
     "stimulus",
     "trial_batch",
     "twin",
@@ -195,20 +200,26 @@ class Params(CircuitParams):
     n_copies: int = param(32, "copies of the network: trials per batch", integer=True, low=1)
     iterations: int = param(250, "training batches", integer=True, low=1)
     test_batches: int = param(8, "test batches (learning off)", integer=True, low=1)
-    tau_m: Any = _time(20 * ms, "membrane time constant")
-    tau_a: Any = _time(1200 * ms, "adaptation time constant (ALIF)")
-    tau_out: Any = _time(20 * ms, "readout time constant")
-    v_th: float = param(0.6, "threshold (dimensionless)", low=0, low_inclusive=False)
-    beta: float = param(1.8, "adaptation strength of the ALIF neurons", low=0)
-    gamma: float = param(0.3, "height of the pseudo-derivative", low=0)
-    t_ref: Any = param(5 * ms, "refractory period", unit=second, low=0 * ms)
-    learning_rate: float = param(0.01, "Adam's step size (e-prop and LSTM)", low=0)
-    c_reg: float = param(1.0, "strength of the firing-rate regulariser", low=0)
-    f_target: Any = param(10 * Hz, "target rate of the regulariser", unit=Hz, low=0 * Hz)
+    tau_m: Any = _time(20 * ms, "membrane time constant", runtime=True)
+    tau_a: Any = _time(1200 * ms, "adaptation time constant (ALIF)", runtime=True)
+    tau_out: Any = _time(20 * ms, "readout time constant", runtime=True)
+    v_th: float = param(0.6, "threshold (dimensionless)", low=0, low_inclusive=False, runtime=True)
+    beta: float = param(1.8, "adaptation strength of the ALIF neurons", low=0, runtime=True)
+    gamma: float = param(0.3, "height of the pseudo-derivative", low=0, runtime=True)
+    t_ref: Any = param(5 * ms, "refractory period", unit=second, low=0 * ms, runtime=True)
+    learning_rate: float = param(0.01, "Adam's step size (e-prop and LSTM)", low=0, runtime=True)
+    c_reg: float = param(1.0, "strength of the firing-rate regulariser", low=0, runtime=True)
+    f_target: Any = param(
+        10 * Hz, "target rate of the regulariser", unit=Hz, low=0 * Hz, runtime=True
+    )
     feedback: str = param("random", "feedback weights B", choices=("random", "symmetric"))
     lstm_bin: Any = _time(20 * ms, "bin of the LSTM's input counts")
     lstm_iterations: int = param(
-        2500, "most LSTM updates (epochs over the training batches)", integer=True, low=1
+        2500,
+        "most LSTM updates (epochs over the training batches)",
+        integer=True,
+        low=1,
+        runtime=True,
     )
     dt: Any = _time(1 * ms, "time step", high=2 * ms)
 
@@ -394,19 +405,28 @@ class Network(NamedTuple):
     spikes: b2.SpikeMonitor  # copy 0's neurons
     events: SynapticEventCounter
 
-    def ablation_args(self) -> dict[Any, np.ndarray]:
-        """The values that make the LIF-only ablation of the same program: ``beta = 0``
-        in the neurons and in the eligibility groups that read it."""
-        ep = self.eprop
-        groups = (ep.neurons, ep.eligibility["in"], ep.eligibility["rec"])
-        return {grp.beta: np.zeros(len(grp)) for grp in groups}
+    def run_args(self, params: Params, variant: str) -> dict[Any, Any]:
+        """The values that make the program run ``params``'s network ``variant``.
+
+        The rule's shared values (:meth:`~spikingml.plasticity.eprop.EProp.shared_values`)
+        and ``beta`` of the neurons and of the eligibility groups that read it:
+        ``params.beta`` for the ALIF neurons of ``"alif"``, 0 for every neuron of the
+        LIF-only ablation ``"lif"`` (the eligibility groups read the neurons' ``beta``).
+        """
+        if variant not in VARIANTS:
+            raise ValidationError("variant", f"one of {VARIANTS}", variant)
+        args = constant_args(self.net, params.rule().shared_values(params.dt))
+        alif = np.full(params.n_alif, params.beta if variant == "alif" else 0.0)
+        beta = np.tile(np.r_[np.zeros(params.n_lif), alif], params.n_copies)
+        args[self.eprop.neurons.beta] = beta
+        return args
 
 
 def build_network(params: Params, stim: Stimulus, weights: dict[str, np.ndarray]) -> Network:
     """The LIF + ALIF e-prop network and its monitors; runs nothing.
 
     The LIF-only ablation is the same network with ``beta = 0``
-    (:meth:`Network.ablation_args`): one program, run twice.
+    (:meth:`Network.run_args`): one program, run twice.
     """
     b2.defaultclock.dt = params.dt
     T = params.trial_steps * params.dt
@@ -433,44 +453,30 @@ def build_network(params: Params, stim: Stimulus, weights: dict[str, np.ndarray]
     return Network(net, ep, votes, spikes, SynapticEventCounter(net))
 
 
-def _run_protocol(network: Network, params: Params, device: str, progress: bool) -> dict[str, Any]:
-    """Train, then test with learning off, once per variant; returns what was recorded.
-
-    One ``run`` per variant (the weights stop through the rule's ``learning`` schedule).
-    Under ``cpp_standalone`` one program, built once, runs both variants side by side
-    (:func:`~spikingml.simulation.rerun_standalone`); under the runtime device the
-    network is restored to its initial state between them.
-    """
-    standalone = device == "cpp_standalone"
-    report = None if standalone else progress_reporter(progress, NAME)
-    report_period = 10 * second
+def _duration(params: Params) -> Any:
+    """The run: every batch, then one step more (the last trial's vote is read at the
+    first step after it)."""
     T = params.trial_steps * params.dt
-    # one step more: the last trial's vote is read at the first step after it
-    duration = (params.iterations + params.test_batches) * T + params.dt
-    runs = [{}, network.ablation_args()]
+    return (params.iterations + params.test_batches) * T + params.dt
+
+
+def _run_protocol(network: Network, params: Params, progress: bool) -> dict[str, Any]:
+    """Train, then test with learning off, once per variant (runtime device); returns
+    what was recorded.
+
+    One ``run`` per variant (the weights stop through the rule's ``learning`` schedule),
+    the network restored to its initial state between them and given the variant's
+    values (:meth:`Network.run_args`). Under ``cpp_standalone`` the program takes them
+    as run arguments instead, both variants side by side (:func:`simulate_many`).
+    """
+    report = progress_reporter(progress, NAME)
     out: dict[str, Any] = {}
-    if standalone:
-        # the program reports its progress into its output, which the reruns show
-        network.net.run(
-            duration, report="stderr" if progress else None, report_period=report_period
-        )
-        b2.device.build(run=False, directory=b2.device.project_dir, with_output=False)
-        shown: dict[int, str] = {}
-
-        def show(k: int, line: str) -> None:
-            if shown.get(k) != line:
-                shown[k] = line
-                print(f"{NAME} [{VARIANTS[k]}]: {line}", file=sys.stderr, flush=True)
-
-        for k in rerun_standalone(runs, allow_first=True, progress=show if progress else None):
-            out.update(_read(network, VARIANTS[k]))
-        return out
     network.net.store("initial")
-    for variant, run_args in zip(VARIANTS, runs, strict=True):
+    for variant in VARIANTS:
         network.net.restore("initial")
-        for var, value in run_args.items():
+        for var, value in network.run_args(params, variant).items():
             var[:] = value
-        network.net.run(duration, report=report, report_period=report_period)
+        network.net.run(_duration(params), report=report, report_period=10 * second)
         out.update(_read(network, variant))
     return out
 
@@ -483,6 +489,18 @@ def simulate(
 ) -> Result:
     """Train both networks on the trials of ``seed`` with e-prop, then test them.
 
+    Parameters
+    ----------
+    params : Params, optional
+        Circuit parameters (the default preset if omitted).
+    seed : int
+        Seed of the trials and the initial weights.
+    device : {"cpp_standalone", "runtime"}
+        Brian2 device.
+    progress : bool
+        Show progress of the simulation on stderr (``runtime``; a ``cpp_standalone`` run
+        reports nothing until it ends).
+
     Returns
     -------
     Result
@@ -491,19 +509,39 @@ def simulate(
         network's final ``w_in``, ``w_rec``, ``w_out``; ``extra``: per variant the
         decisions of every trial (``<variant>_correct``, batches x copies), ``labels``,
         ``delays``, and the simulated spike count for the test rates.
+
+    Notes
+    -----
+    Under ``cpp_standalone`` one program, built in the persistent build directory of the
+    parameters' structure, runs both networks (:func:`simulate_many`); the run-time
+    fields are run arguments, so a run that changes only those (``learning_rate``,
+    ``tau_a``, ``beta``, ...) compiles nothing.
+
+    See Also
+    --------
+    simulate_many : several parameter sets and seeds, compiled once per structure and seed.
     """
-    params = Params() if params is None else params
-    if not isinstance(params, Params):
-        raise ValidationError("params", "an eprop_memory.Params", type(params).__name__)
+    params = _check_params(params)
     check_device(device)
     seed = check_seed(seed)
+    if device == "cpp_standalone":
+        (result,) = simulate_many([(params, seed)], device, progress)
+        return result
     stim = stimulus(params, seed)
     weights = initial_weights(params, seed)
     t_wall = time.perf_counter()
-    with brian_device(device, seed, build_on_run=device != "cpp_standalone"):
+    with brian_device(device, seed):
         network = build_network(params, stim, weights)
-        recorded = _run_protocol(network, params, device, progress)
+        recorded = _run_protocol(network, params, progress)
     return _collect(params, seed, device, stim, recorded, time.perf_counter() - t_wall)
+
+
+def _check_params(params: Params | None) -> Params:
+    """``params``, or the default preset if ``None``; refuses another circuit's."""
+    params = Params() if params is None else params
+    if not isinstance(params, Params):
+        raise ValidationError("params", "an eprop_memory.Params", type(params).__name__)
+    return params
 
 
 def _read(network: Network, variant: str) -> dict[str, Any]:

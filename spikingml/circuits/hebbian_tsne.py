@@ -63,7 +63,11 @@ window's spike counts (``z``, ``c``) and start afresh (``v`` reset, ``apl`` sile
 the modulator sums and computes; the synapses learn. Every output neuron of an axis
 carries its own copy of the axis' weight; the copies change identically. No
 ``network_operation``: the same code runs under ``runtime`` and ``cpp_standalone``
-(the default device: one compiled program does the whole run).
+(the default device: one compiled program does the whole run). The run-time fields (the
+Kenyon cells' and APL's constants, ``spikes_per_unit`` and the rule's values;
+``Params.runtime_fields()``) are shared constants of the groups that read them, so the
+compiled program runs with new values of them without a new compilation
+(:func:`simulate_many`).
 
 Protocol
 --------
@@ -150,6 +154,7 @@ from spikingml.analysis.hebbian_tsne import (
     learning_curve,
     opponent_coordinates,
 )
+from spikingml.circuits._hebbian_tsne_runs import simulate_many
 from spikingml.errors import ValidationError
 from spikingml.params import CircuitParams, is_whole, param
 from spikingml.plasticity.hebbian_tsne import HebbianTsneRule
@@ -159,7 +164,9 @@ from spikingml.simulation import (
     check_device,
     check_seed,
     circuit_device,
+    constants_equations,
     run_network,
+    set_constants,
     versions,
 )
 
@@ -179,6 +186,7 @@ __all__ = [
     "prepare_inputs",
     "raster_options",
     "simulate",
+    "simulate_many",
     "twin",
 ]
 
@@ -230,28 +238,43 @@ class Params(CircuitParams):
     )
     n_kc: int = _count(1000, "Kenyon cells (the expansion layer)", 10)
     kc_fan_in: int = param(7, "pixels each Kenyon cell sums", integer=True, low=1, high=64)
-    kc_gain: float = param(0.8, "gain of the standardised drive", low=0, low_inclusive=False)
-    tau_kc: Any = _time(5 * ms, "membrane time constant of the Kenyon cells")
-    kc_max_spikes: int = _count(1, "spikes a Kenyon cell fires at most per window")
-    w_apl: float = param(0.02, "APL inhibition added by each Kenyon-cell spike", low=0)
-    tau_apl: Any = _time(20 * ms, "decay time constant of the APL inhibition")
+    kc_gain: float = param(
+        0.8, "gain of the standardised drive", low=0, low_inclusive=False, runtime=True
+    )
+    tau_kc: Any = _time(5 * ms, "membrane time constant of the Kenyon cells", runtime=True)
+    kc_max_spikes: int = param(
+        1, "spikes a Kenyon cell fires at most per window", integer=True, low=1, runtime=True
+    )
+    w_apl: float = param(
+        0.02, "APL inhibition added by each Kenyon-cell spike", low=0, runtime=True
+    )
+    tau_apl: Any = _time(20 * ms, "decay time constant of the APL inhibition", runtime=True)
     n_per_side: int = _count(4, "output neurons per side (+ or -) of each axis")
     spikes_per_unit: float = param(
         0.5,
         "output spikes per neuron and window per unit of coordinate",
         low=0,
         low_inclusive=False,
+        runtime=True,
     )
     w_init: float = param(0.3, "std of the initial weights (coordinate units per spike)", low=0)
     window: Any = _time(20 * ms, "presentation of one sample")
     n_passes: int = _count(1800, "training passes over the samples")
     test_windows: int = _count(5, "windows per sample at test")
-    learning_rate: float = param(0.2, "eta: normalised learning rate", low=0)
-    bandwidth: float = param(0.1, "input kernel width / mean dz2", low=0, low_inclusive=False)
-    clip: float = param(
-        20.0, "bound of the third factor: abs(D) <= clip", low=0, low_inclusive=False
+    learning_rate: float = param(0.2, "eta: normalised learning rate", low=0, runtime=True)
+    bandwidth: float = param(
+        0.1, "input kernel width / mean dz2", low=0, low_inclusive=False, runtime=True
     )
-    tau_windows: float = param(100.0, "windows of the modulator's running means", low=1)
+    clip: float = param(
+        20.0,
+        "bound of the third factor: abs(D) <= clip",
+        low=0,
+        low_inclusive=False,
+        runtime=True,
+    )
+    tau_windows: float = param(
+        100.0, "windows of the modulator's running means", low=1, runtime=True
+    )
     exaggeration: float = param(12.0, "early exaggeration of the input similarity", low=1)
     exaggeration_fraction: float = param(
         0.04, "fraction of the passes with exaggeration", low=0, high=1
@@ -347,6 +370,33 @@ def _schedules(params: Params, inputs: Inputs) -> dict[str, b2.TimedArray]:
 
 
 # ------------------------------------------------------------------------------ network
+def _constants(params: Params) -> dict[str, Any]:
+    """The run-time fields by their names in the equations (the rule's by its names),
+    where they are ``(shared, constant)`` variables of the groups that read them: the
+    program compiled for one value runs with another
+    (:func:`spikingml.simulation.constant_args`)."""
+    return {
+        "kc_gain": params.kc_gain,
+        "tau_kc": params.tau_kc,
+        "kc_max": float(params.kc_max_spikes),
+        "tau_apl": params.tau_apl,
+        "w_apl": params.w_apl,
+        "spu": params.spikes_per_unit,
+        **params.rule().namespace(),
+    }
+
+
+#: The shared constants (:func:`_constants`) each group declares; Synapses read those of
+#: their target (``kc_apl``: ``w_apl`` of ``apl``, ``out_dan``: ``spu`` of ``dan``,
+#: ``plastic``: ``spu`` of ``out``).
+_SHARED = {
+    "apl": ("tau_apl", "w_apl"),
+    "kc": ("kc_gain", "tau_kc", "kc_max"),
+    "out": ("spu",),
+    "dan": ("spu", "ht_eta", "ht_bandwidth", "ht_clip", "ht_tau", "ht_eps"),
+}
+
+
 class Network(NamedTuple):
     """The Brian2 objects of a run (:func:`build_network`)."""
 
@@ -362,7 +412,8 @@ class Network(NamedTuple):
 def build_network(params: Params, inputs: Inputs) -> Network:
     """Create every Brian2 object of the circuit.
 
-    Call it inside :func:`~spikingml.simulation.circuit_device`.
+    Call it inside :func:`~spikingml.simulation.circuit_device` (or a ``cpp_standalone``
+    device that only records the run: :func:`simulate_many`).
 
     Parameters
     ----------
@@ -379,24 +430,19 @@ def build_network(params: Params, inputs: Inputs) -> Network:
     rule, win = params.rule(), params.window
     b2.defaultclock.dt = params.dt
     ns = {
-        **rule.namespace(),
         **_schedules(params, inputs),
         "sample_of": b2.TimedArray(inputs.order.astype(float), dt=win, name="sample_of"),
         "drive_of": b2.TimedArray(inputs.drive, dt=1 * second, name="drive_of"),
-        "kc_gain": params.kc_gain,
-        "tau_kc": params.tau_kc,
-        "tau_apl": params.tau_apl,
-        "w_apl": params.w_apl,
-        "kc_max": float(params.kc_max_spikes),
-        "spu": params.spikes_per_unit,
         "n_side": float(params.n_per_side),
         "t_test": (inputs.n_train_windows - 0.5 * params.dt / win) * win,
     }
-    apl = b2.NeuronGroup(1, "dI/dt = -I / tau_apl : 1", namespace=ns, name="apl")
+    values = _constants(params)  # the run-time fields: shared constants, set at the end
+    shared = {g: constants_equations({k: values[k] for k in ks}) for g, ks in _SHARED.items()}
+    apl = b2.NeuronGroup(1, "dI/dt = -I / tau_apl : 1" + shared["apl"], namespace=ns, name="apl")
     kc = b2.NeuronGroup(
         params.n_kc,
         "dv/dt = (kc_gain * drive_of(sample_of(t) * second, i) - inh - v) / tau_kc : 1\n"
-        "inh : 1 (linked)\ncount : 1\nz : 1\nz_prev : 1\n",
+        "inh : 1 (linked)\ncount : 1\nz : 1\nz_prev : 1\n" + shared["kc"],
         threshold="v > 1 and count < kc_max", reset="v = 0; count += 1", method="exact",
         events={"test_spike": "v > 1 and count < kc_max and t > t_test"}, namespace=ns, name="kc",
     )  # fmt: skip
@@ -405,14 +451,15 @@ def build_network(params: Params, inputs: Inputs) -> Network:
     out = b2.NeuronGroup(
         n_out,
         "v : 1\ncount : 1\nc : 1\nsgn : 1 (constant)\nphase : 1 (constant)\n"
-        + rule.output_model(),
+        + rule.output_model() + shared["out"],
         threshold="v > 1", reset="v -= 1; count += 1", namespace=ns, name="out",
         events={"test_spike": "v > 1 and t > t_test"},
     )  # fmt: skip
     side, k = np.divmod(np.arange(n_out), params.n_per_side)  # side: 0..3
     out.axis0, out.sgn = (side < 2).astype(float), np.where(side % 2 == 0, 1.0, -1.0)
     out.phase = k / params.n_per_side
-    dan = b2.NeuronGroup(1, rule.modulator_model(), namespace=ns, dt=win, name="dan")
+    dan = b2.NeuronGroup(1, rule.modulator_model() + shared["dan"], namespace=ns, dt=win,
+                         name="dan")  # fmt: skip
     for var in ("g0", "g1"):
         setattr(out, var, b2.linked_var(dan, var, index=np.zeros(n_out, dtype=int)))
     # window boundary: store counts and start afresh, then the modulator, then learning
@@ -450,6 +497,7 @@ def build_network(params: Params, inputs: Inputs) -> Network:
     out_spikes = b2.EventMonitor(out, "test_spike", name="out_spikes")
     net = b2.Network(apl, kc, out, dan, to_apl, kc_dan, out_dan, plastic, modulator)
     net.add(kc_spikes, out_spikes)
+    set_constants(net, values)
     return Network(net, kc, out, plastic, modulator, kc_spikes, out_spikes)
 
 
@@ -470,7 +518,8 @@ def simulate(
     device : {"runtime", "cpp_standalone"}
         Brian2 device (default ``cpp_standalone``).
     progress : bool
-        Show progress of the simulation on stderr.
+        Show progress of the simulation on stderr (``runtime``; a ``cpp_standalone`` run
+        reports nothing until it ends).
 
     Returns
     -------
@@ -480,31 +529,67 @@ def simulate(
         (onset of every test sample); phases ``train`` and ``test``; weights ``w``
         (2 x n_kc, the final weights of each axis) and ``w_init``; ``extra`` holds the
         samples, labels and training order.
+
+    Notes
+    -----
+    Under ``cpp_standalone`` the program is built in the persistent build directory of
+    the parameters' structure, and the run-time fields are run arguments
+    (:func:`simulate_many`): a run that changes only those (``learning_rate``,
+    ``kc_gain``, ...) compiles nothing, and other seeds reuse the code objects.
+
+    See Also
+    --------
+    simulate_many : several parameter sets and seeds, compiled once per structure and seed.
     """
-    params = Params() if params is None else params
-    if not isinstance(params, Params):
-        raise ValidationError("params", "a hebbian_tsne.Params", type(params).__name__)
+    params = _check_params(params)
     check_device(device)
     seed = check_seed(seed)
+    if device == "cpp_standalone":
+        (result,) = simulate_many([(params, seed)], device, progress)
+        return result
     inputs = prepare_inputs(params, seed)
-    win = float(params.window)
-    t_train = inputs.n_train_windows * win
-    t_total = len(inputs.order) * win
     t_wall = time.perf_counter()
-    # under cpp_standalone a persistent build directory per parameter set: other seeds
-    # reuse the program
     with circuit_device(NAME, params, device, seed) as directory:
         network = build_network(params, inputs)
         counter = SynapticEventCounter(network.net)
-        run_network(network.net, t_total * second, NAME, progress, directory)
-        pops = {
-            name: SpikeData(np.asarray(m.i[:]), np.asarray(m.t[:] / second), len(m.source))
-            for name, m in (("kc", network.kc_spikes), ("out", network.out_spikes))
-        }
-        mon = network.modulator
-        trace = np.array([np.asarray(getattr(mon, v)[0]) for v in mon.record_variables]).T
-        w = np.asarray(network.plastic.w[:]).reshape(params.n_kc, -1)
-        synaptic_events = counter.total()
+        run_network(network.net, _duration(params, inputs), NAME, progress, directory)
+        return _collect(params, inputs, network, counter, seed, device, t_wall)
+
+
+def _check_params(params: Params | None) -> Params:
+    """``params``, or the default preset if ``None``; refuses another circuit's."""
+    params = Params() if params is None else params
+    if not isinstance(params, Params):
+        raise ValidationError("params", "a hebbian_tsne.Params", type(params).__name__)
+    return params
+
+
+def _duration(params: Params, inputs: Inputs) -> Any:
+    """The run: one window per entry of the order (training, test, a closing window)."""
+    return len(inputs.order) * params.window
+
+
+def _collect(
+    params: Params,
+    inputs: Inputs,
+    network: Network,
+    counter: SynapticEventCounter,
+    seed: int,
+    device: str,
+    t_wall: float,
+) -> Result:
+    """Read a finished run into a :class:`Result` (wall time from ``t_wall``)."""
+    win = float(params.window)
+    t_train = inputs.n_train_windows * win
+    t_total = float(_duration(params, inputs))
+    pops = {
+        name: SpikeData(np.asarray(m.i[:]), np.asarray(m.t[:] / second), len(m.source))
+        for name, m in (("kc", network.kc_spikes), ("out", network.out_spikes))
+    }
+    mon = network.modulator
+    trace = np.array([np.asarray(getattr(mon, v)[0]) for v in mon.record_variables]).T
+    w = np.asarray(network.plastic.w[:]).reshape(params.n_kc, -1)
+    synaptic_events = counter.total()
     wall = time.perf_counter() - t_wall
     axis0 = np.arange(4 * params.n_per_side) < 2 * params.n_per_side
     n_test = params.n_samples

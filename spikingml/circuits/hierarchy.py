@@ -83,7 +83,11 @@ drawn from the seed (:func:`~spikingml.analysis.hierarchy.digit_split`). Spikes 
 for the first ``raster_digits`` test digits only (the counts of all of them are recorded as the
 signals ``counts_l1``, ``counts_l2``, ``counts_top``): a full test phase is tens of
 millions of spikes. No ``network_operation``: one ``cpp_standalone`` program (the
-default device) runs the whole protocol.
+default device) runs the whole protocol. The run-time fields (the rates, gains, time
+constants, learning rates, ``kappa`` and ``s2`` of the layers, and the twin's
+``backprop_epochs``; ``Params.runtime_fields()``) are shared constants of the groups
+that read them, so the compiled program runs with new values of them without a new
+compilation (:func:`simulate_many`).
 
 The twins and the metrics
 -------------------------
@@ -137,6 +141,7 @@ import numpy as np
 from brian2 import Hz, ms, second
 
 from spikingml.analysis import hierarchy as twins
+from spikingml.circuits._hierarchy_runs import simulate_many
 from spikingml.errors import ValidationError
 from spikingml.params import CircuitParams, is_whole, param
 from spikingml.plasticity.competitive import InstarRule, WindowHomeostasis
@@ -149,6 +154,7 @@ from spikingml.simulation import (
     check_seed,
     circuit_device,
     run_network,
+    set_constants,
     versions,
 )
 
@@ -171,6 +177,7 @@ __all__ = [
     "prepare_inputs",
     "raster_options",
     "simulate",
+    "simulate_many",
     "twin",
 ]
 
@@ -235,12 +242,12 @@ def _time(default: Any, doc: str, **bounds: Any) -> Any:
     return param(default, doc, unit=second, low=0 * ms, low_inclusive=False, **bounds)
 
 
-def _rate(default: Any, doc: str) -> Any:
-    return param(default, doc, unit=Hz, low=0 * Hz, low_inclusive=False)
+def _rate(default: Any, doc: str, **options: Any) -> Any:
+    return param(default, doc, unit=Hz, low=0 * Hz, low_inclusive=False, **options)
 
 
-def _positive(default: float, doc: str) -> Any:
-    return param(default, doc, low=0, low_inclusive=False)
+def _positive(default: float, doc: str, **options: Any) -> Any:
+    return param(default, doc, low=0, low_inclusive=False, **options)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -261,24 +268,28 @@ class Params(CircuitParams):
     epochs_top: int = param(5, "epochs in which the readout learns", integer=True, low=1)
     test_windows: int = param(4, "windows per test digit", integer=True, low=1)
     raster_digits: int = param(10, "test digits whose spikes are kept", integer=True, low=1)
-    rate_in: Any = _rate(500 * Hz, "input rate at pixel intensity 1")
-    tau_in: Any = _time(10 * ms, "input traces (and l1's silence after an onset)")
-    rate_l1: Any = _rate(1000 * Hz, "total rate of an l1 block")
-    gain_l1: float = _positive(6.0, "gain of the l1 softmax")
-    tau_l1: Any = _time(10 * ms, "l1 traces")
-    eta_l1: float = param(0.0005, "instar step per l1 spike", low=0, high=1)
-    eta_homeostasis: float = param(0.05, "l1 excitability change per unit of share error", low=0)
-    rate_l2: Any = _rate(250 * Hz, "l2 rate at v = 0")
-    kappa: float = _positive(0.6, "l2 rate modulation per sqrt(s2) of v")
-    tau_v: Any = _time(8 * ms, "l2 potential time constant")
-    tau_l2: Any = _time(10 * ms, "l2 traces")
-    eta_whiten: float = param(0.01, "whitening rule step, relative to s2", low=0)
-    s2: float = _positive(0.015, "variance l2 allows in any direction")
+    rate_in: Any = _rate(500 * Hz, "input rate at pixel intensity 1", runtime=True)
+    tau_in: Any = _time(10 * ms, "input traces (and l1's silence after an onset)", runtime=True)
+    rate_l1: Any = _rate(1000 * Hz, "total rate of an l1 block", runtime=True)
+    gain_l1: float = _positive(6.0, "gain of the l1 softmax", runtime=True)
+    tau_l1: Any = _time(10 * ms, "l1 traces", runtime=True)
+    eta_l1: float = param(0.0005, "instar step per l1 spike", low=0, high=1, runtime=True)
+    eta_homeostasis: float = param(
+        0.05, "l1 excitability change per unit of share error", low=0, runtime=True
+    )
+    rate_l2: Any = _rate(250 * Hz, "l2 rate at v = 0", runtime=True)
+    kappa: float = _positive(0.6, "l2 rate modulation per sqrt(s2) of v", runtime=True)
+    tau_v: Any = _time(8 * ms, "l2 potential time constant", runtime=True)
+    tau_l2: Any = _time(10 * ms, "l2 traces", runtime=True)
+    eta_whiten: float = param(0.01, "whitening rule step, relative to s2", low=0, runtime=True)
+    s2: float = _positive(0.015, "variance l2 allows in any direction", runtime=True)
     a_init: float = param(0.01, "std of the initial unit <-> interneuron weights", low=0)
-    rate_top: Any = _rate(500 * Hz, "total rate of the top layer")
-    gain_top: float = _positive(1.0, "gain of the top softmax")
-    eta_top: float = param(0.05, "readout step per window", low=0)
-    backprop_epochs: int = param(60, "epochs of the backprop twin", integer=True, low=1)
+    rate_top: Any = _rate(500 * Hz, "total rate of the top layer", runtime=True)
+    gain_top: float = _positive(1.0, "gain of the top softmax", runtime=True)
+    eta_top: float = param(0.05, "readout step per window", low=0, runtime=True)
+    backprop_epochs: int = param(
+        60, "epochs of the backprop twin", integer=True, low=1, runtime=True
+    )
     perplexity: float = _positive(30.0, "perplexity of the t-SNE map of the top layer")
     dt: Any = _time(1 * ms, "simulation time step", high=1 * ms)
 
@@ -411,13 +422,26 @@ def _schedules(params: Params, inputs: Inputs) -> dict[str, b2.TimedArray]:
 _IAF = "dphi/dt = rho : 1\ndy/dt = -y / {tau} : 1\nt_on : second\n"
 _COUNT = "n += int(t - t_on > readout_delay - 0.5 * dt)"  # the response: from the delay on
 _RESET = "phi -= 1; y += 1 / ({rate} * {tau}); " + _COUNT + "{extra}"
-_INPUT = "rho = rate_in * img(t, i) : Hz\nn : 1\n"
+# The run-time fields are shared constants (their values: _constants) of the groups that
+# read them; Synapses read those of their target group (ff1: instar_eta of l1, ei:
+# whiten_* of inter, ie: of l2, readout: readout_eta of top).
+_INPUT = """rho = rate_in * img(t, i) : Hz
+n : 1
+rate_in : hertz (shared, constant)
+tau_in : second (shared, constant)
+"""
 _L1 = """u : 1
 Z : 1
 b : 1
 c : 1
 n : 1
 rho = int(t - t_on > tau_in) * rate_l1 * exp(gain_l1 * u + b) / Z : Hz
+tau_in : second (shared, constant)
+rate_l1 : hertz (shared, constant)
+gain_l1 : 1 (shared, constant)
+tau_l1 : second (shared, constant)
+instar_eta : 1 (shared, constant)
+homeo_eta : 1 (shared, constant)
 """
 _L2 = """y1 : 1 (linked)
 inh : 1
@@ -426,6 +450,16 @@ dv/dt = (y1 - inh - v) / tau_v : 1
 rho = rate_l2 * clip(1 + kappa * v / sqrt(whiten_s2), 0, inf) : Hz
 r = (y - 1) / kappa : 1
 delig/dt = learn_top(t) * int(t - t_on > readout_delay) * r / (window - readout_delay) : 1
+rate_l2 : hertz (shared, constant)
+kappa : 1 (shared, constant)
+tau_v : second (shared, constant)
+tau_l2 : second (shared, constant)
+whiten_eta : 1 (shared, constant)
+whiten_s2 : 1 (shared, constant)
+"""
+_INTER = """z : 1
+whiten_eta : 1 (shared, constant)
+whiten_s2 : 1 (shared, constant)
 """
 _TOP = """u : 1
 Z : 1
@@ -434,8 +468,24 @@ p = exp(gain_top * u) / Z : 1
 dq/dt = learn_top(t) * int(t - t_on > readout_delay) * p / (window - readout_delay) : 1
 dphi/dt = rate_top * p : 1
 t_on : second
+rate_top : hertz (shared, constant)
+gain_top : 1 (shared, constant)
+readout_eta : 1 (shared, constant)
 """
 _START = "t_on = onset(t) * t + (1 - onset(t)) * t_on\n"
+
+
+def _constants(params: Params) -> dict[str, Any]:
+    """The run-time fields the network reads, by their names in the equations (the
+    rules' values by their rules' names), where they are ``(shared, constant)``
+    variables: the program compiled for one value runs with another
+    (:func:`spikingml.simulation.constant_args`)."""
+    names = ("rate_in", "tau_in", "rate_l1", "gain_l1", "tau_l1", "rate_l2", "kappa",
+             "tau_v", "tau_l2", "rate_top", "gain_top")  # fmt: skip
+    values = {k: getattr(params, k) for k in names}
+    for rule in params.rules().values():
+        values.update(rule.namespace())
+    return values
 
 
 class Network(NamedTuple):
@@ -453,7 +503,8 @@ class Network(NamedTuple):
 def build_network(params: Params, inputs: Inputs) -> Network:
     """Create every Brian2 object of the circuit.
 
-    Call it inside :func:`~spikingml.simulation.circuit_device`.
+    Call it inside :func:`~spikingml.simulation.circuit_device` (or a ``cpp_standalone``
+    device that only records the run: :func:`simulate_many`).
 
     Parameters
     ----------
@@ -470,11 +521,8 @@ def build_network(params: Params, inputs: Inputs) -> Network:
     p, rules, win = params, params.rules(), params.window
     b2.defaultclock.dt = p.dt
     n1, k1 = 9 * p.k1, p.k1
-    names = ("rate_in", "tau_in", "rate_l1", "gain_l1", "tau_l1", "rate_l2", "kappa", "tau_v",
-             "tau_l2", "rate_top", "gain_top", "window", "readout_delay")  # fmt: skip
-    ns = {k: getattr(p, k) for k in names}
-    ns.update({k: v for r in rules.values() for k, v in r.namespace().items()})
-    ns.update(_schedules(p, inputs), k1=float(k1))  # kept spikes: the first raster digits
+    ns = {"window": win, "readout_delay": p.readout_delay, "k1": float(k1)}
+    ns.update(_schedules(p, inputs))  # kept spikes: the first raster digits
     ns["t_test"] = inputs.n_train_windows * win - 0.5 * p.dt
     ns["t_raster"] = ns["t_test"] + p.raster_digits * p.test_windows * win
     event = {"test_spike": "phi > 1 and t > t_test and t < t_raster"}
@@ -491,7 +539,7 @@ def build_network(params: Params, inputs: Inputs) -> Network:
     l2 = layer(n1, _L2, "tau_l2", "rate_l2", "l2")
     top = b2.NeuronGroup(10, _TOP, threshold="phi > 1", reset="phi -= 1; " + _COUNT,
                          events=dict(event), method="euler", namespace=ns, name="top")  # fmt: skip
-    inter = b2.NeuronGroup(n1, "z : 1", name="inter")
+    inter = b2.NeuronGroup(n1, _INTER, name="inter")
     l2.y1 = b2.linked_var(l1, "y")
     l2.y, l1.Z, top.Z = 1.0, 1.0, 1.0
     for group in (inp, l1, l2, top):
@@ -515,7 +563,7 @@ def build_network(params: Params, inputs: Inputs) -> Network:
     ff1.connect(i=np.repeat(patches, k1, axis=0).ravel(), j=np.repeat(np.arange(n1), 16))
     ff1.w = inputs.w1.ravel()
     norm = b2.NeuronGroup(9, "Zs : 1", name="norm")
-    up = b2.Synapses(l1, norm, "Zs_post = exp(gain_l1 * u_pre + b_pre) : 1 (summed)",
+    up = b2.Synapses(l1, norm, "Zs_post = exp(gain_l1_pre * u_pre + b_pre) : 1 (summed)",
                      namespace=ns, name="l1_norm")  # fmt: skip
     up.connect(i=np.arange(n1), j=np.arange(n1) // k1)
     down = b2.Synapses(norm, l1, "Z_post = Zs_pre : 1 (summed)", name="norm_l1")
@@ -548,6 +596,7 @@ def build_network(params: Params, inputs: Inputs) -> Network:
     spikes = {k: b2.EventMonitor(g, "test_spike", name=f"{k}_spikes") for k, g in groups.items()}
     net = b2.Network(*groups.values(), inter, norm, ff1, up, down, ei, ie, readout, soft)
     net.add(*counts.values(), *spikes.values())
+    set_constants(net, _constants(p))  # the run-time fields' values
     return Network(net, groups, ff1, ei, readout, counts, spikes)
 
 
@@ -568,7 +617,8 @@ def simulate(
     device : {"runtime", "cpp_standalone"}
         Brian2 device (default ``cpp_standalone``).
     progress : bool
-        Show progress of the simulation on stderr.
+        Show progress of the simulation on stderr (``runtime``; a ``cpp_standalone`` run
+        reports nothing until it ends).
 
     Returns
     -------
@@ -579,39 +629,75 @@ def simulate(
         ``digit`` (test onsets); phases ``train`` and ``test``; weights ``w1``, ``A``,
         ``W`` (readout) and ``b1``; ``extra`` holds the split, labels, order, ``window``
         and ``readout_delay`` (in seconds).
+
+    Notes
+    -----
+    Under ``cpp_standalone`` the program is built in the persistent build directory of
+    the parameters' structure, and the run-time fields are run arguments
+    (:func:`simulate_many`): a run that changes only those (``eta_top``, ``s2``, ...)
+    compiles nothing, and other seeds reuse the code objects.
+
+    See Also
+    --------
+    simulate_many : several parameter sets and seeds, compiled once per structure and seed.
     """
-    params = Params() if params is None else params
-    if not isinstance(params, Params):
-        raise ValidationError("params", "a hierarchy.Params", type(params).__name__)
+    params = _check_params(params)
     check_device(device)
     seed = check_seed(seed)
+    if device == "cpp_standalone":
+        (result,) = simulate_many([(params, seed)], device, progress)
+        return result
     inputs = prepare_inputs(params, seed)
-    win = float(params.window)
-    t_train = inputs.n_train_windows * win
-    t_total = (len(inputs.order) + 1) * win  # a closing window stores the last counts
     t_wall = time.perf_counter()
-    # under cpp_standalone a persistent build directory per parameter set: other seeds
-    # reuse the program
     with circuit_device(NAME, params, device, seed) as directory:
         network = build_network(params, inputs)
         counter = SynapticEventCounter(network.net)
-        run_network(network.net, t_total * second, NAME, progress, directory)
-        pops = {
-            name: SpikeData(np.asarray(m.i[:]), np.asarray(m.t[:] / second), len(m.source))
-            for name, m in network.spikes.items()
-        }
-        # the count of test digit s is stored at the start of the window after its last
-        reps, n_train_w = params.test_windows, inputs.n_train_windows
-        rows = n_train_w + reps * (1 + np.arange(params.n_test))
-        counts = {k: np.asarray(m.n[:]).T[rows] for k, m in network.counts.items()}
-        n1 = 9 * params.k1
-        weights = {
-            "w1": np.asarray(network.ff1.w[:]).reshape(n1, 16),
-            "b1": np.asarray(network.layers["l1"].b[:]),
-            "A": np.asarray(network.ei.A[:]).reshape(n1, n1),
-            "W": np.asarray(network.readout.W[:]).reshape(n1, 10).T,
-        }
-        synaptic_events = counter.total()
+        run_network(network.net, _duration(params, inputs), NAME, progress, directory)
+        return _collect(params, inputs, network, counter, seed, device, t_wall)
+
+
+def _check_params(params: Params | None) -> Params:
+    """``params``, or the default preset if ``None``; refuses another circuit's."""
+    params = Params() if params is None else params
+    if not isinstance(params, Params):
+        raise ValidationError("params", "a hierarchy.Params", type(params).__name__)
+    return params
+
+
+def _duration(params: Params, inputs: Inputs) -> Any:
+    """The run: every window, and a closing one that stores the last counts."""
+    return (len(inputs.order) + 1) * params.window
+
+
+def _collect(
+    params: Params,
+    inputs: Inputs,
+    network: Network,
+    counter: SynapticEventCounter,
+    seed: int,
+    device: str,
+    t_wall: float,
+) -> Result:
+    """Read a finished run into a :class:`Result` (wall time from ``t_wall``)."""
+    win = float(params.window)
+    t_train = inputs.n_train_windows * win
+    t_total = float(_duration(params, inputs))
+    pops = {
+        name: SpikeData(np.asarray(m.i[:]), np.asarray(m.t[:] / second), len(m.source))
+        for name, m in network.spikes.items()
+    }
+    # the count of test digit s is stored at the start of the window after its last
+    reps, n_train_w = params.test_windows, inputs.n_train_windows
+    rows = n_train_w + reps * (1 + np.arange(params.n_test))
+    counts = {k: np.asarray(m.n[:]).T[rows] for k, m in network.counts.items()}
+    n1 = 9 * params.k1
+    weights = {
+        "w1": np.asarray(network.ff1.w[:]).reshape(n1, 16),
+        "b1": np.asarray(network.layers["l1"].b[:]),
+        "A": np.asarray(network.ei.A[:]).reshape(n1, n1),
+        "W": np.asarray(network.readout.W[:]).reshape(n1, 10).T,
+    }
+    synaptic_events = counter.total()
     wall = time.perf_counter() - t_wall
     onsets = t_train + win * reps * np.arange(params.n_test)
     signals = {

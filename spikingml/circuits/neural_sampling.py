@@ -53,7 +53,14 @@ on binarised 8 x 8 scikit-learn digits (the images not tested); copy ``i`` has t
 half of test digit ``i`` clamped and samples the lower half and the hidden units until
 ``rbm_duration`` (``t_end`` of its neurons: they stop firing then), while the Boltzmann
 copies sample until ``duration``. No ``network_operation``: the same code runs under
-``runtime`` and ``cpp_standalone``.
+``runtime`` and ``cpp_standalone``. The run-time fields (``Params.runtime_fields()``:
+``weight_std``, ``bias_mean``, ``bias_std``, ``clamp_strength``, ``rbm_iter``,
+``rbm_learning_rate``) only change values the network is given, never its shape: the
+biases ``b``, the clamping inputs ``I_ext`` and the weights ``w`` (every pair of a
+Boltzmann copy is wired, a weight of 0 included). Under ``cpp_standalone`` these arrays
+are run arguments (:func:`run_time_values`, :func:`simulate_many`), so one program runs
+any value of those fields; a seed is not one (Brian2 writes its seed of ``rand()`` into
+``main.cpp``), so another seed compiles ``main.cpp`` again, not the code objects.
 
 Twin and metrics
 ----------------
@@ -102,6 +109,7 @@ import numpy as np
 from brian2 import ms, second
 
 from spikingml.analysis import boltzmann as bm
+from spikingml.circuits._neural_sampling_runs import simulate_many
 from spikingml.errors import ValidationError
 from spikingml.params import CircuitParams, is_whole, param
 from spikingml.result import Phase, Result, SpikeData
@@ -128,8 +136,10 @@ __all__ = [
     "figures",
     "prepare_inputs",
     "raster_options",
+    "run_time_values",
     "sampled",
     "simulate",
+    "simulate_many",
     "twin",
 ]
 
@@ -190,21 +200,25 @@ class Params(CircuitParams):
     n_units: int = param(
         10, "variables of the random Boltzmann machine", integer=True, low=2, high=16
     )
-    weight_std: float = param(0.5, "W_kj = W_jk ~ N(0, weight_std**2)", low=0)
-    bias_mean: float = param(-0.5, "b_k ~ N(bias_mean, bias_std**2)")
-    bias_std: float = param(0.5, "standard deviation of the biases", low=0)
+    weight_std: float = param(0.5, "W_kj = W_jk ~ N(0, weight_std**2)", low=0, runtime=True)
+    bias_mean: float = param(-0.5, "b_k ~ N(bias_mean, bias_std**2)", runtime=True)
+    bias_std: float = param(0.5, "standard deviation of the biases", low=0, runtime=True)
     n_clamped: int = param(3, "units clamped in the second copy", integer=True, low=1)
     clamp_strength: float = param(
-        30.0, "|I_ext| of a clamped neuron (+: always on, -: never fires)", low=10, high=100
+        30.0,
+        "|I_ext| of a clamped neuron (+: always on, -: never fires)",
+        low=10,
+        high=100,
+        runtime=True,
     )
     tau: Any = _time(10 * ms, "on (refractory) time after a spike = PSP duration")
     duration: Any = _time(100 * second, "simulated time of the Boltzmann copies")
     burn_in: Any = _time(100 * ms, "start of the counted samples")
     n_test: int = param(100, "test digits filled in (one RBM copy each)", integer=True, low=1)
     n_hidden: int = param(100, "hidden units of the RBM", integer=True, low=1)
-    rbm_iter: int = param(30, "training epochs of BernoulliRBM", integer=True, low=1)
+    rbm_iter: int = param(30, "training epochs of BernoulliRBM", integer=True, low=1, runtime=True)
     rbm_learning_rate: float = param(
-        0.05, "learning rate of BernoulliRBM", low=0, low_inclusive=False
+        0.05, "learning rate of BernoulliRBM", low=0, low_inclusive=False, runtime=True
     )
     rbm_duration: Any = _time(2 * second, "sampling time of the RBM copies")
     rbm_burn_in: Any = _time(100 * ms, "start of the counted RBM samples")
@@ -349,7 +363,9 @@ def prepare_inputs(params: Params, seed: int) -> Task:
 def _boltzmann_wiring(task: Task, n_copies: int) -> tuple[np.ndarray, ...]:
     """Presynaptic and postsynaptic neuron and weight of every synapse of the copies."""
     n = len(task.b)
-    post, pre = np.nonzero(task.W)
+    # every pair, whatever its weight (a weight of 0 included): the wiring is the
+    # structure's, the weights are run-time values
+    post, pre = np.nonzero(~np.eye(n, dtype=bool))
     offsets = n * np.repeat(np.arange(n_copies), len(pre))
     w = np.tile(task.W[post, pre], n_copies)
     return np.tile(pre, n_copies) + offsets, np.tile(post, n_copies) + offsets, w
@@ -369,6 +385,43 @@ def _rbm_wiring(task: Task, first: int) -> tuple[np.ndarray, ...]:
     offsets = first + size * np.repeat(np.arange(n_copies), len(pre))
     pre, post = np.tile(pre, n_copies) + offsets, np.tile(post, n_copies) + offsets
     return pre, post, np.tile(w, n_copies)
+
+
+def _wiring(params: Params, task: Task) -> tuple[np.ndarray, ...]:
+    """Presynaptic and postsynaptic neuron and weight of every synapse of ``psp``."""
+    wirings = (_boltzmann_wiring(task, 2), _rbm_wiring(task, first=2 * params.n_units))
+    pre, post, w = (np.concatenate(parts) for parts in zip(*wirings, strict=True))
+    return pre, post, w
+
+
+def run_time_values(network: Network, params: Params, task: Task) -> dict[Any, np.ndarray]:
+    """The values that the run-time fields set in ``network``, as ``run_args``.
+
+    The biases ``b`` and clamping inputs ``I_ext`` of the neurons and the weights ``w``
+    of the synapses, made from the models and digits of ``task`` (drawn and trained with
+    ``params``' run-time fields). ``network`` may have been built for other values of
+    those fields: its sizes and wiring are the structure's.
+
+    Parameters
+    ----------
+    network : Network
+        The objects of :func:`build_network`.
+    params : Params
+        The run's parameters.
+    task : Task
+        Its models and digits (:func:`prepare_inputs` of ``params`` and the run's seed).
+
+    Returns
+    -------
+    dict
+        ``{network.units.b: ..., network.units.I_ext: ..., network.psp.w: ...}``.
+    """
+    values = _neuron_values(params, task)
+    return {
+        network.units.b: values["b"],
+        network.units.I_ext: values["I_ext"],
+        network.psp.w: _wiring(params, task)[2],
+    }
 
 
 def _neuron_values(params: Params, task: Task) -> dict[str, np.ndarray]:
@@ -454,8 +507,7 @@ def build_network(params: Params, task: Task) -> Network:
         delay={"up": 0 * ms, "down": params.tau},
         name="psp",
     )
-    wirings = (_boltzmann_wiring(task, 2), _rbm_wiring(task, first=2 * params.n_units))
-    pre, post, w = (np.concatenate(parts) for parts in zip(*wirings, strict=True))
+    pre, post, w = _wiring(params, task)
     psp.connect(i=pre, j=post)
     psp.w = w
     spikes = b2.SpikeMonitor(units, name="spikes")
@@ -490,7 +542,8 @@ def simulate(
     device : {"runtime", "cpp_standalone"}
         Brian2 device.
     progress : bool
-        Show progress of the simulation on stderr.
+        Show progress of the simulation on stderr (``runtime``; a ``cpp_standalone`` run
+        reports nothing until it ends).
 
     Returns
     -------
@@ -501,23 +554,55 @@ def simulate(
         ``fill_in`` and ``boltzmann_only``; weights ``W``, ``b``, ``clamped_values``,
         ``rbm_W``, ``rbm_b_visible``, ``rbm_b_hidden``, ``images``, ``observed``,
         ``pixel_mean``.
+
+    Notes
+    -----
+    Under ``cpp_standalone`` the program is built in the persistent build directory of
+    the parameters' structure (:func:`simulate_many`): run again, or with other values
+    of the run-time fields, it compiles nothing; with another seed, only ``main.cpp``
+    (Brian2's seed) is compiled again.
+
+    See Also
+    --------
+    simulate_many : several parameter sets and seeds, one program each.
     """
-    params = Params() if params is None else params
-    if not isinstance(params, Params):
-        raise ValidationError("params", "a neural_sampling.Params", type(params).__name__)
+    params = _check_params(params)
     check_device(device)
     seed = check_seed(seed)
+    if device == "cpp_standalone":
+        (result,) = simulate_many([(params, seed)], device, progress)
+        return result
     task = prepare_inputs(params, seed)
     t_wall = time.perf_counter()
     with brian_device(device, seed):
         network = build_network(params, task)
-        if device == "cpp_standalone":
-            report = "stderr" if progress else None
-        else:
-            report = progress_reporter(progress, NAME)
-        network.net.run(params.duration, report=report, report_period=10 * second)
-        populations = _populations(params, task, network)
-        synaptic_events = network.counter.total()
+        _run(network, params, device, progress)
+        return _collect(params, task, network, seed, device, t_wall)
+
+
+def _check_params(params: Params | None) -> Params:
+    """``params``, or the default preset if ``None``; refuses another circuit's."""
+    params = Params() if params is None else params
+    if not isinstance(params, Params):
+        raise ValidationError("params", "a neural_sampling.Params", type(params).__name__)
+    return params
+
+
+def _run(network: Network, params: Params, device: str, progress: bool) -> None:
+    """Run the network for ``duration`` (under ``cpp_standalone`` with ``build_on_run=False``:
+    only record the run; the caller builds the program and runs it)."""
+    # no report under cpp_standalone: the compiled program would read the process clock
+    # at every step, and its output is not shown (the runs go through simulate_many)
+    report = None if device == "cpp_standalone" else progress_reporter(progress, NAME)
+    network.net.run(params.duration, report=report, report_period=10 * second)
+
+
+def _collect(
+    params: Params, task: Task, network: Network, seed: int, device: str, t_wall: float
+) -> Result:
+    """Read a finished run into a :class:`Result` (wall time from ``t_wall``)."""
+    populations = _populations(params, task, network)
+    synaptic_events = network.counter.total()
     wall = time.perf_counter() - t_wall
     duration, rbm_duration = float(params.duration), float(params.rbm_duration)
     phases = [Phase("fill_in", 0.0, rbm_duration)]

@@ -66,6 +66,14 @@ capacity, NARMA-10 (``s = u / 2``) and separation. ``xor``: ``n_xor_trials`` tri
 start of the trial and again ``xor_gap`` later; the state read ``xor_delay`` after the
 second window's end is classified as the XOR of the two bits.
 
+The run-time fields (``Params.runtime_fields()``: ``tau_m``, ``tau_e``, ``tau_i``,
+``v_reset``, the refractory periods, the adaptation jump, ``static_rate`` and the
+readout's and twins' fields) reach the network only as values the compiled program takes
+as run arguments (shared constants and initial values), so it runs with new values of
+them without being compiled again (:func:`simulate_many`); what is drawn from the seed
+(wiring, weights, input spikes, backgrounds, the drawn time constants) and every field
+it is drawn from are structural.
+
 Twins
 -----
 The same input sequences drive three echo state networks built with reservoirpy
@@ -110,6 +118,7 @@ import numpy as np
 from brian2 import Hz, ms, mV, second, volt
 
 from spikingml.analysis import reservoir as rc
+from spikingml.circuits._reservoir_runs import simulate_many
 from spikingml.errors import ValidationError
 from spikingml.params import CircuitParams, is_whole, param
 from spikingml.plasticity.short_term import MAASS_2002, TsodyksMarkram, steady_state
@@ -119,7 +128,9 @@ from spikingml.simulation import (
     brian_device,
     check_device,
     check_seed,
+    constant_args,
     progress_reporter,
+    set_constants,
     versions,
 )
 
@@ -139,6 +150,7 @@ __all__ = [
     "prepare_inputs",
     "raster_options",
     "simulate",
+    "simulate_many",
     "states",
     "twin",
 ]
@@ -202,12 +214,12 @@ METRICS: dict[str, str] = {
 
 
 # --------------------------------------------------------------------------- parameters
-def _time(default: Any, doc: str, **bounds: Any) -> Any:
-    return param(default, doc, unit=second, low=0 * ms, low_inclusive=False, **bounds)
+def _time(default: Any, doc: str, **options: Any) -> Any:
+    return param(default, doc, unit=second, low=0 * ms, low_inclusive=False, **options)
 
 
-def _volt(default: Any, doc: str) -> Any:
-    return param(default, doc, unit=mV, low=0 * mV)
+def _volt(default: Any, doc: str, **options: Any) -> Any:
+    return param(default, doc, unit=mV, low=0 * mV, **options)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -222,18 +234,20 @@ class Params(CircuitParams):
         2.0, "Maass's lambda: length of the connection probability", low=0, low_inclusive=False
     )
     connectivity_scale: float = param(1.0, "factor on every connection probability C", low=0)
-    tau_m: Any = _time(30 * ms, "membrane time constant")
+    tau_m: Any = _time(30 * ms, "membrane time constant", runtime=True)
     v_threshold: Any = _volt(15 * mV, "firing threshold (rest at 0 mV)")
-    v_reset: Any = _volt(13.5 * mV, "reset potential")
+    v_reset: Any = _volt(13.5 * mV, "reset potential", runtime=True)
     bg_low: Any = _volt(13.5 * mV, "lowest background input I_bg (drawn per neuron)")
     bg_high: Any = _volt(14.5 * mV, "highest background input I_bg")
-    refractory_e: Any = _time(3 * ms, "refractory period of excitatory neurons")
-    refractory_i: Any = _time(2 * ms, "refractory period of inhibitory neurons")
-    tau_e: Any = _time(3 * ms, "time constant of the fast excitatory current")
-    tau_i: Any = _time(6 * ms, "time constant of the inhibitory current")
+    refractory_e: Any = _time(3 * ms, "refractory period of excitatory neurons", runtime=True)
+    refractory_i: Any = _time(2 * ms, "refractory period of inhibitory neurons", runtime=True)
+    tau_e: Any = _time(3 * ms, "time constant of the fast excitatory current", runtime=True)
+    tau_i: Any = _time(6 * ms, "time constant of the inhibitory current", runtime=True)
     tau_input_min: Any = _time(5 * ms, "shortest input current time constant tau_in")
     tau_input_max: Any = _time(300 * ms, "longest tau_in (log-uniform per neuron): the memory")
-    adaptation_jump: Any = _volt(1 * mV, "adaptation a += jump at an excitatory spike")
+    adaptation_jump: Any = _volt(
+        1 * mV, "adaptation a += jump at an excitatory spike", runtime=True
+    )
     tau_adapt_min: Any = _time(100 * ms, "shortest adaptation time constant tau_a")
     tau_adapt_max: Any = _time(1000 * ms, "longest tau_a (log-uniform per neuron)")
     static_rate: Any = param(
@@ -242,6 +256,7 @@ class Params(CircuitParams):
         unit=Hz,
         low=0 * Hz,
         low_inclusive=False,
+        runtime=True,
     )
     w_ee: Any = _volt(30 * mV, "mean E -> E weight (current jump at release 1)")
     w_ei: Any = _volt(60 * mV, "mean E -> I weight")
@@ -261,7 +276,9 @@ class Params(CircuitParams):
         100 * Hz, "rate of an input neuron at u = 1", unit=Hz, low=0 * Hz, low_inclusive=False
     )
     bin_width: Any = _time(20 * ms, "bin of the input and of the state readout")
-    state_tau: Any = _time(30 * ms, "time constant of the filtered spikes (the state)")
+    state_tau: Any = _time(
+        30 * ms, "time constant of the filtered spikes (the state)", runtime=True
+    )
     n_fit_bins: int = param(
         1500, "bins of each half (fit, test) of the memory phase", integer=True, low=20
     )
@@ -273,13 +290,25 @@ class Params(CircuitParams):
     xor_gap: Any = _time(60 * ms, "onset of the second window after the first")
     xor_delay: Any = _time(20 * ms, "readout after the end of the second window")
     twin_spectral_radius: float = param(
-        0.9, "spectral radius of the rate twin", low=0, low_inclusive=False
+        0.9,
+        "spectral radius of the rate twin",
+        low=0,
+        low_inclusive=False,
+        runtime=True,
     )
     esn_spectral_radius: float = param(
-        0.9, "spectral radius of the tanh ESN", low=0, low_inclusive=False
+        0.9,
+        "spectral radius of the tanh ESN",
+        low=0,
+        low_inclusive=False,
+        runtime=True,
     )
     esn_input_scaling: float = param(
-        0.5, "input scaling of the ESNs (input 2u - 1)", low=0, low_inclusive=False
+        0.5,
+        "input scaling of the ESNs (input 2u - 1)",
+        low=0,
+        low_inclusive=False,
+        runtime=True,
     )
     dt: Any = _time(0.25 * ms, "simulation time step", high=1 * ms)
 
@@ -541,6 +570,10 @@ tau_a : second (constant)
 jump : volt (constant)
 I_bg : volt (constant)
 refractory_period : second (constant)
+tau_m : second (shared, constant)
+tau_e : second (shared, constant)
+tau_i : second (shared, constant)
+v_reset : volt (shared, constant)
 """
 
 #: Transmission of the recurrent synapses (``release`` from the rule; Dale's law).
@@ -561,8 +594,45 @@ class Network(NamedTuple):
     column_spikes: b2.SpikeMonitor
 
 
+def _constants(params: Params) -> dict[str, Any]:
+    """The run-time fields that are shared constants of the column, by their names in the
+    equations: values the compiled program reads when it runs rather than constants of
+    its code (:func:`spikingml.simulation.constant_args`)."""
+    return {name: getattr(params, name) for name in ("tau_m", "tau_e", "tau_i", "v_reset")}
+
+
+def _neuron_values(params: Params, inputs: Inputs) -> dict[str, Any]:
+    """Per-neuron constants of the column (every copy) that depend on run-time fields.
+
+    The refractory periods and adaptation jumps by type, and the input currents' time
+    constants (``tau_e`` in the copy without the slow mechanism). Initial values, so the
+    compiled program takes new ones as run arguments.
+    """
+    n, exc = params.n_neurons, inputs.excitatory
+    refractory = np.where(exc, float(params.refractory_e), float(params.refractory_i))
+    fast = np.full(n, float(params.tau_e))  # the copy without the slow input currents
+    return {
+        "refractory_period": np.tile(refractory, len(COPIES)) * second,
+        "jump": np.tile(np.where(exc, float(params.adaptation_jump), 0.0), len(COPIES)) * volt,
+        "tau_in": np.concatenate([inputs.tau_in, inputs.tau_in, fast]) * second,
+    }
+
+
+def _recurrent(inputs: Inputs) -> dict[str, dict[str, np.ndarray]]:
+    """The column's synapses by the sign of their presynaptic neuron (``exc``, ``inh``)."""
+    sign = inputs.excitatory[inputs.rec["pre"]]
+    return {
+        kind: {k: v[sign == excitatory] for k, v in inputs.rec.items()}
+        for kind, excitatory in (("exc", True), ("inh", False))
+    }
+
+
 def _recurrent_values(params: Params, syn: dict[str, np.ndarray]) -> dict[str, Any]:
-    """Rule values of every copy: dynamic; static (steady-state release); dynamic."""
+    """Rule values of every copy: dynamic; static (steady-state release); dynamic.
+
+    Initial values; only the static copy's ``U`` depends on a run-time field
+    (``static_rate``).
+    """
     tiny = np.full(len(syn["U"]), 1e-6)  # static: instant recovery, no facilitation
     u_star, x_star = steady_state(syn["U"], syn["D"], syn["F"], 1 / float(params.static_rate))
     steady = np.asarray(u_star) * np.asarray(x_star)
@@ -574,6 +644,22 @@ def _recurrent_values(params: Params, syn: dict[str, np.ndarray]) -> dict[str, A
     }
 
 
+def _run_time_values(network: Network, params: Params, inputs: Inputs) -> dict[Any, Any]:
+    """``{variable: value}`` of everything in ``network`` that run-time fields set: the
+    column's shared constants (:func:`_constants`) and per-neuron constants
+    (:func:`_neuron_values`), and the static copy's release ``U`` of every synapse.
+
+    The ``run_args`` of the compiled program (:func:`simulate_many`).
+    """
+    values = constant_args(network.net, _constants(params))
+    for name, value in _neuron_values(params, inputs).items():
+        values[getattr(network.column, name)] = value
+    recurrent = network.synapses[:2]  # exc, inh (the input synapses are static)
+    for syn, by_kind in zip(recurrent, _recurrent(inputs).values(), strict=True):
+        values[syn.U] = _recurrent_values(params, by_kind)["U"]
+    return values
+
+
 def build_network(params: Params, inputs: Inputs) -> Network:
     """Create the input neurons, the three copies of the column, synapses and monitors."""
     n, copies, rule = params.n_neurons, len(COPIES), TsodyksMarkram()
@@ -581,7 +667,6 @@ def build_network(params: Params, inputs: Inputs) -> Network:
     source = b2.SpikeGeneratorGroup(
         params.n_inputs, inputs.input_indices, inputs.input_steps * params.dt, name="inputs"
     )
-    namespace = {k: getattr(params, k) for k in ("tau_m", "tau_e", "tau_i")}
     column = b2.NeuronGroup(
         copies * n,
         _NEURON,
@@ -589,23 +674,17 @@ def build_network(params: Params, inputs: Inputs) -> Network:
         reset="v = v_reset\na += jump",
         refractory="refractory_period",
         method="exponential_euler",
-        namespace={**namespace, "v_threshold": params.v_threshold, "v_reset": params.v_reset},
+        namespace={"v_threshold": params.v_threshold},
         name="column",
     )
     column.v = np.tile(inputs.v0, copies) * mV
     column.I_bg = np.tile(inputs.background, copies) * mV
-    exc = inputs.excitatory
-    refractory = np.where(exc, float(params.refractory_e), float(params.refractory_i))
-    column.refractory_period = np.tile(refractory, copies) * second
-    column.jump = np.tile(np.where(exc, float(params.adaptation_jump), 0.0), copies) * volt
     column.tau_a = np.tile(inputs.tau_a, copies) * second
-    fast = np.full(n, float(params.tau_e))  # the copy without the slow input currents
-    column.tau_in = np.concatenate([inputs.tau_in, inputs.tau_in, fast]) * second
+    for name, value in _neuron_values(params, inputs).items():  # refractory, jump, tau_in
+        setattr(column, name, value)
     synapses = []
-    for kind, sign in (("exc", True), ("inh", False)):
-        sel = exc[inputs.rec["pre"]] == sign
-        syn = {k: v[sel] for k, v in inputs.rec.items()}
-        offsets = np.repeat(np.arange(copies) * n, int(sel.sum()))
+    for kind, syn in _recurrent(inputs).items():
+        offsets = np.repeat(np.arange(copies) * n, len(syn["pre"]))
         s = b2.Synapses(
             column,
             column,
@@ -623,8 +702,7 @@ def build_network(params: Params, inputs: Inputs) -> Network:
         source,
         column,
         "w : volt (constant)",
-        on_pre="I_in_post += w * tau_e / tau_in_post",
-        namespace=namespace,
+        on_pre="I_in_post += w * tau_e_post / tau_in_post",
         name="input_synapses",
     )
     offsets = np.repeat(np.arange(copies) * n, len(inputs.inp["pre"]))
@@ -636,6 +714,7 @@ def build_network(params: Params, inputs: Inputs) -> Network:
     input_spikes = b2.SpikeMonitor(source, name="input_spikes")
     column_spikes = b2.SpikeMonitor(column, name="column_spikes")
     net = b2.Network(source, column, *synapses, input_spikes, column_spikes)
+    set_constants(net, _constants(params))  # the run-time fields' values
     return Network(net, source, column, tuple(synapses), input_spikes, column_spikes)
 
 
@@ -653,7 +732,8 @@ def simulate(
     device : {"runtime", "cpp_standalone"}
         Brian2 device.
     progress : bool
-        Show progress of the simulation on stderr.
+        Show progress of the simulation on stderr (``runtime``; a ``cpp_standalone``
+        program reports nothing until it ends).
 
     Returns
     -------
@@ -663,30 +743,65 @@ def simulate(
         bin); events ``xor_readout`` (the readout time of every XOR trial); phases
         ``memory`` and ``xor``; weights: the wiring (``rec_*``, ``in_*``), ``excitatory``,
         ``tau_in`` and ``xor_bits``.
+
+    Notes
+    -----
+    Under ``cpp_standalone`` the program is built in the persistent build directory of
+    the parameters' structure and the run-time fields are its run arguments
+    (:func:`simulate_many`): a run that changes only those (``tau_m``, ``tau_e``,
+    ``adaptation_jump``, ...) compiles nothing. The seed is not a run argument (it draws
+    the wiring and the input spikes).
+
+    See Also
+    --------
+    simulate_many : several parameter sets and seeds, compiled once per structure.
     """
-    params = Params() if params is None else params
-    if not isinstance(params, Params):
-        raise ValidationError("params", "a reservoir.Params", type(params).__name__)
+    params = _check_params(params)
     check_device(device)
     seed = check_seed(seed)
+    if device == "cpp_standalone":
+        (result,) = simulate_many([(params, seed)], device, progress)
+        return result
     inputs = prepare_inputs(params, seed)
     t_wall = time.perf_counter()
     with brian_device(device, seed):
         network = build_network(params, inputs)
         counter = SynapticEventCounter(network.net)
-        if device == "cpp_standalone":
-            report = "stderr" if progress else None
-        else:
-            report = progress_reporter(progress, NAME)
-        duration = params.n_bins * params.bin_width
-        network.net.run(duration, report=report, report_period=10 * second)
-        spikes = (
-            np.asarray(network.input_spikes.i[:]),
-            np.asarray(network.input_spikes.t[:] / second),
-            np.asarray(network.column_spikes.i[:]),
-            np.asarray(network.column_spikes.t[:] / second),
-        )
-        events = counter.total()
+        _run_protocol(network, params, progress_reporter(progress, NAME))
+        return _read(network, counter, params, inputs, seed, device, t_wall)
+
+
+def _check_params(params: Params | None) -> Params:
+    params = Params() if params is None else params
+    if not isinstance(params, Params):
+        raise ValidationError("params", "a reservoir.Params", type(params).__name__)
+    return params
+
+
+def _run_protocol(network: Network, params: Params, report: Any = None) -> None:
+    """Run the whole input (under ``cpp_standalone`` with ``build_on_run=False``: only
+    record the run; the caller builds the program and runs it)."""
+    duration = params.n_bins * params.bin_width
+    network.net.run(duration, report=report, report_period=10 * second)
+
+
+def _read(
+    network: Network,
+    counter: SynapticEventCounter,
+    params: Params,
+    inputs: Inputs,
+    seed: int,
+    device: str,
+    t_wall: float,
+) -> Result:
+    """Read a finished run into a :class:`Result` (wall time from ``t_wall``)."""
+    spikes = (
+        np.asarray(network.input_spikes.i[:]),
+        np.asarray(network.input_spikes.t[:] / second),
+        np.asarray(network.column_spikes.i[:]),
+        np.asarray(network.column_spikes.t[:] / second),
+    )
+    events = counter.total()
     return _collect(params, inputs, seed, device, spikes, events, time.perf_counter() - t_wall)
 
 

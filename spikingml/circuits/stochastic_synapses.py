@@ -46,7 +46,11 @@ value per window. Weights start at 0. The release noise is per spike, not per ex
 DropConnect's mask: with ``n`` spikes per active input the mask is the released fraction
 ``Binomial(n, p) / n`` (variance ``p (1 - p) / n``), so averaging over spikes regularises
 less; ``n = 1`` (the default) makes the circuit's mask exactly DropConnect's. No
-``network_operation``: the code runs under ``runtime`` and ``cpp_standalone``.
+``network_operation``: the code runs under ``runtime`` and ``cpp_standalone``. The run-time
+field ``learning_rate`` (``Params.runtime_fields()``) is a shared constant of the
+synapses rather than a constant of the code, so the compiled program runs with another
+learning rate without being compiled again (:func:`simulate_many`); the release
+probabilities (the copies), the examples and the schedule are structural.
 
 Protocol
 --------
@@ -121,6 +125,7 @@ from brian2 import ms, second
 
 from spikingml.analysis import dropconnect as dc
 from spikingml.analysis.stats import pearson
+from spikingml.circuits._stochastic_synapses_runs import simulate_many
 from spikingml.errors import ValidationError
 from spikingml.params import CircuitParams, is_whole, param
 from spikingml.plasticity.release_delta import ReleaseDeltaRule
@@ -131,6 +136,7 @@ from spikingml.simulation import (
     check_device,
     check_seed,
     progress_reporter,
+    set_constants,
     versions,
 )
 from spikingml.stimuli.binary_patterns import binary_digits
@@ -150,6 +156,7 @@ __all__ = [
     "prepare_inputs",
     "raster_options",
     "simulate",
+    "simulate_many",
     "twin",
 ]
 
@@ -233,7 +240,9 @@ class Params(CircuitParams):
     n_validation: int = param(850, "held-out validation examples (choose p)", integer=True, low=1)
     n_test: int = param(850, "held-out test examples (the gap)", integer=True, low=1)
     n_epochs: int = param(600, "passes over the training examples", integer=True, low=1)
-    learning_rate: float = param(0.02, "eta of the delta rule", low=0, low_inclusive=False)
+    learning_rate: float = param(
+        0.02, "eta of the delta rule", low=0, low_inclusive=False, runtime=True
+    )
     pixel_threshold: float = param(
         7.0, "grey level above which a pixel is on", low=0, high=16, high_inclusive=False
     )
@@ -453,11 +462,11 @@ def build_network(params: Params, inputs: Inputs) -> Network:
     plastic = b2.Synapses(
         source,
         output,
-        rule.synapse_model(),
+        rule.synapse_model(shared=True),
         on_pre={"pre": rule.on_pre()},
         on_post={"learn": rule.on_decision()},
         on_event={"pre": "spike", "learn": "decide"},
-        namespace={**schedules, **rule.namespace()},
+        namespace={**schedules, **rule.namespace(shared=True)},
         name="plastic",
     )
     plastic.connect()  # synapse (i, k): input i -> output k, ordered by input
@@ -466,6 +475,7 @@ def build_network(params: Params, inputs: Inputs) -> Network:
     decisions = b2.EventMonitor(output, "decide", variables=["v"], name="decisions")
     input_spikes = b2.SpikeMonitor(source, name="input_spikes")
     net = b2.Network(source, output, plastic, decisions, input_spikes)
+    set_constants(net, rule.shared_constants())  # the run-time field learning_rate
     return Network(net, source, output, plastic, decisions, input_spikes)
 
 
@@ -477,6 +487,19 @@ def simulate(
 ) -> Result:
     """Train every copy on the examples of ``seed``, then evaluate and delete synapses.
 
+    Parameters
+    ----------
+    params : Params, optional
+        Circuit parameters (the default preset if omitted).
+    seed : int
+        Seed of every random draw (the examples, their order, the deletion ranks, the
+        releases).
+    device : {"cpp_standalone", "runtime"}
+        Brian2 device.
+    progress : bool
+        Show progress of the simulation on stderr (``runtime``; a ``cpp_standalone``
+        program reports nothing until it ends).
+
     Returns
     -------
     Result
@@ -484,27 +507,49 @@ def simulate(
         phases ``train``, ``evaluate`` and ``deletion``; weights ``w`` (inputs x copies x
         classes); ``extra``: ``potentials`` (windows x outputs: every output's ``v`` at
         every decision), ``copies`` and the example of every window.
+
+    Notes
+    -----
+    Under ``cpp_standalone`` the program is built in the persistent build directory of
+    the parameters' structure and the learning rate is its run argument
+    (:func:`simulate_many`): a run that changes only ``learning_rate`` compiles nothing.
+    The seed is not a run argument (it draws the examples in Python and the releases on
+    the device).
+
+    See Also
+    --------
+    simulate_many : several parameter sets and seeds, compiled once per structure.
     """
-    params = Params() if params is None else params
-    if not isinstance(params, Params):
-        raise ValidationError("params", "a stochastic_synapses.Params", type(params).__name__)
+    params = _check_params(params)
     check_device(device)
     seed = check_seed(seed)
+    if device == "cpp_standalone":
+        (result,) = simulate_many([(params, seed)], device, progress)
+        return result
     inputs = prepare_inputs(params, seed)
-    duration = len(inputs.windows) * params.window_steps * params.dt
     t_wall = time.perf_counter()
     _silence_order_warning()
     with brian_device(device, seed):
         network = build_network(params, inputs)
         counter = SynapticEventCounter(network.net)
-        report = (
-            ("stderr" if progress else None)
-            if device == "cpp_standalone"
-            else progress_reporter(progress, NAME)
-        )
-        network.net.run(duration, report=report, report_period=10 * second)
+        _run_protocol(network, params, inputs, progress_reporter(progress, NAME))
         recorded = _read(network, len(inputs.windows), counter)
     return _collect(params, seed, device, inputs, recorded, time.perf_counter() - t_wall)
+
+
+def _check_params(params: Params | None) -> Params:
+    params = Params() if params is None else params
+    if not isinstance(params, Params):
+        raise ValidationError("params", "a stochastic_synapses.Params", type(params).__name__)
+    return params
+
+
+def _run_protocol(network: Network, params: Params, inputs: Inputs, report: Any = None) -> None:
+    """Run every window of the protocol (under ``cpp_standalone`` with
+    ``build_on_run=False``: only record the run; the caller builds the program and runs
+    it)."""
+    duration = len(inputs.windows) * params.window_steps * params.dt
+    network.net.run(duration, report=report, report_period=10 * second)
 
 
 def _silence_order_warning() -> None:

@@ -21,6 +21,9 @@ excitatory synapses (Dale's law): a circuit starts them at an offset ``w0`` and 
 the offset's mean effect with uniform feedback inhibition; while no weight reaches a
 bound, ``w - w0`` is exactly the covariance rule summed over the presentations.
 :meth:`BoundedCovariance.numpy_update` is the same update in NumPy (for twins and tests).
+The ``cov_`` constants come from the synapses' ``namespace``
+(:meth:`BoundedCovariance.namespace`) or are declared shared constants of the synapses
+(:meth:`BoundedCovariance.shared_model`; the attractor's run-time fields).
 
 References
 ----------
@@ -85,6 +88,19 @@ class BoundedCovariance(RuleParams):
             "cov_target_count": float(self.target_count),
             "cov_w_max": float(self.w_max),
         }
+
+    @staticmethod
+    def shared_model() -> str:
+        """Model lines declaring the constants of :meth:`namespace` shared constants.
+
+        Append them to the synapses' model instead of passing :meth:`namespace`, and give
+        them their values with :func:`spikingml.simulation.set_constants` (``namespace()``
+        maps each name to its value): they are then values the compiled
+        ``cpp_standalone`` program reads when it runs, so it runs with other values of
+        them without being compiled again (:func:`spikingml.simulation.constant_args`).
+        """
+        names = ("cov_learning_rate", "cov_coding_level", "cov_target_count", "cov_w_max")
+        return "".join(f"{name} : 1 (shared, constant)\n" for name in names)
 
     def update_code(self, weight: str = "w", *, rate: str = "1", count: str = "c") -> str:
         """Return the statement for ``run_regularly`` at the end of every presentation.

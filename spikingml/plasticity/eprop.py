@@ -40,17 +40,24 @@ Many trials run at once as *copies* of the network in one group (copy ``c`` is n
   and ``s``, the batch gradient ``gsum``); the synapses of every copy read it as a
   linked variable (``w : 1 (linked)``);
 - *eligibility* groups (:meth:`EProp.eligibility_model`): one neuron per synapse of
-  every copy (``ea``, ``ebar``, ``g``, ``h``, ``gt``), reading ``psi``, ``L`` and the rate of
-  their postsynaptic neuron and the trace ``xbar`` of their presynaptic one as linked
-  variables; *reduction* synapses sum their ``gt`` into the weights' ``gsum`` (on the
+  every copy (``ea``, ``ebar``, ``g``, ``h``, ``gt``), reading ``psi``, ``L``, ``beta`` and
+  the rate of their postsynaptic neuron and the trace ``xbar`` of their presynaptic one
+  as linked variables; *reduction* synapses sum their ``gt`` into the weights' ``gsum`` (on the
   weights' clock, which ticks once a trial: the sums are needed at trial boundaries
   only);
 - the recurrent neurons (:meth:`EProp.neuron_model`), the input traces
   (:meth:`EProp.input_model`) and the readouts (:meth:`EProp.readout_model`: two per
   copy, the softmax of two classes being the logistic function of their difference).
 
-:func:`build_eprop_network` creates all of them; within each step the schedule is
-fixed by ``when``/``order`` (:data:`SCHEDULE`) so that the Brian2 network computes
+:func:`build_eprop_network` creates all of them. The rule's constants
+(:meth:`EProp.shared_values`: the decays, ``v_th``, ``gamma``, the refractory steps,
+Adam's constants and step size, the regulariser's strength and target) are shared
+variables of the groups that read them (``ep_alpha : 1 (shared, constant)`` in their
+models), not constants of the generated code: a compiled ``cpp_standalone`` program
+runs with another rule's values as run arguments
+(:func:`spikingml.simulation.constant_args`), and with other ``beta`` (a constant of
+each neuron, which the eligibility groups read). Within each step the schedule is fixed
+by ``when``/``order`` (:data:`SCHEDULE`) so that the Brian2 network computes
 exactly what the NumPy reference does (tests/test_plasticity_eprop.py: gradients
 within 1e-6 relative). The update of a trial's last step is applied at the first step
 of the next, before the sum: every step of the trial counts.
@@ -83,6 +90,7 @@ from brian2 import (
 
 from spikingml.errors import ValidationError
 from spikingml.params import RuleParams, param
+from spikingml.simulation import set_constants
 
 __all__ = ["EProp", "EPropNetwork", "SCHEDULE", "build_eprop_network"]
 
@@ -179,6 +187,20 @@ class EProp(RuleParams):
             "ep_f0": float(self.f_target) * step,
         }
 
+    def shared_values(self, dt: Any) -> dict[str, float]:
+        """Every shared variable of the rule's groups that holds one of its values.
+
+        :meth:`constants` and Adam's step size ``lr`` and the regulariser's ``creg``, by
+        their names in the models; :func:`build_eprop_network` gives them these values
+        (:func:`spikingml.simulation.set_constants`), and run arguments of a compiled
+        program may give them others (:func:`spikingml.simulation.constant_args`).
+        """
+        return {
+            **self.constants(dt),
+            "lr": float(self.learning_rate),
+            "creg": float(self.c_reg),
+        }
+
     # -- Brian2 code -----------------------------------------------------------------------
     @staticmethod
     def neuron_model() -> str:
@@ -187,10 +209,12 @@ class EProp(RuleParams):
         ``z`` is the spike of the last step (set by the reset, used and cleared by the
         next update); ``r`` counts refractory steps (free when ``r < 0``); ``cnt`` counts
         the trial's spikes; ``L`` is the learning signal (a summed variable's target).
+        The constants the neurons' code reads are shared variables (:meth:`shared_values`).
         """
         return (
             "v : 1\na : 1\nz : 1\nr : 1\nIin : 1\nIrec : 1\nxbar : 1\nzbar : 1\n"
             "psi : 1\nL : 1\ncnt : 1\nbeta : 1 (constant)\n"
+            + _shared("ep_alpha", "ep_rho", "ep_kappa", "ep_v_th", "ep_gamma", "ep_n_ref")
         )
 
     @staticmethod
@@ -224,7 +248,7 @@ class EProp(RuleParams):
     @staticmethod
     def input_model() -> str:
         """Model of the input traces (one per input neuron of every copy)."""
-        return "x : 1\nxbar : 1\n"
+        return "x : 1\nxbar : 1\n" + _shared("ep_alpha")
 
     @staticmethod
     def input_update() -> str:
@@ -241,7 +265,7 @@ class EProp(RuleParams):
         """
         return (
             "y : 1\nyo : 1 (linked)\nerr : 1\ntarget : 1\nvote : 1\n"
-            "win_on : second\nwin_off : second\nt0 : second\n"
+            "win_on : second\nwin_off : second\nt0 : second\n" + _shared("ep_kappa")
         )
 
     @staticmethod
@@ -258,15 +282,16 @@ class EProp(RuleParams):
         """Model of an eligibility group (one neuron per synapse of every copy).
 
         ``output=True``: the readout weights' (``err`` of the readout, ``zbar`` of the
-        neuron); otherwise an input or recurrent weight's (``psi``, ``L``, ``cnt`` of the
-        postsynaptic neuron, ``xbar`` of the presynaptic one).
+        neuron); otherwise an input or recurrent weight's (``psi``, ``L``, ``cnt``,
+        ``beta`` of the postsynaptic neuron, ``xbar`` of the presynaptic one).
         """
         if output:
             return "err : 1 (linked)\nzbar : 1 (linked)\ng : 1\n"
         return (
             "psi : 1 (linked)\nL : 1 (linked)\nxbar : 1 (linked)\ncnt : 1 (linked)\n"
-            "beta : 1 (constant)\nea : 1\nebar : 1\ng : 1\nh : 1\ngt : 1\n"
+            "beta : 1 (linked)\nea : 1\nebar : 1\ng : 1\nh : 1\ngt : 1\n"
             "creg : 1 (shared, constant)\ninv_steps : 1 (shared, constant)\n"
+            + _shared("ep_rho", "ep_kappa", "ep_f0")
         )
 
     @staticmethod
@@ -292,13 +317,13 @@ class EProp(RuleParams):
     def weight_model() -> str:
         """Model of a weights' group: ``w``, the batch gradient ``gsum``, Adam's ``m``, ``s``.
 
-        ``lr`` (Adam's step size; 0 freezes the weights) and ``inv_batch`` (1 / copies)
-        are variables, so other values need no new compilation.
+        ``lr`` (Adam's step size; 0 freezes the weights), ``inv_batch`` (1 / copies) and
+        Adam's constants are variables, so other values need no new compilation.
         """
         return (
             "w : 1\ngsum : 1\nm : 1\ns : 1\n"
             "lr : 1 (shared)\ninv_batch : 1 (shared, constant)\n"
-            "trial_duration : second (shared, constant)\n"
+            "trial_duration : second (shared, constant)\n" + _shared("ep_b1", "ep_b2", "ep_eps")
         )
 
     @staticmethod
@@ -348,6 +373,12 @@ class EProp(RuleParams):
         if kind not in codes:
             raise ValidationError("EProp.trial_reset(kind)", f"one of {sorted(codes)}", kind)
         return codes[kind]
+
+
+def _shared(*names: str) -> str:
+    """Model lines declaring ``names`` (constants of :meth:`EProp.constants`) shared
+    constants of a group."""
+    return "".join(f"{name} : 1 (shared, constant)\n" for name in names)
 
 
 class EPropNetwork(NamedTuple):
@@ -450,7 +481,8 @@ def build_eprop_network(
         )
     if np.any(np.diag(w_rec) != 0):
         raise ValidationError("build_eprop_network(w_rec)", "a zero diagonal", "non-zero")
-    ns = rule.constants(dt)
+    # the rule's values are shared variables (set at the end), the tables TimedArrays
+    ns: dict[str, Any] = {}
     ns["ep_target"] = TimedArray(
         np.eye(2)[np.asarray(targets, int)].reshape(n_trials, n_copies * 2), dt=trial_duration
     )
@@ -518,7 +550,6 @@ def build_eprop_network(
             name=f"{prefix}_w_{key}",
         )
         grp.w = np.asarray(init, float).ravel()
-        grp.lr = rule.learning_rate
         grp.inv_batch = 1.0 / n_copies
         grp.trial_duration = trial_duration
         every_trial(grp, rule.adam_update(), "adam", f"adam_{key}")
@@ -530,9 +561,13 @@ def build_eprop_network(
         "rec": _pairs(n_copies, n, n, skip_diagonal=True),
         "out": _pairs(n_copies, 2, n),
     }
+    # Every Synapses object runs on the clock its code runs on (a pathway on its source's,
+    # a summed variable on its target's): a clock of its own would run no code, and the
+    # standalone device writes such clocks into main.cpp in an order that changes from
+    # one build to the next (a new compilation of main.cpp each time)
     synapses = {}
     synapses["input_trace"] = Synapses(
-        inputs, traces, on_pre="x_post += 1", dt=dt, name=f"{prefix}_s_input_trace"
+        inputs, traces, on_pre="x_post += 1", clock=inputs.clock, name=f"{prefix}_s_input_trace"
     )
     synapses["input_trace"].connect(j="i")
     pre_groups = {"in": (inputs, n_in), "rec": (neurons, n), "out": (neurons, n)}
@@ -550,7 +585,7 @@ def build_eprop_network(
             post,
             "w : 1 (linked)\nwidx : integer (constant)\n",
             on_pre=f"{var}_post += w",
-            dt=dt,
+            clock=pre.clock,
             namespace=ns,
             name=f"{prefix}_s_{key}",
         )
@@ -572,8 +607,7 @@ def build_eprop_network(
             elig.cnt = linked_var(neurons, "cnt", index=c * n + j)
             src = traces if key == "in" else neurons
             elig.xbar = linked_var(src, "xbar", index=c * n_pre + i)
-            elig.beta = beta[c * n + j]
-            elig.creg = rule.c_reg
+            elig.beta = linked_var(neurons, "beta", index=c * n + j)
             elig.inv_steps = 1.0 / steps
         elig.run_regularly(
             rule.eligibility_update(output),
@@ -591,7 +625,7 @@ def build_eprop_network(
             weights[key],
             rule.reduction_model(output),
             # the sum is needed at trial boundaries only (it runs on the weights' clock)
-            dt=trial_duration,
+            clock=weights[key].clock,
             namespace=ns,
             name=f"{prefix}_r_{key}",
         )
@@ -601,7 +635,7 @@ def build_eprop_network(
         readouts,
         neurons,
         "B : 1 (constant)\nL_post = B * err_pre : 1 (summed)",
-        dt=dt,
+        clock=neurons.clock,
         namespace=ns,
         name=f"{prefix}_s_feedback",
     )
@@ -634,4 +668,6 @@ def build_eprop_network(
     )
     for grp, kind in ((neurons, "neurons"), (traces, "inputs"), (readouts, "readouts")):
         every_trial(grp, rule.trial_reset(kind), "trial_reset", f"reset_{kind}")
-    return EPropNetwork(inputs, traces, neurons, readouts, weights, eligibility, synapses)
+    network = EPropNetwork(inputs, traces, neurons, readouts, weights, eligibility, synapses)
+    set_constants(network.objects, rule.shared_values(dt))
+    return network

@@ -34,7 +34,10 @@ and example (``n = 1``) the released spikes are exactly a DropConnect mask.
 
 The circuit provides three ``TimedArray`` schedules in the namespace, ``rd_learning(t)``,
 ``rd_deleted(t)`` and ``rd_label(t)`` (one value per example), and the output neurons'
-``decide`` event. :mod:`spikingml.analysis.dropconnect` is the same rule in NumPy.
+``decide`` event. :mod:`spikingml.analysis.dropconnect` is the same rule in NumPy. The
+learning rate ``rd_eta`` is a constant of the namespace (:meth:`ReleaseDeltaRule.namespace`)
+or, with ``shared=True``, a shared constant of the synapses (the circuit's run-time field
+``learning_rate``).
 
 References
 ----------
@@ -79,9 +82,19 @@ class ReleaseDeltaRule(RuleParams):
         1, "rd_spikes: spikes per active input and example", integer=True, low=1
     )
 
-    def namespace(self) -> dict[str, Any]:
-        """Constants of the generated code, prefixed ``rd_``."""
-        return {"rd_eta": float(self.learning_rate), "rd_spikes": float(self.spikes_per_input)}
+    def namespace(self, shared: bool = False) -> dict[str, Any]:
+        """Constants of the generated code, prefixed ``rd_``.
+
+        With ``shared``, only those that ``synapse_model(shared=True)`` does not declare
+        (``rd_spikes``).
+        """
+        values = {"rd_spikes": float(self.spikes_per_input)}
+        return values if shared else {"rd_eta": float(self.learning_rate), **values}
+
+    def shared_constants(self) -> dict[str, Any]:
+        """The values of the shared constants of ``synapse_model(shared=True)``: name ->
+        value, for :func:`spikingml.simulation.set_constants`."""
+        return {"rd_eta": float(self.learning_rate)}
 
     @staticmethod
     def output_model() -> str:
@@ -99,9 +112,16 @@ class ReleaseDeltaRule(RuleParams):
         return "v = 0"
 
     @staticmethod
-    def synapse_model() -> str:
-        """Model of the synapses: weight, released spikes of the example, deletion rank."""
-        return "w : 1\nc : 1\nrank : 1 (constant)\n"
+    def synapse_model(shared: bool = False) -> str:
+        """Model of the synapses: weight, released spikes of the example, deletion rank.
+
+        With ``shared``, also the learning rate ``rd_eta`` as a shared constant of the
+        synapses (its value from :meth:`shared_constants`) instead of a constant of the
+        namespace: a compiled ``cpp_standalone`` program then runs with another learning
+        rate (:func:`spikingml.simulation.constant_args`).
+        """
+        model = "w : 1\nc : 1\nrank : 1 (constant)\n"
+        return model + ("rd_eta : 1 (shared, constant)\n" if shared else "")
 
     @staticmethod
     def on_pre() -> str:

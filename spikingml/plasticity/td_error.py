@@ -41,7 +41,11 @@ with ``post`` read at the update. The per-synapse work is one multiply-add per u
 nothing is integrated per synapse. ``w`` is dimensionless (the circuit gives it meaning
 in its transmission code). ``E`` and ``G`` are integrated by the presynaptic group's
 state updater (the actor-critic uses forward Euler; :func:`reference_weights` does the
-same).
+same). The constants ``td_eta``, ``td_w_max`` and ``td_tau_e`` come from the groups'
+``namespace`` (:meth:`TDErrorRule.namespace`) or, with ``shared=True``, are shared
+constants of the synapses and of the presynaptic group (so that a compiled
+``cpp_standalone`` program runs with other values of them; the actor-critic's critic and
+actor synapses hold their own ``td_eta`` and ``td_w_max`` this way).
 
 References
 ----------
@@ -128,15 +132,34 @@ class TDErrorRule(RuleParams):
     )
 
     def namespace(self) -> dict[str, Any]:
-        """Constants of the generated code, prefixed ``td_`` so no group variable shadows them."""
-        return {
-            _PREFIX + "eta": float(self.eta),
-            _PREFIX + "w_max": float(self.w_max),
-            _PREFIX + "tau_e": self.tau_e,
-        }
+        """Constants of the generated code, prefixed ``td_`` so no group variable shadows them.
+
+        The union of :meth:`synapse_constants` and :meth:`presynaptic_constants`, for
+        groups that take them from their ``namespace``.
+        """
+        return {**self.synapse_constants(), **self.presynaptic_constants()}
+
+    def synapse_constants(self) -> dict[str, Any]:
+        """The synapses' constants (``td_eta``, ``td_w_max``): name -> value.
+
+        Where the synapses declare them as shared constants (``synapse_model(...,
+        shared=True)``), give them these values with
+        :func:`spikingml.simulation.set_constants`.
+        """
+        return {_PREFIX + "eta": float(self.eta), _PREFIX + "w_max": float(self.w_max)}
+
+    def presynaptic_constants(self) -> dict[str, Any]:
+        """The presynaptic group's constant (``td_tau_e``): name -> value.
+
+        Where the group declares it as a shared constant (``presynaptic_equations(...,
+        shared=True)``), give it this value with :func:`spikingml.simulation.set_constants`.
+        """
+        return {_PREFIX + "tau_e": self.tau_e}
 
     @staticmethod
-    def presynaptic_equations(rate: str = "rate", delta: str = "delta") -> str:
+    def presynaptic_equations(
+        rate: str = "rate", delta: str = "delta", shared: bool = False
+    ) -> str:
         """Equations of ``E`` and ``G`` for the presynaptic ``NeuronGroup``.
 
         Parameters
@@ -147,13 +170,32 @@ class TDErrorRule(RuleParams):
         delta : str
             Name of the group's TD-error variable (in Hz, defined by the group; e.g. the
             target of summed-variable synapses that broadcast it).
+        shared : bool
+            Declare ``td_tau_e`` a shared constant of the group (its value from
+            :meth:`presynaptic_constants`) instead of taking it from the namespace: a
+            compiled ``cpp_standalone`` program then runs with another value of it
+            (:func:`spikingml.simulation.constant_args`).
         """
-        return f"dE/dt = ({rate} - E) / {_PREFIX}tau_e : 1\ndG/dt = {delta} * E : 1\n"
+        equations = f"dE/dt = ({rate} - E) / {_PREFIX}tau_e : 1\ndG/dt = {delta} * E : 1\n"
+        if shared:
+            equations += f"{_PREFIX}tau_e : second (shared, constant)\n"
+        return equations
 
     @staticmethod
-    def synapse_model(weight: str = "w") -> str:
-        """Per-synapse variables: the weight alone (named ``weight``)."""
-        return f"{weight} : 1\n"
+    def synapse_model(weight: str = "w", shared: bool = False) -> str:
+        """Per-synapse variables: the weight alone (named ``weight``).
+
+        With ``shared``, also ``td_eta`` and ``td_w_max`` as shared constants of the
+        synapses (values from :meth:`synapse_constants`), instead of namespace constants:
+        two synapses learning from one presynaptic group with this rule may then hold
+        different values under the same names.
+        """
+        model = f"{weight} : 1\n"
+        if shared:
+            model += (
+                f"{_PREFIX}eta : 1 (shared, constant)\n{_PREFIX}w_max : 1 (shared, constant)\n"
+            )
+        return model
 
     @staticmethod
     def on_update(weight: str = "w", post: str | None = None) -> str:
