@@ -164,3 +164,22 @@ def write_rows(stem: Path, rows: Sequence[dict], title: str, preamble: str) -> N
     lines += ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     lines += ["| " + " | ".join(cell(row.get(c, "")) for c in columns) + " |" for row in rows]
     stem.with_suffix(".md").write_text("\n".join(lines) + "\n")
+
+
+def merged_rows(stem: Path, rows: Sequence[dict], key: str = "circuit") -> list[dict]:
+    """``rows`` merged into those already in ``stem.csv``: a partial run updates its rows.
+
+    A row of ``stem.csv`` whose ``key`` a new row has is replaced in place by it; the
+    other old rows are kept (as the CSV has them: text); new rows of new keys come last.
+    Without ``stem.csv``, or where its columns are not the new rows', ``rows`` as given.
+    """
+    path = stem.with_suffix(".csv")
+    if not rows or not path.exists():
+        return list(rows)
+    with open(path, newline="") as f:
+        old = list(csv.DictReader(f))
+    if not old or list(old[0]) != list(rows[0]):
+        return list(rows)
+    new = {row[key]: row for row in rows}
+    merged = [new.pop(row[key], row) for row in old]
+    return merged + list(new.values())

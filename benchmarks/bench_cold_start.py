@@ -29,7 +29,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from _harness import RESULTS, machine, write_rows  # noqa: E402
+from _harness import RESULTS, machine, merged_rows, write_rows  # noqa: E402
 
 #: Longest first run allowed (seconds).
 FIRST_RUN_TARGET = 120.0
@@ -79,7 +79,7 @@ def main() -> int:
         print(json.dumps(row), flush=True)
     write_rows(
         RESULTS / "cold_start",
-        rows,
+        merged_rows(RESULTS / "cold_start", rows),
         title="First and second run of every circuit (empty caches, then warm)",
         preamble=(
             f"Machine: {machine()}. `spikingml run NAME` (default preset, seed 0, the "

@@ -3,9 +3,10 @@
 For each circuit that declares run-time fields (``Params.runtime_fields()``), a sweep of
 8 values of one of them, default preset, seed 0, under ``cpp_standalone``, as
 :func:`spikingml.pipeline.variant_records` makes it for ``spikingml sweep`` (per value: the
-simulation on the program compiled once, the twin, the comparison). Each circuit runs in
-a fresh process with an empty build cache (``$SPIKINGML_CACHE`` a new temporary
-directory), so the first value really builds and compiles the program.
+simulation on the program compiled once; the twin, computed again only where it reads
+the swept field; the comparison). Each circuit runs in a fresh process with an empty
+build cache (``$SPIKINGML_CACHE`` a new temporary directory), so the first value really
+builds and compiles the program.
 
 Targets: the sweep costs at most the first run plus 8 x 15% of it (wall), i.e. the mean
 wall time of the 7 values after the first is at most 15% of the first's (compilation
@@ -31,7 +32,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from _harness import RESULTS, machine, write_rows  # noqa: E402
+from _harness import RESULTS, machine, merged_rows, write_rows  # noqa: E402
 
 #: circuit -> (run-time field, its 8 values as --set text)
 SWEEPS: dict[str, tuple[str, list[str]]] = {
@@ -48,6 +49,32 @@ SWEEPS: dict[str, tuple[str, list[str]]] = {
         ["0.0025", "0.005", "0.0075", "0.01", "0.015", "0.02", "0.03", "0.04"],
     ),
     "v1-ica": ("beta", ["0.0025", "0.005", "0.0075", "0.01", "0.0125", "0.015", "0.02", "0.03"]),
+    "actor-critic": (
+        "eta_actor",
+        ["0.01", "0.02", "0.03", "0.04", "0.05", "0.06", "0.08", "0.1"],
+    ),
+    "attractor": ("eta", ["0.06", "0.07", "0.08", "0.09", "0.1", "0.11", "0.12", "0.13"]),
+    "eprop-memory": (
+        "learning_rate",
+        ["0.002", "0.004", "0.006", "0.008", "0.01", "0.012", "0.015", "0.02"],
+    ),
+    "hebbian-tsne": (
+        "learning_rate",
+        ["0.05", "0.1", "0.15", "0.2", "0.25", "0.3", "0.4", "0.5"],
+    ),
+    "hierarchy": ("eta_top", ["0.01", "0.02", "0.03", "0.04", "0.05", "0.06", "0.08", "0.1"]),
+    "neural-sampling": (
+        "weight_std",
+        ["0.2", "0.3", "0.4", "0.5", "0.6", "0.7", "0.8", "1.0"],
+    ),
+    "reservoir": (
+        "tau_m",
+        ["10 ms", "15 ms", "20 ms", "25 ms", "30 ms", "35 ms", "40 ms", "50 ms"],
+    ),
+    "stochastic-synapses": (
+        "learning_rate",
+        ["0.005", "0.01", "0.015", "0.02", "0.025", "0.03", "0.04", "0.05"],
+    ),
 }
 
 #: Largest mean wall time of a value after the first, as a fraction of the first's.
@@ -61,6 +88,9 @@ def _one(circuit: str, field: str, values: list[str]) -> dict:
     from spikingml.simulation import record_device_times
 
     circ = pipeline.load(circuit)
+    twins = []  # the twins computed (pipeline.TwinCache reuses one where it can)
+    compute_twin = pipeline._twin_of
+    pipeline._twin_of = lambda *args: twins.append(1) or compute_twin(*args)
     base = circ.Params()
     runs = [(base.replace_from_strings({field: v}), 0) for v in values]
     walls, sims = [], []
@@ -83,6 +113,7 @@ def _one(circuit: str, field: str, values: list[str]) -> dict:
         "sim_first_s": round(sims[0], 2),
         "sim_rerun_mean_s": round(sum(sims[1:]) / len(sims[1:]), 2),
         "compilations": times.compilations,
+        "twins": len(twins),
         "compile_s": round(times.compile_seconds, 2),
         "process_s": round(total, 2),
     }
@@ -114,7 +145,7 @@ def main() -> int:
         print(json.dumps(row), flush=True)
     write_rows(
         RESULTS / "rerun",
-        rows,
+        merged_rows(RESULTS / "rerun", rows),
         title="Sweeps of a run-time field under cpp_standalone, compiled once",
         preamble=(
             f"Machine: {machine()}. Default preset, seed 0; each circuit in a fresh process "
@@ -122,8 +153,9 @@ def main() -> int:
             "(`pipeline.variant_records`, what `spikingml sweep` runs). `first_s` the first "
             "value (building and compiling the program included), `rerun_mean_s` the mean "
             "of the others, `sweep_s` all 8, `budget_s` the target (first + 8 x 15% of "
-            "it), `sim_*` the simulations alone (the rest is the twin and the comparison, "
-            "done again for every value), `compilations` programs compiled (target 1), "
+            "it), `sim_*` the simulations alone (the rest is the twin and the comparison), "
+            "`compilations` programs compiled (target 1), `twins` twins computed (a twin "
+            "that does not read the swept field is computed once: `pipeline.TwinCache`), "
             "`process_s` the whole process with its imports.\n\n"
             "Reproduce: `python benchmarks/bench_rerun.py`."
         ),

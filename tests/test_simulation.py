@@ -402,3 +402,19 @@ def test_standalone_builds_use_ccache_where_it_is_installed(monkeypatch):
     with simulation.brian_device("cpp_standalone", seed=0):
         args = list(brian2.prefs.devices.cpp_standalone.extra_make_args_unix)
     assert not any("ccache" in a for a in args)
+
+
+def test_standalone_progress_says_which_run_runs_and_for_how_long(capsys, monkeypatch):
+    from spikingml import simulation
+
+    clock = iter([100.0, 110.0, 110.0])
+    monkeypatch.setattr(simulation.time, "perf_counter", lambda: next(clock))
+    report = simulation.standalone_progress("wta-em", 8, period=10.0)
+    report(1, "")  # first seen: running for one period already
+    report(1, "50% done")
+    report(2, "")
+    assert capsys.readouterr().err.splitlines() == [
+        "wta-em: run 2 of 8 running, 10 s",
+        "wta-em: run 2 of 8 running, 20 s (50% done)",
+        "wta-em: run 3 of 8 running, 10 s",
+    ]
