@@ -28,6 +28,7 @@ from typing import Any
 
 import brian2
 import numpy as np
+from jinja2 import pass_environment as jinja2_pass_environment
 
 from spikingml._checks import DEVICES, MAX_SEED, check_device, check_seed
 from spikingml._files import atomic_path
@@ -165,6 +166,54 @@ def _compiler_cache() -> str | None:
     return shutil.which("ccache")
 
 
+def case_sensitive_template_sort() -> int:
+    """Make the ``sort`` filter of Brian2's code templates case-sensitive.
+
+    Jinja2's ``sort`` ignores case by default, so two variables whose names differ only
+    in case (the short-term plasticity rule's ``U`` and ``u``) compare equal and keep
+    the order they came in, which is a Python set's: it changes from one process to the
+    next. The generated source then changes too (the order of two lines), and a kept
+    build directory compiled that code object again at every run; under Cython, a new
+    module. With a case-sensitive sort the code is the same in every process. Applied to
+    the templates of every code object class Brian2 has loaded; calling it again does
+    nothing more.
+
+    Returns
+    -------
+    int
+        The number of template environments changed by this call.
+    """
+    from brian2.codegen.codeobject import CodeObject
+
+    changed = 0
+    classes, seen = [CodeObject], set()
+    while classes:
+        cls = classes.pop()
+        classes.extend(cls.__subclasses__())
+        env = getattr(getattr(cls, "templater", None), "env", None)
+        if env is None or id(env) in seen:
+            continue
+        seen.add(id(env))
+        if env.filters.get("sort") is not _case_sensitive_sort:
+            env.filters["sort"] = _case_sensitive_sort
+            changed += 1
+    return changed
+
+
+@jinja2_pass_environment
+def _case_sensitive_sort(
+    environment: Any,
+    value: Any,
+    reverse: bool = False,
+    case_sensitive: bool = True,
+    attribute: Any = None,
+) -> list[Any]:
+    """Jinja2's ``sort`` filter, case-sensitive unless asked otherwise."""
+    import jinja2.filters
+
+    return jinja2.filters.do_sort(environment, value, reverse, case_sensitive, attribute)
+
+
 @contextlib.contextmanager
 def brian_device(
     device: str, seed: int, directory: str | None = None, build_on_run: bool = True
@@ -219,6 +268,7 @@ def brian_device(
     # network's objects, held in reference cycles, are not yet collected): a new name is
     # new code, compiled again (a Cython module; a source file of a persistent build)
     gc.collect()
+    case_sensitive_template_sort()
     if device == "cpp_standalone":
         if directory is None:
             made_dir = directory = tempfile.mkdtemp(prefix="spikingml-standalone-")

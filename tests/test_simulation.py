@@ -418,3 +418,20 @@ def test_standalone_progress_says_which_run_runs_and_for_how_long(capsys, monkey
         "wta-em: run 2 of 8 running, 20 s (50% done)",
         "wta-em: run 3 of 8 running, 10 s",
     ]
+
+
+def test_code_templates_sort_names_that_differ_only_in_case_the_same_way_always():
+    # Jinja2's case-blind sort left U and u in a set's order (another in every process):
+    # the generated code changed, and a kept build compiled it again at every run
+    from brian2.codegen.runtime.cython_rt import CythonCodeObject
+    from brian2.devices.cpp_standalone.codeobject import CPPStandaloneCodeObject
+
+    from spikingml.simulation import brian_device, case_sensitive_template_sort
+
+    with brian_device("runtime", 0):
+        pass
+    assert case_sensitive_template_sort() == 0  # done by brian_device already
+    for cls in (CPPStandaloneCodeObject, CythonCodeObject):
+        template = cls.templater.env.from_string("{% for v in names | sort %}{{ v }},{% endfor %}")
+        assert template.render(names=["u", "U", "b"]) == "U,b,u,"
+        assert template.render(names=["U", "u", "b"]) == "U,b,u,"

@@ -15,8 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from spikingml.simulation import Program, check_seed, constant_args
-from spikingml.simulation import simulate_many as many
+from spikingml.simulation import Program, check_seed, constant_args, simulate_many_hook
 
 if TYPE_CHECKING:
     from spikingml.circuits.td_conditioning import Params
@@ -56,53 +55,8 @@ def _collect(built: tuple[Any, Any], params: Params, seed: int, t_wall: float) -
 PROGRAM = Program(build=_build, run_args=_run_args, collect=_collect, seed_is_run_arg=True)
 
 
-def simulate_many(
-    runs: Iterable[tuple[Params, int]],
-    device: str = "cpp_standalone",
-    progress: bool = True,
-    jobs: int | None = None,
-    fresh: bool = False,
-) -> Iterator[Result]:
-    """Simulate ``(params, seed)`` pairs, compiling one program per structure.
-
-    Under ``cpp_standalone`` the pairs that differ only in their seeds and run-time
-    fields run on one program, built and compiled once (in a persistent build directory:
-    a later call with the same structure compiles nothing) and run with each pair's
-    run arguments, ``jobs`` at a time. Each result equals ``simulate(params, seed,
-    "cpp_standalone")`` spike for spike (the conformance test checks against a program
-    compiled for the pair's own values). Under ``runtime`` the pairs are simulated one
-    after the other.
-
-    Parameters
-    ----------
-    runs : iterable of (Params, int)
-        The parameters and seed of each run, in the order of the results.
-    device : {"cpp_standalone", "runtime"}
-        Brian2 device.
-    progress : bool
-        Show progress of each simulation on stderr.
-    jobs : int, optional
-        ``cpp_standalone``: programs running at once (default: the cores this process may
-        use).
-    fresh : bool
-        ``cpp_standalone``: compile a program for each run's own values (for tests).
-
-    Yields
-    ------
-    Result
-        One per run, in order, each yielded as soon as it is read. ``wall_seconds`` of
-        the first of a structure includes building and compiling its program.
-
-    Notes
-    -----
-    The ``cpp_standalone`` device stays selected while the generator is suspended
-    (between two results); run no other Brian2 simulation in this process until it is
-    exhausted or closed.
-    """
-    from spikingml.circuits import td_conditioning as td
-
-    runs = [(td._check_params(params), seed) for params, seed in runs]
-    yield from many(td.NAME, PROGRAM, td.simulate, runs, device, progress, jobs, fresh)
+#: The contract's hook (:func:`spikingml.simulation.simulate_many_hook`).
+simulate_many = simulate_many_hook("spikingml.circuits.td_conditioning", PROGRAM)
 
 
 def simulate_seeds(
