@@ -92,3 +92,36 @@ def test_bad_shapes_are_refused():
         dc.best_probability([1.0, 0.5], [0.3])
     with pytest.raises(ValidationError):
         dc.deletion_mask(np.zeros(3), 1.5)
+
+
+def test_copies_trained_side_by_side_equal_copies_trained_one_at_a_time():
+    # the twin trains its copies together (one presentation for all at a time); each
+    # copy must get exactly the weights of its own run, masks from its own stream
+    rng = np.random.default_rng(5)
+    x = (rng.random((30, 12)) < 0.4).astype(float)
+    labels = rng.integers(0, 3, 30)
+    order = np.array([rng.permutation(30) for _ in range(7)])
+    specs = [(1.0, 0.05, 0), (0.6, 0.05, 1), (0.3, 0.02, 2), (0.9, 0.1, 3)]
+    for n in (1, 3):
+        alone = [
+            dc.train_delta_rule(
+                x, labels, order, p, eta, np.random.default_rng(s), 3, spikes_per_input=n
+            )
+            for p, eta, s in specs
+        ]
+        together = dc.train_delta_rules(
+            x,
+            labels,
+            order,
+            [p for p, _, _ in specs],
+            [eta for _, eta, _ in specs],
+            [np.random.default_rng(s) for _, _, s in specs],
+            3,
+            spikes_per_input=n,
+            chunk=16,  # the masks of 210 presentations drawn in several chunks
+        )
+        assert together.shape == (4, 12, 3)
+        for k in range(4):
+            np.testing.assert_array_equal(together[k], alone[k])
+    with pytest.raises(ValidationError, match="one value each per copy"):
+        dc.train_delta_rules(x, labels, order, [0.5], [0.1, 0.2], [rng])

@@ -630,7 +630,8 @@ class Twin:
 
 
 def twin(params: Params | None = None, seed: int = 0) -> Twin:
-    """:func:`~spikingml.analysis.dropconnect.train_delta_rule` at every copy's ``p``.
+    """:func:`~spikingml.analysis.dropconnect.train_delta_rule` at every copy's ``p``
+    (trained side by side: :func:`~spikingml.analysis.dropconnect.train_delta_rules`).
 
     Beside each copy, a *control* without release noise: the delta rule at ``p = 1``
     with the learning rate ``eta p^2``, the rate at which DropConnect at ``p`` changes
@@ -641,25 +642,25 @@ def twin(params: Params | None = None, seed: int = 0) -> Twin:
     params = Params() if params is None else params
     inputs = prepare_inputs(params, seed)
     x, labels = inputs.x, inputs.labels
+    copies = list(params.copies)
+    # each copy and its control trained side by side (dc.train_delta_rules: the same
+    # weights as one at a time); the masks of a copy come from a stream of its own, so
+    # adding a copy (a swept release_probability) leaves the others' masks as they were
+    rngs = [np.random.default_rng([check_seed(seed), 0x7781, round(100 * p)]) for p in copies]
+    trained = dc.train_delta_rules(
+        x,
+        labels,
+        inputs.order,
+        copies + [1.0] * len(copies),
+        [params.learning_rate] * len(copies) + [params.learning_rate * p * p for p in copies],
+        rngs + [np.random.default_rng(0)] * len(copies),
+        spikes_per_input=params.spikes_per_input,
+    )
     ws, preds, control = [], {}, {}
-    for p in params.copies:
-        slow = dc.train_delta_rule(
-            x, labels, inputs.order, 1.0, params.learning_rate * p * p, np.random.default_rng(0)
-        )
+    for k, p in enumerate(copies):
+        slow, w = trained[len(copies) + k], trained[k]
         for name in ("train", "validation", "test"):
             control.setdefault(name, []).append(dc.predict(slow, x[getattr(inputs, name)], 1.0))
-        # masks of one copy drawn from a stream of its own: adding a copy (a swept
-        # release_probability) leaves the others' masks as they were
-        rng = np.random.default_rng([check_seed(seed), 0x7781, round(100 * p)])
-        w = dc.train_delta_rule(
-            x,
-            labels,
-            inputs.order,
-            p,
-            params.learning_rate,
-            rng,
-            spikes_per_input=params.spikes_per_input,
-        )
         ws.append(w)
         for name in ("train", "validation", "test"):
             preds.setdefault(name, []).append(dc.predict(w, x[getattr(inputs, name)], p))
