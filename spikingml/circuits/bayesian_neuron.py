@@ -106,6 +106,7 @@ from spikingml.simulation import (
 from spikingml.stimuli.hidden_markov import HiddenMarkovInput, hidden_markov_input
 
 __all__ = [
+    "DEFAULT_DEVICE",
     "NAME",
     "DESCRIPTION",
     "METRICS",
@@ -128,6 +129,10 @@ DESCRIPTION = (
     "a neuron integrates Poisson inputs into the log-odds of a hidden Markov state and "
     "spikes what its past output did not predict (Deneve 2008)"
 )
+#: Compiled as one C++ program: identical spikes to ``runtime`` (``DEVICES_IDENTICAL``),
+#: a first run compiles in seconds where Cython takes a minute, and later values of the
+#: run-time fields run the kept program (:func:`simulate_many`).
+DEFAULT_DEVICE = "cpp_standalone"
 
 #: Every metric :func:`compare` returns.
 METRICS: dict[str, str] = {

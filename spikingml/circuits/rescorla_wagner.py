@@ -156,6 +156,7 @@ from spikingml.simulation import (
 from spikingml.stimuli.paradigms import N_STAGES, PARADIGMS, GroupSchedule, paradigm_schedules
 
 __all__ = [
+    "DEFAULT_DEVICE",
     "NAME",
     "DESCRIPTION",
     "METRICS",
@@ -182,6 +183,10 @@ DESCRIPTION = (
     "cue -> value synapses learn from a shared dopamine error: blocking, overshadowing, "
     "conditioned inhibition, overexpectation"
 )
+#: Compiled as one C++ program: identical spikes to ``runtime`` (``DEVICES_IDENTICAL``),
+#: a first run compiles in seconds where Cython takes a minute, and later values of the
+#: run-time fields run the kept program (:func:`simulate_many`).
+DEFAULT_DEVICE = "cpp_standalone"
 
 #: Trials at the end of a stage (or of the run) whose probes are averaged into a value.
 FINAL_TRIALS = 3

@@ -169,6 +169,7 @@ from spikingml.simulation import (
 from spikingml.stimuli.conditioning import ConditioningSchedule, conditioning_schedule
 
 __all__ = [
+    "DEFAULT_DEVICE",
     "NAME",
     "DESCRIPTION",
     "METRICS",
@@ -188,6 +189,10 @@ __all__ = [
 
 NAME = "td-conditioning"
 DESCRIPTION = "dopamine neurons learn a TD error; the burst moves from reward to cue"
+#: Compiled as one C++ program: identical spikes to ``runtime`` (``DEVICES_IDENTICAL``),
+#: a first run compiles in seconds where Cython takes a minute, and later values of the
+#: run-time fields run the kept program (:func:`simulate_many`).
+DEFAULT_DEVICE = "cpp_standalone"
 
 #: Every metric :func:`compare` returns: what it measures, direction, target.
 METRICS: dict[str, str] = {
