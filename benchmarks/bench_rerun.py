@@ -48,7 +48,7 @@ SWEEPS: dict[str, tuple[str, list[str]]] = {
         "learning_rate",
         ["0.0025", "0.005", "0.0075", "0.01", "0.015", "0.02", "0.03", "0.04"],
     ),
-    # beta 0.02 and more: the Oja weights diverge (NaN filters) at the default preset
+    # swept up to beta 0.03 (3x the default), a run's Oja weights diverged (NaN filters)
     "v1-ica": ("beta", ["0.004", "0.005", "0.006", "0.007", "0.008", "0.009", "0.01", "0.012"]),
     "actor-critic": (
         "eta_actor",
