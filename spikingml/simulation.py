@@ -936,8 +936,8 @@ def compiled_runs(
         it (the run arguments then repeat them): what a program of one's own gives, for
         tests.
     progress : bool
-        Say on standard error, every 10 s, which runs are running and for how long (with
-        the program's last output line, if it printed one).
+        Log, every 10 s, which runs are running and for how long (with the program's last
+        output line, if it printed one): :func:`standalone_progress`.
 
     Yields
     ------
@@ -1182,11 +1182,13 @@ def build_program(name: str, directory: str, run: bool) -> float:
 def standalone_progress(
     name: str, n_runs: int, period: float = 10.0
 ) -> Callable[[int, str], None]:
-    """A ``progress`` callback for :func:`rerun_standalone` that writes to standard error.
+    """A ``progress`` callback for :func:`rerun_standalone` that logs each running program.
 
-    Each call writes one line: which run (of ``n_runs``) is running, for how long
-    (counted from the first call that saw it, less one ``period``), and the program's last
-    output line where it printed one, e.g. ``wta-em: run 2 of 8 running, 20 s``.
+    Each call logs one line at level INFO (logger ``spikingml.simulation``, shown by the
+    command line as its ``[spikingml]`` stage lines): which run (of ``n_runs``) is
+    running, for how long (counted from the first call that saw it, less one
+    ``period``), and the program's last output line where it printed one, e.g.
+    ``wta-em: run 2 of 8 running, 20 s``.
 
     Parameters
     ----------
@@ -1203,8 +1205,9 @@ def standalone_progress(
         now = time.perf_counter()
         started = first_seen.setdefault(k, now - period)
         text = f"{name}: run {k + 1} of {n_runs} running, {now - started:.0f} s"
-        sys.stderr.write(f"{text} ({line})\n" if line else f"{text}\n")
-        sys.stderr.flush()
+        if line:
+            text += f" ({line})"
+        _log.info("%s", text)
 
     return report
 

@@ -404,16 +404,17 @@ def test_standalone_builds_use_ccache_where_it_is_installed(monkeypatch):
     assert not any("ccache" in a for a in args)
 
 
-def test_standalone_progress_says_which_run_runs_and_for_how_long(capsys, monkeypatch):
+def test_standalone_progress_says_which_run_runs_and_for_how_long(caplog, monkeypatch):
     from spikingml import simulation
 
     clock = iter([100.0, 110.0, 110.0])
     monkeypatch.setattr(simulation.time, "perf_counter", lambda: next(clock))
     report = simulation.standalone_progress("wta-em", 8, period=10.0)
-    report(1, "")  # first seen: running for one period already
-    report(1, "50% done")
-    report(2, "")
-    assert capsys.readouterr().err.splitlines() == [
+    with caplog.at_level("INFO", logger="spikingml.simulation"):
+        report(1, "")  # first seen: running for one period already
+        report(1, "50% done")
+        report(2, "")
+    assert [r.getMessage() for r in caplog.records] == [
         "wta-em: run 2 of 8 running, 10 s",
         "wta-em: run 2 of 8 running, 20 s (50% done)",
         "wta-em: run 3 of 8 running, 10 s",
