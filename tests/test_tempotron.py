@@ -246,7 +246,8 @@ def test_run_time_fields_are_values_of_the_program():
 def test_simulate_many_compiles_one_program_for_seeds_and_run_time_values(tmp_path, monkeypatch):
     # an empty cache: two seeds and a new learning rate compile one program (the seed
     # changes the wiring's values, not the code; Brian2's own seed is fixed)
-    from spikingml.simulation import record_device_times
+    from spikingml.circuits._tempotron_runs import _directory_of
+    from spikingml.simulation import build_key, record_device_times
 
     monkeypatch.setenv("SPIKINGML_CACHE", str(tmp_path))
     tiny = tp.Params.tiny()
@@ -262,33 +263,22 @@ def test_simulate_many_compiles_one_program_for_seeds_and_run_time_values(tmp_pa
     ]
     w = [r.weights["w_alpha_1"] for r in results]
     assert not np.allclose(w[0], w[1]) and not np.allclose(w[0], w[2])
-
-
-@pytest.mark.standalone
-def test_another_epoch_count_or_jitter_compiles_only_main_cpp(tmp_path, monkeypatch):
     # n_epochs and jitter are structural (the protocol's runs, the wiring's delays), but
-    # their programs share one build directory: only main.cpp is compiled again
-    from spikingml.circuits._tempotron_runs import _directory_of as directory
-    from spikingml.simulation import build_key
-
-    monkeypatch.setenv("SPIKINGML_CACHE", str(tmp_path))
-    tiny = tp.Params.tiny()
+    # their programs share the build directory: only main.cpp is compiled again
     longer = tiny.replace(n_epochs=tiny.n_epochs + 1, jitter=2 * tiny.jitter)
     assert not tiny.same_structure(longer)
-    assert build_key(tp.NAME, directory(longer.structure())) == build_key(
-        tp.NAME, directory(tiny.structure())
+    assert build_key(tp.NAME, _directory_of(longer.structure())) == build_key(
+        tp.NAME, _directory_of(tiny.structure())
     )
-    (first,) = tp.simulate_many([(tiny, 1)], progress=False)
     (build,) = (tmp_path / "standalone").iterdir()
     objects = {p: p.stat().st_mtime_ns for p in build.rglob("*.o")}
-    main = [p for p in objects if p.name.startswith("main")]
+    main = {p for p in objects if p.name.startswith("main")}
     assert len(main) == 1 and len(objects) > 1
     (second,) = tp.simulate_many([(longer, 1)], progress=False)
     assert [p.name for p in (tmp_path / "standalone").iterdir()] == [build.name]
-    changed = {p for p in build.rglob("*.o") if p.stat().st_mtime_ns != objects.get(p)}
-    assert changed == set(main)
-    m = first.extra["windows_per_epoch"]
-    assert second.t_stop - first.t_stop == pytest.approx(m * tiny.n_steps * 1e-3)
+    assert {p for p in build.rglob("*.o") if p.stat().st_mtime_ns != objects.get(p)} == main
+    m = results[0].extra["windows_per_epoch"]
+    assert second.t_stop - results[0].t_stop == pytest.approx(m * tiny.n_steps * 1e-3)
 
 
 # -------------------------------------------------------------------- the tiny run
