@@ -77,6 +77,20 @@ def _check_probability(p: float) -> float:
     return p
 
 
+def _training_inputs(
+    x: np.ndarray, labels: np.ndarray, n_classes: int, spikes_per_input: int
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Checked inputs of the delta rule: ``x`` as floats, one-hot targets, ``n``."""
+    x = np.asarray(x, dtype=float)
+    labels = np.asarray(labels, dtype=int)
+    if x.ndim != 2 or len(labels) != len(x):
+        raise ValidationError("x, labels", "x (examples, inputs) and one label each", x.shape)
+    n = int(spikes_per_input)
+    if n < 1:
+        raise ValidationError("spikes_per_input", "an integer >= 1", spikes_per_input)
+    return x, np.eye(n_classes)[labels], n
+
+
 def train_delta_rule(
     x: np.ndarray,
     labels: np.ndarray,
@@ -114,14 +128,7 @@ def train_delta_rule(
         The weights after training, starting from 0.
     """
     p = _check_probability(p)
-    x = np.asarray(x, dtype=float)
-    labels = np.asarray(labels, dtype=int)
-    if x.ndim != 2 or len(labels) != len(x):
-        raise ValidationError("x, labels", "x (examples, inputs) and one label each", x.shape)
-    n = int(spikes_per_input)
-    if n < 1:
-        raise ValidationError("spikes_per_input", "an integer >= 1", spikes_per_input)
-    targets = np.eye(n_classes)[labels]
+    x, targets, n = _training_inputs(x, labels, n_classes, spikes_per_input)
     w = np.zeros((x.shape[1], n_classes))
     for k in np.asarray(order, dtype=int).ravel():
         if p == 1:
@@ -178,14 +185,7 @@ def train_delta_rules(
             "one value each per copy, at least one copy",
             f"{len(ps)}, {len(learning_rates)}, {len(rngs)}",
         )
-    x = np.asarray(x, dtype=float)
-    labels = np.asarray(labels, dtype=int)
-    if x.ndim != 2 or len(labels) != len(x):
-        raise ValidationError("x, labels", "x (examples, inputs) and one label each", x.shape)
-    n = int(spikes_per_input)
-    if n < 1:
-        raise ValidationError("spikes_per_input", "an integer >= 1", spikes_per_input)
-    targets = np.eye(n_classes)[labels]
+    x, targets, n = _training_inputs(x, labels, n_classes, spikes_per_input)
     eta = np.asarray(learning_rates, dtype=float)[:, None]
     order = np.asarray(order, dtype=int).ravel()
     shape = (x.shape[1], n_classes)
