@@ -270,3 +270,16 @@ def test_round_trips_through_nix_and_nwb(small_runtime, tmp_path):
     # every spike, population, phase, event and signal back from data.nix; every field
     # of the Result back from data.nwb (tests/_roundtrip.py)
     check_round_trips(small_runtime, tmp_path)
+
+
+def test_diverged_weights_are_refused_naming_the_learning_rates(tiny_run):
+    # a sweep of beta up to 3x the default diverged (NaN filters): the analysis says so
+    # and names the learning rates, instead of a check deep inside the ICA matching
+    import dataclasses
+
+    record = tiny_run("v1-ica")
+    weights = dict(record.result.weights)
+    weights["Q"] = np.full_like(weights["Q"], np.nan)
+    diverged = dataclasses.replace(record.result, weights=weights)
+    with pytest.raises(ValidationError, match=r"Q diverged .* at beta=0\.01, alpha="):
+        v1.analyse(diverged, record.twin_output)

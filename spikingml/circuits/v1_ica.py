@@ -993,6 +993,11 @@ def analyse(result: Result, twin_output: Twin) -> FilterComparison:
 
     The measures are :func:`spikingml.analysis.receptive_fields.compare_filters`; this
     adds the run's and the twin's bookkeeping (patches seen, wall times).
+
+    Raises
+    ------
+    ValidationError
+        If the run's weights ``Q`` diverged (learning rates too large), naming the rates.
     """
     key = (id(result), id(twin_output))
     hit = _ANALYSES.get(key)
@@ -1000,6 +1005,13 @@ def analyse(result: Result, twin_output: Twin) -> FilterComparison:
         return hit[2]
     from spikingml.analysis.receptive_fields import compare_filters
 
+    if not np.isfinite(result.weights["Q"]).all():  # nothing to compare: say why
+        rates = ", ".join(f"{k}={result.params[k]}" for k in ("beta", "alpha", "gamma", "kappa"))
+        raise ValidationError(
+            "V1ICA.Params.beta, alpha, gamma, kappa",
+            "learning rates at which the feedforward weights Q stay finite",
+            f"Q diverged (NaN or infinite entries) at {rates}",
+        )
     params = _params_of(result)
     data = patches(params, result.seed)
     analysis = compare_filters(
