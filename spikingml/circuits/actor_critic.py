@@ -134,6 +134,7 @@ import brian2 as b2
 import numpy as np
 from brian2 import Hz, meter, ms, second
 
+from spikingml._memo import last_comparison
 from spikingml.analysis.actor_critic import (
     ActorCriticResult,
     linear_actor_critic,
@@ -1165,6 +1166,7 @@ def _params_of(result: Result) -> Params:
     return Params.from_dict(result.params)
 
 
+@last_comparison  # figures() compares again: the same value, not computed twice
 def compare(result: Result, twin_output: Twin) -> dict[str, float]:
     """The metrics of :data:`METRICS` for a run and its twin.
 

@@ -89,6 +89,7 @@ import brian2 as b2
 import numpy as np
 from brian2 import Hz, ms, second
 
+from spikingml._memo import last_comparison
 from spikingml.analysis import hmm
 from spikingml.circuits._bayesian_neuron_runs import simulate_many
 from spikingml.errors import ValidationError
@@ -548,6 +549,7 @@ def readout(result: Result, twin_output: Twin) -> dict[str, np.ndarray]:
     return hmm.readout(result, twin_output.logodds, twin_output.state)
 
 
+@last_comparison  # figures() compares again: the same value, not computed twice
 def compare(result: Result, twin_output: Twin) -> dict[str, float]:
     """The metrics of :data:`METRICS` for a run and its twin."""
     r = readout(result, twin_output)

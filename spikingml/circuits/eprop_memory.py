@@ -83,6 +83,7 @@ import brian2 as b2
 import numpy as np
 from brian2 import Hz, ms, second
 
+from spikingml._memo import last_comparison
 from spikingml.circuits._eprop_memory_runs import simulate_many
 from spikingml.errors import ValidationError
 from spikingml.params import CircuitParams, is_whole, param
@@ -660,6 +661,7 @@ def learning_curves(result: Result, twin_output: Twin) -> dict[str, np.ndarray]:
     return curves
 
 
+@last_comparison  # figures() compares again: the same value, not computed twice
 def compare(result: Result, twin_output: Twin) -> dict[str, float]:
     """The metrics of :data:`METRICS` for a run and its twin."""
     it = result.extra["iterations"]

@@ -146,6 +146,7 @@ import brian2 as b2
 import numpy as np
 from brian2 import ms, second
 
+from spikingml._memo import last_comparison
 from spikingml.analysis.hebbian_tsne import (
     EmbeddingScores,
     digits_subset,
@@ -661,6 +662,7 @@ def twin(params: Params | None = None, seed: int = 0) -> Twin:
 
 
 # ------------------------------------------------------------------------------ compare
+@last_comparison  # figures() compares again: the same value, not computed twice
 def compare(result: Result, twin_output: Twin) -> dict[str, float]:
     """The metrics of :data:`METRICS` for a run and its twin."""
     x, y, seed = result.extra["data"], result.extra["labels"], result.seed

@@ -140,6 +140,7 @@ import brian2 as b2
 import numpy as np
 from brian2 import Hz, ms, second
 
+from spikingml._memo import last_comparison
 from spikingml.analysis import hierarchy as twins
 from spikingml.circuits._hierarchy_runs import simulate_many
 from spikingml.errors import ValidationError
@@ -767,6 +768,7 @@ def twin(params: Params | None = None, seed: int = 0) -> Twin:
 
 
 # ------------------------------------------------------------------------------ compare
+@last_comparison  # figures() compares again: the same value, not computed twice
 def compare(result: Result, twin_output: Twin) -> dict[str, float]:
     """The metrics of :data:`METRICS` for a run and its twins."""
     from spikingml.analysis.representations import tsne_map

@@ -108,6 +108,7 @@ import brian2 as b2
 import numpy as np
 from brian2 import ms, second
 
+from spikingml._memo import last_comparison
 from spikingml.analysis import boltzmann as bm
 from spikingml.circuits._neural_sampling_runs import simulate_many
 from spikingml.errors import ValidationError
@@ -744,6 +745,7 @@ def sampled(result: Result) -> dict[str, np.ndarray]:
     return {"joint": joint, "conditional": conditional, "marginals": marginals, "fill_in": fill_in}
 
 
+@last_comparison  # figures() compares again: the same value, not computed twice
 def compare(result: Result, twin_output: Twin) -> dict[str, float]:
     """The metrics of :data:`METRICS` for a run and its twin."""
     p = Params.from_dict(result.params)

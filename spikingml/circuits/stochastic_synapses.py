@@ -123,6 +123,7 @@ import brian2 as b2
 import numpy as np
 from brian2 import ms, second
 
+from spikingml._memo import last_comparison
 from spikingml.analysis import dropconnect as dc
 from spikingml.analysis.stats import pearson
 from spikingml.circuits._stochastic_synapses_runs import simulate_many
@@ -709,6 +710,7 @@ def _summary(
     return {"acc": acc, "gap": gap, "best": best, "loss": loss}
 
 
+@last_comparison  # figures() compares again: the same value, not computed twice
 def compare(result: Result, twin_output: Twin) -> dict[str, float]:
     """The metrics of :data:`METRICS` for a run and its twin."""
     params = Params.from_dict(result.params)

@@ -203,6 +203,7 @@ import brian2 as b2
 import numpy as np
 from brian2 import ms, second
 
+from spikingml._memo import last_comparison
 from spikingml.analysis import tempotron as tp
 from spikingml.analysis.tempotron import accuracy_curves, alpha_key
 from spikingml.circuits._tempotron_runs import NamedClock, simulate_many
@@ -1359,6 +1360,7 @@ def crosscheck(result: Result) -> tuple[float, float]:
     )
 
 
+@last_comparison  # figures() compares again: the same value, not computed twice
 def compare(result: Result, twin_output: Twin) -> dict[str, float]:
     """The metrics of :data:`METRICS` for a run and its twin."""
     params = _params_of(result)

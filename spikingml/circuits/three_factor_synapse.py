@@ -74,6 +74,7 @@ import brian2 as b2
 import numpy as np
 from brian2 import Hz, ms, second
 
+from spikingml._memo import last_comparison
 from spikingml.analysis.stats import pearson
 from spikingml.circuits._three_factor_synapse_runs import simulate_many
 from spikingml.errors import ValidationError
@@ -458,6 +459,7 @@ def closed_form_trace(trajectory: WeightTrajectory, w0: float, dt: float, n: int
     return np.where(last >= 0, trajectory.w[:-1][np.maximum(last, 0)], w0)
 
 
+@last_comparison  # figures() compares again: the same value, not computed twice
 def compare(result: Result, twin_output: Twin) -> dict[str, float]:
     """The metrics of :data:`METRICS` for a run and its twin."""
     w, w0 = result.weights["w"], result.weights["w0"]
